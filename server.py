@@ -1,0 +1,60 @@
+"""Entry point: settings -> store -> hub -> app -> listen. Nothing else lives here."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+import tornado.httpserver
+import tornado.netutil
+
+from whiteboard.app import make_app, make_store
+from whiteboard.config import Settings, load_settings
+from whiteboard.hub import Hub
+
+log = logging.getLogger("whiteboard")
+
+
+async def serve(settings: Settings) -> None:
+    store = make_store(settings)
+    await store.start()
+    hub = Hub(store, settings)
+    app = make_app(settings, store, hub)
+    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+    server = tornado.httpserver.HTTPServer(app, xheaders=False)
+    server.add_sockets(sockets)
+    port = sockets[0].getsockname()[1]
+    host = settings.host if ":" not in settings.host else f"[{settings.host}]"
+    log.info("whiteboard listening on http://%s:%d/ (data in %s)", host, port, settings.data)
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+    log.info("shutting down")
+    server.stop()  # stop accepting
+    await hub.shutdown()  # finish the ticks in flight and checkpoint
+    for sock in list(hub.sockets):
+        sock.close_going_away()
+    await store.close()  # the writer's queue is drained before this returns
+    await server.close_all_connections()
+    log.info("stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    settings = load_settings(argv)
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    asyncio.run(serve(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,43 @@
+"""make_app: the routes, templates and static files around one Hub and one Store."""
+
+from __future__ import annotations
+
+import os
+
+import tornado.web
+
+from whiteboard import socket, web
+from whiteboard.config import Settings
+from whiteboard.hub import Hub
+from whiteboard.store.base import Store
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def make_store(settings: Settings) -> Store:
+    from whiteboard.store.sqlite import SQLiteStore
+
+    return SQLiteStore(settings.data)
+
+
+def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Application:
+    deps = {"hub": hub, "store": store}
+    return tornado.web.Application(
+        [
+            (r"/", web.IndexHandler, deps),
+            (r"/b/([^/]*)", web.BoardPageHandler, deps),
+            (r"/ws/([^/]*)", socket.BoardSocket, {"hub": hub, "settings": settings}),
+            (r"/api/boards/([^/]*)", web.SnapshotHandler, deps),
+            (r"/api/boards/([^/]*)/ops", web.OpsHandler, deps),
+            (r"/api/boards/([^/]*)/export\.svg", web.SvgHandler, deps),
+            (r"/healthz", web.HealthHandler, deps),
+        ],
+        template_path=os.path.join(ROOT, "templates"),
+        static_path=os.path.join(ROOT, "static"),
+        autoescape="xhtml_escape",
+        compress_response=True,
+        websocket_max_message_size=settings.frame_bytes,
+        # Pings find dead peers (a laptop that went to sleep) so their presence is cleared.
+        websocket_ping_interval=25,
+        websocket_ping_timeout=20,
+    )

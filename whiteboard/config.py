@@ -1,0 +1,135 @@
+"""Settings: one dataclass, filled from command-line flags and ``WHITEBOARD_*`` variables.
+
+Every knob of the server lives here so that ``--help``, the README and ``welcome.limits`` can
+all be generated from one place. A flag wins over the environment, which wins over the default.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+ENV_PREFIX = "WHITEBOARD_"
+
+
+def _setting(default: Any, help: str, **extra: Any) -> Any:
+    return field(default=default, metadata={"help": help, **extra})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything an operator can set. Field metadata holds the ``--help`` text."""
+
+    host: str = _setting("127.0.0.1", "interface to listen on")
+    port: int = _setting(8888, "TCP port to listen on (0 picks a free port)")
+    data: str = _setting("./data", "directory holding the SQLite database")
+    allow_origin: tuple[str, ...] = _setting(
+        (),
+        "extra browser origins allowed to open WebSockets, comma separated "
+        "(e.g. https://board.example.com); same-host origins are always allowed",
+    )
+    redis: str | None = _setting(None, "Redis URL for running several processes (scale-out)")
+    tick_ms: float = _setting(
+        5.0, "batching interval of a board: ops are applied, stored and sent at most this often"
+    )
+    checkpoint_every: int = _setting(
+        1000, "write a checkpoint of a board every N ops (bounds the cost of loading and ?at=)"
+    )
+    idle_unload_s: float = _setting(
+        60.0, "unload a board from memory this many seconds after its last client leaves"
+    )
+    resume_ops: int = _setting(
+        20_000, "recent ops kept in memory per board so reconnecting clients get only what they missed"
+    )
+    frame_bytes: int = _setting(1 << 20, "largest WebSocket frame accepted (bytes); larger: close 1009")
+    ops_per_frame: int = _setting(256, "most ops in one 'ops' message")
+    values_per_op: int = _setting(10_000, "most pen point values in one op")
+    values_per_element: int = _setting(100_000, "most pen point values in one element")
+    elements_per_board: int = _setting(100_000, "most live elements on one board")
+    text_chars: int = _setting(10_000, "longest text element (characters)")
+    ops_per_s: float = _setting(1000.0, "sustained ops per second allowed per connection")
+    ops_burst: int = _setting(5000, "burst of ops allowed per connection above the sustained rate")
+    backlog_bytes: int = _setting(
+        8 << 20, "unsent bytes allowed per connection before it is closed with 1013"
+    )
+    refusals_per_min: int = _setting(
+        1000, "refused messages per minute before a connection is closed with 1008"
+    )
+    log_level: str = _setting("info", "logging level (debug, info, warning, error)")
+
+    def limits(self) -> dict[str, int | float]:
+        """The limits announced in ``welcome.limits`` (PROTOCOL.md names the keys)."""
+        return {
+            "frame_bytes": self.frame_bytes,
+            "ops_per_frame": self.ops_per_frame,
+            "values_per_op": self.values_per_op,
+            "values_per_element": self.values_per_element,
+            "elements_per_board": self.elements_per_board,
+            "text_chars": self.text_chars,
+            "ops_per_s": self.ops_per_s,
+            "ops_burst": self.ops_burst,
+            "backlog_bytes": self.backlog_bytes,
+        }
+
+
+def _flag(name: str) -> str:
+    return "--" + name.replace("_", "-")
+
+
+def _parse_value(f: dataclasses.Field[Any], raw: str) -> Any:
+    kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
+    if kind.startswith("tuple"):
+        return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind.startswith("int"):
+        return int(raw)
+    if kind.startswith("float"):
+        return float(raw)
+    if kind.startswith("str | None"):
+        return raw or None
+    return raw
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="server.py",
+        description="Self-hosted collaborative whiteboard. Every flag can also be set with "
+        "the environment variable WHITEBOARD_<NAME> (e.g. WHITEBOARD_PORT=9000).",
+    )
+    for f in dataclasses.fields(Settings):
+        default = f.default
+        shown = ",".join(default) if isinstance(default, tuple) else default
+        parser.add_argument(
+            _flag(f.name),
+            dest=f.name,
+            metavar=f.name.upper(),
+            default=None,
+            help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}; default: {shown})",
+        )
+    return parser
+
+
+def load_settings(
+    argv: Sequence[str] | None = None, environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Flags, then environment, then defaults. Bad values stop the program with a usage error."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    env = os.environ if environ is None else environ
+    values: dict[str, Any] = {}
+    for f in dataclasses.fields(Settings):
+        raw = getattr(args, f.name)
+        source = _flag(f.name)
+        if raw is None:
+            raw = env.get(ENV_PREFIX + f.name.upper())
+            source = ENV_PREFIX + f.name.upper()
+        if raw is None:
+            continue
+        try:
+            values[f.name] = _parse_value(f, raw)
+        except ValueError:
+            parser.error(f"{source}: invalid value {raw!r}")
+    return Settings(**values)

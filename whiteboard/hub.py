@@ -1,0 +1,412 @@
+"""Live boards: the Document, its connections, and the tick that advances them.
+
+A board advances only in ticks (DESIGN.md, "How an edit flows"): the ops queued since the last
+tick are applied in arrival order, appended to the store as one row, and only once the store has
+committed them is one ``ops`` frame encoded and the same bytes written to every connection,
+author included. Connections that said ``hello`` meanwhile are admitted right after that
+broadcast, so their ``welcome`` is exactly the state the others have just seen and no op can
+fall between the two. Presence (joins, leaves, cursors) is coalesced into the same tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import msgpack
+
+from whiteboard import protocol
+from whiteboard.config import Settings
+from whiteboard.document import Document
+from whiteboard.protocol import Limits, ProtocolError
+from whiteboard.store.base import Checkpoint, Client, LogRow, Store
+
+log = logging.getLogger(__name__)
+
+# Presence colours: distinct at a glance on white, readable behind white text.
+PALETTE = (
+    "#e03131", "#1971c2", "#2f9e44", "#f08c00", "#9c36b5", "#0c8599",
+    "#c2255c", "#5c940d", "#3b5bdb", "#d9480f", "#099268", "#862e9c",
+)  # fmt: skip
+
+
+class Peer(Protocol):
+    """What a Board needs from a connection (BoardSocket implements it)."""
+
+    client_id: int
+    name: str
+    color: str
+
+    def send(self, frame: bytes) -> None:
+        """Queue bytes already encoded as a msgpack message; never blocks, never raises."""
+
+    def admitted(self) -> None:
+        """Called right after this peer's ``welcome`` was sent."""
+
+
+@dataclass
+class _Tick:
+    """A tick's ops, kept in memory so reconnecting clients get only what they missed."""
+
+    first_seq: int
+    last_seq: int
+    ts: int
+    sops: list[dict[str, Any]]
+
+
+def limits_of(settings: Settings) -> Limits:
+    return Limits(
+        frame_bytes=settings.frame_bytes,
+        ops_per_frame=settings.ops_per_frame,
+        values_per_op=settings.values_per_op,
+        values_per_element=settings.values_per_element,
+        elements_per_board=settings.elements_per_board,
+        text_chars=settings.text_chars,
+    )
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+class Board:
+    """One board in memory. All methods run on the IOLoop; only ``tick`` awaits (the store)."""
+
+    def __init__(
+        self, board_id: str, doc: Document, store: Store, settings: Settings, hub: Hub
+    ) -> None:
+        self.id = board_id
+        self.doc = doc
+        self.store = store
+        self.settings = settings
+        self.hub = hub
+        self.committed_seq = doc.seq
+        self.checkpoint_seq = doc.seq
+        self.next_client_id = 1
+        self.peers: dict[int, Peer] = {}
+        self.recent: deque[_Tick] = deque()
+        self._recent_ops = 0
+        self._queue: list[tuple[Peer, list[dict[str, Any]]]] = []
+        self._joins: list[tuple[Peer, int | None]] = []
+        self._leaves: list[int] = []
+        self._cursors: dict[int, tuple[float | None, float | None]] = {}
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._ticking = False
+        self._last_tick = 0.0
+        self._unload_handle: asyncio.TimerHandle | None = None
+        self._committed = asyncio.Event()
+        self.failed = False
+        self.frames_encoded = 0  # ops frames built (one per tick with accepted ops)
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def submit(self, peer: Peer, ops: list[dict[str, Any]]) -> None:
+        self._queue.append((peer, ops))
+        self._schedule()
+
+    def cursor(self, peer: Peer, x: float | None, y: float | None) -> None:
+        self._cursors[peer.client_id] = (x, y)
+        self._schedule()
+
+    async def join(self, peer: Peer, name: str, since: int | None) -> None:
+        """Give the peer a client id, store it durably, then admit it at the end of a tick."""
+        self._cancel_unload()
+        client_id = self.next_client_id
+        self.next_client_id += 1
+        peer.client_id = client_id
+        peer.name = name
+        peer.color = PALETTE[(client_id - 1) % len(PALETTE)]
+        await self.store.add_client(self.id, Client(client_id, name, peer.color))
+        self._joins.append((peer, since))
+        self._schedule()
+
+    def leave(self, peer: Peer) -> None:
+        """Forget a peer now; the others hear of it in the next tick, not when TCP closes."""
+        if self.peers.get(peer.client_id) is peer:
+            del self.peers[peer.client_id]
+            self._leaves.append(peer.client_id)
+            self._cursors.pop(peer.client_id, None)
+            self._schedule()
+        else:
+            self._joins = [(p, s) for p, s in self._joins if p is not peer]
+        self._queue = [(p, ops) for p, ops in self._queue if p is not peer]
+        self._maybe_schedule_unload()
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self._tick_handle is not None or self._ticking:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_tick + self.settings.tick_ms / 1000 - loop.time())
+        self._tick_handle = loop.call_later(delay, self._start_tick)
+
+    def _start_tick(self) -> None:
+        self._tick_handle = None
+        self._ticking = True
+        asyncio.ensure_future(self._run_tick())
+
+    async def _run_tick(self) -> None:
+        try:
+            await self.tick()
+        except Exception:
+            log.exception("tick failed on board %s", self.id)
+            self._fail()
+        finally:
+            self._ticking = False
+            self._last_tick = asyncio.get_running_loop().time()
+            if self._queue or self._joins or self._leaves or self._cursors:
+                self._schedule()
+
+    async def tick(self) -> None:
+        queued, self._queue = self._queue, []
+        accepted: list[dict[str, Any]] = []
+        by_peer = self.peers
+        first = self.doc.seq + 1
+        for peer, ops in queued:
+            if peer.client_id not in by_peer:
+                continue  # left before its ops were applied
+            for op in ops:
+                result = self.doc.apply(op, self.doc.seq + 1)
+                if isinstance(result, ProtocolError):
+                    peer.send(protocol.encode_err(result.code, result.msg, result.c))
+                    continue
+                sop = dict(result)
+                sop["s"] = self.doc.seq
+                sop["by"] = peer.client_id
+                accepted.append(sop)
+
+        if accepted:
+            ts = now_ms()
+            ops_array = protocol.encode_ops_array(accepted)
+            checkpoint = None
+            if self.doc.seq - self.checkpoint_seq >= self.settings.checkpoint_every:
+                checkpoint = Checkpoint(self.doc.seq, _pack_state(self.doc))
+            await self.store.append(
+                self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
+            )
+            if checkpoint is not None:
+                self.checkpoint_seq = checkpoint.seq
+            self.committed_seq = self.doc.seq
+            self._remember(_Tick(first, self.doc.seq, ts, accepted))
+            self._committed.set()
+            self._committed = asyncio.Event()
+            frame = protocol.encode_ops_frame(ts, ops_array)
+            self.frames_encoded += 1
+            for peer in list(self.peers.values()):
+                peer.send(frame)
+
+        self._admit_joins()
+        self._send_presence()
+
+    def _remember(self, tick: _Tick) -> None:
+        self.recent.append(tick)
+        self._recent_ops += tick.last_seq - tick.first_seq + 1
+        while self.recent and self._recent_ops - len(self.recent[0].sops) >= self.settings.resume_ops:
+            old = self.recent.popleft()
+            self._recent_ops -= len(old.sops)
+
+    def _ops_since(self, since: int) -> list[dict[str, Any]] | None:
+        """Ops after ``since`` from memory, each with its ``ts``; None when too old to serve."""
+        if since == self.doc.seq:
+            return []
+        if since > self.doc.seq or not self.recent or self.recent[0].first_seq > since + 1:
+            return None
+        out: list[dict[str, Any]] = []
+        for tick in self.recent:
+            if tick.last_seq <= since:
+                continue
+            for sop in tick.sops:
+                if sop["s"] > since:
+                    out.append({**sop, "ts": tick.ts})
+        return out
+
+    def _admit_joins(self) -> None:
+        joins, self._joins = self._joins, []
+        if not joins:
+            return
+        limits = self.settings.limits()
+        elements: list[dict[str, Any]] | None = None
+        for peer, since in joins:
+            peers = [_peer_info(p) for p in self.peers.values()]
+            ops = self._ops_since(since) if since is not None else None
+            if ops is None and elements is None:
+                elements = self.doc.elements()
+            peer.send(
+                protocol.encode_welcome(
+                    board=self.id,
+                    me=peer.client_id,
+                    color=peer.color,
+                    seq=self.doc.seq,
+                    peers=peers,
+                    elements=elements if ops is None else None,
+                    ops=ops,
+                    limits=limits,
+                )
+            )
+            frame = protocol.encode_presence(join=[_peer_info(peer)])
+            for other in self.peers.values():
+                other.send(frame)
+            self.peers[peer.client_id] = peer
+            peer.admitted()
+
+    def _send_presence(self) -> None:
+        leaves, self._leaves = self._leaves, []
+        cursors, self._cursors = self._cursors, {}
+        if not leaves and not cursors:
+            return
+        cur = [[cid, x, y] for cid, (x, y) in cursors.items() if cid in self.peers]
+        if not cur and leaves:
+            frame = protocol.encode_presence(leave=leaves)
+            for peer in self.peers.values():
+                peer.send(frame)
+            return
+        # Everyone gets every cursor but their own: one shared frame for those who sent no
+        # cursor this tick, one frame each for those who did.
+        shared = protocol.encode_presence(leave=leaves or None, cur=cur or None)
+        for cid, peer in self.peers.items():
+            if cid in cursors:
+                mine = [c for c in cur if c[0] != cid]
+                if mine or leaves:
+                    peer.send(protocol.encode_presence(leave=leaves or None, cur=mine or None))
+            else:
+                peer.send(shared)
+
+    # -- consistency for HTTP readers ------------------------------------------------------------
+
+    async def committed_elements(self) -> tuple[int, list[dict[str, Any]]] | None:
+        """The head state if it is committed now or after the tick in flight; else None."""
+        for _ in range(3):
+            if self.doc.seq == self.committed_seq:
+                return self.doc.seq, self.doc.elements()
+            try:
+                await asyncio.wait_for(self._committed.wait(), timeout=2)
+            except TimeoutError:
+                return None
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _fail(self) -> None:
+        """A tick could not be stored: drop the board so nothing unstored is ever shown.
+
+        Clients are closed with 1011 and reconnect; the board then reloads from the store,
+        which holds exactly what was acknowledged.
+        """
+        self.failed = True
+        self.hub.forget(self)
+        for peer in list(self.peers.values()):
+            close = getattr(peer, "close_for_error", None)
+            if close is not None:
+                close()
+        self.peers.clear()
+
+    def _cancel_unload(self) -> None:
+        if self._unload_handle is not None:
+            self._unload_handle.cancel()
+            self._unload_handle = None
+
+    def _maybe_schedule_unload(self) -> None:
+        if self.peers or self._joins or self._unload_handle is not None:
+            return
+        loop = asyncio.get_running_loop()
+        self._unload_handle = loop.call_later(
+            self.settings.idle_unload_s, lambda: asyncio.ensure_future(self.unload())
+        )
+
+    def idle(self) -> bool:
+        return not self.peers and not self._joins and not self._queue and not self._ticking
+
+    async def unload(self) -> None:
+        self._unload_handle = None
+        if not self.idle():
+            return
+        self.hub.forget(self)
+        await self.save_checkpoint()
+
+    async def save_checkpoint(self) -> None:
+        if self.committed_seq > self.checkpoint_seq and self.doc.seq == self.committed_seq:
+            cp = Checkpoint(self.doc.seq, _pack_state(self.doc))
+            await self.store.save_checkpoint(self.id, cp)
+            self.checkpoint_seq = cp.seq
+
+    async def drain(self) -> None:
+        """Let queued ops and the tick in flight finish (graceful shutdown)."""
+        for _ in range(100):
+            if not self._ticking and not self._queue and self._tick_handle is None:
+                break
+            if self._tick_handle is not None and not self._ticking:
+                self._tick_handle.cancel()
+                self._start_tick()
+            await asyncio.sleep(0.005)
+        await self.save_checkpoint()
+
+
+class Hub:
+    """The boards loaded in this process, by id. Loading is shared by concurrent joiners."""
+
+    def __init__(self, store: Store, settings: Settings) -> None:
+        self.store = store
+        self.settings = settings
+        self.limits = limits_of(settings)
+        self.boards: dict[str, Board] = {}
+        self._loading: dict[str, asyncio.Future[Board]] = {}
+        self.sockets: set[Any] = set()  # every open BoardSocket, to close them on shutdown
+
+    def loaded(self, board_id: str) -> Board | None:
+        return self.boards.get(board_id)
+
+    async def get(self, board_id: str) -> Board:
+        board = self.boards.get(board_id)
+        if board is not None:
+            return board
+        pending = self._loading.get(board_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._load(board_id))
+            self._loading[board_id] = pending
+            try:
+                return await pending
+            finally:
+                self._loading.pop(board_id, None)
+        return await asyncio.shield(pending)
+
+    async def _load(self, board_id: str) -> Board:
+        loaded = await self.store.load(board_id)
+        if loaded.checkpoint is not None:
+            doc = Document.from_state(msgpack.unpackb(loaded.checkpoint.state), self.limits)
+        else:
+            doc = Document(self.limits)
+        board = Board(board_id, doc, self.store, self.settings, self)
+        board.checkpoint_seq = doc.seq
+        for row in loaded.rows:
+            sops = msgpack.unpackb(row.ops)
+            for sop in sops:
+                if sop["s"] > doc.seq:
+                    doc.apply_sop(sop)
+            board._remember(_Tick(row.first_seq, row.last_seq, row.ts, sops))
+        board.committed_seq = doc.seq
+        board.next_client_id = loaded.next_client_id
+        self.boards[board_id] = board
+        return board
+
+    def forget(self, board: Board) -> None:
+        if self.boards.get(board.id) is board:
+            del self.boards[board.id]
+
+    async def shutdown(self) -> None:
+        """Finish every board's tick in flight and checkpoint it (SIGTERM)."""
+        for board in list(self.boards.values()):
+            await board.drain()
+
+
+def _peer_info(peer: Peer) -> dict[str, Any]:
+    return {"id": peer.client_id, "name": peer.name, "color": peer.color}
+
+
+def _pack_state(doc: Document) -> bytes:
+    packed: bytes = msgpack.packb(doc.to_state(), use_bin_type=True)
+    return packed

@@ -1,0 +1,251 @@
+"""BoardSocket: one browser's WebSocket on one board.
+
+It turns frames into validated messages (``protocol``), answers refusals to their author only,
+and hands valid ops to its ``Board``. It never touches the Document: the board's tick does.
+Writes bypass ``write_message`` on the hot path (see ``send``) because the same encoded frame
+goes to every connection of a board, and a Task plus a Future per message per client is most of
+the cost of a fan-out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import struct
+import time
+from typing import Any
+from urllib.parse import urlsplit
+
+from tornado.iostream import StreamClosedError
+from tornado.web import HTTPError
+from tornado.websocket import WebSocketClosedError, WebSocketHandler
+
+from whiteboard import BOARD_ID_PATTERN, protocol
+from whiteboard.config import Settings
+from whiteboard.hub import Board, Hub
+from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
+
+log = logging.getLogger(__name__)
+
+_BOARD_ID = re.compile(BOARD_ID_PATTERN)
+
+
+def ws_frame(payload: bytes) -> bytes:
+    """A complete unmasked binary WebSocket frame (RFC 6455 5.2), built once per fan-out."""
+    n = len(payload)
+    if n < 126:
+        header = struct.pack("!BB", 0x82, n)
+    elif n <= 0xFFFF:
+        header = struct.pack("!BBH", 0x82, 126, n)
+    else:
+        header = struct.pack("!BBQ", 0x82, 127, n)
+    return header + payload
+
+
+class TokenBucket:
+    """A rate with a burst: ``take()`` is true while tokens remain."""
+
+    __slots__ = ("burst", "last", "rate", "tokens")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = burst
+        self.last = time.monotonic()
+
+    def take(self, n: float = 1.0) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
+        self.last = now
+        if self.tokens >= n:
+            self.tokens -= n
+            return True
+        return False
+
+
+class BoardSocket(WebSocketHandler):
+    """States: waiting for ``hello`` -> joining (id stored, welcome pending) -> live -> closed."""
+
+    def initialize(self, hub: Hub, settings: Settings) -> None:
+        self.hub = hub
+        self.cfg = settings
+        self.board_id = ""
+        self.board: Board | None = None
+        self.client_id = 0
+        self.name = ""
+        self.color = ""
+        self.state = "hello"
+        self._early: list[list[dict[str, Any]]] = []
+        self._ops_bucket = TokenBucket(settings.ops_per_s, settings.ops_burst)
+        self._refusals: list[float] = []
+        self._dropped = False
+
+    # -- handshake -----------------------------------------------------------------------------
+
+    async def get(self, *args: Any, **kwargs: Any) -> None:
+        if not _BOARD_ID.fullmatch(args[0] if args else ""):
+            raise HTTPError(404)
+        await super().get(*args, **kwargs)
+
+    def check_origin(self, origin: str) -> bool:
+        """Same host and port as the request, or on the allow-list (PROTOCOL.md, Transport)."""
+        if origin in self.cfg.allow_origin:
+            return True
+        parts = urlsplit(origin.lower())
+        host = self.request.headers.get("Host", "").lower()
+        if parts.netloc and parts.netloc == host:
+            return True
+        return any(parts.netloc == urlsplit(a.lower()).netloc for a in self.cfg.allow_origin)
+
+    def get_compression_options(self) -> None:
+        # permessage-deflate is per connection: it would defeat encoding a frame once.
+        return None
+
+    def open(self, *args: str, **kwargs: str) -> None:
+        self.board_id = args[0]
+        self.hub.sockets.add(self)
+        # Tornado turns TCP_NODELAY off again after the upgrade; small frames need it on.
+        self.set_nodelay(True)
+
+    # -- input ---------------------------------------------------------------------------------
+
+    async def on_message(self, message: str | bytes) -> None:
+        if self.state == "closed":
+            return
+        if isinstance(message, str):
+            self._drop(protocol.CLOSE_UNSUPPORTED, "text frames are not accepted")
+            return
+        try:
+            msg = protocol.decode_frame(message)
+            if self.state == "hello":
+                await self._on_hello(msg)
+                return
+            parsed = protocol.parse_message(msg, self.hub.limits)
+        except CloseError as exc:
+            self._drop(exc.code, exc.reason)
+            return
+        except ProtocolError as exc:
+            self._refuse(exc)
+            return
+        if isinstance(parsed, CursorMessage):
+            if self.state == "live" and self.board is not None:
+                self.board.cursor(self, parsed.x, parsed.y)
+            return
+        ops = self._admit_ops(parsed.items)
+        if ops:
+            if self.state == "live" and self.board is not None:
+                self.board.submit(self, ops)
+            else:
+                self._early.append(ops)
+        # Give every other connection a turn before reading more from this one: Tornado would
+        # otherwise read up to 256 KB of a flooding client's frames first.
+        await asyncio.sleep(0)
+
+    def _admit_ops(self, items: list[dict[str, Any] | ProtocolError]) -> list[dict[str, Any]]:
+        ops: list[dict[str, Any]] = []
+        for item in items:
+            if isinstance(item, ProtocolError):
+                self._refuse(item)
+            elif not self._ops_bucket.take():
+                self._refuse(
+                    ProtocolError(
+                        "rate_limited", "Too many changes at once: slow down a little.", item["c"]
+                    )
+                )
+            else:
+                ops.append(item)
+        return ops
+
+    async def _on_hello(self, msg: dict[str, Any]) -> None:
+        try:
+            hello = protocol.parse_hello(msg)
+        except ProtocolError as exc:
+            self.send(protocol.encode_err(exc.code, exc.msg))
+            self._drop(protocol.CLOSE_POLICY, "the first message must be a valid hello")
+            return
+        self.state = "joining"
+        try:
+            board = await self.hub.get(self.board_id)
+            self.board = board
+            await board.join(self, hello.name, hello.since)
+        except Exception:
+            log.exception("could not join board %s", self.board_id)
+            self._drop(1011, "the board could not be opened")
+            return
+        if self.state == "closed":
+            board.leave(self)
+
+    def admitted(self) -> None:
+        """The welcome is out: ops sent before it are handled now, in order."""
+        if self.state != "joining":
+            return
+        self.state = "live"
+        assert self.board is not None
+        for ops in self._early:
+            self.board.submit(self, ops)
+        self._early = []
+
+    def _refuse(self, exc: ProtocolError) -> None:
+        self.send(protocol.encode_err(exc.code, exc.msg, exc.c))
+        now = time.monotonic()
+        self._refusals.append(now)
+        if len(self._refusals) > self.cfg.refusals_per_min:
+            self._refusals = [t for t in self._refusals if now - t < 60]
+            if len(self._refusals) > self.cfg.refusals_per_min:
+                self._drop(protocol.CLOSE_POLICY, "too many refused messages")
+
+    # -- output --------------------------------------------------------------------------------
+
+    def send(self, frame: bytes) -> None:
+        """Write one msgpack message without a Task or awaiting anything.
+
+        The unsent backlog is checked on every write: past ``backlog_bytes`` the client is
+        dropped (1013) instead of buffering without bound.
+        """
+        conn = self.ws_connection
+        if conn is None or self._dropped:
+            return
+        stream = conn.stream  # type: ignore[attr-defined]
+        if stream.closed():
+            return
+        backlog = stream._total_write_index - stream._total_write_done_index
+        if backlog > self.cfg.backlog_bytes:
+            self._drop(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
+            return
+        try:
+            stream.write(ws_frame(frame))
+        except (StreamClosedError, WebSocketClosedError):
+            pass
+
+    def _drop(self, code: int, reason: str) -> None:
+        """Close now and leave the board at once, before TCP finishes closing."""
+        if self._dropped:
+            return
+        self._dropped = True
+        if self.board is not None:
+            self.board.leave(self)
+        self.state = "closed"
+        try:
+            self.close(code, reason)
+        except (StreamClosedError, WebSocketClosedError):
+            pass
+        # A client that does not read may never let the close handshake finish.
+        asyncio.get_running_loop().call_later(5, self._abort)
+
+    def _abort(self) -> None:
+        conn = self.ws_connection
+        if conn is not None:
+            conn.stream.close()  # type: ignore[attr-defined]
+
+    def close_for_error(self) -> None:
+        self._drop(1011, "the server could not store the board; reconnect")
+
+    def close_going_away(self) -> None:
+        self._drop(protocol.CLOSE_GOING_AWAY, "the server is restarting")
+
+    def on_close(self) -> None:
+        self.state = "closed"
+        if self.board is not None:
+            self.board.leave(self)
+        self.hub.sockets.discard(self)

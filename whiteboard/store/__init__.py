@@ -1,0 +1,1 @@
+"""Durable storage of boards: the op log, checkpoints and client names."""

@@ -1,0 +1,95 @@
+"""The storage interface the Hub and the HTTP API rely on.
+
+The embedded default is ``SQLiteStore``; a Redis store implements the same methods for
+scale-out. Everything is async so that no implementation ever blocks the IOLoop on a disk or a
+network round trip.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class LogRow:
+    """One tick of one board: its ops as one msgpack array (the broadcast frame's body).
+
+    Storing a row per tick rather than per op keeps the writer thread's work per commit small
+    (see DESIGN.md, "How an edit flows").
+    """
+
+    first_seq: int
+    last_seq: int
+    ts: int
+    ops: bytes
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    seq: int
+    state: bytes  # msgpack of Document.to_state()
+
+
+@dataclass(frozen=True)
+class Client:
+    id: int
+    name: str
+    color: str
+
+
+@dataclass
+class LoadedBoard:
+    """What a board needs to come back into memory: its latest checkpoint and the log after it."""
+
+    checkpoint: Checkpoint | None
+    rows: list[LogRow] = field(default_factory=list)
+    next_client_id: int = 1
+
+
+class StoreError(Exception):
+    """The store could not do what was asked (disk full, I/O error, closed)."""
+
+
+class Store(ABC):
+    @abstractmethod
+    async def start(self) -> None: ...
+
+    @abstractmethod
+    async def close(self) -> None:
+        """Finish every queued write, then release resources."""
+
+    @abstractmethod
+    async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
+        """Durably append one tick's ops (and optionally a checkpoint). Resolves once committed."""
+
+    @abstractmethod
+    async def add_client(self, board: str, client: Client) -> None:
+        """Durably record a client id and its name; ids are never reused on a board."""
+
+    @abstractmethod
+    async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None: ...
+
+    @abstractmethod
+    async def load(self, board: str) -> LoadedBoard: ...
+
+    @abstractmethod
+    async def head(self, board: str) -> int:
+        """The last committed sequence number (0 for an unknown board)."""
+
+    @abstractmethod
+    async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None: ...
+
+    @abstractmethod
+    async def read_log(self, board: str, after: int, upto: int | None = None) -> list[LogRow]:
+        """Rows holding ops with ``after < s <= upto`` (all after ``after`` when upto is None).
+
+        Rows are whole ticks, so the first may start before ``after + 1``: callers slice.
+        """
+
+    @abstractmethod
+    async def read_log_page(self, board: str, after: int, max_ops: int) -> list[LogRow]:
+        """Rows after ``after``, oldest first, stopping once they cover ``max_ops`` ops."""
+
+    @abstractmethod
+    async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]: ...

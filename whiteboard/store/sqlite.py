@@ -1,0 +1,311 @@
+"""The embedded store: one SQLite database in WAL mode, written by one thread.
+
+Why one writer thread with group commit: SQLite allows one writer at a time, and a commit costs
+a disk sync. Queuing every board's writes to one thread and committing whatever has queued up in
+one transaction keeps the IOLoop free of disk waits and makes the cost per op fall as load
+rises. Reads run on a small thread pool with their own connections; WAL lets them proceed while
+the writer commits, and they only ever see committed data.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import sqlite3
+import threading
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
+
+from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    board TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    ops BLOB NOT NULL,
+    PRIMARY KEY (board, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    board TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (board, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clients (
+    board TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    color TEXT NOT NULL,
+    PRIMARY KEY (board, id)
+) WITHOUT ROWID;
+"""
+
+DB_NAME = "whiteboard.sqlite3"
+
+_Job = Callable[[sqlite3.Connection], Any]
+_STOP = object()
+
+
+def _connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a crash of the process (kill -9), which is the promise of
+    # PROTOCOL.md; only a power cut can lose the last commits.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+class SQLiteStore(Store):
+    def __init__(self, data_dir: str) -> None:
+        self.path = os.path.join(data_dir, DB_NAME)
+        self._data_dir = data_dir
+        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._writer: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-read")
+        self._local = threading.local()
+        self._closed = False
+        self.commits = 0  # transactions committed (for tests and metrics)
+
+    async def start(self) -> None:
+        os.makedirs(self._data_dir, exist_ok=True)
+        self._loop = asyncio.get_running_loop()
+        conn = _connect(self.path)
+        conn.executescript(SCHEMA)
+        self._writer = threading.Thread(
+            target=self._write_loop, args=(conn,), name="sqlite-writer", daemon=True
+        )
+        self._writer.start()
+
+    async def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._queue.put(_STOP)
+        if self._writer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        self._readers.shutdown(wait=True)
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def _submit(self, job: _Job) -> asyncio.Future[Any]:
+        if self._closed or self._loop is None:
+            raise StoreError("the store is closed")
+        fut: asyncio.Future[Any] = self._loop.create_future()
+        self._queue.put((job, fut))
+        return fut
+
+    def _write_loop(self, conn: sqlite3.Connection) -> None:
+        """Commit everything queued in one transaction, then wake the waiters on the IOLoop."""
+        stopping = False
+        while not stopping:
+            batch = [self._queue.get()]
+            while True:
+                try:
+                    batch.append(self._queue.get_nowait())
+                except queue.Empty:
+                    break
+            jobs = []
+            for item in batch:
+                if item is _STOP:
+                    stopping = True
+                else:
+                    jobs.append(item)
+            if jobs:
+                self._commit(conn, jobs)
+        conn.close()
+
+    def _commit(self, conn: sqlite3.Connection, jobs: list[tuple[_Job, asyncio.Future[Any]]]) -> None:
+        results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            for i, (job, fut) in enumerate(jobs):
+                # A savepoint per job: one job's failure (a constraint, say) fails only its waiter.
+                conn.execute(f"SAVEPOINT j{i}")
+                try:
+                    results.append((fut, job(conn), None))
+                    conn.execute(f"RELEASE j{i}")
+                except sqlite3.Error as exc:
+                    conn.execute(f"ROLLBACK TO j{i}")
+                    conn.execute(f"RELEASE j{i}")
+                    results.append((fut, None, StoreError(str(exc))))
+            conn.execute("COMMIT")
+            self.commits += 1
+        except sqlite3.Error as exc:
+            log.error("commit failed: %s", exc)
+            if conn.in_transaction:
+                try:
+                    conn.execute("ROLLBACK")
+                except sqlite3.Error:
+                    pass
+            error = StoreError(f"the database could not be written: {exc}")
+            results = [(fut, None, error) for _, fut in jobs]
+        assert self._loop is not None
+        self._loop.call_soon_threadsafe(_resolve_all, results)
+
+    async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
+                (board, row.first_seq, row.last_seq, row.ts, row.ops),
+            )
+            if checkpoint is not None:
+                _insert_checkpoint(conn, board, checkpoint)
+
+        await self._submit(job)
+
+    async def add_client(self, board: str, client: Client) -> None:
+        def job(conn: sqlite3.Connection) -> None:
+            conn.execute(
+                "INSERT INTO clients (board, id, name, color) VALUES (?, ?, ?, ?)",
+                (board, client.id, client.name, client.color),
+            )
+
+        await self._submit(job)
+
+    async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
+        await self._submit(lambda conn: _insert_checkpoint(conn, board, checkpoint))
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def _reader(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = _connect(self.path)
+            self._local.conn = conn
+        return conn
+
+    async def _read(self, fn: Callable[[sqlite3.Connection], T]) -> T:
+        if self._closed:
+            raise StoreError("the store is closed")
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._readers, lambda: fn(self._reader()))
+        except sqlite3.Error as exc:
+            raise StoreError(f"the database could not be read: {exc}") from exc
+
+    async def load(self, board: str) -> LoadedBoard:
+        def read(conn: sqlite3.Connection) -> LoadedBoard:
+            cp = _checkpoint_before(conn, board, None)
+            after = cp.seq if cp else 0
+            rows = _rows(conn, board, after, None)
+            (max_id,) = conn.execute(
+                "SELECT COALESCE(MAX(id), 0) FROM clients WHERE board = ?", (board,)
+            ).fetchone()
+            return LoadedBoard(checkpoint=cp, rows=rows, next_client_id=int(max_id) + 1)
+
+        return await self._read(read)
+
+    async def head(self, board: str) -> int:
+        def read(conn: sqlite3.Connection) -> int:
+            row = conn.execute(
+                "SELECT last_seq FROM log WHERE board = ? ORDER BY first_seq DESC LIMIT 1",
+                (board,),
+            ).fetchone()
+            return int(row[0]) if row else 0
+
+        return await self._read(read)
+
+    async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
+        return await self._read(lambda conn: _checkpoint_before(conn, board, seq))
+
+    async def read_log(self, board: str, after: int, upto: int | None = None) -> list[LogRow]:
+        return await self._read(lambda conn: _rows(conn, board, after, upto))
+
+    async def read_log_page(self, board: str, after: int, max_ops: int) -> list[LogRow]:
+        def read(conn: sqlite3.Connection) -> list[LogRow]:
+            rows: list[LogRow] = []
+            covered = 0
+            cursor = conn.execute(
+                "SELECT first_seq, last_seq, ts, ops FROM log"
+                " WHERE board = ? AND first_seq >= ? AND last_seq > ? ORDER BY first_seq",
+                (board, _start_of(conn, board, after), after),
+            )
+            for first, last, ts, ops in cursor:
+                rows.append(LogRow(first, last, ts, ops))
+                covered += last - max(first - 1, after)
+                if covered >= max_ops:
+                    break
+            cursor.close()
+            return rows
+
+        return await self._read(read)
+
+    async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]:
+        def read(conn: sqlite3.Connection) -> dict[int, str]:
+            rows = conn.execute("SELECT id, name FROM clients WHERE board = ?", (board,))
+            names = {int(i): str(n) for i, n in rows}
+            if ids is not None:
+                wanted = set(ids)
+                names = {i: n for i, n in names.items() if i in wanted}
+            return names
+
+        return await self._read(read)
+
+
+def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
+    for fut, value, error in results:
+        if fut.done():
+            continue
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(value)
+
+
+def _insert_checkpoint(conn: sqlite3.Connection, board: str, checkpoint: Checkpoint) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO checkpoints (board, seq, state) VALUES (?, ?, ?)",
+        (board, checkpoint.seq, checkpoint.state),
+    )
+
+
+def _checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> Checkpoint | None:
+    if seq is None:
+        row = conn.execute(
+            "SELECT seq, state FROM checkpoints WHERE board = ? ORDER BY seq DESC LIMIT 1",
+            (board,),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT seq, state FROM checkpoints WHERE board = ? AND seq <= ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (board, seq),
+        ).fetchone()
+    return Checkpoint(int(row[0]), bytes(row[1])) if row else None
+
+
+def _start_of(conn: sqlite3.Connection, board: str, after: int) -> int:
+    """first_seq of the row holding op ``after + 1``: an index seek, not a scan of the board."""
+    row = conn.execute(
+        "SELECT first_seq FROM log WHERE board = ? AND first_seq <= ?"
+        " ORDER BY first_seq DESC LIMIT 1",
+        (board, after + 1),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def _rows(conn: sqlite3.Connection, board: str, after: int, upto: int | None) -> list[LogRow]:
+    start = _start_of(conn, board, after)
+    if upto is None:
+        cursor = conn.execute(
+            "SELECT first_seq, last_seq, ts, ops FROM log"
+            " WHERE board = ? AND first_seq >= ? AND last_seq > ? ORDER BY first_seq",
+            (board, start, after),
+        )
+    else:
+        cursor = conn.execute(
+            "SELECT first_seq, last_seq, ts, ops FROM log WHERE board = ? AND first_seq >= ?"
+            " AND last_seq > ? AND first_seq <= ? ORDER BY first_seq",
+            (board, start, after, upto),
+        )
+    return [LogRow(int(f), int(la), int(ts), bytes(ops)) for f, la, ts, ops in cursor]

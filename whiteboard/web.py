@@ -1,0 +1,156 @@
+"""Pages and the HTTP API: snapshot, log pages, SVG export, health.
+
+API answers are JSON unless the ``Accept`` header names ``application/msgpack``. Every answer
+shows committed state only: a board's ops still in a tick are not visible here.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any
+
+import msgpack
+import tornado.web
+
+from whiteboard import BOARD_ID_PATTERN, history, svg
+from whiteboard.hub import Hub
+from whiteboard.store.base import Store, StoreError
+
+log = logging.getLogger(__name__)
+
+_BOARD_ID = re.compile(BOARD_ID_PATTERN)
+_INT = re.compile(r"-?[0-9]{1,18}")
+
+MSGPACK = "application/msgpack"
+
+
+class BaseHandler(tornado.web.RequestHandler):
+    def initialize(self, hub: Hub, store: Store) -> None:
+        self.hub = hub
+        self.store = store
+
+    def set_default_headers(self) -> None:
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Referrer-Policy", "no-referrer")
+
+
+class IndexHandler(BaseHandler):
+    def get(self) -> None:
+        self.render("index.html")
+
+
+class BoardPageHandler(BaseHandler):
+    def get(self, board: str) -> None:
+        if not _BOARD_ID.fullmatch(board):
+            raise tornado.web.HTTPError(404)
+        self.render("board.html", board=board)
+
+
+class HealthHandler(BaseHandler):
+    def get(self) -> None:
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+        self.write("ok")
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, message: str) -> None:
+        super().__init__(message)
+        self.status = status
+        self.message = message
+
+
+class ApiHandler(BaseHandler):
+    """Shared parsing and encoding; malformed input is a 400 with ``{error}``, never a trace."""
+
+    def wants_msgpack(self) -> bool:
+        return MSGPACK in self.request.headers.get("Accept", "")
+
+    def reply(self, body: dict[str, Any]) -> None:
+        if self.wants_msgpack():
+            self.set_header("Content-Type", MSGPACK)
+            self.write(msgpack.packb(body, use_bin_type=True))
+        else:
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+
+    def board_id(self, board: str) -> str:
+        if not _BOARD_ID.fullmatch(board):
+            raise ApiError(400, f"{board!r} is not a valid board id.")
+        return board
+
+    def int_arg(self, name: str, default: int | None, low: int, high: int) -> int | None:
+        raw = self.get_query_argument(name, None)
+        if raw is None:
+            return default
+        if not _INT.fullmatch(raw):
+            raise ApiError(400, f"'{name}' must be an integer.")
+        value = int(raw)
+        if not low <= value <= high:
+            raise ApiError(400, f"'{name}' must be between {low} and {high}.")
+        return value
+
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps({"error": self._reason}))
+
+    async def elements_at(self, board: str, at: int | None) -> tuple[int, list[dict[str, Any]]]:
+        """The committed state at ``at`` (the head when None)."""
+        head = await self.head(board)
+        if at is not None and at > head:
+            raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
+        if at is None or at == head:
+            live = self.hub.loaded(board)
+            if live is not None:
+                state = await live.committed_elements()
+                if state is not None:
+                    return state
+            at = head
+        doc = await history.state_at(self.store, board, at, self.hub.limits)
+        return at, doc.elements()
+
+    async def head(self, board: str) -> int:
+        return await self.store.head(board)
+
+    async def handle(self, board: str) -> None:
+        raise NotImplementedError
+
+    async def get(self, board: str) -> None:
+        try:
+            await self.handle(self.board_id(board))
+        except ApiError as exc:
+            self.set_status(exc.status)
+            self.reply({"error": exc.message})
+        except StoreError as exc:
+            log.error("API read failed on %s: %s", board, exc)
+            self.set_status(503)
+            self.reply({"error": "The board could not be read; try again."})
+
+
+class SnapshotHandler(ApiHandler):
+    async def handle(self, board: str) -> None:
+        at = self.int_arg("at", None, 0, 2**53 - 1)
+        seq, elements = await self.elements_at(board, at)
+        self.reply({"board": board, "seq": seq, "elements": elements})
+
+
+class OpsHandler(ApiHandler):
+    async def handle(self, board: str) -> None:
+        after = self.int_arg("after", 0, 0, 2**53 - 1)
+        limit = self.int_arg("limit", 1000, 1, 10_000)
+        assert after is not None and limit is not None
+        head = await self.head(board)
+        if after > head:
+            raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
+        ops, next_after = await history.ops_page(self.store, board, after, limit, head)
+        self.reply({"ops": ops, "next": next_after})
+
+
+class SvgHandler(ApiHandler):
+    async def handle(self, board: str) -> None:
+        at = self.int_arg("at", None, 0, 2**53 - 1)
+        _, elements = await self.elements_at(board, at)
+        self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
+        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.write(svg.render(elements))
