@@ -1,14 +1,40 @@
 // Bundles the TypeScript app into static/dist/ (not committed). Tornado's static_url adds a
 // content hash to the URL, so browsers never run a stale bundle.
+//
+// `node build.mjs --tests` instead bundles every static/src/**/*.test.ts for Node's own test
+// runner (node --test), outside the served static folder.
 import * as esbuild from "esbuild";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
 
-await esbuild.build({
-  entryPoints: ["static/src/main.ts"],
-  bundle: true,
-  minify: true,
-  sourcemap: true,
-  format: "esm",
-  target: ["es2022"],
-  outdir: "static/dist",
-  logLevel: "warning",
-});
+const TEST_OUT = "node_modules/.cache/whiteboard-tests";
+
+function testFiles(dir) {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
+    d.isDirectory() ? testFiles(join(dir, d.name)) : d.name.endsWith(".test.ts") ? [join(dir, d.name)] : [],
+  );
+}
+
+if (process.argv.includes("--tests")) {
+  await esbuild.build({
+    entryPoints: testFiles("static/src"),
+    bundle: true,
+    platform: "node",
+    format: "esm",
+    target: ["node20"],
+    outdir: TEST_OUT,
+    outExtension: { ".js": ".mjs" },
+    logLevel: "warning",
+  });
+} else {
+  await esbuild.build({
+    entryPoints: ["static/src/main.ts"],
+    bundle: true,
+    minify: true,
+    sourcemap: true,
+    format: "esm",
+    target: ["es2022"],
+    outdir: "static/dist",
+    logLevel: "warning",
+  });
+}

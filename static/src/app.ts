@@ -1,0 +1,218 @@
+/**
+ * The board page: builds the model, the connection, the renderer, the tools and the UI, and
+ * wires them together. Each part only knows the interfaces it needs; this file is the one
+ * place that knows them all.
+ */
+import { Editor } from "./model/editor";
+import { Model } from "./model/model";
+import type { Element } from "./model/types";
+import { Connection } from "./net/connection";
+import { Renderer } from "./render/renderer";
+import { Viewport } from "./render/viewport";
+import { ArrowTool } from "./tools/arrow";
+import { EllipseTool } from "./tools/ellipse";
+import { EraserTool } from "./tools/eraser";
+import { HandTool } from "./tools/hand";
+import { LineTool } from "./tools/line";
+import { PenTool } from "./tools/pen";
+import { RectTool } from "./tools/rect";
+import { SelectTool } from "./tools/select";
+import { Selection } from "./tools/selection";
+import { StyleState } from "./tools/style";
+import { TextTool } from "./tools/text";
+import type { Tool, ToolContext, ToolName } from "./tools/tool";
+import { CursorLayer } from "./ui/cursors";
+import { h } from "./ui/dom";
+import { HelpDialog } from "./ui/help";
+import { BoardInput } from "./ui/input";
+import { refusalText } from "./ui/messages";
+import { storedName, storeName } from "./ui/names";
+import { PeopleList } from "./ui/people";
+import { installShortcuts } from "./ui/shortcuts";
+import { StatusPill } from "./ui/status";
+import { StylePanel } from "./ui/style-panel";
+import { TextEditor } from "./ui/text-editor";
+import { Toasts } from "./ui/toast";
+import { Toolbar } from "./ui/toolbar";
+import { ZoomControls } from "./ui/zoom";
+import { randomId } from "./util/ids";
+import { rememberBoard } from "./util/recent";
+
+/** What tests (and the frame-time bench) may read and drive; see tests/e2e. */
+export interface TestHook {
+  board: string;
+  elements(): Element[];
+  confirmed(): Element[];
+  pending(): number;
+  status(): string;
+  seq(): number;
+  me(): number;
+  viewport(): { x: number; y: number; zoom: number };
+  setViewport(x: number, y: number, zoom: number): void;
+  /** Simulates losing the network (true) and getting it back (false). */
+  setOffline(offline: boolean): void;
+  setTool(name: ToolName): void;
+  frameStats(): { lastPaintMs: number; frames: number; drawn: number };
+  /** Resolves after the next painted frame. */
+  nextFrame(): Promise<void>;
+  undo(): boolean;
+  redo(): boolean;
+}
+
+declare global {
+  interface Window {
+    __wb?: TestHook;
+  }
+}
+
+export function startBoard(root: HTMLElement, board: string): void {
+  rememberBoard(board);
+  document.title = `${board} · Whiteboard`;
+  const model = new Model();
+  const editor = new Editor(model);
+  const viewport = new Viewport();
+  const stage = h("div", { class: "stage", "data-testid": "board" });
+  const chrome = h("div", { class: "chrome" });
+  root.append(stage, chrome);
+
+  const renderer = new Renderer(stage, model, viewport);
+  const selection = new Selection(model);
+  const style = new StyleState();
+  const textEditor = new TextEditor(stage, viewport, renderer, () => model.limits.text_chars);
+  const cursors = new CursorLayer(stage, viewport);
+  const toasts = new Toasts(chrome);
+  editor.onRefused = (code) => toasts.show(refusalText(code, model.limits));
+
+  let name = storedName();
+  const top = h("div", { class: "top-right" });
+  const left = h("div", { class: "top-left" });
+  chrome.append(left, top);
+  left.append(h("a", { class: "home panel", href: "/", title: "All boards", text: board }));
+
+  const ctx: ToolContext = {
+    model,
+    editor,
+    viewport,
+    renderer,
+    selection,
+    style,
+    text: textEditor,
+    newId: () => randomId(),
+    setTool: (t) => setTool(t),
+  };
+  const select = new SelectTool(ctx);
+  const tools: Record<ToolName, Tool> = {
+    select,
+    hand: new HandTool(ctx),
+    pen: new PenTool(ctx),
+    line: new LineTool(ctx),
+    arrow: new ArrowTool(ctx),
+    rect: new RectTool(ctx),
+    ellipse: new EllipseTool(ctx),
+    text: new TextTool(ctx),
+    eraser: new EraserTool(ctx),
+  };
+  let current: Tool = tools.pen;
+
+  const toolbar = new Toolbar(chrome, (t) => setTool(t), editor);
+  new StylePanel(chrome, style, selection, model, editor);
+  const zoomFit = (): void => {
+    renderer.sync();
+    viewport.fit(renderer.index.extent());
+  };
+  new ZoomControls(chrome, viewport, zoomFit);
+  const help = new HelpDialog(chrome);
+  const status = new StatusPill(top);
+
+  const conn = new Connection(
+    `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${encodeURIComponent(board)}`,
+    () => name,
+    model,
+    {
+      welcome: (w) => {
+        people.setMyColor(w.color);
+        people.show(conn.peers);
+        cursors.setPeers(conn.peers);
+      },
+      presence: (p) => {
+        people.show(conn.peers);
+        cursors.setPeers(conn.peers);
+        for (const [id, x, y] of p.cur ?? []) cursors.move(id, x, y);
+      },
+      refused: (code, msg) => toasts.show(refusalText(code, model.limits, msg)),
+      status: (s) => status.show(s),
+    },
+  );
+  const people = new PeopleList(top, name, (fresh) => {
+    name = fresh;
+    storeName(fresh);
+    conn.reconnect();
+  });
+
+  const input = new BoardInput(stage, viewport, renderer, () => current, (p) => conn.sendCursor(p?.x ?? null, p?.y ?? null));
+  renderer.addOverlay((c) => {
+    if (current !== select) select.paintOverlay(c);
+    current.paintOverlay?.(c);
+  });
+
+  function setTool(name: ToolName): void {
+    const next = tools[name];
+    if (next === current) return;
+    textEditor.commit();
+    const old = current;
+    current = next;
+    input.toolChanged(old);
+    if (name !== "select") selection.clear();
+    toolbar.setActive(name);
+  }
+  toolbar.setActive(current.name);
+
+  installShortcuts({
+    setTool,
+    undo: () => editor.undo(),
+    redo: () => editor.redo(),
+    deleteSelection: () => select.deleteSelection(),
+    duplicate: () => select.duplicateSelection(),
+    selectAll: () => {
+      setTool("select");
+      const ids: string[] = [];
+      model.forEach((e) => ids.push(e.id));
+      selection.set(ids);
+    },
+    escape: () => {
+      current.cancel();
+      selection.clear();
+      if (help.open) help.toggle();
+    },
+    nudge: (dx, dy) => {
+      if (selection.size > 0) select.nudge(dx, dy);
+      else viewport.panBy(-dx * 20, -dy * 20);
+    },
+    zoomIn: () => viewport.zoomBy(1.25),
+    zoomOut: () => viewport.zoomBy(1 / 1.25),
+    zoomReset: () => viewport.reset(),
+    zoomFit,
+    help: () => help.toggle(),
+    space: (down) => input.setSpace(down),
+  });
+
+  window.__wb = {
+    board,
+    elements: () => model.elements(),
+    confirmed: () => model.confirmedElements(),
+    pending: () => model.pendingCount,
+    status: () => conn.status.kind,
+    seq: () => model.seq,
+    me: () => conn.me,
+    viewport: () => ({ x: viewport.x, y: viewport.y, zoom: viewport.zoom }),
+    setViewport: (x, y, zoom) => viewport.set(x, y, zoom),
+    setOffline: (offline) => conn.setBlocked(offline),
+    setTool,
+    frameStats: () => ({ ...renderer.stats }),
+    nextFrame: () => renderer.whenPainted(),
+    undo: () => editor.undo(),
+    redo: () => editor.redo(),
+  };
+
+  conn.start();
+}

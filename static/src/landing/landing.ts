@@ -1,0 +1,73 @@
+/**
+ * The landing page: start a new board (a random, hard-to-guess id), open one by name, or go
+ * back to a board visited recently from this browser.
+ */
+import { BOARD_PATTERN } from "../model/validate";
+import { h } from "../ui/dom";
+import { randomBoardId } from "../util/ids";
+import { forgetBoard, recentBoards } from "../util/recent";
+
+const boardUrl = (id: string): string => `/b/${encodeURIComponent(id)}`;
+
+function ago(ms: number): string {
+  const s = Math.max(0, (Date.now() - ms) / 1000);
+  if (s < 60) return "just now";
+  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
+  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
+  return new Date(ms).toLocaleDateString();
+}
+
+export function startLanding(root: HTMLElement): void {
+  const create = h("button", { class: "primary", type: "button", "data-testid": "new-board", text: "New board" });
+  create.addEventListener("click", () => location.assign(boardUrl(randomBoardId())));
+
+  const input = h("input", {
+    type: "text",
+    name: "board",
+    placeholder: "board name, e.g. team-retro",
+    "aria-label": "Board name",
+    maxlength: 64,
+    pattern: BOARD_PATTERN.source.slice(1, -1),
+    required: true,
+  });
+  const error = h("p", { class: "error", role: "alert", hidden: true, text: "Use letters, digits, - and _ (up to 64), starting with a letter or digit." });
+  const form = h("form", { class: "open-board" }, input, h("button", { type: "submit", text: "Open" }));
+  form.addEventListener("submit", (e) => {
+    e.preventDefault();
+    const id = input.value.trim();
+    if (!BOARD_PATTERN.test(id)) {
+      error.hidden = false;
+      return;
+    }
+    location.assign(boardUrl(id));
+  });
+
+  const list = h("ul", { class: "recent", "data-testid": "recent" });
+  const render = (): void => {
+    const boards = recentBoards();
+    list.replaceChildren(
+      ...boards.map((b) => {
+        const forget = h("button", { type: "button", class: "forget", title: "Remove from this list", "aria-label": `Remove ${b.id} from this list`, text: "×" });
+        forget.addEventListener("click", () => {
+          forgetBoard(b.id);
+          render();
+        });
+        return h("li", {}, h("a", { href: boardUrl(b.id), text: b.id }), h("span", { class: "when", text: ago(b.at) }), forget);
+      }),
+    );
+    recent.hidden = boards.length === 0;
+  };
+  const recent = h("section", { class: "recent-boards" }, h("h2", { text: "Recently visited" }), list);
+  render();
+
+  root.append(
+    h(
+      "main",
+      { class: "landing" },
+      h("h1", { text: "Whiteboard" }),
+      h("p", { class: "lead", text: "Draw together in real time. Every stroke is kept, and the whole history can be replayed." }),
+      h("section", { class: "start" }, create, h("span", { class: "or", text: "or open a board by name" }), form, error),
+      recent,
+    ),
+  );
+}

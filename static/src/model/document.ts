@@ -1,0 +1,151 @@
+/**
+ * Document: the live elements of a board and the rules that advance them, op by op.
+ *
+ * The same semantics as the server's whiteboard/document.py (the shared test vectors check
+ * both). It is pure (no I/O, no timers) so the model can keep two of its states side by side:
+ * the confirmed state from the server and, on top, the user's own pending ops.
+ */
+import type { Element, ErrorCode, Limits, Op } from "./types";
+import { DEFAULT_LIMITS } from "./types";
+import { updatable } from "./validate";
+
+export type Outcome = { ok: true; op: Op } | { ok: false; code: ErrorCode };
+
+/** The state of one id after an op: the element, `undefined` (not live), or a refusal. */
+export type Step = { ok: true; el: Element | undefined } | { ok: false; code: ErrorCode };
+
+/**
+ * Applies the part of `op` that concerns `id` to that id's current state.
+ *
+ * Ops on different ids never interact (except through board-wide limits), so the model can
+ * replay pending ops on a single id without rebuilding the whole board.
+ */
+export function step(el: Element | undefined, op: Op, id: string, limits: Limits): Step {
+  switch (op.k) {
+    case "add":
+      if (el) return { ok: false, code: "exists" };
+      return { ok: true, el: op.e };
+    case "append": {
+      if (!el) return { ok: false, code: "not_found" };
+      if (el.type !== "pen") return { ok: false, code: "bad_op" };
+      if ((el.pr === undefined) !== (op.pr === undefined)) return { ok: false, code: "bad_op" };
+      if (el.pts.length + op.pts.length > limits.values_per_element) {
+        return { ok: false, code: "too_large" };
+      }
+      const next = { ...el, pts: el.pts.concat(op.pts) };
+      if (el.pr && op.pr) next.pr = el.pr.concat(op.pr);
+      return { ok: true, el: next };
+    }
+    case "update": {
+      if (!el) return { ok: false, code: "not_found" };
+      const next: Record<string, unknown> = { ...el };
+      for (const [key, v] of Object.entries(op.set)) {
+        if (!updatable(el.type, key)) return { ok: false, code: "bad_op" };
+        if (v === null) delete next[key];
+        else next[key] = v;
+      }
+      return { ok: true, el: next as unknown as Element };
+    }
+    case "delete":
+      return el ? { ok: true, el: undefined } : { ok: false, code: "not_found" };
+  }
+}
+
+/** The ids an op touches. */
+export function opIds(op: Op): string[] {
+  switch (op.k) {
+    case "add":
+      return [op.e.id];
+    case "delete":
+      return op.ids;
+    default:
+      return [op.id];
+  }
+}
+
+/**
+ * Stacking order: `z` where set, else the sequence number of the first `add` of the id. Ties
+ * (a `z` equal to some sequence number) fall back to that first-add order.
+ */
+export function compareStacking(a: Element, ra: number, b: Element, rb: number): number {
+  const ka = a.z ?? ra;
+  const kb = b.z ?? rb;
+  return ka !== kb ? ka - kb : ra - rb;
+}
+
+export class Document {
+  /** Replaced when the server's welcome announces its limits. */
+  limits: Limits;
+  private readonly live = new Map<string, Element>();
+  /** Sequence of the first add of every id ever added here; a re-added id keeps its place. */
+  private readonly firstAdd = new Map<string, number>();
+
+  constructor(limits: Limits = DEFAULT_LIMITS) {
+    this.limits = limits;
+  }
+
+  /**
+   * Replaces the content with a snapshot (welcome, or the API), given in stacking order. The
+   * snapshot carries no sequence numbers, so its elements rank below any later op, in the order
+   * given.
+   */
+  static fromElements(elements: readonly Element[], limits: Limits = DEFAULT_LIMITS): Document {
+    const doc = new Document(limits);
+    elements.forEach((e, i) => {
+      doc.live.set(e.id, e);
+      doc.firstAdd.set(e.id, i - elements.length);
+    });
+    return doc;
+  }
+
+  get size(): number {
+    return this.live.size;
+  }
+
+  get(id: string): Element | undefined {
+    return this.live.get(id);
+  }
+
+  has(id: string): boolean {
+    return this.live.has(id);
+  }
+
+  /** The first-add rank of an id, or undefined if it was never added here. */
+  rank(id: string): number | undefined {
+    return this.firstAdd.get(id);
+  }
+
+  ids(): IterableIterator<string> {
+    return this.live.keys();
+  }
+
+  /** Live elements in stacking order. */
+  elements(): Element[] {
+    const all = [...this.live.values()];
+    const rank = (e: Element): number => this.firstAdd.get(e.id) ?? 0;
+    return all.sort((a, b) => compareStacking(a, rank(a), b, rank(b)));
+  }
+
+  /**
+   * Applies one valid op (see validate.ts) as sequence number `seq`. On success the outcome's op
+   * is what was done: a delete lists only the ids that were live.
+   */
+  apply(op: Op, seq: number): Outcome {
+    if (op.k === "delete") {
+      const ids = op.ids.filter((id, i) => this.live.has(id) && op.ids.indexOf(id) === i);
+      if (ids.length === 0) return { ok: false, code: "not_found" };
+      for (const id of ids) this.live.delete(id);
+      return { ok: true, op: ids.length === op.ids.length ? op : { ...op, ids } };
+    }
+    const id = op.k === "add" ? op.e.id : op.id;
+    const before = this.live.get(id);
+    if (op.k === "add" && !before && this.live.size >= this.limits.elements_per_board) {
+      return { ok: false, code: "board_full" };
+    }
+    const result = step(before, op, id, this.limits);
+    if (!result.ok) return result;
+    if (result.el) this.live.set(id, result.el);
+    if (op.k === "add" && !this.firstAdd.has(id)) this.firstAdd.set(id, seq);
+    return { ok: true, op };
+  }
+}

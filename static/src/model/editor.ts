@@ -1,0 +1,161 @@
+/**
+ * Editor: the one door through which tools change the board, and the user's undo history.
+ *
+ * Tools group their ops into actions (a whole stroke, a whole drag). For each action the editor
+ * remembers, per touched id, the state before the action and which fields it set; when the
+ * action ends, that becomes the inverse ops (undo of add = delete, of delete = add of the old
+ * element, of update = update with the old values of those fields only). Only this user's
+ * actions are recorded, so undo never reverts someone else's work; and because an inverse only
+ * names the fields the user changed, it leaves others' later changes to other fields alone.
+ */
+import type { Model } from "./model";
+import type { Element, ErrorCode, OpBody } from "./types";
+
+interface Recording {
+  /** State of each touched id before its first op in this action (undefined: not live). */
+  before: Map<string, Element | undefined>;
+  /** Fields set by updates, per id. */
+  keys: Map<string, Set<string>>;
+}
+
+type Entry = OpBody[];
+
+const HISTORY_LIMIT = 500;
+
+export class Editor {
+  private recording: Recording | null = null;
+  private undoStack: Entry[] = [];
+  private redoStack: Entry[] = [];
+  private readonly listeners: (() => void)[] = [];
+  /** Told about local refusals (e.g. the board is full) so the UI can say why nothing happened. */
+  onRefused: (code: ErrorCode) => void = () => {};
+
+  constructor(readonly model: Model) {}
+
+  get canUndo(): boolean {
+    return this.undoStack.length > 0;
+  }
+
+  get canRedo(): boolean {
+    return this.redoStack.length > 0;
+  }
+
+  onHistoryChange(fn: () => void): void {
+    this.listeners.push(fn);
+  }
+
+  /** Starts an action; ops until end() are undone together. */
+  begin(): void {
+    if (this.recording) this.end();
+    this.recording = { before: new Map(), keys: new Map() };
+  }
+
+  /** Applies one op of the current action (a one-op action if none was begun). */
+  do(body: OpBody): boolean {
+    const single = this.recording === null;
+    if (single) this.begin();
+    const rec = this.recording as Recording;
+    const ids = body.k === "add" ? [body.e.id] : body.k === "delete" ? body.ids : [body.id];
+    for (const id of ids) if (!rec.before.has(id)) rec.before.set(id, this.model.get(id));
+    const r = this.model.propose(body);
+    if (r.ok && body.k === "update") {
+      const keys = rec.keys.get(body.id) ?? new Set<string>();
+      for (const k of Object.keys(body.set)) keys.add(k);
+      rec.keys.set(body.id, keys);
+    }
+    if (!r.ok) this.onRefused(r.code);
+    if (single) this.end();
+    return r.ok;
+  }
+
+  /** Ends the current action and records its inverse on the undo stack. */
+  end(): void {
+    const rec = this.recording;
+    this.recording = null;
+    if (!rec) return;
+    const inverse = this.invert(rec);
+    if (inverse.length === 0) return;
+    this.undoStack.push(inverse);
+    if (this.undoStack.length > HISTORY_LIMIT) this.undoStack.shift();
+    this.redoStack = [];
+    this.notify();
+  }
+
+  undo(): boolean {
+    return this.replay(this.undoStack, this.redoStack);
+  }
+
+  redo(): boolean {
+    return this.replay(this.redoStack, this.undoStack);
+  }
+
+  /**
+   * Applies the newest entry of `from` and records its own inverse on `to`. An entry that has
+   * become a no-op (someone deleted what it would restore) is skipped, so one Ctrl+Z always
+   * changes something if anything can change.
+   */
+  private replay(from: Entry[], to: Entry[]): boolean {
+    if (this.recording) this.end();
+    for (let entry = from.pop(); entry; entry = from.pop()) {
+      const rec: Recording = { before: new Map(), keys: new Map() };
+      this.recording = rec;
+      for (const body of entry) this.doSilently(body);
+      this.recording = null;
+      const inverse = this.invert(rec);
+      if (inverse.length > 0) {
+        to.push(inverse);
+        this.notify();
+        return true;
+      }
+    }
+    this.notify();
+    return false;
+  }
+
+  /** Like do(), for undo/redo: ops that no longer apply are dropped without a message. */
+  private doSilently(body: OpBody): void {
+    const rec = this.recording as Recording;
+    if (body.k === "delete") {
+      const ids = body.ids.filter((id) => this.model.has(id));
+      if (ids.length === 0) return;
+      body = { ...body, ids };
+    } else if (body.k === "add" && this.model.has(body.e.id)) {
+      return;
+    }
+    const ids = body.k === "add" ? [body.e.id] : body.k === "delete" ? body.ids : [body.id];
+    for (const id of ids) if (!rec.before.has(id)) rec.before.set(id, this.model.get(id));
+    const r = this.model.propose(body);
+    if (r.ok && body.k === "update") {
+      const keys = rec.keys.get(body.id) ?? new Set<string>();
+      for (const k of Object.keys(body.set)) keys.add(k);
+      rec.keys.set(body.id, keys);
+    }
+  }
+
+  private invert(rec: Recording): Entry {
+    const deletes: string[] = [];
+    const out: OpBody[] = [];
+    for (const [id, before] of rec.before) {
+      const after = this.model.get(id);
+      if (!before && after) deletes.push(id);
+      else if (before && !after) out.push({ k: "add", e: before });
+      else if (before && after) {
+        const keys = rec.keys.get(id);
+        if (!keys || keys.size === 0) continue;
+        const old = before as unknown as Record<string, string | number | undefined>;
+        const set: Record<string, string | number | null> = {};
+        for (const k of keys) set[k] = old[k] ?? null;
+        out.push({ k: "update", id, set });
+      }
+    }
+    // PROTOCOL.md allows 1024 ids per delete.
+    for (let end = deletes.length; end > 0; end -= 1024) {
+      out.unshift({ k: "delete", ids: deletes.slice(Math.max(0, end - 1024), end) });
+    }
+    return out;
+  }
+
+  private notify(): void {
+    for (const fn of this.listeners) fn();
+  }
+}

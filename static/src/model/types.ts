@@ -1,0 +1,132 @@
+/**
+ * The element and op shapes of PROTOCOL.md, as TypeScript types.
+ *
+ * These mirror the wire format exactly (same keys, same optionality) so that an element can be
+ * sent, stored and compared without any translation layer: what the model holds is what the
+ * server holds.
+ */
+
+export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text";
+
+interface ElementBase {
+  id: string;
+  x: number;
+  y: number;
+  stroke: string;
+  z?: number;
+}
+
+export interface PenElement extends ElementBase {
+  type: "pen";
+  width: number;
+  /** Delta-encoded integer points in units of 1/ps; see model/points.ts. */
+  pts: number[];
+  ps?: number;
+  pr?: number[];
+}
+
+export interface LineElement extends ElementBase {
+  type: "line" | "arrow";
+  width: number;
+  w: number;
+  h: number;
+}
+
+export interface ShapeElement extends ElementBase {
+  type: "rect" | "ellipse";
+  width: number;
+  w: number;
+  h: number;
+  fill?: string;
+}
+
+export interface TextElement extends ElementBase {
+  type: "text";
+  text: string;
+  size: number;
+}
+
+export type Element = PenElement | LineElement | ShapeElement | TextElement;
+
+/** Fields an `update` may carry; `null` removes an optional field. */
+export type UpdateSet = { [key: string]: string | number | null };
+
+export interface AddOp {
+  k: "add";
+  c: number;
+  e: Element;
+}
+
+export interface AppendOp {
+  k: "append";
+  c: number;
+  id: string;
+  pts: number[];
+  pr?: number[];
+}
+
+export interface UpdateOp {
+  k: "update";
+  c: number;
+  id: string;
+  set: UpdateSet;
+}
+
+export interface DeleteOp {
+  k: "delete";
+  c: number;
+  ids: string[];
+}
+
+export type Op = AddOp | AppendOp | UpdateOp | DeleteOp;
+
+/** An op without its `c`: what tools produce; the model numbers it when it becomes pending. */
+export type OpBody =
+  | Omit<AddOp, "c">
+  | Omit<AppendOp, "c">
+  | Omit<UpdateOp, "c">
+  | Omit<DeleteOp, "c">;
+
+/** An op as the server broadcasts it: accepted, numbered and attributed. */
+export type ServerOp = Op & { s: number; by: number; ts?: number };
+
+export type ErrorCode =
+  | "bad_message"
+  | "bad_op"
+  | "not_found"
+  | "exists"
+  | "too_large"
+  | "rate_limited"
+  | "board_full"
+  | "read_only";
+
+/** The limits announced in `welcome.limits`; the defaults are PROTOCOL.md's. */
+export interface Limits {
+  frame_bytes: number;
+  ops_per_frame: number;
+  values_per_op: number;
+  values_per_element: number;
+  elements_per_board: number;
+  text_chars: number;
+  ops_per_s: number;
+  ops_burst: number;
+  backlog_bytes: number;
+}
+
+export const DEFAULT_LIMITS: Limits = {
+  frame_bytes: 1 << 20,
+  ops_per_frame: 256,
+  values_per_op: 10_000,
+  values_per_element: 100_000,
+  elements_per_board: 100_000,
+  text_chars: 10_000,
+  ops_per_s: 1000,
+  ops_burst: 5000,
+  backlog_bytes: 8 << 20,
+};
+
+export interface Peer {
+  id: number;
+  name: string;
+  color: string;
+}

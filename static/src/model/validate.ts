@@ -1,0 +1,194 @@
+/**
+ * Validation of ops and elements exactly as PROTOCOL.md states it.
+ *
+ * The server refuses anything this module refuses, so the client runs the same checks before it
+ * applies an op optimistically: a change the server would refuse must never appear on screen,
+ * even for the few milliseconds before the refusal arrives. The shared test vectors
+ * (tests/vectors/document.json) hold both implementations to the same rules.
+ */
+import type { Element, ErrorCode, Limits, Op, UpdateSet } from "./types";
+
+export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
+const COORD_MAX = 1e7;
+const INT32_MIN = -(2 ** 31);
+const INT32_MAX = 2 ** 31 - 1;
+const C_MAX = 2 ** 53 - 1;
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; code: ErrorCode; c?: number };
+
+const refuse = (code: ErrorCode, c?: number): { ok: false; code: ErrorCode; c?: number } =>
+  c === undefined ? { ok: false, code } : { ok: false, code, c };
+
+export function isMap(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v) && !ArrayBuffer.isView(v);
+}
+
+export const isNum = (v: unknown): v is number => typeof v === "number" && Number.isFinite(v);
+const isInt = (v: unknown): v is number => isNum(v) && Number.isInteger(v);
+const isCoord = (v: unknown): boolean => isNum(v) && Math.abs(v) <= COORD_MAX;
+const isColor = (v: unknown): boolean => typeof v === "string" && COLOR_PATTERN.test(v);
+
+/** Length in Unicode code points, as PROTOCOL.md counts it (not UTF-16 units). */
+export function codePoints(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** Fields each element type may carry, and which of them are required. */
+const COMMON = ["id", "type", "x", "y", "stroke", "z"];
+export const FIELDS: Record<Element["type"], readonly string[]> = {
+  pen: [...COMMON, "width", "pts", "ps", "pr"],
+  line: [...COMMON, "width", "w", "h"],
+  arrow: [...COMMON, "width", "w", "h"],
+  rect: [...COMMON, "width", "w", "h", "fill"],
+  ellipse: [...COMMON, "width", "w", "h", "fill"],
+  text: [...COMMON, "text", "size"],
+};
+const OPTIONAL = new Set(["z", "fill", "ps", "pr"]);
+/** Fields an update may never touch: identity, and the pen's geometry (only `append` grows it). */
+const NOT_UPDATABLE = new Set(["id", "type", "pts", "pr", "ps"]);
+/** Optional fields an update may remove with null. */
+const REMOVABLE = new Set(["fill", "z"]);
+
+/** Checks one field's value: null if valid, else the refusal's code. */
+function fieldError(key: string, v: unknown, limits: Limits): ErrorCode | null {
+  const ok = (cond: boolean): ErrorCode | null => (cond ? null : "bad_op");
+  switch (key) {
+    case "x":
+    case "y":
+    case "w":
+    case "h":
+      return ok(isCoord(v));
+    case "stroke":
+    case "fill":
+      return ok(isColor(v));
+    case "width":
+      return ok(isNum(v) && v >= 0.1 && v <= 200);
+    case "z":
+      return ok(isNum(v));
+    case "size":
+      return ok(isNum(v) && v >= 4 && v <= 400);
+    case "text":
+      if (typeof v !== "string" || v.length === 0) return "bad_op";
+      // Too long is a size limit, like too many points: the same code.
+      return codePoints(v) <= limits.text_chars ? null : "too_large";
+    case "ps":
+      return ok(isInt(v) && v >= 1 && v <= 64);
+    default:
+      return "bad_op";
+  }
+}
+
+/**
+ * Checks delta-encoded points: size limits first (an oversized stroke is too_large whatever
+ * it holds, as on the server), then the values. `perOp` also applies values_per_op.
+ */
+function pointsError(v: unknown, limits: Limits, perOp: boolean): ErrorCode | null {
+  if (!Array.isArray(v)) return "bad_op";
+  if (perOp && v.length > limits.values_per_op) return "too_large";
+  if (v.length > limits.values_per_element) return "too_large";
+  if (v.length < 2 || v.length % 2 !== 0) return "bad_op";
+  for (const n of v) if (!isInt(n) || n < INT32_MIN || n > INT32_MAX) return "bad_op";
+  return null;
+}
+
+function validPressures(v: unknown, points: number): v is number[] {
+  return Array.isArray(v) && v.length === points && v.every((n) => isInt(n) && n >= 0 && n <= 255);
+}
+
+/** Checks an element of an `add` op; the result is a fresh object holding only known keys. */
+export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
+  if (!isMap(raw)) return refuse("bad_op");
+  const type = raw["type"];
+  if (typeof type !== "string" || !Object.hasOwn(FIELDS, type)) return refuse("bad_op");
+  const fields = FIELDS[type as Element["type"]];
+  for (const key of Object.keys(raw)) if (!fields.includes(key)) return refuse("bad_op");
+  if (typeof raw["id"] !== "string" || !ID_PATTERN.test(raw["id"])) return refuse("bad_op");
+  for (const key of fields) {
+    if (key === "id" || key === "type") continue;
+    if (!Object.hasOwn(raw, key)) {
+      if (OPTIONAL.has(key)) continue;
+      return refuse("bad_op");
+    }
+  }
+  for (const [key, v] of Object.entries(raw)) {
+    if (key === "id" || key === "type" || key === "pr") continue;
+    let code: ErrorCode | null;
+    if (key === "pts") {
+      code = pointsError(v, limits, true);
+      if (!code && Object.hasOwn(raw, "pr") && !validPressures(raw["pr"], (v as number[]).length / 2)) {
+        code = "bad_op";
+      }
+    } else {
+      code = fieldError(key, v, limits);
+    }
+    if (code) return refuse(code);
+  }
+  return { ok: true, value: { ...raw } as unknown as Element };
+}
+
+/**
+ * Checks the shape of one op of an `ops` frame. What depends on the board (is the id live, is
+ * the field one of this element's type) is the Document's business, not this function's.
+ */
+export function parseOp(raw: unknown, limits: Limits): Parsed<Op> {
+  if (!isMap(raw)) return refuse("bad_op");
+  const c = raw["c"];
+  if (!isInt(c) || c < 0 || c > C_MAX) return refuse("bad_op");
+  const only = (...keys: string[]): boolean => Object.keys(raw).every((k) => keys.includes(k));
+  const isId = (v: unknown): v is string => typeof v === "string" && ID_PATTERN.test(v);
+  switch (raw["k"]) {
+    case "add": {
+      if (!only("k", "c", "e")) return refuse("bad_op", c);
+      const e = parseElement(raw["e"], limits);
+      if (!e.ok) return refuse(e.code, c);
+      return { ok: true, value: { k: "add", c, e: e.value } };
+    }
+    case "append": {
+      if (!only("k", "c", "id", "pts", "pr")) return refuse("bad_op", c);
+      if (!Object.hasOwn(raw, "id") || !Object.hasOwn(raw, "pts")) return refuse("bad_op", c);
+      const { id, pts, pr } = raw;
+      if (!isId(id)) return refuse("bad_op", c);
+      const code = pointsError(pts, limits, true);
+      if (code) return refuse(code, c);
+      const points = (pts as number[]).length / 2;
+      if (Object.hasOwn(raw, "pr") && !validPressures(pr, points)) return refuse("bad_op", c);
+      const values = pts as number[];
+      const op: Op = pr === undefined ? { k: "append", c, id, pts: values } : { k: "append", c, id, pts: values, pr: pr as number[] };
+      return { ok: true, value: op };
+    }
+    case "update": {
+      if (!only("k", "c", "id", "set")) return refuse("bad_op", c);
+      const { id, set } = raw;
+      if (!isId(id) || !isMap(set) || Object.keys(set).length === 0) return refuse("bad_op", c);
+      for (const [key, v] of Object.entries(set)) {
+        if (NOT_UPDATABLE.has(key)) return refuse("bad_op", c);
+        if (v === null) {
+          if (!REMOVABLE.has(key)) return refuse("bad_op", c);
+          continue;
+        }
+        const code = fieldError(key, v, limits);
+        if (code) return refuse(code, c);
+      }
+      return { ok: true, value: { k: "update", c, id, set: { ...set } as UpdateSet } };
+    }
+    case "delete": {
+      if (!only("k", "c", "ids")) return refuse("bad_op", c);
+      const ids = raw["ids"];
+      if (!Array.isArray(ids) || ids.length < 1 || ids.length > 1024 || !ids.every(isId)) {
+        return refuse("bad_op", c);
+      }
+      return { ok: true, value: { k: "delete", c, ids: [...ids] } };
+    }
+    default:
+      return refuse("bad_op", c);
+  }
+}
+
+/** Whether `key` may be set by an update on an element of this type (besides the shape checks). */
+export function updatable(type: Element["type"], key: string): boolean {
+  return FIELDS[type].includes(key) && !NOT_UPDATABLE.has(key);
+}

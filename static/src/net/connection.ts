@@ -1,0 +1,281 @@
+/**
+ * Connection: one WebSocket to /ws/{board}, kept alive across drops.
+ *
+ * It says hello (with `since` once it has state, so a reconnect fetches only what it missed),
+ * feeds the model with what the server sends, sends the model's unsent ops once per animation
+ * frame, and reconnects with exponential backoff. It never touches the canvas: everything it
+ * learns goes to the model or to the event callbacks.
+ */
+import { Divergence, type Model, SequenceGap } from "../model/model";
+import type { Limits, Op, Peer } from "../model/types";
+import { DEFAULT_LIMITS } from "../model/types";
+import {
+  type ClientMessage,
+  decodeMessage,
+  encodeMessage,
+  type Presence,
+  type Welcome,
+} from "./messages";
+import { nextFrame } from "../util/frame";
+
+export type StatusKind = "connecting" | "connected" | "reconnecting" | "offline" | "stopped";
+
+export interface Status {
+  kind: StatusKind;
+  /** Local changes the server has not acknowledged yet. */
+  unsaved: number;
+  /** Why the connection stopped for good (kind "stopped"). */
+  reason?: string;
+}
+
+export interface ConnectionEvents {
+  welcome(w: Welcome): void;
+  presence(p: Presence): void;
+  /** A refusal; `op` is the rolled-back op when the refusal named one of ours. */
+  refused(code: string, msg: string, op: Op | undefined): void;
+  status(s: Status): void;
+}
+
+const BACKOFF_FIRST_MS = 250;
+const BACKOFF_MAX_MS = 10_000;
+/** After this many failed attempts in a row the status says "offline" rather than "reconnecting". */
+const OFFLINE_AFTER = 3;
+
+export class Connection {
+  private ws: WebSocket | null = null;
+  private welcomed = false;
+  /** True once a welcome gave us a state that `since` can continue. */
+  private hasState = false;
+  private failures = 0;
+  private retryTimer: ReturnType<typeof setTimeout> | null = null;
+  private flushScheduled = false;
+  private cursor: { x: number | null; y: number | null } | null = null;
+  private stopped: string | null = null;
+  /** Test hook: while true, no connection is attempted (simulates a network that is down). */
+  private blocked = false;
+  private kind: StatusKind = "connecting";
+  private readonly onlineHandler = (): void => this.retrySoon(0);
+  private readonly offlineHandler = (): void => this.ws?.close(4000, "offline");
+  me = 0;
+  peers: Peer[] = [];
+
+  constructor(
+    private readonly url: string,
+    private readonly name: () => string,
+    private readonly model: Model,
+    private readonly events: ConnectionEvents,
+  ) {
+    model.onChange(() => {
+      this.scheduleFlush();
+      this.reportStatus();
+    });
+    window.addEventListener("online", this.onlineHandler);
+    window.addEventListener("offline", this.offlineHandler);
+  }
+
+  get status(): Status {
+    const s: Status = { kind: this.kind, unsaved: this.model.pendingCount };
+    if (this.stopped) s.reason = this.stopped;
+    return s;
+  }
+
+  start(): void {
+    this.open();
+  }
+
+  /** Latest pointer position in board units (null: the pointer left the board). */
+  sendCursor(x: number | null, y: number | null): void {
+    this.cursor = { x, y };
+    this.scheduleFlush();
+  }
+
+  /** Closes and reconnects, e.g. to announce a new display name. */
+  reconnect(): void {
+    if (this.ws) this.ws.close(4001, "reconnect");
+    else this.retrySoon(0);
+  }
+
+  /** Test hook: drops the socket and refuses to reconnect until `setBlocked(false)`. */
+  setBlocked(blocked: boolean): void {
+    this.blocked = blocked;
+    if (blocked) this.ws?.close(4000, "blocked");
+    else this.retrySoon(0);
+  }
+
+  private open(): void {
+    this.retryTimer = null;
+    if (this.stopped || this.blocked || this.ws) return;
+    if (navigator.onLine === false) {
+      this.setKind("offline");
+      return;
+    }
+    this.setKind(this.hasState || this.failures > 0 ? this.reconnectingKind() : "connecting");
+    const ws = new WebSocket(this.url);
+    ws.binaryType = "arraybuffer";
+    this.ws = ws;
+    this.welcomed = false;
+    ws.onopen = () => {
+      const hello: ClientMessage = { t: "hello", v: 1, name: this.name() };
+      if (this.hasState) hello.since = this.model.seq;
+      this.send(hello);
+    };
+    ws.onmessage = (ev) => {
+      if (this.ws !== ws || !(ev.data instanceof ArrayBuffer)) return;
+      this.handle(ev.data);
+    };
+    ws.onclose = (ev) => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.welcomed = false;
+      this.onClosed(ev.code, ev.reason);
+    };
+  }
+
+  private onClosed(code: number, reason: string): void {
+    if (code === 1008) {
+      // Policy: a bad hello, too many refusals, or access denied. Retrying would only repeat it.
+      this.stopped = reason || "the server refused this connection";
+      this.setKind("stopped");
+      return;
+    }
+    this.failures++;
+    this.setKind(this.reconnectingKind());
+    // 1001 (server restarting) and 1013 (we read too slowly) are routine: come back at once.
+    const quick = code === 1001 || code === 1013 || code === 4001;
+    const exp = quick ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (this.failures - 1));
+    this.retrySoon(quick ? BACKOFF_FIRST_MS * Math.random() : exp * (0.5 + Math.random() / 2));
+  }
+
+  private reconnectingKind(): StatusKind {
+    return this.failures >= OFFLINE_AFTER || navigator.onLine === false ? "offline" : "reconnecting";
+  }
+
+  private retrySoon(ms: number): void {
+    if (this.ws || this.stopped) return;
+    if (this.retryTimer !== null) clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => this.open(), ms);
+  }
+
+  private handle(data: ArrayBuffer): void {
+    const msg = decodeMessage(data);
+    if (!msg) return;
+    try {
+      switch (msg.t) {
+        case "welcome":
+          this.onWelcome(msg);
+          break;
+        case "ops":
+          if (this.welcomed) this.model.receive(msg.ops);
+          break;
+        case "err": {
+          const op = msg.c === undefined ? undefined : this.model.refuse(msg.c);
+          this.events.refused(msg.code, msg.msg, op);
+          break;
+        }
+        case "presence":
+          this.onPresence(msg);
+          this.events.presence(msg);
+          break;
+      }
+    } catch (e) {
+      this.recover(e);
+    }
+  }
+
+  /**
+   * A gap in sequence numbers: resume from what we have. A divergence (the server accepted an
+   * op our Document refuses): our state is wrong, so start over from a fresh snapshot.
+   */
+  private recover(e: unknown): void {
+    if (e instanceof Divergence) this.hasState = false;
+    else if (!(e instanceof SequenceGap)) throw e;
+    console.warn("whiteboard: resynchronising:", e);
+    this.ws?.close(4002, "resync");
+  }
+
+  private onWelcome(w: Welcome): void {
+    this.model.setLimits({ ...DEFAULT_LIMITS, ...w.limits } as Limits);
+    this.model.addClientId(w.me);
+    this.me = w.me;
+    this.peers = [...w.peers];
+    if (w.elements) {
+      this.model.reset(w.elements, w.seq);
+    } else {
+      this.model.receive(w.ops ?? []);
+      // Everything still pending was not in the log: it never arrived, or was refused.
+      this.model.markAllUnsent();
+    }
+    this.hasState = true;
+    this.welcomed = true;
+    this.failures = 0;
+    this.setKind("connected");
+    this.events.welcome(w);
+    this.scheduleFlush();
+  }
+
+  private onPresence(p: Presence): void {
+    if (p.join) {
+      const ids = new Set(p.join.map((x) => x.id));
+      this.peers = this.peers.filter((x) => !ids.has(x.id)).concat(p.join);
+    }
+    if (p.leave) {
+      const gone = new Set(p.leave);
+      this.peers = this.peers.filter((x) => !gone.has(x.id));
+    }
+  }
+
+  /** Sends on the next animation frame (or soon, if frames are not running: a hidden tab). */
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    nextFrame(() => {
+      this.flushScheduled = false;
+      this.flush();
+    });
+  }
+
+  private flush(): void {
+    if (!this.ws || !this.welcomed || this.ws.readyState !== WebSocket.OPEN) return;
+    if (this.cursor) {
+      this.send({ t: "cursor", ...this.cursor });
+      this.cursor = null;
+    }
+    const ops = this.model.takeUnsent();
+    const limits = this.model.limits;
+    for (let i = 0; i < ops.length; i += limits.ops_per_frame) {
+      this.sendOps(ops.slice(i, i + limits.ops_per_frame), limits.frame_bytes);
+    }
+    this.reportStatus();
+  }
+
+  /** Sends ops in as few frames as the byte limit allows. */
+  private sendOps(ops: Op[], maxBytes: number): void {
+    const bytes = encodeMessage({ t: "ops", ops });
+    if (bytes.byteLength <= maxBytes || ops.length === 1) {
+      this.ws?.send(bytes);
+      return;
+    }
+    const half = Math.ceil(ops.length / 2);
+    this.sendOps(ops.slice(0, half), maxBytes);
+    this.sendOps(ops.slice(half), maxBytes);
+  }
+
+  private send(msg: ClientMessage): void {
+    this.ws?.send(encodeMessage(msg));
+  }
+
+  private setKind(kind: StatusKind): void {
+    this.kind = kind;
+    this.reportStatus();
+  }
+
+  private lastReported = "";
+
+  private reportStatus(): void {
+    const s = this.status;
+    const key = `${s.kind}/${s.unsaved}/${s.reason ?? ""}`;
+    if (key === this.lastReported) return;
+    this.lastReported = key;
+    this.events.status(s);
+  }
+}

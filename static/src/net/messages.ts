@@ -1,0 +1,79 @@
+/**
+ * The frames of PROTOCOL.md and their msgpack encoding.
+ *
+ * Incoming frames are checked only as far as the client relies on them: the server is trusted
+ * to follow the protocol, but a malformed frame must not throw deep inside the model.
+ */
+import { decode, encode } from "@msgpack/msgpack";
+import { isMap } from "../model/validate";
+import type { Element, Limits, Op, Peer, ServerOp } from "../model/types";
+
+export interface Welcome {
+  t: "welcome";
+  v: number;
+  board: string;
+  me: number;
+  color: string;
+  seq: number;
+  peers: Peer[];
+  elements: Element[] | null;
+  ops: ServerOp[] | null;
+  limits: Partial<Limits>;
+}
+
+export interface OpsFrame {
+  t: "ops";
+  ts: number;
+  ops: ServerOp[];
+}
+
+export interface ErrFrame {
+  t: "err";
+  code: string;
+  msg: string;
+  c?: number;
+}
+
+export interface Presence {
+  t: "presence";
+  join?: Peer[];
+  leave?: number[];
+  cur?: [number, number | null, number | null][];
+}
+
+export type ServerMessage = Welcome | OpsFrame | ErrFrame | Presence;
+
+export type ClientMessage =
+  | { t: "hello"; v: 1; name: string; since?: number }
+  | { t: "ops"; ops: Op[] }
+  | { t: "cursor"; x: number | null; y: number | null };
+
+/** Encodes a client frame. Absent optional fields must not become msgpack nil. */
+export function encodeMessage(msg: ClientMessage): Uint8Array {
+  return encode(msg, { ignoreUndefined: true });
+}
+
+/** Decodes a server frame, or returns null if it is not one this client understands. */
+export function decodeMessage(data: ArrayBuffer): ServerMessage | null {
+  let msg: unknown;
+  try {
+    msg = decode(new Uint8Array(data));
+  } catch {
+    return null;
+  }
+  if (!isMap(msg)) return null;
+  switch (msg["t"]) {
+    case "welcome":
+      return typeof msg["me"] === "number" && typeof msg["seq"] === "number"
+        ? (msg as unknown as Welcome)
+        : null;
+    case "ops":
+      return Array.isArray(msg["ops"]) ? (msg as unknown as OpsFrame) : null;
+    case "err":
+      return typeof msg["code"] === "string" ? (msg as unknown as ErrFrame) : null;
+    case "presence":
+      return msg as unknown as Presence;
+    default:
+      return null;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * Geometry of elements: bounding boxes (for the spatial index and selection) and hit tests
+ * (for select and eraser). One place, so what you can click is exactly what is drawn.
+ */
+import { decodePoints } from "../model/points";
+import type { Element, PenElement, TextElement } from "../model/types";
+import type { Box, Point } from "./viewport";
+
+export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
+export const LINE_HEIGHT = 1.25;
+
+/** Perfect-freehand's `size` (diameter) for a pen width: the ink is about `width` thick. */
+export const penSize = (width: number): number => width * 1.6;
+
+/** The arrow head's length for a stroke width. */
+export const arrowHead = (width: number): number => Math.max(10, width * 4);
+
+const pointsCache = new WeakMap<PenElement, Float64Array>();
+
+/** Absolute points of a pen element, decoded once per element version. */
+export function penPoints(el: PenElement): Float64Array {
+  let pts = pointsCache.get(el);
+  if (!pts) {
+    pts = decodePoints(el);
+    pointsCache.set(el, pts);
+  }
+  return pts;
+}
+
+let measureCtx: CanvasRenderingContext2D | null = null;
+const textCache = new WeakMap<TextElement, { w: number; h: number }>();
+
+export const fontFor = (size: number): string => `${size}px ${FONT_FAMILY}`;
+
+/** Width and height of a text element as the canvas draws it. */
+export function textSize(el: TextElement): { w: number; h: number } {
+  let m = textCache.get(el);
+  if (!m) {
+    measureCtx ??= document.createElement("canvas").getContext("2d");
+    const lines = el.text.split("\n");
+    let w = 0;
+    if (measureCtx) {
+      measureCtx.font = fontFor(el.size);
+      for (const line of lines) w = Math.max(w, measureCtx.measureText(line).width);
+    } else {
+      w = Math.max(...lines.map((l) => l.length)) * el.size * 0.6;
+    }
+    m = { w, h: lines.length * el.size * LINE_HEIGHT };
+    textCache.set(el, m);
+  }
+  return m;
+}
+
+/** The box an element's ink covers, in board units. */
+export function bounds(el: Element): Box {
+  switch (el.type) {
+    case "pen": {
+      const pts = penPoints(el);
+      let minX = Infinity;
+      let minY = Infinity;
+      let maxX = -Infinity;
+      let maxY = -Infinity;
+      for (let i = 0; i < pts.length; i += 2) {
+        const x = pts[i] as number;
+        const y = pts[i + 1] as number;
+        if (x < minX) minX = x;
+        if (x > maxX) maxX = x;
+        if (y < minY) minY = y;
+        if (y > maxY) maxY = y;
+      }
+      const pad = penSize(el.width) / 2 + 1;
+      return { minX: minX - pad, minY: minY - pad, maxX: maxX + pad, maxY: maxY + pad };
+    }
+    case "line":
+    case "arrow": {
+      const pad = el.width / 2 + (el.type === "arrow" ? arrowHead(el.width) : 0) + 1;
+      return {
+        minX: Math.min(el.x, el.x + el.w) - pad,
+        minY: Math.min(el.y, el.y + el.h) - pad,
+        maxX: Math.max(el.x, el.x + el.w) + pad,
+        maxY: Math.max(el.y, el.y + el.h) + pad,
+      };
+    }
+    case "rect":
+    case "ellipse": {
+      const pad = el.width / 2 + 1;
+      return {
+        minX: Math.min(el.x, el.x + el.w) - pad,
+        minY: Math.min(el.y, el.y + el.h) - pad,
+        maxX: Math.max(el.x, el.x + el.w) + pad,
+        maxY: Math.max(el.y, el.y + el.h) + pad,
+      };
+    }
+    case "text": {
+      const { w, h } = textSize(el);
+      return { minX: el.x, minY: el.y, maxX: el.x + w, maxY: el.y + h };
+    }
+  }
+}
+
+export function unionBox(a: Box | null, b: Box): Box {
+  if (!a) return { ...b };
+  return {
+    minX: Math.min(a.minX, b.minX),
+    minY: Math.min(a.minY, b.minY),
+    maxX: Math.max(a.maxX, b.maxX),
+    maxY: Math.max(a.maxY, b.maxY),
+  };
+}
+
+export function intersects(a: Box, b: Box): boolean {
+  return a.minX <= b.maxX && a.maxX >= b.minX && a.minY <= b.maxY && a.maxY >= b.minY;
+}
+
+export function contains(outer: Box, inner: Box): boolean {
+  return (
+    inner.minX >= outer.minX &&
+    inner.maxX <= outer.maxX &&
+    inner.minY >= outer.minY &&
+    inner.maxY <= outer.maxY
+  );
+}
+
+/** Distance from p to the segment a-b. */
+export function segmentDistance(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+  const dx = bx - ax;
+  const dy = by - ay;
+  const len2 = dx * dx + dy * dy;
+  let t = len2 === 0 ? 0 : ((px - ax) * dx + (py - ay) * dy) / len2;
+  t = Math.max(0, Math.min(1, t));
+  return Math.hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+/**
+ * Whether the point touches the element's ink, with `tol` board units of slack (a few screen
+ * pixels, converted by the caller). Filled shapes are hit anywhere inside; outlines only near
+ * the line, so you can select what lies inside an empty frame.
+ */
+export function hitTest(el: Element, p: Point, tol: number): boolean {
+  switch (el.type) {
+    case "pen": {
+      const pts = penPoints(el);
+      const r = penSize(el.width) / 2 + tol;
+      if (pts.length === 2) return Math.hypot(p.x - (pts[0] as number), p.y - (pts[1] as number)) <= r;
+      for (let i = 0; i + 3 < pts.length; i += 2) {
+        const d = segmentDistance(p.x, p.y, pts[i] as number, pts[i + 1] as number, pts[i + 2] as number, pts[i + 3] as number);
+        if (d <= r) return true;
+      }
+      return false;
+    }
+    case "line":
+    case "arrow":
+      return segmentDistance(p.x, p.y, el.x, el.y, el.x + el.w, el.y + el.h) <= el.width / 2 + tol;
+    case "rect": {
+      const x0 = Math.min(el.x, el.x + el.w);
+      const y0 = Math.min(el.y, el.y + el.h);
+      const x1 = Math.max(el.x, el.x + el.w);
+      const y1 = Math.max(el.y, el.y + el.h);
+      const r = el.width / 2 + tol;
+      const inside = p.x >= x0 - r && p.x <= x1 + r && p.y >= y0 - r && p.y <= y1 + r;
+      if (!inside) return false;
+      if (el.fill) return true;
+      return p.x <= x0 + r || p.x >= x1 - r || p.y <= y0 + r || p.y >= y1 - r;
+    }
+    case "ellipse": {
+      const rx = Math.abs(el.w) / 2;
+      const ry = Math.abs(el.h) / 2;
+      const cx = el.x + el.w / 2;
+      const cy = el.y + el.h / 2;
+      const r = el.width / 2 + tol;
+      // Normalised radial distance; scaled back to board units by the smaller radius for slack.
+      const nx = (p.x - cx) / Math.max(rx, 1e-9);
+      const ny = (p.y - cy) / Math.max(ry, 1e-9);
+      const d = Math.hypot(nx, ny);
+      const slack = r / Math.max(Math.min(rx, ry), 1e-9);
+      if (el.fill) return d <= 1 + slack;
+      return Math.abs(d - 1) <= slack;
+    }
+    case "text": {
+      const b = bounds(el);
+      return p.x >= b.minX - tol && p.x <= b.maxX + tol && p.y >= b.minY - tol && p.y <= b.maxY + tol;
+    }
+  }
+}

@@ -1,0 +1,211 @@
+/**
+ * Renderer: paints the board on two stacked canvases, only when something changed.
+ *
+ * The scene canvas holds the elements; the overlay canvas holds what moves with the pointer
+ * (selection boxes, the marquee, handles). Dragging a marquee over a huge board therefore
+ * repaints only the overlay. Both repaint on requestAnimationFrame, once per frame at most, and
+ * only after invalidate(): an idle board costs nothing.
+ */
+import type { Model } from "../model/model";
+import { drawElement } from "./shapes";
+import { SceneIndex } from "./scene";
+import type { Viewport } from "./viewport";
+
+export type OverlayPainter = (ctx: CanvasRenderingContext2D) => void;
+
+export interface FrameStats {
+  /** Milliseconds spent painting the last scene frame. */
+  lastPaintMs: number;
+  frames: number;
+  drawn: number;
+}
+
+export class Renderer {
+  readonly index: SceneIndex;
+  readonly stats: FrameStats = { lastPaintMs: 0, frames: 0, drawn: 0 };
+  /** Elements not painted (the text being edited is shown by the editor instead). */
+  readonly hidden = new Set<string>();
+  /** Elements painted half transparent (marked by the eraser, about to go). */
+  readonly faded = new Set<string>();
+  private readonly scene: HTMLCanvasElement;
+  private readonly overlay: HTMLCanvasElement;
+  private readonly sceneCtx: CanvasRenderingContext2D;
+  private readonly overlayCtx: CanvasRenderingContext2D;
+  private sceneDirty = true;
+  private overlayDirty = true;
+  private frameRequested = false;
+  private pendingIds = new Set<string>();
+  private pendingAll = false;
+  private readonly painters: OverlayPainter[] = [];
+  private dpr = 1;
+  private waiters: (() => void)[] = [];
+
+  constructor(
+    container: HTMLElement,
+    private readonly model: Model,
+    readonly viewport: Viewport,
+  ) {
+    this.scene = makeCanvas("scene");
+    this.overlay = makeCanvas("overlay");
+    container.append(this.scene, this.overlay);
+    this.sceneCtx = context(this.scene);
+    this.overlayCtx = context(this.overlay);
+    this.index = new SceneIndex(model);
+    model.onChange((ids) => {
+      if (ids === null) this.pendingAll = true;
+      else for (const id of ids) this.pendingIds.add(id);
+      this.invalidate();
+    });
+    viewport.onChange(() => this.invalidate());
+    const resize = (): void => {
+      const r = container.getBoundingClientRect();
+      this.dpr = window.devicePixelRatio || 1;
+      for (const c of [this.scene, this.overlay]) {
+        c.width = Math.round(r.width * this.dpr);
+        c.height = Math.round(r.height * this.dpr);
+      }
+      viewport.resize(r.width, r.height);
+    };
+    new ResizeObserver(resize).observe(container);
+    resize();
+  }
+
+  /** Something on the board changed: repaint everything on the next frame. */
+  invalidate(): void {
+    this.sceneDirty = true;
+    this.overlayDirty = true;
+    this.request();
+  }
+
+  /** Only the overlay changed. */
+  invalidateOverlay(): void {
+    this.overlayDirty = true;
+    this.request();
+  }
+
+  addOverlay(painter: OverlayPainter): void {
+    this.painters.push(painter);
+  }
+
+  /** Resolves after the next full repaint (tests and the frame-time bench wait on it). */
+  whenPainted(): Promise<void> {
+    return new Promise((resolve) => {
+      this.waiters.push(resolve);
+      this.invalidate();
+    });
+  }
+
+  /** Applies model changes to the index now (hit tests need it before the next frame). */
+  sync(): void {
+    if (this.pendingAll) {
+      this.index.update(null);
+      this.pendingAll = false;
+      this.pendingIds.clear();
+    } else if (this.pendingIds.size > 0) {
+      this.index.update(this.pendingIds);
+      this.pendingIds = new Set();
+    }
+  }
+
+  private request(): void {
+    if (this.frameRequested) return;
+    this.frameRequested = true;
+    requestAnimationFrame(() => this.frame());
+  }
+
+  private frame(): void {
+    this.frameRequested = false;
+    this.sync();
+    if (this.sceneDirty) {
+      const t0 = performance.now();
+      this.paintScene();
+      this.stats.lastPaintMs = performance.now() - t0;
+      this.stats.frames++;
+      this.sceneDirty = false;
+    }
+    if (this.overlayDirty) {
+      this.paintOverlay();
+      this.overlayDirty = false;
+    }
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const fn of waiters) fn();
+  }
+
+  /** Sets a context's transform so that board units map to device pixels. */
+  private toBoard(ctx: CanvasRenderingContext2D): void {
+    const vp = this.viewport;
+    const s = vp.zoom * this.dpr;
+    ctx.setTransform(s, 0, 0, s, -vp.x * s, -vp.y * s);
+  }
+
+  private paintScene(): void {
+    const ctx = this.sceneCtx;
+    const vp = this.viewport;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.scene.width, this.scene.height);
+    this.paintGrid(ctx);
+    this.toBoard(ctx);
+    const pixel = 1 / vp.zoom;
+    const visible = this.index.visible(vp.visible());
+    let drawn = 0;
+    for (const el of visible) {
+      if (this.hidden.has(el.id)) continue;
+      const item = this.index.get(el.id);
+      const tiny = item !== undefined && item.maxX - item.minX < 2 * pixel && item.maxY - item.minY < 2 * pixel;
+      if (this.faded.has(el.id)) ctx.globalAlpha = 0.25;
+      drawElement(ctx, el, pixel, tiny);
+      ctx.globalAlpha = 1;
+      drawn++;
+    }
+    this.stats.drawn = drawn;
+  }
+
+  /** A light grid that makes panning and zooming visible on an empty board. */
+  private paintGrid(ctx: CanvasRenderingContext2D): void {
+    const vp = this.viewport;
+    let step = 20;
+    while (step * vp.zoom < 14) step *= 5;
+    const box = vp.visible();
+    ctx.strokeStyle = "rgba(0, 0, 0, 0.06)";
+    ctx.lineWidth = 1;
+    ctx.beginPath();
+    const x0 = Math.ceil(box.minX / step) * step;
+    for (let x = x0; x <= box.maxX; x += step) {
+      const sx = Math.round((x - vp.x) * vp.zoom * this.dpr) + 0.5;
+      ctx.moveTo(sx, 0);
+      ctx.lineTo(sx, this.scene.height);
+    }
+    const y0 = Math.ceil(box.minY / step) * step;
+    for (let y = y0; y <= box.maxY; y += step) {
+      const sy = Math.round((y - vp.y) * vp.zoom * this.dpr) + 0.5;
+      ctx.moveTo(0, sy);
+      ctx.lineTo(this.scene.width, sy);
+    }
+    ctx.stroke();
+  }
+
+  private paintOverlay(): void {
+    const ctx = this.overlayCtx;
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.clearRect(0, 0, this.overlay.width, this.overlay.height);
+    for (const paint of this.painters) {
+      this.toBoard(ctx);
+      ctx.save();
+      paint(ctx);
+      ctx.restore();
+    }
+  }
+}
+
+function makeCanvas(name: string): HTMLCanvasElement {
+  const c = document.createElement("canvas");
+  c.className = `board-canvas board-${name}`;
+  return c;
+}
+
+function context(c: HTMLCanvasElement): CanvasRenderingContext2D {
+  const ctx = c.getContext("2d");
+  if (!ctx) throw new Error("2D canvas is not available");
+  return ctx;
+}

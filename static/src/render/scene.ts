@@ -1,0 +1,140 @@
+/**
+ * SceneIndex: where every visible element is (an rbush R-tree of bounding boxes) and in which
+ * order elements stack. Culling and hit testing ask it instead of scanning the whole board, so
+ * a board of 100,000 elements costs per frame only what is on screen.
+ */
+import RBush from "rbush";
+import type { Model } from "../model/model";
+import type { Element } from "../model/types";
+import { bounds, hitTest, unionBox } from "./geometry";
+import type { Box, Point } from "./viewport";
+
+export interface Item extends Box {
+  id: string;
+  el: Element;
+  /** Stacking key (z, else first-add rank) and the rank that breaks ties. */
+  key: number;
+  rank: number;
+  /** Frame stamp used to pick visible items out of the stacking order without sorting. */
+  stamp: number;
+}
+
+const byStacking = (a: Item, b: Item): number => (a.key !== b.key ? a.key - b.key : a.rank - b.rank);
+
+export class SceneIndex {
+  private readonly tree = new RBush<Item>();
+  private readonly items = new Map<string, Item>();
+  /** ids in stacking order; items are looked up by id so replacing one costs nothing here. */
+  private order: string[] = [];
+  private orderDirty = false;
+  private stamp = 0;
+
+  constructor(private readonly model: Model) {
+    this.rebuild();
+  }
+
+  get size(): number {
+    return this.items.size;
+  }
+
+  /** Brings the index up to date for `ids` (null: everything). */
+  update(ids: ReadonlySet<string> | null): void {
+    if (ids === null) {
+      this.rebuild();
+      return;
+    }
+    for (const id of ids) {
+      const el = this.model.get(id);
+      const old = this.items.get(id);
+      if (old) {
+        this.tree.remove(old);
+        this.items.delete(id);
+      }
+      if (!el) {
+        if (old) this.orderDirty = true;
+        continue;
+      }
+      const item = this.makeItem(el);
+      this.items.set(id, item);
+      this.tree.insert(item);
+      if (old) {
+        if (old.key !== item.key || old.rank !== item.rank) this.orderDirty = true;
+      } else if (!this.orderDirty) {
+        // The common case, a new element on top, keeps the order without a sort.
+        const lastId = this.order[this.order.length - 1];
+        const last = lastId === undefined ? undefined : this.items.get(lastId);
+        if (lastId === undefined || (last && byStacking(last, item) < 0)) this.order.push(id);
+        else this.orderDirty = true;
+      }
+    }
+  }
+
+  get(id: string): Item | undefined {
+    return this.items.get(id);
+  }
+
+  /** Elements whose boxes meet `box`, bottom to top. */
+  visible(box: Box): Element[] {
+    const found = this.tree.search(box);
+    if (found.length * 8 < this.items.size) {
+      return found.sort(byStacking).map((i) => i.el);
+    }
+    const stamp = ++this.stamp;
+    for (const item of found) item.stamp = stamp;
+    const out: Element[] = [];
+    for (const id of this.stacking()) {
+      const item = this.items.get(id);
+      if (item && item.stamp === stamp) out.push(item.el);
+    }
+    return out;
+  }
+
+  /** Items meeting `box`, in no particular order. */
+  search(box: Box): Item[] {
+    return this.tree.search(box);
+  }
+
+  /** The topmost element whose ink is within `tol` of `p`. */
+  hit(p: Point, tol: number, skip?: ReadonlySet<string>): Element | undefined {
+    const found = this.tree.search({ minX: p.x - tol, minY: p.y - tol, maxX: p.x + tol, maxY: p.y + tol });
+    found.sort(byStacking);
+    for (let i = found.length - 1; i >= 0; i--) {
+      const item = found[i] as Item;
+      if (skip?.has(item.id)) continue;
+      if (hitTest(item.el, p, tol)) return item.el;
+    }
+    return undefined;
+  }
+
+  /** The box around everything (null on an empty board). */
+  extent(): Box | null {
+    if (this.items.size === 0) return null;
+    let box: Box | null = null;
+    for (const item of this.items.values()) box = unionBox(box, item);
+    return box;
+  }
+
+  private stacking(): string[] {
+    if (this.orderDirty) {
+      this.order = [...this.items.values()].sort(byStacking).map((i) => i.id);
+      this.orderDirty = false;
+    }
+    return this.order;
+  }
+
+  private makeItem(el: Element): Item {
+    const b = bounds(el);
+    const rank = this.model.rank(el.id);
+    return { ...b, id: el.id, el, key: el.z ?? rank, rank, stamp: 0 };
+  }
+
+  private rebuild(): void {
+    this.tree.clear();
+    this.items.clear();
+    const all: Item[] = [];
+    this.model.forEach((el) => all.push(this.makeItem(el)));
+    for (const item of all) this.items.set(item.id, item);
+    this.tree.load(all);
+    this.orderDirty = true;
+  }
+}

@@ -1,0 +1,66 @@
+/**
+ * People: a button with the number of people on the board, opening a list of them. Your own
+ * entry is an input: renaming yourself reconnects, since the name travels in `hello`.
+ */
+import type { Peer } from "../model/types";
+import { h, icon } from "./dom";
+import { ICONS } from "./icons";
+import { cleanName } from "./names";
+
+export class PeopleList {
+  private readonly count: HTMLSpanElement;
+  private readonly list: HTMLUListElement;
+  private readonly popover: HTMLDivElement;
+  private readonly nameInput: HTMLInputElement;
+  private readonly myDot: HTMLSpanElement;
+
+  constructor(parent: HTMLElement, name: string, onRename: (name: string) => void) {
+    this.count = h("span", { class: "count", "data-testid": "people-count", text: "1" });
+    const button = h("button", { class: "people-button", type: "button", title: "People on this board", "aria-label": "People on this board", "aria-expanded": "false" }, icon(...ICONS.people), this.count);
+    this.nameInput = h("input", { class: "my-name", type: "text", maxlength: 40, "aria-label": "Your name", value: name });
+    this.myDot = h("span", { class: "dot" });
+    this.list = h("ul", { class: "people-list", "data-testid": "people-list" });
+    this.popover = h(
+      "div",
+      { class: "people-popover panel", hidden: true },
+      h("label", { class: "me" }, this.myDot, this.nameInput, h("span", { class: "you", text: "(you)" })),
+      this.list,
+    );
+    button.addEventListener("click", () => {
+      this.popover.hidden = !this.popover.hidden;
+      button.setAttribute("aria-expanded", String(!this.popover.hidden));
+    });
+    const commit = (): void => {
+      const clean = cleanName(this.nameInput.value);
+      if (!clean) {
+        this.nameInput.value = name;
+        return;
+      }
+      if (clean === name) return;
+      name = clean;
+      this.nameInput.value = clean;
+      onRename(clean);
+    };
+    this.nameInput.addEventListener("change", commit);
+    this.nameInput.addEventListener("keydown", (e) => {
+      if (e.key === "Enter") this.nameInput.blur();
+      e.stopPropagation();
+    });
+    parent.append(h("div", { class: "people" }, button, this.popover));
+  }
+
+  setMyColor(color: string): void {
+    this.myDot.style.background = color;
+  }
+
+  show(peers: readonly Peer[]): void {
+    this.count.textContent = String(peers.length + 1);
+    this.list.replaceChildren(
+      ...peers.map((p) => {
+        const dot = h("span", { class: "dot" });
+        dot.style.background = p.color;
+        return h("li", { "data-peer": p.id }, dot, h("span", { class: "name", text: p.name }));
+      }),
+    );
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Keyboard shortcuts, Excalidraw's where it has one (see the help dialog for the list). Keys
+ * typed into inputs (the name field, the text box) are theirs, not ours.
+ */
+import type { ToolName } from "../tools/tool";
+
+export interface ShortcutActions {
+  setTool(t: ToolName): void;
+  undo(): void;
+  redo(): void;
+  deleteSelection(): void;
+  duplicate(): void;
+  selectAll(): void;
+  escape(): void;
+  nudge(dx: number, dy: number): void;
+  zoomIn(): void;
+  zoomOut(): void;
+  zoomReset(): void;
+  zoomFit(): void;
+  help(): void;
+  space(down: boolean): void;
+}
+
+const TOOL_BY_KEY: Record<string, ToolName> = {
+  v: "select",
+  "1": "select",
+  h: "hand",
+  p: "pen",
+  l: "line",
+  a: "arrow",
+  r: "rect",
+  o: "ellipse",
+  t: "text",
+  e: "eraser",
+};
+
+const typing = (t: EventTarget | null): boolean =>
+  t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || (t instanceof HTMLElement && t.isContentEditable);
+
+export function installShortcuts(a: ShortcutActions): void {
+  window.addEventListener("keydown", (e) => {
+    if (typing(e.target)) return;
+    const mod = e.ctrlKey || e.metaKey;
+    const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
+    let handled = true;
+    if (mod && key === "z") {
+      if (e.shiftKey) a.redo();
+      else a.undo();
+    } else if (mod && key === "y") a.redo();
+    else if (mod && key === "d") a.duplicate();
+    else if (mod && key === "a") a.selectAll();
+    else if (mod && key === "0") a.zoomReset();
+    else if (mod && (key === "=" || key === "+")) a.zoomIn();
+    else if (mod && key === "-") a.zoomOut();
+    else if (mod || e.altKey) handled = false;
+    else if (e.code === "Space") {
+      if (!e.repeat) a.space(true);
+    } else if (key === "Delete" || key === "Backspace") a.deleteSelection();
+    else if (key === "Escape") a.escape();
+    else if (key === "?") a.help();
+    else if (e.shiftKey && (e.code === "Digit1" || key === "!")) a.zoomFit();
+    else if (e.shiftKey && (e.code === "Digit0" || key === ")")) a.zoomReset();
+    else if (key === "+" || key === "=") a.zoomIn();
+    else if (key === "-" || key === "_") a.zoomOut();
+    else if (key.startsWith("Arrow")) {
+      const step = e.shiftKey ? 10 : 1;
+      const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key] ?? [0, 0];
+      a.nudge(d[0] as number, d[1] as number);
+    } else if (!e.shiftKey && TOOL_BY_KEY[key]) a.setTool(TOOL_BY_KEY[key] as ToolName);
+    else handled = false;
+    if (handled) e.preventDefault();
+  });
+  window.addEventListener("keyup", (e) => {
+    if (e.code === "Space") a.space(false);
+  });
+  window.addEventListener("blur", () => a.space(false));
+}

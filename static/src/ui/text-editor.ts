@@ -1,0 +1,102 @@
+/**
+ * The in-place text box. A textarea laid over the canvas at the text's board position, in the
+ * same font, size (times the zoom) and colour, so typing looks like the result. Its value is
+ * plain text by nature: nothing typed is ever parsed as markup. Finishing (Escape, Ctrl+Enter,
+ * or clicking elsewhere) hands the text to the tool; the canvas draws it from then on.
+ */
+import type { Renderer } from "../render/renderer";
+import { FONT_FAMILY, LINE_HEIGHT } from "../render/geometry";
+import type { Viewport } from "../render/viewport";
+import type { TextPrompt } from "../tools/tool";
+import { h } from "./dom";
+
+interface Open {
+  x: number;
+  y: number;
+  size: number;
+  resolve: (text: string | null) => void;
+  hideId: string | undefined;
+}
+
+export class TextEditor implements TextPrompt {
+  private readonly area: HTMLTextAreaElement;
+  private current: Open | null = null;
+
+  constructor(parent: HTMLElement, private readonly viewport: Viewport, private readonly renderer: Renderer, maxChars: () => number) {
+    this.area = h("textarea", { class: "text-editor", spellcheck: "false", "aria-label": "Text", hidden: true, wrap: "off" });
+    this.area.addEventListener("keydown", (e) => {
+      e.stopPropagation();
+      if (e.key === "Escape" || (e.key === "Enter" && (e.ctrlKey || e.metaKey))) {
+        e.preventDefault();
+        this.commit();
+      }
+    });
+    this.area.addEventListener("input", () => {
+      this.area.maxLength = maxChars();
+      this.fit();
+    });
+    this.area.addEventListener("blur", () => this.commit());
+    viewport.onChange(() => this.place());
+    parent.append(this.area);
+  }
+
+  get active(): boolean {
+    return this.current !== null;
+  }
+
+  open(opts: { x: number; y: number; size: number; color: string; text: string; hideId?: string }): Promise<string | null> {
+    this.commit();
+    return new Promise((resolve) => {
+      this.current = { x: opts.x, y: opts.y, size: opts.size, resolve, hideId: opts.hideId };
+      if (opts.hideId) {
+        this.renderer.hidden.add(opts.hideId);
+        this.renderer.invalidate();
+      }
+      this.area.value = opts.text;
+      this.area.style.color = opts.color;
+      this.area.hidden = false;
+      this.place();
+      // Focus after the pointer event that opened us has finished, or it steals focus back.
+      requestAnimationFrame(() => {
+        this.area.focus();
+        this.area.setSelectionRange(this.area.value.length, this.area.value.length);
+      });
+    });
+  }
+
+  commit(): void {
+    const cur = this.current;
+    if (!cur) return;
+    this.current = null;
+    const text = this.area.value.replace(/\s+$/u, "");
+    this.area.hidden = true;
+    this.area.value = "";
+    if (cur.hideId) {
+      this.renderer.hidden.delete(cur.hideId);
+      this.renderer.invalidate();
+    }
+    cur.resolve(text);
+  }
+
+  private place(): void {
+    const cur = this.current;
+    if (!cur) return;
+    const s = this.viewport.toScreen(cur.x, cur.y);
+    const px = cur.size * this.viewport.zoom;
+    const st = this.area.style;
+    st.left = `${s.x}px`;
+    st.top = `${s.y}px`;
+    st.font = `${px}px ${FONT_FAMILY}`;
+    st.lineHeight = String(LINE_HEIGHT);
+    this.fit();
+  }
+
+  /** Grows the box with its content, so it never shows scroll bars. */
+  private fit(): void {
+    const st = this.area.style;
+    st.width = "1px";
+    st.height = "1px";
+    st.width = `${this.area.scrollWidth + 24}px`;
+    st.height = `${this.area.scrollHeight}px`;
+  }
+}
