@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import itertools
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -30,6 +31,14 @@ def _close_clients(io_loop: tornado.ioloop.IOLoop) -> Iterator[None]:
     yield
     while _open_clients:
         _open_clients.pop().conn.close()
+
+
+@pytest.fixture(autouse=True)
+def _no_errors_logged(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    """Whatever a test sends, the server logs no error and no traceback."""
+    yield
+    bad = [r for r in caplog.get_records("call") if r.levelno >= logging.ERROR]
+    assert not bad, "server logged errors:\n" + "\n".join(r.getMessage() for r in bad)
 
 
 @pytest.fixture
@@ -119,13 +128,19 @@ class Client:
         return await self.expect(lambda m: m.get("t") == t, timeout)
 
     async def expect_close(self, timeout: float = TIMEOUT) -> int | None:
+        """Wait for the server to close; messages read meanwhile are kept in the inbox."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while True:
-            msg = await self.recv(max(0.01, deadline - loop.time()))
-            if msg is None:
+            data = await asyncio.wait_for(
+                self.conn.read_message(), max(0.01, deadline - loop.time())
+            )
+            if data is None:
+                self.closed_code = self.conn.close_code
+                self.conn.close()
                 return self.closed_code
-            self.inbox.append(msg)
+            assert isinstance(data, bytes)
+            self.inbox.append(msgpack.unpackb(data, raw=False))
 
     async def ops(self, *ops: dict[str, Any]) -> list[int]:
         """Send ops (giving each a fresh ``c``); returns their c values."""
