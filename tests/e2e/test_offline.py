@@ -1,0 +1,47 @@
+"""Changes made while the server is down reach everyone after it is back, exactly once."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from conftest import Server, elements, open_board, stroke, wait_synced
+
+
+@pytest.fixture
+def own_server(tmp_path):
+    s = Server(tmp_path / "data").start()
+    yield s
+    s.stop()
+
+
+def test_strokes_drawn_while_the_server_restarts_arrive_exactly_once(own_server, board, people):
+    srv = own_server
+    a = open_board(people(), srv, board, "Ada")
+    b = open_board(people(), srv, board, "Bob")
+    stroke(a, [(300, 200), (400, 220), (500, 200)])
+    wait_synced(a)
+
+    srv.stop()
+    for page in (a, b):
+        page.wait_for_function("window.__wb.status() !== 'connected'", timeout=5000)
+
+    # Drawn offline: they show at once, and the status counts them as unsent.
+    for y in (300, 400, 500):
+        stroke(a, [(300, y), (360, y + 30), (420, y - 10), (500, y)])
+    a.wait_for_function("window.__wb.pending() >= 3")
+    assert "unsent" in a.get_by_test_id("status").inner_text()
+    offline_view = elements(a)
+    assert len(offline_view) == 4
+
+    srv.start()  # same port, same data
+    wait_synced(a, timeout=30_000)
+    b.wait_for_function("window.__wb.elements().length === 4", timeout=30_000)
+    wait_synced(b, timeout=30_000)
+
+    on_server = srv.elements(board)
+    assert on_server == offline_view, "every stroke, with every point, exactly once"
+    assert elements(b) == on_server
+    adds = Counter(op["e"]["id"] for op in srv.log_ops(board) if op["k"] == "add")
+    assert set(adds.values()) == {1}
+    assert a.get_by_test_id("status").inner_text() == "Connected"
