@@ -43,15 +43,18 @@ class Settings:
         60.0, "unload a board from memory this many seconds after its last client leaves"
     )
     resume_ops: int = _setting(
-        20_000, "recent ops kept in memory per board so reconnecting clients get only what they missed"
+        20_000,
+        "recent ops kept in memory per board so reconnecting clients get only what they missed",
     )
-    frame_bytes: int = _setting(1 << 20, "largest WebSocket frame accepted (bytes); larger: close 1009")
+    frame_bytes: int = _setting(
+        1 << 20, "largest WebSocket frame accepted (bytes); larger: close 1009"
+    )
     ops_per_frame: int = _setting(256, "most ops in one 'ops' message")
     values_per_op: int = _setting(10_000, "most pen point values in one op")
     values_per_element: int = _setting(100_000, "most pen point values in one element")
     elements_per_board: int = _setting(100_000, "most live elements on one board")
     text_chars: int = _setting(10_000, "longest text element (characters)")
-    ops_per_s: float = _setting(1000.0, "sustained ops per second allowed per connection")
+    ops_per_s: int = _setting(1000, "sustained ops per second allowed per connection")
     ops_burst: int = _setting(5000, "burst of ops allowed per connection above the sustained rate")
     backlog_bytes: int = _setting(
         8 << 20, "unsent bytes allowed per connection before it is closed with 1013"
@@ -61,7 +64,7 @@ class Settings:
     )
     log_level: str = _setting("info", "logging level (debug, info, warning, error)")
 
-    def limits(self) -> dict[str, int | float]:
+    def limits(self) -> dict[str, int]:
         """The limits announced in ``welcome.limits`` (PROTOCOL.md names the keys)."""
         return {
             "frame_bytes": self.frame_bytes,

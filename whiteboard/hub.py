@@ -96,6 +96,7 @@ class Board:
         self._cursors: dict[int, tuple[float | None, float | None]] = {}
         self._tick_handle: asyncio.TimerHandle | None = None
         self._ticking = False
+        self._tick_task: asyncio.Future[None] | None = None
         self._last_tick = 0.0
         self._unload_handle: asyncio.TimerHandle | None = None
         self._committed = asyncio.Event()
@@ -148,7 +149,7 @@ class Board:
     def _start_tick(self) -> None:
         self._tick_handle = None
         self._ticking = True
-        asyncio.ensure_future(self._run_tick())
+        self._tick_task = asyncio.ensure_future(self._run_tick())
 
     async def _run_tick(self) -> None:
         try:
@@ -186,9 +187,7 @@ class Board:
             checkpoint = None
             if self.doc.seq - self.checkpoint_seq >= self.settings.checkpoint_every:
                 checkpoint = Checkpoint(self.doc.seq, _pack_state(self.doc))
-            await self.store.append(
-                self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
-            )
+            await self.store.append(self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint)
             if checkpoint is not None:
                 self.checkpoint_seq = checkpoint.seq
             self.committed_seq = self.doc.seq
@@ -206,7 +205,9 @@ class Board:
     def _remember(self, tick: _Tick) -> None:
         self.recent.append(tick)
         self._recent_ops += tick.last_seq - tick.first_seq + 1
-        while self.recent and self._recent_ops - len(self.recent[0].sops) >= self.settings.resume_ops:
+        while (
+            self.recent and self._recent_ops - len(self.recent[0].sops) >= self.settings.resume_ops
+        ):
             old = self.recent.popleft()
             self._recent_ops -= len(old.sops)
 

@@ -10,6 +10,7 @@ the cost of a fan-out.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import struct
@@ -206,17 +207,15 @@ class BoardSocket(WebSocketHandler):
         conn = self.ws_connection
         if conn is None or self._dropped:
             return
-        stream = conn.stream  # type: ignore[attr-defined]
-        if stream.closed():
+        stream = conn.stream
+        if stream is None or stream.closed():
             return
         backlog = stream._total_write_index - stream._total_write_done_index
         if backlog > self.cfg.backlog_bytes:
             self._drop(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
             return
-        try:
+        with contextlib.suppress(StreamClosedError, WebSocketClosedError):
             stream.write(ws_frame(frame))
-        except (StreamClosedError, WebSocketClosedError):
-            pass
 
     def _drop(self, code: int, reason: str) -> None:
         """Close now and leave the board at once, before TCP finishes closing."""
@@ -226,17 +225,15 @@ class BoardSocket(WebSocketHandler):
         if self.board is not None:
             self.board.leave(self)
         self.state = "closed"
-        try:
+        with contextlib.suppress(StreamClosedError, WebSocketClosedError):
             self.close(code, reason)
-        except (StreamClosedError, WebSocketClosedError):
-            pass
         # A client that does not read may never let the close handshake finish.
         asyncio.get_running_loop().call_later(5, self._abort)
 
     def _abort(self) -> None:
         conn = self.ws_connection
-        if conn is not None:
-            conn.stream.close()  # type: ignore[attr-defined]
+        if conn is not None and conn.stream is not None:
+            conn.stream.close()
 
     def close_for_error(self) -> None:
         self._drop(1011, "the server could not store the board; reconnect")

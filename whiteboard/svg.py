@@ -131,6 +131,7 @@ def render(elements: Iterable[dict[str, Any]]) -> str:
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{_num(x0)} {_num(y0)} {_num(w)}'
         f' {_num(h)}" width="{_num(w)}" height="{_num(h)}">\n'
-        f'<rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(w)}" height="{_num(h)}" fill="#ffffff"/>\n'
+        f'<rect x="{_num(x0)}" y="{_num(y0)}" width="{_num(w)}" height="{_num(h)}"'
+        ' fill="#ffffff"/>\n'
         f"{body}\n</svg>\n"
     )

@@ -97,7 +97,7 @@ class ApiHandler(BaseHandler):
 
     async def elements_at(self, board: str, at: int | None) -> tuple[int, list[dict[str, Any]]]:
         """The committed state at ``at`` (the head when None)."""
-        head = await self.head(board)
+        head = await self.board_head(board)
         if at is not None and at > head:
             raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
         if at is None or at == head:
@@ -110,7 +110,7 @@ class ApiHandler(BaseHandler):
         doc = await history.state_at(self.store, board, at, self.hub.limits)
         return at, doc.elements()
 
-    async def head(self, board: str) -> int:
+    async def board_head(self, board: str) -> int:
         return await self.store.head(board)
 
     async def handle(self, board: str) -> None:
@@ -140,7 +140,7 @@ class OpsHandler(ApiHandler):
         after = self.int_arg("after", 0, 0, 2**53 - 1)
         limit = self.int_arg("limit", 1000, 1, 10_000)
         assert after is not None and limit is not None
-        head = await self.head(board)
+        head = await self.board_head(board)
         if after > head:
             raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
         ops, next_after = await history.ops_page(self.store, board, after, limit, head)

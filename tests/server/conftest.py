@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import itertools
+import logging
 from collections.abc import Callable, Iterator
 from typing import Any
 

@@ -132,7 +132,9 @@ async def test_sigkill_loses_nothing_anyone_saw(tmp_path: Any) -> None:
         seen: set[int] = set()
         after = 0
         while True:
-            page = json.loads((await fetch(srv2.url, f"/api/boards/crash/ops?after={after}&limit=10000")).body)
+            page = json.loads(
+                (await fetch(srv2.url, f"/api/boards/crash/ops?after={after}&limit=10000")).body
+            )
             seen.update(op["s"] for op in page["ops"])
             if page["next"] is None:
                 break

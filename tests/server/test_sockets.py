@@ -50,9 +50,7 @@ async def test_refusal_goes_to_the_author_only(url: str, board: str) -> None:
     assert msg["t"] == "ops" and msg["ops"][0]["s"] == 1
 
 
-async def test_sequence_numbers_have_no_gaps_under_concurrent_writers(
-    url: str, board: str
-) -> None:
+async def test_sequence_numbers_have_no_gaps_under_concurrent_writers(url: str, board: str) -> None:
     clients = [await connect(url, board, f"c{i}") for i in range(4)]
     watcher = await connect(url, board, "watcher")
     per_client = 50

@@ -10,6 +10,7 @@ the writer commits, and they only ever see committed data.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import queue
@@ -124,7 +125,9 @@ class SQLiteStore(Store):
                 self._commit(conn, jobs)
         conn.close()
 
-    def _commit(self, conn: sqlite3.Connection, jobs: list[tuple[_Job, asyncio.Future[Any]]]) -> None:
+    def _commit(
+        self, conn: sqlite3.Connection, jobs: list[tuple[_Job, asyncio.Future[Any]]]
+    ) -> None:
         results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
         try:
             conn.execute("BEGIN IMMEDIATE")
@@ -143,10 +146,8 @@ class SQLiteStore(Store):
         except sqlite3.Error as exc:
             log.error("commit failed: %s", exc)
             if conn.in_transaction:
-                try:
+                with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-                except sqlite3.Error:
-                    pass
             error = StoreError(f"the database could not be written: {exc}")
             results = [(fut, None, error) for _, fut in jobs]
         assert self._loop is not None
