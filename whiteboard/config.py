@@ -32,7 +32,6 @@ class Settings:
         "extra browser origins allowed to open WebSockets, comma separated "
         "(e.g. https://board.example.com); same-host origins are always allowed",
     )
-    redis: str | None = _setting(None, "Redis URL for running several processes (scale-out)")
     tick_ms: float = _setting(
         5.0, "batching interval of a board: ops are applied, stored and sent at most this often"
     )

@@ -1,0 +1,29 @@
+"""socket.py writes prebuilt frames straight to Tornado's IOStream and reads its write counters
+to measure each client's backlog. Those are internals: this test fails when a Tornado upgrade
+changes them, before the fan-out silently breaks."""
+
+from __future__ import annotations
+
+import pytest
+import tornado
+
+from tests.server.conftest import connect, rect
+from whiteboard.hub import Hub
+
+pytestmark = pytest.mark.gen_test(timeout=30)
+
+
+def test_tornado_version_is_the_pinned_one() -> None:
+    assert tornado.version == "6.6.1"
+
+
+async def test_stream_internals_used_by_the_fan_out(url: str, board: str, hub: Hub) -> None:
+    a = await connect(url, board)
+    (sock,) = hub.sockets
+    stream = sock.ws_connection.stream
+    before = stream._total_write_index
+    assert stream._total_write_done_index <= before
+    (c,) = await a.ops({"k": "add", "e": rect("r")})
+    await a.acked(c)
+    assert stream._total_write_index > before
+    assert stream._total_write_done_index == stream._total_write_index
