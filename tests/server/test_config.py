@@ -1,0 +1,33 @@
+"""Settings come from flags, then WHITEBOARD_* variables, then defaults."""
+
+from __future__ import annotations
+
+import pytest
+
+from whiteboard.config import Settings, load_settings
+
+
+def test_defaults() -> None:
+    s = load_settings([], {})
+    assert (s.host, s.port, s.data) == ("127.0.0.1", 8888, "./data")
+    assert s == Settings()
+
+
+def test_environment_then_flags() -> None:
+    env = {"WHITEBOARD_PORT": "9000", "WHITEBOARD_ALLOW_ORIGIN": "https://a.example, https://b"}
+    s = load_settings([], env)
+    assert s.port == 9000 and s.allow_origin == ("https://a.example", "https://b")
+    s = load_settings(["--port", "9100", "--tick-ms", "2.5"], env)
+    assert s.port == 9100 and s.tick_ms == 2.5
+
+
+def test_every_limit_is_announced() -> None:
+    limits = Settings().limits()
+    assert limits["frame_bytes"] == 1 << 20 and limits["ops_per_frame"] == 256
+    assert limits["values_per_op"] == 10_000 and limits["values_per_element"] == 100_000
+
+
+def test_bad_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit):
+        load_settings([], {"WHITEBOARD_PORT": "eighty"})
+    assert "WHITEBOARD_PORT" in capsys.readouterr().err
