@@ -40,6 +40,7 @@ const BACKOFF_FIRST_MS = 250;
 const BACKOFF_MAX_MS = 10_000;
 /** After this many failed attempts in a row the status says "offline" rather than "reconnecting". */
 const OFFLINE_AFTER = 3;
+const WATCHDOG_MS = 15_000;
 
 export class Connection {
   private ws: WebSocket | null = null;
@@ -55,7 +56,9 @@ export class Connection {
   private blocked = false;
   private kind: StatusKind = "connecting";
   private readonly onlineHandler = (): void => this.retrySoon(0);
-  private readonly offlineHandler = (): void => this.ws?.close(4000, "offline");
+  private readonly offlineHandler = (): void => this.drop(4000, "offline");
+  /** Fires when the server has been silent too long while we wait for an answer. */
+  private watchdog: ReturnType<typeof setTimeout> | null = null;
   me = 0;
   peers: Peer[] = [];
 
@@ -91,15 +94,51 @@ export class Connection {
 
   /** Closes and reconnects, e.g. to announce a new display name. */
   reconnect(): void {
-    if (this.ws) this.ws.close(4001, "reconnect");
+    if (this.ws) this.drop(4001, "reconnect");
     else this.retrySoon(0);
   }
 
   /** Test hook: drops the socket and refuses to reconnect until `setBlocked(false)`. */
   setBlocked(blocked: boolean): void {
     this.blocked = blocked;
-    if (blocked) this.ws?.close(4000, "blocked");
+    if (blocked) this.drop(4000, "blocked");
     else this.retrySoon(0);
+  }
+
+  /**
+   * Abandons the socket now. A browser fires `close` only after the closing handshake, which
+   * on a dead network may take minutes; we do not wait for it.
+   */
+  private drop(code: number, reason: string): void {
+    const ws = this.ws;
+    if (!ws) return;
+    this.ws = null;
+    this.welcomed = false;
+    ws.onopen = ws.onmessage = ws.onclose = null;
+    try {
+      ws.close(code, reason);
+    } catch {
+      // Already closed: nothing to do.
+    }
+    this.onClosed(code, reason);
+  }
+
+  /**
+   * Expects a word from the server within WATCHDOG_MS of sending something that needs an
+   * answer (hello, ops). A half-open connection (a laptop lid closed, a NAT forgetting us)
+   * otherwise looks connected forever while edits pile up unacknowledged.
+   */
+  private expectAnswer(): void {
+    if (this.watchdog !== null) return;
+    this.watchdog = setTimeout(() => {
+      this.watchdog = null;
+      this.drop(4003, "no answer from the server");
+    }, WATCHDOG_MS);
+  }
+
+  private answered(): void {
+    if (this.watchdog !== null) clearTimeout(this.watchdog);
+    this.watchdog = null;
   }
 
   private open(): void {
@@ -118,10 +157,13 @@ export class Connection {
       const hello: ClientMessage = { t: "hello", v: 1, name: this.name() };
       if (this.hasState) hello.since = this.model.seq;
       this.send(hello);
+      this.expectAnswer();
     };
     ws.onmessage = (ev) => {
       if (this.ws !== ws || !(ev.data instanceof ArrayBuffer)) return;
+      this.answered();
       this.handle(ev.data);
+      if (this.ws === ws && this.model.pendingCount > this.model.unsentCount) this.expectAnswer();
     };
     ws.onclose = (ev) => {
       if (this.ws !== ws) return;
@@ -132,6 +174,7 @@ export class Connection {
   }
 
   private onClosed(code: number, reason: string): void {
+    this.answered();
     if (code === 1008) {
       // Policy: a bad hello, too many refusals, or access denied. Retrying would only repeat it.
       this.stopped = reason || "the server refused this connection";
@@ -190,7 +233,7 @@ export class Connection {
     if (e instanceof Divergence) this.hasState = false;
     else if (!(e instanceof SequenceGap)) throw e;
     console.warn("whiteboard: resynchronising:", e);
-    this.ws?.close(4002, "resync");
+    this.drop(4002, "resync");
   }
 
   private onWelcome(w: Welcome): void {
@@ -245,6 +288,7 @@ export class Connection {
     for (let i = 0; i < ops.length; i += limits.ops_per_frame) {
       this.sendOps(ops.slice(i, i + limits.ops_per_frame), limits.frame_bytes);
     }
+    if (ops.length > 0) this.expectAnswer();
     this.reportStatus();
   }
 

@@ -1,0 +1,121 @@
+"""Two people edit at random for 20 s through the app's own tools, one of them dropping off the
+network midway: afterwards both apps hold exactly the server's board."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+import time
+
+from conftest import elements, open_board, to_screen, wait_synced
+
+DURATION_S = 20.0
+# Where drawing happens, clear of the floating panels.
+X_RANGE = (280, 1100)
+Y_RANGE = (130, 720)
+
+
+def spot(rng: random.Random) -> tuple[float, float]:
+    return (rng.uniform(*X_RANGE), rng.uniform(*Y_RANGE))
+
+
+def clamp(p: tuple[float, float]) -> tuple[float, float]:
+    return (min(max(p[0], X_RANGE[0]), X_RANGE[1]), min(max(p[1], Y_RANGE[0]), Y_RANGE[1]))
+
+
+def grab_point(page, el) -> tuple[float, float] | None:
+    """A screen point on the element's ink (where a click selects it)."""
+    if el["type"] in ("pen", "line", "arrow"):
+        p = to_screen(page, el["x"], el["y"])
+    elif el["type"] == "rect":
+        p = to_screen(page, el["x"], el["y"] + el["h"] / 2)
+    elif el["type"] == "ellipse":
+        p = to_screen(page, el["x"] + el["w"] / 2, el["y"])
+    else:
+        return None
+    inside = X_RANGE[0] <= p[0] <= X_RANGE[1] and Y_RANGE[0] <= p[1] <= Y_RANGE[1]
+    return p if inside else None
+
+
+def act(page, rng: random.Random) -> str:
+    kind = rng.choices(
+        ["pen", "shape", "move", "restyle", "delete", "undo", "redo"], [4, 3, 3, 2, 1, 2, 1]
+    )[0]
+    mouse = page.mouse
+    if kind == "pen":
+        page.keyboard.press("p")
+        start = spot(rng)
+        mouse.move(*start)
+        mouse.down()
+        for _ in range(rng.randint(3, 8)):
+            mouse.move(*clamp((start[0] + rng.uniform(-80, 80), start[1] + rng.uniform(-80, 80))))
+        mouse.up()
+    elif kind == "shape":
+        page.keyboard.press(rng.choice("rola"))
+        a = spot(rng)
+        mouse.move(*a)
+        mouse.down()
+        mouse.move(*clamp((a[0] + rng.uniform(20, 150), a[1] + rng.uniform(20, 120))), steps=3)
+        mouse.up()
+    elif kind in ("move", "restyle", "delete"):
+        els = [e for e in elements(page) if grab_point(page, e)]
+        if not els:
+            return "nothing"
+        p = grab_point(page, rng.choice(els))
+        assert p is not None
+        page.keyboard.press("v")
+        if kind == "move":
+            mouse.move(*p)
+            mouse.down()
+            mouse.move(*clamp((p[0] + rng.uniform(-60, 60), p[1] + rng.uniform(-60, 60))), steps=3)
+            mouse.up()
+        else:
+            mouse.click(*p)
+            if kind == "restyle":
+                page.locator(".swatch").nth(rng.randrange(8)).click()
+            else:
+                page.keyboard.press("Delete")
+        page.keyboard.press("Escape")
+    elif kind == "undo":
+        page.keyboard.press("Control+z")
+    else:
+        page.keyboard.press("Control+Shift+z")
+    return kind
+
+
+def test_random_concurrent_edits_converge_to_the_servers_board(server, board, people):
+    ctx_b = people()
+    a = open_board(people(), server, board, "Ada")
+    b = open_board(ctx_b, server, board, "Bob")
+    rng = random.Random(20240601)
+    done: list[str] = []
+    start = time.monotonic()
+    b_offline = False
+    while (t := time.monotonic() - start) < DURATION_S:
+        if not b_offline and t > 7 and t < 12:
+            # B's network goes away: its edits pile up as unsent.
+            ctx_b.set_offline(True)
+            b.wait_for_function("window.__wb.status() !== 'connected'", timeout=5000)
+            b_offline = True
+        elif b_offline and t >= 12:
+            assert b.evaluate("window.__wb.pending()") > 0, "B edited while offline"
+            ctx_b.set_offline(False)
+            b_offline = False
+        done.append(act(a, rng))
+        done.append(act(b, rng))
+
+    assert len(done) > 60, f"only {len(done)} actions in {DURATION_S} s"
+    for page in (a, b):
+        wait_synced(page, timeout=30_000)
+    head = server.snapshot(board)["seq"]
+    for page in (a, b):
+        wait_synced(page, seq=head, timeout=30_000)
+    truth = server.snapshot(board)
+    assert truth["seq"] == head, "nothing changed after both apps went quiet"
+    assert len(truth["elements"]) > 5
+    print(Counter(done), head, "ops")
+    for page in (a, b):
+        assert page.evaluate("window.__wb.seq()") == head
+        assert elements(page) == truth["elements"]
+        assert page.evaluate("window.__wb.confirmed()") == truth["elements"]
+        assert page.errors == []  # type: ignore[attr-defined]
