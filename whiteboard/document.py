@@ -1,0 +1,273 @@
+"""The board's live state: elements, advanced one validated op at a time. Pure: no I/O.
+
+The ``Document`` is the single authority on what an op does to a board. The server applies
+client ops to it in tick order; history replays the stored log through ``apply_sop``; the
+TypeScript model mirrors it op for op (``tests/vectors/document.json`` keeps the two honest).
+It therefore decides everything that needs board state (is the id live, what type is it, is
+the board full) and nothing that does not: field syntax is ``protocol``'s job, done before.
+
+Refusals are returned, not raised, because refusing an op is a normal outcome of a tick
+(another user deleted the element a moment ago) and every refusal leaves the document exactly
+as it was: each op is checked in full before anything changes.
+
+Ownership: an ``add`` copies its element (and the point lists), so ops kept in the log or in
+an encoded frame are never changed by later appends or updates. Element maps handed out by
+``elements()`` and ``get()`` are the live ones, for speed; treat them as read-only views valid
+until the next ``apply``, and use ``to_state()`` or ``copy()`` for anything kept longer.
+"""
+
+from __future__ import annotations
+
+import bisect
+from typing import Any
+
+from whiteboard.protocol import Limits, ProtocolError, validate_field
+
+_SMALL_DELETE = 16
+"""Up to this many ids, a delete patches the cached stacking order instead of dropping it."""
+
+
+class Document:
+    """Live elements of one board plus the bookkeeping that stacking order needs."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.seq = 0
+        """Sequence number of the last applied op; 0 for a board that never changed."""
+        self._live: dict[str, dict[str, Any]] = {}
+        self._first: dict[str, int] = {}
+        """First-add sequence number of every id ever added, deleted ones included, so that a
+        re-added element (undo of a delete) returns to its old place in the stack."""
+        self._order: list[str] | None = None
+        """Live ids in stacking order, or None when it must be recomputed."""
+
+    # -- reading ---------------------------------------------------------------------------------
+
+    def __len__(self) -> int:
+        return len(self._live)
+
+    def get(self, id: str) -> dict[str, Any] | None:
+        """The live element with this id (a read-only view), or None."""
+        return self._live.get(id)
+
+    def first_seq(self, id: str) -> int | None:
+        """The sequence number of the first ``add`` of this id on the board, if any."""
+        return self._first.get(id)
+
+    def elements(self) -> list[dict[str, Any]]:
+        """Live elements in stacking order (read-only views).
+
+        The order is cached and kept up to date by adds, deletes and ``z`` updates, so a
+        ``welcome`` on a busy board does not sort 100,000 elements each time.
+        """
+        if self._order is None:
+            self._order = sorted(self._live, key=self._stack_key)
+        live = self._live
+        return [live[i] for i in self._order]
+
+    def _stack_key(self, id: str) -> tuple[float, int]:
+        """``z`` where set, else the first-add seq; ties broken by the first-add seq."""
+        first = self._first[id]
+        return (self._live[id].get("z", first), first)
+
+    # -- applying --------------------------------------------------------------------------------
+
+    def apply(self, op: dict[str, Any], seq: int) -> dict[str, Any] | ProtocolError:
+        """Apply a validated client op as sequence number ``seq``.
+
+        Returns the op to broadcast (the op itself, or for a ``delete`` that dropped ids, a
+        copy listing only the ids it deleted), or the refusal, with the op's ``c``. A refusal
+        changes nothing, ``seq`` included.
+        """
+        k = op["k"]
+        if k == "append":
+            result = self._append(op)
+        elif k == "add":
+            result = self._add(op, seq)
+        elif k == "update":
+            result = self._update(op)
+        elif k == "delete":
+            result = self._delete(op)
+        else:
+            result = _refuse(op, "bad_op", f"Unknown op kind {k!r}.")
+        if not isinstance(result, ProtocolError):
+            self.seq = seq
+        return result
+
+    def apply_sop(self, sop: dict[str, Any]) -> None:
+        """Replay a stored server op (``s``, ``by`` and maybe ``ts`` beside the op's keys).
+
+        A log this class produced always replays; a refusal or an ``s`` that does not move
+        forward means the log or the checkpoint is corrupt, which must not pass silently.
+        """
+        s = sop["s"]
+        if s <= self.seq:
+            raise ValueError(f"log op s={s} is not after the document's seq {self.seq}")
+        result = self.apply(sop, s)
+        if isinstance(result, ProtocolError):
+            raise ValueError(f"log op s={s} does not apply: {result.code}: {result.msg}")
+
+    def _append(self, op: dict[str, Any]) -> dict[str, Any] | ProtocolError:
+        # The hot path of live drawing: a few lookups, then extend lists this document owns.
+        id = op["id"]
+        el = self._live.get(id)
+        if el is None:
+            return _refuse(op, "not_found", f"There is no element with id '{id}'.")
+        etype = el["type"]
+        if etype != "pen":
+            article = "an" if etype[0] in "aeiou" else "a"
+            return _refuse(
+                op, "bad_op", f"Points can only be appended to a pen, not {article} {etype}."
+            )
+        has_pr = "pr" in el
+        if ("pr" in op) != has_pr:
+            if has_pr:
+                return _refuse(op, "bad_op", "This pen has pressures: the append needs 'pr'.")
+            return _refuse(
+                op, "bad_op", "This pen has no pressures: the append must not have 'pr'."
+            )
+        pts: list[int] = el["pts"]
+        new: list[int] = op["pts"]
+        total = len(pts) + len(new)
+        if total > self.limits.values_per_element:
+            return _refuse(
+                op,
+                "too_large",
+                f"The pen would have {total} point values; at most "
+                f"{self.limits.values_per_element} are allowed in one element.",
+            )
+        pts.extend(new)
+        if has_pr:
+            el["pr"].extend(op["pr"])
+        return op
+
+    def _add(self, op: dict[str, Any], seq: int) -> dict[str, Any] | ProtocolError:
+        e = op["e"]
+        id = e["id"]
+        if id in self._live:
+            return _refuse(op, "exists", f"An element with id '{id}' already exists.")
+        if len(self._live) >= self.limits.elements_per_board:
+            return _refuse(
+                op,
+                "board_full",
+                f"The board is full: it holds {self.limits.elements_per_board} elements.",
+            )
+        pts = e.get("pts")
+        if pts is not None and len(pts) > self.limits.values_per_element:
+            return _refuse(
+                op,
+                "too_large",
+                f"The pen has {len(pts)} point values; at most "
+                f"{self.limits.values_per_element} are allowed in one element.",
+            )
+        self._live[id] = _copy_element(e)
+        first = self._first.setdefault(id, seq)
+        if self._order is not None:
+            if self._order and "z" not in e and first > self._first[self._order[-1]]:
+                # The common case, a new element on top of the others: no key computations.
+                last = self._live[self._order[-1]]
+                if "z" not in last:
+                    self._order.append(id)
+                    return op
+            bisect.insort(self._order, id, key=self._stack_key)
+        return op
+
+    def _update(self, op: dict[str, Any]) -> dict[str, Any] | ProtocolError:
+        id = op["id"]
+        el = self._live.get(id)
+        if el is None:
+            return _refuse(op, "not_found", f"There is no element with id '{id}'.")
+        changes: dict[str, Any] = op["set"]
+        etype = el["type"]
+        for key, value in changes.items():
+            try:
+                validate_field(etype, key, value, self.limits)
+            except ProtocolError as exc:
+                return _refuse(op, exc.code, exc.msg)
+        restack = "z" in changes and self._order is not None and changes["z"] != el.get("z")
+        if restack:
+            assert self._order is not None
+            self._order.remove(id)
+        for key, value in changes.items():
+            if value is None:
+                el.pop(key, None)
+            else:
+                el[key] = value
+        if restack:
+            assert self._order is not None
+            bisect.insort(self._order, id, key=self._stack_key)
+        return op
+
+    def _delete(self, op: dict[str, Any]) -> dict[str, Any] | ProtocolError:
+        ids: list[str] = op["ids"]
+        live = self._live
+        deleted = [id for id in ids if live.pop(id, None) is not None]
+        if not deleted:
+            return _refuse(op, "not_found", "None of the ids names a live element.")
+        if self._order is not None:
+            if len(deleted) <= _SMALL_DELETE:
+                for id in deleted:
+                    self._order.remove(id)
+            else:
+                self._order = None
+        if len(deleted) == len(ids):
+            return op
+        return {**op, "ids": deleted}
+
+    # -- checkpoints -----------------------------------------------------------------------------
+
+    def to_state(self) -> dict[str, Any]:
+        """A msgpack-able checkpoint that shares nothing with the live document.
+
+        It holds the first-add seq of every id ever added, not only the live ones, so that a
+        document loaded from it stacks a re-added element exactly as the original would.
+        """
+        return {
+            "seq": self.seq,
+            "elements": [_copy_element(e) for e in self.elements()],
+            "first": dict(self._first),
+        }
+
+    @classmethod
+    def from_state(cls, state: dict[str, Any], limits: Limits) -> Document:
+        """Rebuild a document from ``to_state()`` output (possibly after a msgpack round trip)."""
+        doc = cls(limits)
+        doc.seq = int(state["seq"])
+        doc._first = {str(k): int(v) for k, v in state["first"].items()}
+        for e in state["elements"]:
+            id = e["id"]
+            if id not in doc._first:
+                raise ValueError(f"checkpoint element {id!r} has no first-add seq")
+            if id in doc._live:
+                raise ValueError(f"checkpoint lists element {id!r} twice")
+            doc._live[id] = _copy_element(e)
+        # The stacking order is recomputed on first use rather than trusted from the list.
+        return doc
+
+    def copy(self) -> Document:
+        """An independent copy (for a history view or a what-if), cheaper than a round trip."""
+        doc = Document(self.limits)
+        doc.seq = self.seq
+        doc._live = {id: _copy_element(e) for id, e in self._live.items()}
+        doc._first = dict(self._first)
+        doc._order = None if self._order is None else list(self._order)
+        return doc
+
+
+def _copy_element(e: dict[str, Any]) -> dict[str, Any]:
+    """Copy an element deep enough that appends to either copy never reach the other.
+
+    All values are immutable scalars except the pen's point and pressure lists.
+    """
+    el = dict(e)
+    pts = el.get("pts")
+    if pts is not None:
+        el["pts"] = list(pts)
+        pr = el.get("pr")
+        if pr is not None:
+            el["pr"] = list(pr)
+    return el
+
+
+def _refuse(op: dict[str, Any], code: str, msg: str) -> ProtocolError:
+    return ProtocolError(code, msg, op.get("c"))
