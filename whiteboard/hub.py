@@ -14,6 +14,7 @@ import asyncio
 import logging
 import time
 from collections import deque
+from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -101,6 +102,7 @@ class Board:
         self._unload_handle: asyncio.TimerHandle | None = None
         self._committed = asyncio.Event()
         self.failed = False
+        self.closed = False  # set on shutdown: no more ticks
         self.frames_encoded = 0  # ops frames built (one per tick with accepted ops)
 
     # -- input ---------------------------------------------------------------------------------
@@ -140,7 +142,7 @@ class Board:
     # -- the tick ------------------------------------------------------------------------------
 
     def _schedule(self) -> None:
-        if self._tick_handle is not None or self._ticking:
+        if self._tick_handle is not None or self._ticking or self.closed:
             return
         loop = asyncio.get_running_loop()
         delay = max(0.0, self._last_tick + self.settings.tick_ms / 1000 - loop.time())
@@ -316,7 +318,7 @@ class Board:
             return
         loop = asyncio.get_running_loop()
         self._unload_handle = loop.call_later(
-            self.settings.idle_unload_s, lambda: asyncio.ensure_future(self.unload())
+            self.settings.idle_unload_s, lambda: self.hub.track(self.unload())
         )
 
     def idle(self) -> bool:
@@ -344,6 +346,8 @@ class Board:
                 self._tick_handle.cancel()
                 self._start_tick()
             await asyncio.sleep(0.005)
+        self.closed = True
+        self._cancel_unload()
         await self.save_checkpoint()
 
 
@@ -356,7 +360,8 @@ class Hub:
         self.limits = limits_of(settings)
         self.boards: dict[str, Board] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
-        self.sockets: set[Any] = set()  # every open BoardSocket, to close them on shutdown
+        self.sockets: set[Any] = set()
+        self._tasks: set[asyncio.Future[None]] = set()  # every open BoardSocket, to close them on shutdown
 
     def loaded(self, board_id: str) -> Board | None:
         return self.boards.get(board_id)
@@ -394,6 +399,12 @@ class Hub:
         self.boards[board_id] = board
         return board
 
+    def track(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run a background job that shutdown waits for (a board's unload)."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def forget(self, board: Board) -> None:
         if self.boards.get(board.id) is board:
             del self.boards[board.id]
@@ -402,6 +413,8 @@ class Hub:
         """Finish every board's tick in flight and checkpoint it (SIGTERM)."""
         for board in list(self.boards.values()):
             await board.drain()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)
 
 
 def _peer_info(peer: Peer) -> dict[str, Any]:

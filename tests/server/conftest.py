@@ -55,8 +55,12 @@ def store(io_loop: tornado.ioloop.IOLoop, settings: Settings) -> Iterator[SQLite
 
 
 @pytest.fixture
-def hub(store: SQLiteStore, settings: Settings) -> Hub:
-    return Hub(store, settings)
+def hub(
+    io_loop: tornado.ioloop.IOLoop, store: SQLiteStore, settings: Settings
+) -> Iterator[Hub]:
+    h = Hub(store, settings)
+    yield h
+    io_loop.run_sync(h.shutdown)  # no tick may be left pending when the loop closes
 
 
 @pytest.fixture

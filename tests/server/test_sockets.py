@@ -238,3 +238,27 @@ async def test_welcome_elements_equal_the_snapshot(url: str, board: str) -> None
     assert b.welcome["seq"] == body["seq"] == 2
     assert b.welcome["elements"] == body["elements"]
     assert [e["id"] for e in b.welcome["elements"]] == ["r1", "p1"]
+
+
+async def test_a_dropped_connection_leaves_at_once(url: str, board: str) -> None:
+    a = await connect(url, board, "Ada")
+    b = await connect(url, board, "Bob")
+    await a.expect(lambda m: m["t"] == "presence" and "join" in m)
+    await b.send_raw("not binary", binary=False)  # the server drops B (1003)...
+    leave = await a.expect(lambda m: m["t"] == "presence" and "leave" in m)
+    assert leave["leave"] == [b.welcome["me"]]  # ...and A hears of it
+    assert await b.expect_close() == 1003
+
+
+async def test_idle_board_unloads_and_comes_back(url: str, board: str, hub: Any) -> None:
+    a = await connect(url, board)
+    (c,) = await a.ops({"k": "add", "e": rect("r")})
+    await a.acked(c)
+    assert hub.loaded(board) is not None
+    await a.close()
+    deadline = asyncio.get_running_loop().time() + 5
+    while hub.loaded(board) is not None:  # idle_unload_s is 0.2 s in tests
+        assert asyncio.get_running_loop().time() < deadline, "board never unloaded"
+        await asyncio.sleep(0.02)
+    b = await connect(url, board)
+    assert [e["id"] for e in b.welcome["elements"]] == ["r"] and b.welcome["seq"] == 1
