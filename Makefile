@@ -26,6 +26,7 @@ run: setup
 # Browser tests share no event loop with the async server tests: a second pytest invocation.
 test: setup
 	$(BIN)/python -m pytest -q
+	npm test --silent
 	$(BIN)/python -m pytest -q -p no:tornado tests/e2e
 
 test-server: setup

@@ -149,7 +149,19 @@ export function startBoard(root: HTMLElement, board: string): void {
     conn.reconnect();
   });
 
-  const input = new BoardInput(stage, viewport, renderer, () => current, (p) => conn.sendCursor(p?.x ?? null, p?.y ?? null));
+  const input = new BoardInput(
+    stage,
+    viewport,
+    renderer,
+    () => current,
+    (p) => conn.sendCursor(p?.x ?? null, p?.y ?? null),
+    // A click outside the text being typed finishes it, and does nothing else.
+    () => {
+      if (!textEditor.active) return false;
+      textEditor.commit();
+      return true;
+    },
+  );
   renderer.addOverlay((c) => {
     if (current !== select) select.paintOverlay(c);
     current.paintOverlay?.(c);

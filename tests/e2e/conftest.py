@@ -160,7 +160,9 @@ def open_board(ctx: BrowserContext, server: Server, board: str, name: str | None
 
 
 def wait_connected(page: Page, timeout: float = 10_000) -> None:
-    page.wait_for_function("window.__wb && window.__wb.status() === 'connected'", timeout=timeout)
+    page.wait_for_function(
+        "() => window.__wb && window.__wb.status() === 'connected'", timeout=timeout
+    )
 
 
 def wait_synced(page: Page, seq: int | None = None, timeout: float = 10_000) -> None:

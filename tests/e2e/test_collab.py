@@ -16,9 +16,7 @@ from conftest import (
 )
 
 
-def test_a_stroke_in_a_shows_in_b_at_the_same_board_position_within_a_second(
-    server, board, people
-):
+def test_a_stroke_in_a_shows_in_b_at_the_same_board_position_within_a_second(server, board, people):
     a = open_board(people(), server, board, "Ada")
     b = open_board(people(), server, board, "Bob")
     # B looks at another part of the board: the stroke must land at the same *board* point.
@@ -48,7 +46,7 @@ def test_a_rect_drawn_in_b_appears_in_a_and_moves_when_b_moves_it(server, board,
     b.keyboard.press("r")
     drag(b, (400, 300), (560, 420))
     a.wait_for_function(
-        "window.__wb.elements().some(e => e.type === 'rect' && e.w === 160 && e.h === 120)",
+        "() => window.__wb.elements().some(e => e.type === 'rect' && e.w === 160 && e.h === 120)",
         timeout=2000,
     )
     [rect] = elements(a)
@@ -59,7 +57,7 @@ def test_a_rect_drawn_in_b_appears_in_a_and_moves_when_b_moves_it(server, board,
     b.keyboard.press("v")
     drag(b, (400, 360), (500, 410))
     a.wait_for_function(
-        "window.__wb.elements().some(e => e.type === 'rect' && e.x === 500 && e.y === 350)",
+        "() => window.__wb.elements().some(e => e.type === 'rect' && e.x === 500 && e.y === 350)",
         timeout=2000,
     )
     wait_ink(a, 500, 410)

@@ -4,8 +4,8 @@ network midway: afterwards both apps hold exactly the server's board."""
 from __future__ import annotations
 
 import random
-from collections import Counter
 import time
+from collections import Counter
 
 from conftest import elements, open_board, to_screen, wait_synced
 
@@ -95,7 +95,7 @@ def test_random_concurrent_edits_converge_to_the_servers_board(server, board, pe
         if not b_offline and t > 7 and t < 12:
             # B's network goes away: its edits pile up as unsent.
             ctx_b.set_offline(True)
-            b.wait_for_function("window.__wb.status() !== 'connected'", timeout=5000)
+            b.wait_for_function("() => window.__wb.status() !== 'connected'", timeout=5000)
             b_offline = True
         elif b_offline and t >= 12:
             assert b.evaluate("window.__wb.pending()") > 0, "B edited while offline"

@@ -24,19 +24,19 @@ def test_strokes_drawn_while_the_server_restarts_arrive_exactly_once(own_server,
 
     srv.stop()
     for page in (a, b):
-        page.wait_for_function("window.__wb.status() !== 'connected'", timeout=5000)
+        page.wait_for_function("() => window.__wb.status() !== 'connected'", timeout=5000)
 
     # Drawn offline: they show at once, and the status counts them as unsent.
     for y in (300, 400, 500):
         stroke(a, [(300, y), (360, y + 30), (420, y - 10), (500, y)])
-    a.wait_for_function("window.__wb.pending() >= 3")
+    a.wait_for_function("() => window.__wb.pending() >= 3")
     assert "unsent" in a.get_by_test_id("status").inner_text()
     offline_view = elements(a)
     assert len(offline_view) == 4
 
     srv.start()  # same port, same data
     wait_synced(a, timeout=30_000)
-    b.wait_for_function("window.__wb.elements().length === 4", timeout=30_000)
+    b.wait_for_function("() => window.__wb.elements().length === 4", timeout=30_000)
     wait_synced(b, timeout=30_000)
 
     on_server = srv.elements(board)

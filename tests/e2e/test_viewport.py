@@ -14,7 +14,7 @@ def test_after_zooming_and_panning_a_stroke_lands_at_the_expected_board_point(
     # Wheel up at (600, 400): zoom in around that point.
     a.mouse.move(600, 400)
     a.mouse.wheel(0, -300)
-    a.wait_for_function("window.__wb.viewport().zoom > 1.5")
+    a.wait_for_function("() => window.__wb.viewport().zoom > 1.5")
     z = math.exp(300 * 0.0015)
     x0, y0 = 600 - 600 / z, 400 - 400 / z
     # Space+drag pans by (-100, -50) screen pixels.
@@ -49,7 +49,7 @@ def test_zoom_stays_between_10_and_3000_percent(server, board, people):
     a.mouse.move(600, 400)
     for _ in range(12):
         a.mouse.wheel(0, -1000)
-    a.wait_for_function("window.__wb.viewport().zoom === 30")
+    a.wait_for_function("() => window.__wb.viewport().zoom === 30")
     assert level.inner_text() == "3000%"
     a.keyboard.press("Shift+0")
     assert level.inner_text() == "100%"

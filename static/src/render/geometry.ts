@@ -10,7 +10,7 @@ export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-s
 export const LINE_HEIGHT = 1.25;
 
 /** Perfect-freehand's `size` (diameter) for a pen width: the ink is about `width` thick. */
-export const penSize = (width: number): number => width * 1.6;
+export const penSize = (width: number): number => width * 2.2;
 
 /** The arrow head's length for a stroke width. */
 export const arrowHead = (width: number): number => Math.max(10, width * 4);

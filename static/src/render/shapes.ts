@@ -40,7 +40,7 @@ export function penPath(el: PenElement): Path2D {
     }
     const outline = getStroke(input, {
       size: penSize(el.width),
-      thinning: 0.6,
+      thinning: 0.5,
       smoothing: 0.5,
       streamline: 0.4,
       simulatePressure: !el.pr,

@@ -13,10 +13,6 @@ export class TextTool implements Tool {
   constructor(private readonly ctx: ToolContext) {}
 
   down(p: ToolPointer): void {
-    if (this.ctx.text.active) {
-      this.ctx.text.commit();
-      return;
-    }
     this.ctx.renderer.sync();
     const hit = this.ctx.renderer.index.hit(p.board, tolerance(this.ctx.viewport));
     if (hit?.type === "text") {

@@ -27,6 +27,8 @@ export class BoardInput {
     private readonly renderer: Renderer,
     private readonly tool: () => Tool,
     private readonly onCursor: (p: Point | null) => void,
+    /** Gets first look at a press; returning true swallows it (e.g. it only ends text editing). */
+    private readonly intercept: () => boolean = () => false,
   ) {
     surface.addEventListener("pointerdown", (e) => this.down(e));
     surface.addEventListener("pointermove", (e) => this.move(e));
@@ -85,6 +87,9 @@ export class BoardInput {
   private down(e: PointerEvent): void {
     // Only the board itself: not the text box or anything else laid over it.
     if (!(e.target instanceof HTMLCanvasElement)) return;
+    // No mousedown default: it would move focus away from a text box a tool is opening.
+    e.preventDefault();
+    if (this.gesture.kind === "none" && e.button === 0 && this.intercept()) return;
     if (e.pointerType === "touch") {
       this.touches.set(e.pointerId, this.point(e));
       if (this.touches.size === 2) {

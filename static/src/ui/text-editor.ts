@@ -56,11 +56,10 @@ export class TextEditor implements TextPrompt {
       this.area.style.color = opts.color;
       this.area.hidden = false;
       this.place();
-      // Focus after the pointer event that opened us has finished, or it steals focus back.
-      requestAnimationFrame(() => {
-        this.area.focus();
-        this.area.setSelectionRange(this.area.value.length, this.area.value.length);
-      });
+      // At once, so not a keystroke typed right after the click is lost (input.ts prevents the
+      // mousedown that would otherwise take the focus back to the page).
+      this.area.focus();
+      this.area.setSelectionRange(this.area.value.length, this.area.value.length);
     });
   }
 
