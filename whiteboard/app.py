@@ -6,7 +6,7 @@ import os
 
 import tornado.web
 
-from whiteboard import socket, web
+from whiteboard import socket, web, web_history
 from whiteboard.config import Settings
 from whiteboard.hub import Hub
 from whiteboard.store.base import Store
@@ -27,7 +27,12 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
             (r"/", web.IndexHandler, deps),
             (r"/b/([^/]*)", web.BoardPageHandler, deps),
             (r"/ws/([^/]*)", socket.BoardSocket, {"hub": hub, "settings": settings}),
+            (r"/api/boards", web.CreateBoardHandler, deps),
+            # Before the snapshot route, whose GET it inherits: a board may be named "import".
+            (r"/api/boards/(import)", web_history.ImportHandler, deps),
             (r"/api/boards/([^/]*)", web.SnapshotHandler, deps),
+            (r"/api/boards/([^/]*)/fork", web_history.ForkHandler, deps),
+            (r"/api/boards/([^/]*)/export\.wbd", web_history.ExportHandler, deps),
             (r"/api/boards/([^/]*)/ops", web.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", web.SvgHandler, deps),
             (r"/healthz", web.HealthHandler, deps),

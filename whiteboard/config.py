@@ -38,6 +38,9 @@ class Settings:
     checkpoint_every: int = _setting(
         1000, "write a checkpoint of a board every N ops (bounds the cost of loading and ?at=)"
     )
+    import_bytes: int = _setting(
+        64 << 20, "largest board file accepted by POST /api/boards/import (bytes); larger: 413"
+    )
     idle_unload_s: float = _setting(
         60.0, "unload a board from memory this many seconds after its last client leaves"
     )
@@ -58,6 +61,19 @@ class Settings:
     backlog_bytes: int = _setting(
         8 << 20, "unsent bytes allowed per connection before it is closed with 1013"
     )
+    bytes_per_s: int = _setting(
+        2 << 20, "sustained bytes per second of frames allowed per connection"
+    )
+    bytes_burst: int = _setting(8 << 20, "burst of bytes allowed per connection above that rate")
+    connections_per_ip: int = _setting(100, "most open WebSockets from one client address")
+    trusted_proxies: tuple[str, ...] = _setting(
+        (),
+        "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed, "
+        "comma separated",
+    )
+    readonly_retry_s: float = _setting(
+        5.0, "after a failed write (disk full), how long a board stays read-only before retrying"
+    )
     refusals_per_min: int = _setting(
         1000, "refused messages per minute before a connection is closed with 1008"
     )
@@ -75,6 +91,9 @@ class Settings:
             "ops_per_s": self.ops_per_s,
             "ops_burst": self.ops_burst,
             "backlog_bytes": self.backlog_bytes,
+            "bytes_per_s": self.bytes_per_s,
+            "bytes_burst": self.bytes_burst,
+            "connections_per_ip": self.connections_per_ip,
         }
 
 

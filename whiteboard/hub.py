@@ -11,9 +11,11 @@ fall between the two. Presence (joins, leaves, cursors) is coalesced into the sa
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import logging
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Coroutine
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -24,7 +26,7 @@ from whiteboard import protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError
-from whiteboard.store.base import Checkpoint, Client, LogRow, Store
+from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -35,12 +37,16 @@ PALETTE = (
 )  # fmt: skip
 
 
+DISK_FULL = "The server cannot save changes right now, so this board is read-only for a moment."
+
+
 class Peer(Protocol):
     """What a Board needs from a connection (BoardSocket implements it)."""
 
     client_id: int
     name: str
     color: str
+    readonly: bool
 
     def send(self, frame: bytes) -> None:
         """Queue bytes already encoded as a msgpack message; never blocks, never raises."""
@@ -88,6 +94,8 @@ class Board:
         self.committed_seq = doc.seq
         self.checkpoint_seq = doc.seq
         self.next_client_id = 1
+        self.key_hash: str | None = None
+        self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
         self.peers: dict[int, Peer] = {}
         self.recent: deque[_Tick] = deque()
         self._recent_ops = 0
@@ -115,9 +123,10 @@ class Board:
         self._cursors[peer.client_id] = (x, y)
         self._schedule()
 
-    async def join(self, peer: Peer, name: str, since: int | None) -> None:
+    async def join(self, peer: Peer, name: str, since: int | None, key: str | None = None) -> None:
         """Give the peer a client id, store it durably, then admit it at the end of a tick."""
         self._cancel_unload()
+        peer.readonly = self.key_hash is not None and not key_matches(key, self.key_hash)
         client_id = self.next_client_id
         self.next_client_id += 1
         peer.client_id = client_id
@@ -168,11 +177,16 @@ class Board:
     async def tick(self) -> None:
         queued, self._queue = self._queue, []
         accepted: list[dict[str, Any]] = []
-        by_peer = self.peers
+        authors: dict[int, Peer] = {}
         first = self.doc.seq + 1
+        readonly = asyncio.get_running_loop().time() < self.readonly_until
         for peer, ops in queued:
-            if peer.client_id not in by_peer:
+            if self.peers.get(peer.client_id) is not peer:
                 continue  # left before its ops were applied
+            if readonly:
+                for op in ops:
+                    peer.send(protocol.encode_err("read_only", DISK_FULL, op["c"]))
+                continue
             for op in ops:
                 result = self.doc.apply(op, self.doc.seq + 1)
                 if isinstance(result, ProtocolError):
@@ -182,6 +196,7 @@ class Board:
                 sop["s"] = self.doc.seq
                 sop["by"] = peer.client_id
                 accepted.append(sop)
+                authors[peer.client_id] = peer
 
         if accepted:
             ts = now_ms()
@@ -189,20 +204,47 @@ class Board:
             checkpoint = None
             if self.doc.seq - self.checkpoint_seq >= self.settings.checkpoint_every:
                 checkpoint = Checkpoint(self.doc.seq, _pack_state(self.doc))
-            await self.store.append(self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint)
-            if checkpoint is not None:
-                self.checkpoint_seq = checkpoint.seq
-            self.committed_seq = self.doc.seq
-            self._remember(_Tick(first, self.doc.seq, ts, accepted))
-            self._committed.set()
-            self._committed = asyncio.Event()
-            frame = protocol.encode_ops_frame(ts, ops_array)
-            self.frames_encoded += 1
-            for peer in list(self.peers.values()):
-                peer.send(frame)
+            try:
+                await self.store.append(
+                    self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
+                )
+            except StoreError as exc:
+                await self._store_failed(accepted, authors, exc)
+            else:
+                if checkpoint is not None:
+                    self.checkpoint_seq = checkpoint.seq
+                self.committed_seq = self.doc.seq
+                self._remember(_Tick(first, self.doc.seq, ts, accepted))
+                self._committed.set()
+                self._committed = asyncio.Event()
+                frame = protocol.encode_ops_frame(ts, ops_array)
+                self.frames_encoded += 1
+                for peer in list(self.peers.values()):
+                    peer.send(frame)
 
         self._admit_joins()
         self._send_presence()
+
+    async def _store_failed(
+        self, sops: list[dict[str, Any]], authors: dict[int, Peer], exc: StoreError
+    ) -> None:
+        """The tick could not be stored (disk full): undo it, refuse it, go read-only a while.
+
+        The document is rebuilt from the store, which holds exactly what was acknowledged, so
+        nothing anyone has seen is lost and nothing unseen is kept. Edits are refused with
+        ``read_only`` until ``readonly_retry_s`` has passed; the next edit after that tries the
+        disk again, so the board recovers by itself once space returns.
+        """
+        log.warning("board %s is read-only for now: %s", self.id, exc)
+        self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
+        loaded = await self.store.load(self.id)
+        self.doc = build_document(loaded, self.hub.limits)
+        if self.doc.seq != self.committed_seq:
+            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        for sop in sops:
+            peer = authors.get(sop["by"])
+            if peer is not None:
+                peer.send(protocol.encode_err("read_only", DISK_FULL, sop["c"]))
 
     def _remember(self, tick: _Tick) -> None:
         self.recent.append(tick)
@@ -249,6 +291,7 @@ class Board:
                     elements=elements if ops is None else None,
                     ops=ops,
                     limits=limits,
+                    extra={"readonly": peer.readonly},
                 )
             )
             frame = protocol.encode_presence(join=[_peer_info(peer)])
@@ -361,7 +404,10 @@ class Hub:
         self.boards: dict[str, Board] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self.sockets: set[Any] = set()
-        self._tasks: set[asyncio.Future[None]] = set()  # every open BoardSocket, to close them on shutdown
+        self.ip_connections: Counter[str] = Counter()
+        self._tasks: set[asyncio.Future[None]] = (
+            set()
+        )  # every open BoardSocket, to close them on shutdown
 
     def loaded(self, board_id: str) -> Board | None:
         return self.boards.get(board_id)
@@ -382,20 +428,14 @@ class Hub:
 
     async def _load(self, board_id: str) -> Board:
         loaded = await self.store.load(board_id)
-        if loaded.checkpoint is not None:
-            doc = Document.from_state(msgpack.unpackb(loaded.checkpoint.state), self.limits)
-        else:
-            doc = Document(self.limits)
+        doc = build_document(loaded, self.limits)
         board = Board(board_id, doc, self.store, self.settings, self)
-        board.checkpoint_seq = doc.seq
+        board.checkpoint_seq = loaded.checkpoint.seq if loaded.checkpoint else 0
         for row in loaded.rows:
-            sops = msgpack.unpackb(row.ops)
-            for sop in sops:
-                if sop["s"] > doc.seq:
-                    doc.apply_sop(sop)
-            board._remember(_Tick(row.first_seq, row.last_seq, row.ts, sops))
+            board._remember(_Tick(row.first_seq, row.last_seq, row.ts, msgpack.unpackb(row.ops)))
         board.committed_seq = doc.seq
         board.next_client_id = loaded.next_client_id
+        board.key_hash = loaded.key_hash
         self.boards[board_id] = board
         return board
 
@@ -415,6 +455,28 @@ class Hub:
             await board.drain()
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
+
+
+def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
+    """The latest checkpoint plus the log after it."""
+    if loaded.checkpoint is not None:
+        doc = Document.from_state(msgpack.unpackb(loaded.checkpoint.state), limits)
+    else:
+        doc = Document(limits)
+    for row in loaded.rows:
+        for sop in msgpack.unpackb(row.ops):
+            if sop["s"] > doc.seq:
+                doc.apply_sop(sop)
+    return doc
+
+
+def hash_key(key: str) -> str:
+    """Edit keys are long random tokens, so one round of SHA-256 is enough to store them."""
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def key_matches(key: str | None, key_hash: str) -> bool:
+    return key is not None and hmac.compare_digest(hash_key(key), key_hash)
 
 
 def _peer_info(peer: Peer) -> dict[str, Any]:

@@ -11,13 +11,16 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import ipaddress
 import logging
 import re
+import socket
 import struct
 import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from tornado.httputil import HTTPServerRequest
 from tornado.iostream import StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
@@ -26,10 +29,46 @@ from whiteboard import BOARD_ID_PATTERN, protocol
 from whiteboard.config import Settings
 from whiteboard.hub import Board, Hub
 from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
+from whiteboard.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
 _BOARD_ID = re.compile(BOARD_ID_PATTERN)
+
+
+SNDBUF_BYTES = 256 * 1024
+SLOW_DOWN = "Too many changes at once: slow down a little."
+READ_ONLY = "This board is view-only: open it with its edit link to draw."
+
+
+def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
+    """The peer address, or the client named by X-Forwarded-For when a trusted proxy sent it.
+
+    The header is read right to left, skipping trusted proxies, so a client cannot pick its
+    own address by sending the header itself.
+    """
+    ip = request.remote_ip or ""
+    if not trusted or not _in_networks(ip, trusted):
+        return ip
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not _in_networks(hop, trusted):
+            return hop
+    return hops[0] if hops else ip
+
+
+def _in_networks(ip: str, networks: tuple[str, ...]) -> bool:
+    try:
+        addr = ipaddress.ip_address(ip)
+    except ValueError:
+        return False
+    for net in networks:
+        try:
+            if addr in ipaddress.ip_network(net, strict=False):
+                return True
+        except ValueError:
+            continue
+    return False
 
 
 def ws_frame(payload: bytes) -> bytes:
@@ -76,11 +115,15 @@ class BoardSocket(WebSocketHandler):
         self.client_id = 0
         self.name = ""
         self.color = ""
+        self.readonly = False
+        self.ip = ""
         self.state = "hello"
         self._early: list[list[dict[str, Any]]] = []
         self._ops_bucket = TokenBucket(settings.ops_per_s, settings.ops_burst)
+        self._bytes_bucket = TokenBucket(settings.bytes_per_s, settings.bytes_burst)
         self._refusals: list[float] = []
         self._dropped = False
+        self._counted = False
 
     # -- handshake -----------------------------------------------------------------------------
 
@@ -106,8 +149,21 @@ class BoardSocket(WebSocketHandler):
     def open(self, *args: str, **kwargs: str) -> None:
         self.board_id = args[0]
         self.hub.sockets.add(self)
+        self.ip = client_ip(self.request, self.cfg.trusted_proxies)
+        if self.hub.ip_connections[self.ip] >= self.cfg.connections_per_ip:
+            self._refuse(ProtocolError("rate_limited", "Too many connections from your address."))
+            self._drop(protocol.CLOSE_POLICY, "too many connections from your address")
+            return
+        self.hub.ip_connections[self.ip] += 1
+        self._counted = True
         # Tornado turns TCP_NODELAY off again after the upgrade; small frames need it on.
         self.set_nodelay(True)
+        # A small kernel send buffer keeps a non-reading client's backlog visible to us (and
+        # bounded by backlog_bytes) instead of hidden in megabytes of kernel memory.
+        stream = self.ws_connection.stream if self.ws_connection else None
+        if stream is not None and stream.socket is not None:
+            with contextlib.suppress(OSError):
+                stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF_BYTES)
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -133,6 +189,12 @@ class BoardSocket(WebSocketHandler):
             if self.state == "live" and self.board is not None:
                 self.board.cursor(self, parsed.x, parsed.y)
             return
+        if not self._bytes_bucket.take(len(message)):
+            for item in parsed.items:
+                c = item.c if isinstance(item, ProtocolError) else item["c"]
+                self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c))
+            await asyncio.sleep(0)
+            return
         ops = self._admit_ops(parsed.items)
         if ops:
             if self.state == "live" and self.board is not None:
@@ -148,12 +210,10 @@ class BoardSocket(WebSocketHandler):
         for item in items:
             if isinstance(item, ProtocolError):
                 self._refuse(item)
+            elif self.readonly:
+                self._refuse(ProtocolError("read_only", READ_ONLY, item["c"]))
             elif not self._ops_bucket.take():
-                self._refuse(
-                    ProtocolError(
-                        "rate_limited", "Too many changes at once: slow down a little.", item["c"]
-                    )
-                )
+                self._refuse(ProtocolError("rate_limited", SLOW_DOWN, item["c"]))
             else:
                 ops.append(item)
         return ops
@@ -169,10 +229,11 @@ class BoardSocket(WebSocketHandler):
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
-            await board.join(self, hello.name, hello.since)
-        except Exception:
-            log.exception("could not join board %s", self.board_id)
-            self._drop(1011, "the board could not be opened")
+            key = msg.get("key")
+            await board.join(self, hello.name, hello.since, key if isinstance(key, str) else None)
+        except StoreError as exc:
+            log.warning("could not join board %s: %s", self.board_id, exc)
+            self._drop(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
             return
         if self.state == "closed":
             board.leave(self)
@@ -242,6 +303,11 @@ class BoardSocket(WebSocketHandler):
         self._drop(protocol.CLOSE_GOING_AWAY, "the server is restarting")
 
     def on_close(self) -> None:
+        if self._counted:
+            self._counted = False
+            self.hub.ip_connections[self.ip] -= 1
+            if self.hub.ip_connections[self.ip] <= 0:
+                del self.hub.ip_connections[self.ip]
         self.state = "closed"
         if self.board is not None:
             self.board.leave(self)

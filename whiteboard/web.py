@@ -9,21 +9,32 @@ from __future__ import annotations
 import json
 import logging
 import re
+import secrets
+import string
 from typing import Any
 
 import msgpack
 import tornado.web
 
 from whiteboard import BOARD_ID_PATTERN, history, svg
-from whiteboard.hub import Hub
+from whiteboard.hub import Hub, hash_key
 from whiteboard.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 
 _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 _INT = re.compile(r"-?[0-9]{1,18}")
+_ID_CHARS = string.ascii_letters + string.digits
 
 MSGPACK = "application/msgpack"
+
+# No inline script anywhere: user text can never become code, even if escaping failed somewhere.
+PAGE_CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -34,6 +45,7 @@ class BaseHandler(tornado.web.RequestHandler):
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Referrer-Policy", "no-referrer")
+        self.set_header("Content-Security-Policy", PAGE_CSP)
 
 
 class IndexHandler(BaseHandler):
@@ -128,6 +140,30 @@ class ApiHandler(BaseHandler):
             self.reply({"error": "The board could not be read; try again."})
 
 
+class CreateBoardHandler(ApiHandler):
+    """``POST /api/boards``: a new board with a random id; ``{"protected": true}`` adds an edit
+    key, returned once and stored only as a hash. The app puts it in the link's fragment, which
+    browsers never send to the server, so it appears in no request line and no log."""
+
+    async def post(self) -> None:
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("protected", False), bool):
+            self.set_status(400)
+            self.reply({"error": 'The body must be a JSON object like {"protected": true}.'})
+            return
+        key = secrets.token_urlsafe(24) if body.get("protected") else None
+        for _ in range(5):
+            board = "".join(secrets.choice(_ID_CHARS) for _ in range(12))
+            if await self.store.create_board(board, hash_key(key) if key else None):
+                self.set_status(201)
+                self.reply({"board": board, "key": key} if key else {"board": board})
+                return
+        raise StoreError("could not pick a free board id")
+
+
 class SnapshotHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
@@ -143,8 +179,8 @@ class OpsHandler(ApiHandler):
         head = await self.board_head(board)
         if after > head:
             raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
-        ops, next_after = await history.ops_page(self.store, board, after, limit, head)
-        self.reply({"ops": ops, "next": next_after})
+        page = await history.ops_page(self.store, board, after, limit, head)
+        self.reply(page.body())
 
 
 class SvgHandler(ApiHandler):
@@ -152,5 +188,5 @@ class SvgHandler(ApiHandler):
         at = self.int_arg("at", None, 0, 2**53 - 1)
         _, elements = await self.elements_at(board, at)
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
-        self.set_header("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'")
+        self.set_header("Content-Security-Policy", SVG_CSP)
         self.write(svg.render(elements))

@@ -55,9 +55,7 @@ def store(io_loop: tornado.ioloop.IOLoop, settings: Settings) -> Iterator[SQLite
 
 
 @pytest.fixture
-def hub(
-    io_loop: tornado.ioloop.IOLoop, store: SQLiteStore, settings: Settings
-) -> Iterator[Hub]:
+def hub(io_loop: tornado.ioloop.IOLoop, store: SQLiteStore, settings: Settings) -> Iterator[Hub]:
     h = Hub(store, settings)
     yield h
     io_loop.run_sync(h.shutdown)  # no tick may be left pending when the loop closes
@@ -186,6 +184,7 @@ async def connect(
     name: str | None = "tester",
     since: int | None = None,
     headers: dict[str, str] | None = None,
+    key: str | None = None,
 ) -> Client:
     """Open a socket and, unless name is None, say hello and wait for the welcome."""
     ws_url = url.replace("http://", "ws://") + f"/ws/{board}"
@@ -197,6 +196,8 @@ async def connect(
         hello: dict[str, Any] = {"t": "hello", "v": 1, "name": name}
         if since is not None:
             hello["since"] = since
+        if key is not None:
+            hello["key"] = key
         await client.send(hello)
         client.welcome = await client.expect_type("welcome")
     return client

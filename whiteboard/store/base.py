@@ -45,6 +45,7 @@ class LoadedBoard:
     checkpoint: Checkpoint | None
     rows: list[LogRow] = field(default_factory=list)
     next_client_id: int = 1
+    key_hash: str | None = None  # set for protected boards: only holders of the key may edit
 
 
 class StoreError(Exception):
@@ -66,6 +67,14 @@ class Store(ABC):
     @abstractmethod
     async def add_client(self, board: str, client: Client) -> None:
         """Durably record a client id and its name; ids are never reused on a board."""
+
+    @abstractmethod
+    async def create_board(self, board: str, key_hash: str | None) -> bool:
+        """Register a new, empty board (protected when key_hash is set).
+
+        False when the id already exists or already has ops: a key can never be put on a board
+        that others have drawn on.
+        """
 
     @abstractmethod
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None: ...
@@ -93,3 +102,18 @@ class Store(ABC):
 
     @abstractmethod
     async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]: ...
+
+    @abstractmethod
+    async def create_board_with_history(
+        self,
+        board: str,
+        clients: list[Client],
+        rows: list[LogRow],
+        checkpoints: list[Checkpoint],
+    ) -> bool:
+        """Create a board with its whole log at once (a fork or an import), in one transaction.
+
+        All or nothing, so that a refused or interrupted copy never leaves half a board behind.
+        False, with nothing written, when the id already has a log or clients: the caller picks
+        another random id.
+        """

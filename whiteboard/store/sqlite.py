@@ -41,6 +41,11 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     state BLOB NOT NULL,
     PRIMARY KEY (board, seq)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS boards (
+    board TEXT PRIMARY KEY,
+    key_hash TEXT,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS clients (
     board TEXT NOT NULL,
     id INTEGER NOT NULL,
@@ -51,6 +56,8 @@ CREATE TABLE IF NOT EXISTS clients (
 """
 
 DB_NAME = "whiteboard.sqlite3"
+_IDS_PER_QUERY = 500
+"""Bound parameters per ``IN (...)`` query, well under SQLite's limit."""
 
 _Job = Callable[[sqlite3.Connection], Any]
 _STOP = object()
@@ -138,13 +145,16 @@ class SQLiteStore(Store):
                     results.append((fut, job(conn), None))
                     conn.execute(f"RELEASE j{i}")
                 except sqlite3.Error as exc:
+                    if not conn.in_transaction:
+                        raise  # SQLite rolled the whole transaction back (disk full, I/O)
                     conn.execute(f"ROLLBACK TO j{i}")
                     conn.execute(f"RELEASE j{i}")
                     results.append((fut, None, StoreError(str(exc))))
             conn.execute("COMMIT")
             self.commits += 1
         except sqlite3.Error as exc:
-            log.error("commit failed: %s", exc)
+            # Operational, not a bug: the boards concerned go read-only until writes work again.
+            log.warning("commit failed: %s", exc)
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
@@ -172,6 +182,30 @@ class SQLiteStore(Store):
             )
 
         await self._submit(job)
+
+    async def create_board(self, board: str, key_hash: str | None) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            if conn.execute("SELECT 1 FROM log WHERE board = ? LIMIT 1", (board,)).fetchone():
+                return False
+            cur = conn.execute(
+                "INSERT OR IGNORE INTO boards (board, key_hash, created)"
+                " VALUES (?, ?, CAST(strftime('%s','now') AS INTEGER))",
+                (board, key_hash),
+            )
+            return cur.rowcount == 1
+
+        created: bool = await self._submit(job)
+        return created
+
+    async def set_max_page_count(self, pages: int) -> int:
+        """Cap the database size (tests simulate a full disk with it); returns the cap in force."""
+
+        def job(conn: sqlite3.Connection) -> int:
+            (value,) = conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
+            return int(value)
+
+        result: int = await self._submit(job)
+        return result
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         await self._submit(lambda conn: _insert_checkpoint(conn, board, checkpoint))
@@ -202,7 +236,13 @@ class SQLiteStore(Store):
             (max_id,) = conn.execute(
                 "SELECT COALESCE(MAX(id), 0) FROM clients WHERE board = ?", (board,)
             ).fetchone()
-            return LoadedBoard(checkpoint=cp, rows=rows, next_client_id=int(max_id) + 1)
+            key = conn.execute("SELECT key_hash FROM boards WHERE board = ?", (board,)).fetchone()
+            return LoadedBoard(
+                checkpoint=cp,
+                rows=rows,
+                next_client_id=int(max_id) + 1,
+                key_hash=key[0] if key else None,
+            )
 
         return await self._read(read)
 
@@ -243,14 +283,53 @@ class SQLiteStore(Store):
 
     async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]:
         def read(conn: sqlite3.Connection) -> dict[int, str]:
-            rows = conn.execute("SELECT id, name FROM clients WHERE board = ?", (board,))
-            names = {int(i): str(n) for i, n in rows}
-            if ids is not None:
-                wanted = set(ids)
-                names = {i: n for i, n in names.items() if i in wanted}
+            if ids is None:
+                rows = conn.execute("SELECT id, name FROM clients WHERE board = ?", (board,))
+                return {int(i): str(n) for i, n in rows}
+            # Every connection gets a client id, so a long-lived board has many thousands: look
+            # up only the authors asked for (an ops page names ten, not the board's whole past).
+            names: dict[int, str] = {}
+            wanted = sorted(set(ids))
+            for start in range(0, len(wanted), _IDS_PER_QUERY):
+                chunk = wanted[start : start + _IDS_PER_QUERY]
+                marks = ",".join("?" * len(chunk))
+                rows = conn.execute(
+                    f"SELECT id, name FROM clients WHERE board = ? AND id IN ({marks})",
+                    (board, *chunk),
+                )
+                names.update((int(i), str(n)) for i, n in rows)
             return names
 
         return await self._read(read)
+
+    async def create_board_with_history(
+        self,
+        board: str,
+        clients: list[Client],
+        rows: list[LogRow],
+        checkpoints: list[Checkpoint],
+    ) -> bool:
+        def job(conn: sqlite3.Connection) -> bool:
+            for table in ("log", "clients"):
+                taken = conn.execute(
+                    f"SELECT 1 FROM {table} WHERE board = ? LIMIT 1", (board,)
+                ).fetchone()
+                if taken:
+                    return False
+            conn.executemany(
+                "INSERT INTO clients (board, id, name, color) VALUES (?, ?, ?, ?)",
+                [(board, c.id, c.name, c.color) for c in clients],
+            )
+            conn.executemany(
+                "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
+                [(board, r.first_seq, r.last_seq, r.ts, r.ops) for r in rows],
+            )
+            for cp in checkpoints:
+                _insert_checkpoint(conn, board, cp)
+            return True
+
+        created: bool = await self._submit(job)
+        return created
 
 
 def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
