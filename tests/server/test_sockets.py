@@ -9,6 +9,7 @@ import msgpack
 import pytest
 
 from tests.server.conftest import Client, connect, fetch, pen, rect
+from whiteboard.config import Settings
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 
@@ -262,3 +263,20 @@ async def test_idle_board_unloads_and_comes_back(url: str, board: str, hub: Any)
         await asyncio.sleep(0.02)
     b = await connect(url, board)
     assert [e["id"] for e in b.welcome["elements"]] == ["r"] and b.welcome["seq"] == 1
+
+
+class TestAllowList:
+    @pytest.fixture
+    def settings(self, tmp_path: Any) -> Settings:
+        return Settings(data=str(tmp_path / "data"), allow_origin=("https://board.example.com",))
+
+    async def test_listed_origin_is_allowed_and_others_are_not(self, url: str, board: str) -> None:
+        a = await connect(url, board, headers={"Origin": "https://board.example.com"})
+        assert a.welcome["seq"] == 0
+        with pytest.raises(Exception) as info:
+            await connect(url, board, headers={"Origin": "https://board.example.com.evil.io"})
+        assert "403" in str(info.value)
+
+    async def test_no_origin_header_is_allowed(self, url: str, board: str) -> None:
+        a = await connect(url, board)  # non-browser clients send no Origin
+        assert a.welcome["me"] >= 1
