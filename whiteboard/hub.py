@@ -27,6 +27,7 @@ from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError
 from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, Store, StoreError
+from whiteboard.wsframe import ws_frame
 
 log = logging.getLogger(__name__)
 
@@ -48,8 +49,11 @@ class Peer(Protocol):
     color: str
     readonly: bool
 
-    def send(self, frame: bytes) -> None:
-        """Queue bytes already encoded as a msgpack message; never blocks, never raises."""
+    def send(self, message: bytes) -> None:
+        """Queue one encoded msgpack message; never blocks, never raises."""
+
+    def send_frame(self, frame: bytes) -> None:
+        """Queue a complete WebSocket frame (``wsframe.ws_frame``), shared by many peers."""
 
     def admitted(self) -> None:
         """Called right after this peer's ``welcome`` was sent."""
@@ -217,10 +221,10 @@ class Board:
                 self._remember(_Tick(first, self.doc.seq, ts, accepted))
                 self._committed.set()
                 self._committed = asyncio.Event()
-                frame = protocol.encode_ops_frame(ts, ops_array)
+                frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
                 self.frames_encoded += 1
                 for peer in list(self.peers.values()):
-                    peer.send(frame)
+                    peer.send_frame(frame)
 
         self._admit_joins()
         self._send_presence()
@@ -294,9 +298,9 @@ class Board:
                     extra={"readonly": peer.readonly},
                 )
             )
-            frame = protocol.encode_presence(join=[_peer_info(peer)])
+            frame = ws_frame(protocol.encode_presence(join=[_peer_info(peer)]))
             for other in self.peers.values():
-                other.send(frame)
+                other.send_frame(frame)
             self.peers[peer.client_id] = peer
             peer.admitted()
 
@@ -307,20 +311,20 @@ class Board:
             return
         cur = [[cid, x, y] for cid, (x, y) in cursors.items() if cid in self.peers]
         if not cur and leaves:
-            frame = protocol.encode_presence(leave=leaves)
+            frame = ws_frame(protocol.encode_presence(leave=leaves))
             for peer in self.peers.values():
-                peer.send(frame)
+                peer.send_frame(frame)
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
         # cursor this tick, one frame each for those who did.
-        shared = protocol.encode_presence(leave=leaves or None, cur=cur or None)
+        shared = ws_frame(protocol.encode_presence(leave=leaves or None, cur=cur or None))
         for cid, peer in self.peers.items():
             if cid in cursors:
                 mine = [c for c in cur if c[0] != cid]
                 if mine or leaves:
                     peer.send(protocol.encode_presence(leave=leaves or None, cur=mine or None))
             else:
-                peer.send(shared)
+                peer.send_frame(shared)
 
     # -- consistency for HTTP readers ------------------------------------------------------------
 

@@ -15,7 +15,6 @@ import ipaddress
 import logging
 import re
 import socket
-import struct
 import time
 from typing import Any
 from urllib.parse import urlsplit
@@ -30,6 +29,7 @@ from whiteboard.config import Settings
 from whiteboard.hub import Board, Hub
 from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
 from whiteboard.store.base import StoreError
+from whiteboard.wsframe import ws_frame
 
 log = logging.getLogger(__name__)
 
@@ -69,18 +69,6 @@ def _in_networks(ip: str, networks: tuple[str, ...]) -> bool:
         except ValueError:
             continue
     return False
-
-
-def ws_frame(payload: bytes) -> bytes:
-    """A complete unmasked binary WebSocket frame (RFC 6455 5.2), built once per fan-out."""
-    n = len(payload)
-    if n < 126:
-        header = struct.pack("!BB", 0x82, n)
-    elif n <= 0xFFFF:
-        header = struct.pack("!BBH", 0x82, 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x82, 127, n)
-    return header + payload
 
 
 class TokenBucket:
@@ -259,8 +247,11 @@ class BoardSocket(WebSocketHandler):
 
     # -- output --------------------------------------------------------------------------------
 
-    def send(self, frame: bytes) -> None:
-        """Write one msgpack message without a Task or awaiting anything.
+    def send(self, message: bytes) -> None:
+        self.send_frame(ws_frame(message))
+
+    def send_frame(self, frame: bytes) -> None:
+        """Write one complete WebSocket frame without a Task or awaiting anything.
 
         The unsent backlog is checked on every write: past ``backlog_bytes`` the client is
         dropped (1013) instead of buffering without bound.
@@ -276,7 +267,7 @@ class BoardSocket(WebSocketHandler):
             self._drop(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
             return
         with contextlib.suppress(StreamClosedError, WebSocketClosedError):
-            stream.write(ws_frame(frame))
+            stream.write(frame)
 
     def _drop(self, code: int, reason: str) -> None:
         """Close now and leave the board at once, before TCP finishes closing."""

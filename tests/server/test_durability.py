@@ -30,7 +30,12 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
         color = ""
         frames: list[bytes] = []
 
+        readonly = False
+
         def send(self, frame: bytes) -> None:
+            self.frames.append(frame)
+
+        def send_frame(self, frame: bytes) -> None:
             self.frames.append(frame)
 
         def admitted(self) -> None:
