@@ -105,6 +105,7 @@ class Board:
         self._recent_ops = 0
         self._queue: list[tuple[Peer, list[dict[str, Any]]]] = []
         self._joins: list[tuple[Peer, int | None]] = []
+        self._joining = 0
         self._leaves: list[int] = []
         self._cursors: dict[int, tuple[float | None, float | None]] = {}
         self._tick_handle: asyncio.TimerHandle | None = None
@@ -136,7 +137,13 @@ class Board:
         peer.client_id = client_id
         peer.name = name
         peer.color = PALETTE[(client_id - 1) % len(PALETTE)]
-        await self.store.add_client(self.id, Client(client_id, name, peer.color))
+        # Counted while the client row is being stored, so an idle unload cannot drop the
+        # board under a joiner (which would leave two Boards with one id).
+        self._joining += 1
+        try:
+            await self.store.add_client(self.id, Client(client_id, name, peer.color))
+        finally:
+            self._joining -= 1
         self._joins.append((peer, since))
         self._schedule()
 
@@ -369,7 +376,13 @@ class Board:
         )
 
     def idle(self) -> bool:
-        return not self.peers and not self._joins and not self._queue and not self._ticking
+        return (
+            not self.peers
+            and not self._joins
+            and not self._joining
+            and not self._queue
+            and not self._ticking
+        )
 
     async def unload(self) -> None:
         self._unload_handle = None
