@@ -8,7 +8,9 @@
  */
 import type { Model } from "../model/model";
 import { drawElement } from "./shapes";
+import { penSize } from "./geometry";
 import { SceneIndex } from "./scene";
+import { THIN_PX, ThinPenBatch } from "./thin-pens";
 import type { Viewport } from "./viewport";
 
 export type OverlayPainter = (ctx: CanvasRenderingContext2D) => void;
@@ -38,6 +40,7 @@ export class Renderer {
   private pendingAll = false;
   private readonly painters: OverlayPainter[] = [];
   private dpr = 1;
+  private readonly thin = new ThinPenBatch();
   private waiters: (() => void)[] = [];
 
   constructor(
@@ -148,16 +151,24 @@ export class Renderer {
     this.toBoard(ctx);
     const pixel = 1 / vp.zoom;
     const visible = this.index.visible(vp.visible());
+    const thinBelow = (THIN_PX * pixel) / penSize(1);
     let drawn = 0;
     for (const el of visible) {
       if (this.hidden.has(el.id)) continue;
+      drawn++;
+      const faded = this.faded.has(el.id);
+      if (el.type === "pen" && el.width < thinBelow && !faded) {
+        this.thin.add(el, pixel);
+        continue;
+      }
+      this.thin.flush(ctx);
       const item = this.index.get(el.id);
       const tiny = item !== undefined && item.maxX - item.minX < 2 * pixel && item.maxY - item.minY < 2 * pixel;
-      if (this.faded.has(el.id)) ctx.globalAlpha = 0.25;
+      if (faded) ctx.globalAlpha = 0.25;
       drawElement(ctx, el, pixel, tiny);
       ctx.globalAlpha = 1;
-      drawn++;
     }
+    this.thin.flush(ctx);
     this.stats.drawn = drawn;
   }
 
