@@ -65,7 +65,7 @@ export function startLanding(root: HTMLElement): void {
       "main",
       { class: "landing" },
       h("h1", { text: "Whiteboard" }),
-      h("p", { class: "lead", text: "Draw together in real time. Every stroke is kept, and the whole history can be replayed." }),
+      h("p", { class: "lead", text: "Draw together in real time, from any browser. Nothing to install, no account." }),
       h("section", { class: "start" }, create, h("span", { class: "or", text: "or open a board by name" }), form, error),
       recent,
     ),

@@ -46,7 +46,15 @@ export class PeopleList {
       if (e.key === "Enter") this.nameInput.blur();
       e.stopPropagation();
     });
-    parent.append(h("div", { class: "people" }, button, this.popover));
+    const root = h("div", { class: "people" }, button, this.popover);
+    // A press anywhere else closes the list, like any popover.
+    document.addEventListener("pointerdown", (e) => {
+      if (!this.popover.hidden && e.target instanceof Node && !root.contains(e.target)) {
+        this.popover.hidden = true;
+        button.setAttribute("aria-expanded", "false");
+      }
+    });
+    parent.append(root);
   }
 
   setMyColor(color: string): void {

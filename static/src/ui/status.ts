@@ -9,7 +9,8 @@ export function statusText(s: Status): string {
     case "connecting":
       return "Connecting…";
     case "connected":
-      return s.unsaved > 0 ? `Connected · saving ${s.unsaved}` : "Connected";
+      // Edits in flight are acknowledged within milliseconds: counting them would only flicker.
+      return "Connected";
     case "reconnecting":
       return s.unsaved > 0 ? `Reconnecting… · ${plural(s.unsaved)}` : "Reconnecting…";
     case "offline":
