@@ -51,7 +51,7 @@ async def test_unknown_board_is_empty_and_not_created(url: str, store: Any) -> N
     assert code == 200 and body == {"board": "never-seen", "seq": 0, "elements": []}
     assert await store.head("never-seen") == 0
     code, body = await _json(url, "/api/boards/never-seen/ops")
-    assert body == {"ops": [], "next": None}
+    assert body == {"ops": [], "next": None, "names": {}}
 
 
 async def test_snapshot_and_at(url: str, board: str) -> None:
@@ -88,7 +88,7 @@ async def test_ops_paging(url: str, board: str) -> None:
     _, page3 = await _json(url, f"/api/boards/{board}/ops?after=4&limit=2")
     assert [op["s"] for op in page3["ops"]] == [5] and page3["next"] is None
     _, end = await _json(url, f"/api/boards/{board}/ops?after=5")
-    assert end == {"ops": [], "next": None}
+    assert end == {"ops": [], "next": None, "names": {}}
 
 
 async def test_paging_within_one_tick(url: str, board: str) -> None:

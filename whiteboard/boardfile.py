@@ -1,0 +1,277 @@
+"""The board file (``.wbd``): one board's state at a moment plus its whole log, to download and
+to import into a new board.
+
+A msgpack map, keys in this order so that a writer can stream it (``names`` comes last, when
+every author is known)::
+
+    {format: "whiteboard-board", version: 1, board: str, seq: int,
+     elements: [element, ...], ops: [sop with ts, ...], names: {"<client id>": str}}
+
+An imported file is hostile input, exactly like a WebSocket frame: every op goes through
+``protocol.validate_op`` and ``Document.apply`` with the server's limits, and the whole file is
+checked before anything is written, so a bad file creates nothing. The log that gets stored is
+the one this server's ``Document`` produced, never bytes copied from the file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import msgpack
+
+from whiteboard import BOARD_ID_PATTERN
+from whiteboard.document import Document
+from whiteboard.protocol import Limits, ProtocolError, validate_op
+from whiteboard.store.base import Checkpoint, Client, LogRow
+
+FORMAT: Final = "whiteboard-board"
+VERSION: Final = 1
+KEYS: Final = ("format", "version", "board", "seq", "elements", "ops", "names")
+NAME_CHARS: Final = 200
+"""Longest author name accepted: hello names are at most 40 characters, but server authors
+("Copied from {board} at {seq}") are longer."""
+ROW_OPS: Final = 256
+"""Most ops per stored log row of an imported or forked board, like one full tick."""
+MAX_INT: Final = 2**53 - 1
+
+_BOARD_ID: Final = re.compile(BOARD_ID_PATTERN)
+_CLIENT_ID: Final = re.compile(r"[1-9][0-9]{0,15}")
+_SOP_KEYS: Final = frozenset({"s", "by", "ts"})
+
+
+class BoardFileError(Exception):
+    """The file is refused; ``message`` is a sentence for the person who chose the file."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def _pack(obj: Any) -> bytes:
+    packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    return packed
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def head(board: str, seq: int, elements: list[dict[str, Any]]) -> bytes:
+    """Everything before the ops: the map header, the state, and the ops array's header.
+
+    The ops array holds exactly ``seq`` ops (ops 1 to ``seq``), so its length is known before
+    the first op is read from the store.
+    """
+    packer = msgpack.Packer(use_bin_type=True)
+    parts = [packer.pack_map_header(len(KEYS))]
+    for key, value in (
+        ("format", FORMAT),
+        ("version", VERSION),
+        ("board", board),
+        ("seq", seq),
+        ("elements", elements),
+    ):
+        parts += [packer.pack(key), packer.pack(value)]
+    parts += [packer.pack("ops"), packer.pack_array_header(seq)]
+    return b"".join(parts)
+
+
+def ops(sops: Iterable[dict[str, Any]]) -> bytes:
+    """A run of the ops array: server ops, each with its ``ts``."""
+    packer = msgpack.Packer(use_bin_type=True)
+    return b"".join(packer.pack(sop) for sop in sops)
+
+
+def tail(names: dict[int, str]) -> bytes:
+    """The ``names`` entry that ends the file (client ids as strings, as in the ops page)."""
+    return _pack("names") + _pack({str(i): n for i, n in sorted(names.items())})
+
+
+def encode(
+    board: str, seq: int, elements: list[dict[str, Any]], sops: list[dict[str, Any]],
+    names: dict[int, str],
+) -> bytes:  # fmt: skip
+    """A whole file in memory (tests; the server streams ``head``, ``ops`` and ``tail``)."""
+    return head(board, seq, elements) + ops(sops) + tail(names)
+
+
+# -- reading -------------------------------------------------------------------------------------
+
+
+@dataclass
+class ImportedBoard:
+    """A validated file, ready to store: the log as this server would have written it."""
+
+    source: str
+    doc: Document
+    clients: list[Client] = field(default_factory=list)
+    rows: list[LogRow] = field(default_factory=list)
+    checkpoints: list[Checkpoint] = field(default_factory=list)
+
+
+def read(
+    data: bytes, limits: Limits, checkpoint_every: int, color: Callable[[int], str]
+) -> ImportedBoard:
+    """Validate a board file op by op and turn it into rows, checkpoints and clients.
+
+    Raises ``BoardFileError`` for anything wrong with the file; never anything else for any
+    bytes (the caller answers 400 with the message and writes nothing).
+    """
+    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=max(1, len(data)))
+    unpacker.feed(data)
+    builder = LogBuilder(limits, checkpoint_every)
+    fields = _call(unpacker.read_map_header, "The file is not a board file (not a msgpack map).")
+    seen: dict[str, Any] = {}
+    for _ in range(fields):
+        key = _call(unpacker.unpack, _TRUNCATED)
+        if type(key) is str and key in seen:
+            raise BoardFileError(f"The file has the key {key!r} twice.")
+        if key == "ops":
+            seen[key] = _read_ops(unpacker, builder)
+        elif type(key) is str and key in KEYS:
+            seen[key] = _call(unpacker.unpack, _TRUNCATED)
+            _check_header_field(key, seen[key])
+        else:
+            _call(unpacker.skip, _TRUNCATED)  # unknown keys are ignored, as in PROTOCOL.md
+    if unpacker.tell() != len(data):
+        raise BoardFileError("The file has extra bytes after the board: it is not a board file.")
+    for key in KEYS:
+        if key not in seen:
+            raise BoardFileError(f"The file has no {key!r}: it is not a complete board file.")
+    names = _names(seen["names"])
+    for author in sorted(builder.authors):
+        if author not in names:
+            raise BoardFileError(f"Client {author} wrote ops but has no entry in 'names'.")
+    doc = builder.finish()
+    if seen["seq"] != doc.seq:
+        raise BoardFileError(f"'seq' is {seen['seq']} but the file holds {doc.seq} ops.")
+    if seen["elements"] != doc.elements():
+        raise BoardFileError("'elements' is not the state that the file's ops produce.")
+    return ImportedBoard(
+        source=seen["board"],
+        doc=doc,
+        clients=[Client(i, n, color(i)) for i, n in sorted(names.items())],
+        rows=builder.rows,
+        checkpoints=builder.checkpoints,
+    )
+
+
+_TRUNCATED: Final = "The file ends too early or is damaged: it is not a whole board file."
+
+
+def _call(fn: Callable[[], Any], message: str) -> Any:
+    """Run one msgpack read; whatever msgpack raises (it has many types) becomes the message."""
+    try:
+        return fn()
+    except Exception:
+        raise BoardFileError(message) from None
+
+
+def _check_header_field(key: str, value: Any) -> None:
+    if key == "format" and value != FORMAT:
+        raise BoardFileError(f"This is not a board file: 'format' must be {FORMAT!r}.")
+    if key == "version" and (type(value) is not int or value != VERSION):
+        raise BoardFileError(f"Unsupported board file version; this server reads {VERSION}.")
+    if key == "board" and (type(value) is not str or not _BOARD_ID.fullmatch(value)):
+        raise BoardFileError("'board' must be a board id.")
+    if key == "seq" and (type(value) is not int or not 0 <= value <= MAX_INT):
+        raise BoardFileError("'seq' must be an int >= 0.")
+    if key == "elements" and type(value) is not list:
+        raise BoardFileError("'elements' must be an array of elements.")
+    if key == "names" and type(value) is not dict:
+        raise BoardFileError("'names' must be a map of client ids to names.")
+
+
+def _names(raw: dict[Any, Any]) -> dict[int, str]:
+    names: dict[int, str] = {}
+    for key, name in raw.items():
+        if type(key) is not str or not _CLIENT_ID.fullmatch(key) or int(key) > MAX_INT:
+            raise BoardFileError("Every key of 'names' must be a client id (an int as a string).")
+        if type(name) is not str or not 1 <= len(name) <= NAME_CHARS:
+            raise BoardFileError(
+                f"The name of client {key} must be a string of 1 to {NAME_CHARS} characters."
+            )
+        names[int(key)] = name
+    return names
+
+
+def _int_field(sop: dict[Any, Any], key: str, low: int, high: int) -> int | None:
+    value = sop.get(key)
+    return value if type(value) is int and low <= value <= high else None
+
+
+def _read_ops(unpacker: msgpack.Unpacker, builder: LogBuilder) -> int:
+    """Replay the ops array as it is unpacked: the file's ops never all sit in memory at once."""
+    count: int = _call(unpacker.read_array_header, "'ops' must be an array of ops.")
+    for _ in range(count):
+        builder.add(_call(unpacker.unpack, _TRUNCATED))
+    return count
+
+
+class LogBuilder:
+    """Turns server ops (with ``by`` and ``ts``) into a new board's rows and checkpoints,
+    validating each one exactly as if it had arrived from a socket.
+
+    Used by imports and by forks alike, so a fork's log is held to the same rules as a file
+    and its export always imports again.
+    """
+
+    def __init__(self, limits: Limits, checkpoint_every: int) -> None:
+        self.doc = Document(limits)
+        self.checkpoint_every = max(1, checkpoint_every)
+        self.authors: set[int] = set()
+        self.rows: list[LogRow] = []
+        self.checkpoints: list[Checkpoint] = []
+        self._row: list[dict[str, Any]] = []
+        self._row_ts = 0
+        self._checkpoint_seq = 0
+
+    def add(self, sop: Any) -> None:
+        """Validate and apply the next op; ``BoardFileError`` says why one is refused."""
+        s = self.doc.seq + 1
+        if type(sop) is not dict:
+            raise BoardFileError(f"Op {s} is not a map.")
+        if _int_field(sop, "s", 1, MAX_INT) != s:
+            raise BoardFileError(f"Op {s} does not have 's' {s}: ops are numbered 1, 2, 3, ...")
+        by = _int_field(sop, "by", 1, MAX_INT)
+        if by is None:
+            raise BoardFileError(f"Op {s} has no valid author 'by' (a client id).")
+        ts = _int_field(sop, "ts", 0, MAX_INT)
+        if ts is None:
+            raise BoardFileError(f"Op {s} has no valid time 'ts' (ms since the epoch).")
+        op = {k: v for k, v in sop.items() if k not in _SOP_KEYS}
+        try:
+            validate_op(op, self.doc.limits)
+        except ProtocolError as exc:
+            raise BoardFileError(f"Op {s} is invalid: {exc.msg}") from None
+        if self._row and (ts != self._row_ts or len(self._row) >= ROW_OPS):
+            self._close_row()  # before applying: a checkpoint must be the state at the row's end
+        result = self.doc.apply(op, s)
+        if isinstance(result, ProtocolError):
+            raise BoardFileError(f"Op {s} cannot be applied ({result.code}): {result.msg}")
+        self.authors.add(by)
+        stored = dict(result)
+        stored["s"] = s
+        stored["by"] = by
+        self._row.append(stored)
+        self._row_ts = ts
+
+    def _close_row(self) -> None:
+        row = self._row
+        self.rows.append(LogRow(row[0]["s"], row[-1]["s"], self._row_ts, _pack(row)))
+        self._row = []
+        if self.doc.seq - self._checkpoint_seq >= self.checkpoint_every:
+            self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.to_state())))
+        self._checkpoint_seq = self.doc.seq
+
+    def finish(self) -> Document:
+        if self._row:
+            self._close_row()
+        if self.doc.seq > self._checkpoint_seq:
+            self._checkpoint()
+        return self.doc

@@ -1,0 +1,212 @@
+"""HTTP routes of the history features: fork a board at a moment, export and import board files.
+
+Kept apart from ``web.py`` (snapshot, log pages, SVG) because these routes create boards and
+move whole logs, and share their own concerns: work too heavy for the IOLoop runs in a thread,
+and POSTs from other sites' pages are refused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import secrets
+import string
+from collections.abc import Callable
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+import tornado.iostream
+import tornado.web
+
+from whiteboard import boardfile, history, rebuild
+from whiteboard.document import Document
+from whiteboard.hub import PALETTE, now_ms
+from whiteboard.store.base import Client, StoreError
+from whiteboard.web import MSGPACK, ApiError, ApiHandler, SnapshotHandler
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+_ID_CHARS = string.ascii_letters + string.digits
+_ID_ATTEMPTS = 5
+SERVER_AUTHOR = 1
+"""The client id of the server author that writes a fork's ops (the fork's only client)."""
+
+
+def color_of(client_id: int) -> str:
+    """Presence colour of a client id, as the Hub picks it for live clients."""
+    return PALETTE[(client_id - 1) % len(PALETTE)]
+
+
+def _random_board_id() -> str:
+    return "".join(secrets.choice(_ID_CHARS) for _ in range(12))
+
+
+async def _in_thread(fn: Callable[[], T]) -> T:
+    """CPU-heavy work (validating a file, replaying a big board) away from the IOLoop, so live
+    boards keep ticking while it runs."""
+    return await asyncio.get_running_loop().run_in_executor(None, fn)
+
+
+class _CreatingHandler(ApiHandler):
+    """A POST that creates a board: same-site only, answers ``201 {board}`` or ``{error}``."""
+
+    def check_same_site(self) -> None:
+        """Refuse POSTs from other sites' pages, as the WebSocket handshake refuses their
+        origins: a page elsewhere must not make its visitors' browsers create boards here."""
+        origin = self.request.headers.get("Origin")
+        if origin is None:
+            return
+        allowed = self.hub.settings.allow_origin
+        netloc = urlsplit(origin.lower()).netloc
+        host = self.request.headers.get("Host", "").lower()
+        if origin in allowed or (netloc and netloc == host):
+            return
+        if any(netloc == urlsplit(a.lower()).netloc for a in allowed):
+            return
+        raise ApiError(403, "Boards can only be created from this site's pages.")
+
+    async def create(self, build: Callable[[], boardfile.ImportedBoard]) -> None:
+        """Build the new board's log in a thread, then store it under a fresh random id."""
+        try:
+            built = await _in_thread(build)
+        except boardfile.BoardFileError as exc:
+            raise ApiError(400, exc.message) from None
+        for _ in range(_ID_ATTEMPTS):
+            board = _random_board_id()
+            if await self.store.create_board_with_history(
+                board, built.clients, built.rows, built.checkpoints
+            ):
+                self.set_status(201)
+                self.reply({"board": board, "seq": built.doc.seq})
+                return
+        raise StoreError("no free board id after several attempts")
+
+    async def run(self, action: Callable[[], Any]) -> None:
+        try:
+            self.check_same_site()
+            await action()
+        except ApiError as exc:
+            self.set_status(exc.status)
+            self.reply({"error": exc.message})
+        except StoreError as exc:
+            log.error("could not create a board: %s", exc)
+            self.set_status(503)
+            self.reply({"error": "The board could not be created; try again."})
+
+
+class ForkHandler(_CreatingHandler):
+    """``POST /api/boards/{board}/fork?at=S``: a new board whose first state is ``board`` at S.
+
+    The new board's log is ordinary ``add`` ops (and ``append`` for long pens) by one server
+    author named after the origin, so it replays, exports and imports like any board.
+    """
+
+    async def post(self, board: str) -> None:
+        await self.run(lambda: self._fork(board))
+
+    async def _fork(self, board: str) -> None:
+        board = self.board_id(board)
+        head = await self.store.head(board)
+        at = self.int_arg("at", head, 0, 2**53 - 1)
+        assert at is not None
+        if at > head:
+            raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
+        source = await history.state_at(self.store, board, at, self.hub.limits)
+        name = f"Copied from {board} at {at}"
+        every = self.hub.settings.checkpoint_every
+        await self.create(lambda: _fork_log(source, name, now_ms(), every))
+
+
+def _fork_log(
+    source: Document, name: str, ts: int, checkpoint_every: int
+) -> boardfile.ImportedBoard:
+    builder = boardfile.LogBuilder(source.limits, checkpoint_every)
+    for c, op in enumerate(rebuild.fork_ops(source), start=1):
+        builder.add({**op, "c": c, "s": c, "by": SERVER_AUTHOR, "ts": ts})
+    doc = builder.finish()
+    if doc.elements() != source.elements():
+        raise ValueError("the fork's ops do not rebuild the source state")  # a bug, not input
+    return boardfile.ImportedBoard(
+        source=name,
+        doc=doc,
+        clients=[Client(SERVER_AUTHOR, name, color_of(SERVER_AUTHOR))],
+        rows=builder.rows,
+        checkpoints=builder.checkpoints,
+    )
+
+
+@tornado.web.stream_request_body
+class ImportHandler(_CreatingHandler, SnapshotHandler):
+    """``POST /api/boards/import``: a new board from a board file (the body), or 400 and none.
+
+    It is routed before ``/api/boards/{board}`` and also inherits its GET, so the board named
+    "import" still has its snapshot. The body streams in so a file over ``import_bytes`` is
+    refused without being kept in memory.
+    """
+
+    def prepare(self) -> None:
+        self._chunks: list[bytes] = []
+        self._size = 0
+        if self.request.method != "POST":
+            return
+        cap = self.hub.settings.import_bytes
+        declared = self.request.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > cap:
+            self._too_large(cap)
+
+    def data_received(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size <= self.hub.settings.import_bytes:
+            self._chunks.append(chunk)
+        else:
+            self._chunks = []  # keep reading (to answer cleanly) but keep nothing
+
+    def _too_large(self, cap: int) -> None:
+        self.set_status(413)
+        self.reply({"error": f"The file is larger than this server accepts ({cap} bytes)."})
+        self.finish()
+
+    async def post(self, _board: str) -> None:
+        cap = self.hub.settings.import_bytes
+        if self._size > cap:
+            self._too_large(cap)
+            return
+        data = b"".join(self._chunks)
+        self._chunks = []
+        limits, every = self.hub.limits, self.hub.settings.checkpoint_every
+        await self.run(lambda: self.create(lambda: boardfile.read(data, limits, every, color_of)))
+
+
+class ExportHandler(ApiHandler):
+    """``GET /api/boards/{board}/export.wbd?at=S``: the board file of ``board`` at S.
+
+    Streamed batch by batch (state first, then the log, then the authors' names), so a board
+    with a million ops is exported without holding its log in memory.
+    """
+
+    async def handle(self, board: str) -> None:
+        at = self.int_arg("at", None, 0, 2**53 - 1)
+        seq, elements = await self.elements_at(board, at)
+        self.set_header("Content-Type", MSGPACK)
+        self.set_header("Content-Disposition", f'attachment; filename="{board}-{seq}.wbd"')
+        self.write(boardfile.head(board, seq, elements))
+        authors: set[int] = set()
+        try:
+            async for batch in history.iter_ops(self.store, board, seq):
+                authors.update(sop["by"] for sop in batch)
+                self.write(boardfile.ops(batch))
+                await self.flush()
+            names = await self.store.client_names(board, sorted(authors))
+        except tornado.iostream.StreamClosedError:
+            return  # the browser went away; nothing to finish
+        except StoreError as exc:
+            # Headers are gone: the only honest answer left is a cut connection, which every
+            # client sees as a failed download (and which an import would refuse as truncated).
+            log.error("export of %s failed midway: %s", board, exc)
+            close = getattr(self.request.connection, "close", None)
+            if close is not None:
+                close()
+            return
+        self.write(boardfile.tail(names))
