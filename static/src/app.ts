@@ -28,6 +28,7 @@ import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
 import { PeopleList } from "./ui/people";
+import { rememberView } from "./ui/remembered-view";
 import { installShortcuts } from "./ui/shortcuts";
 import { StatusPill } from "./ui/status";
 import { StylePanel } from "./ui/style-panel";
@@ -76,6 +77,7 @@ export function startBoard(root: HTMLElement, board: string): void {
   root.append(stage, chrome);
 
   const renderer = new Renderer(stage, model, viewport);
+  rememberView(board, viewport);
   const selection = new Selection(model);
   const style = new StyleState();
   const textEditor = new TextEditor(stage, viewport, renderer, () => model.limits.text_chars);
