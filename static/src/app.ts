@@ -28,6 +28,7 @@ import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
 import { PeopleList } from "./ui/people";
+import { ShareMenu } from "./ui/share";
 import { rememberView } from "./ui/remembered-view";
 import { installShortcuts } from "./ui/shortcuts";
 import { StatusPill } from "./ui/status";
@@ -37,6 +38,7 @@ import { Toasts } from "./ui/toast";
 import { Toolbar } from "./ui/toolbar";
 import { ZoomControls } from "./ui/zoom";
 import { randomId } from "./util/ids";
+import { boardKey } from "./util/board-key";
 import { rememberBoard } from "./util/recent";
 
 /** What tests (and the frame-time bench) may read and drive; see tests/e2e. */
@@ -83,7 +85,12 @@ export function startBoard(root: HTMLElement, board: string): void {
   const textEditor = new TextEditor(stage, viewport, renderer, () => model.limits.text_chars);
   const cursors = new CursorLayer(stage, viewport);
   const toasts = new Toasts(chrome);
-  editor.onRefused = (code) => toasts.show(refusalText(code, model.limits));
+  editor.onRefused = (code) =>
+    toasts.show(
+      code === "read_only" && model.readOnly
+        ? "You can only watch this board: drawing needs its edit link."
+        : refusalText(code, model.limits),
+    );
 
   let name = storedName();
   const top = h("div", { class: "top-right" });
@@ -125,6 +132,8 @@ export function startBoard(root: HTMLElement, board: string): void {
   new ZoomControls(chrome, viewport, zoomFit);
   const help = new HelpDialog(chrome);
   const status = new StatusPill(top);
+  const key = boardKey(board);
+  const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
 
   const conn = new Connection(
     `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${encodeURIComponent(board)}`,
@@ -132,6 +141,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     model,
     {
       welcome: (w) => {
+        share.setReadOnly(w.readonly === true);
         people.setMyColor(w.color);
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
@@ -144,6 +154,7 @@ export function startBoard(root: HTMLElement, board: string): void {
       refused: (code, msg) => toasts.show(refusalText(code, model.limits, msg)),
       status: (s) => status.show(s),
     },
+    key,
   );
   const people = new PeopleList(top, name, (fresh) => {
     name = fresh;

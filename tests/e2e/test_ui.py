@@ -52,7 +52,7 @@ def test_landing_page_creates_a_board_and_remembers_it(server, people):
     page = people().new_page()
     page.goto(server.url + "/")
     page.get_by_test_id("new-board").click()
-    page.wait_for_url(re.compile(r"/b/[a-z0-9]{10}$"))
+    page.wait_for_url(re.compile(r"/b/[A-Za-z0-9_-]+$"))
     wait_connected(page)
     board = page.url.rsplit("/", 1)[1]
 
@@ -66,6 +66,35 @@ def test_landing_page_creates_a_board_and_remembers_it(server, people):
     page.get_by_role("button", name="Open").click()
     page.wait_for_url(server.url + "/b/team-retro")
     wait_connected(page)
+
+
+def test_a_protected_board_lets_the_edit_link_draw_and_the_view_link_only_watch(server, people):
+    owner = people().new_page()
+    owner.goto(server.url + "/")
+    owner.get_by_label(re.compile("Protected")).check()
+    owner.get_by_test_id("new-board").click()
+    owner.wait_for_url(re.compile(r"/b/[A-Za-z0-9_-]+#key=.+$"))
+    wait_connected(owner)
+    board = owner.url.split("/b/", 1)[1].split("#", 1)[0]
+    assert owner.get_by_test_id("view-only").is_hidden()
+    drag(owner, (300, 300), (450, 320))
+
+    watcher = open_board(people(), server, board, "Wanda")
+    watcher.get_by_test_id("view-only").wait_for(state="visible")
+    watcher.wait_for_function("() => window.__wb.elements().length === 1")
+    drag(watcher, (300, 500), (450, 520))
+    assert watcher.locator(".toast").inner_text().startswith("You can only watch")
+    assert len(elements(watcher)) == 1
+    wait_synced(owner)
+    assert len(server.elements(board)) == 1
+
+    # The owner's edit link works again later, from the recent boards list.
+    owner.goto(server.url + "/")
+    owner.get_by_test_id("recent").locator("a").first.click()
+    wait_connected(owner)
+    drag(owner, (300, 600), (450, 620))
+    wait_synced(owner)
+    assert len(server.elements(board)) == 2
 
 
 def test_question_mark_opens_the_shortcuts(server, board, people):

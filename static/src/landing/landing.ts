@@ -4,7 +4,6 @@
  */
 import { BOARD_PATTERN } from "../model/validate";
 import { h } from "../ui/dom";
-import { randomBoardId } from "../util/ids";
 import { forgetBoard, recentBoards } from "../util/recent";
 
 const boardUrl = (id: string): string => `/b/${encodeURIComponent(id)}`;
@@ -17,9 +16,38 @@ function ago(ms: number): string {
   return new Date(ms).toLocaleDateString();
 }
 
+/**
+ * Asks the server for a new board (it picks the id; a protected board also gets an edit key,
+ * which goes in the link's fragment) and returns the URL to open.
+ */
+async function newBoard(protectedBoard: boolean): Promise<string> {
+  const r = await fetch("/api/boards", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ protected: protectedBoard }),
+  });
+  if (!r.ok) throw new Error(`HTTP ${r.status}`);
+  const body = (await r.json()) as { board?: unknown; key?: unknown };
+  if (typeof body.board !== "string" || !BOARD_PATTERN.test(body.board)) throw new Error("bad answer");
+  const url = boardUrl(body.board);
+  return typeof body.key === "string" ? `${url}#key=${encodeURIComponent(body.key)}` : url;
+}
+
 export function startLanding(root: HTMLElement): void {
   const create = h("button", { class: "primary", type: "button", "data-testid": "new-board", text: "New board" });
-  create.addEventListener("click", () => location.assign(boardUrl(randomBoardId())));
+  const protect = h("input", { type: "checkbox", name: "protected" });
+  const createError = h("p", { class: "error", role: "alert", hidden: true });
+  create.addEventListener("click", () => {
+    create.disabled = true;
+    void newBoard(protect.checked).then(
+      (url) => location.assign(url),
+      () => {
+        create.disabled = false;
+        createError.textContent = "The server could not create a board; try again in a moment.";
+        createError.hidden = false;
+      },
+    );
+  });
 
   const input = h("input", {
     type: "text",
@@ -66,7 +94,16 @@ export function startLanding(root: HTMLElement): void {
       { class: "landing" },
       h("h1", { text: "Whiteboard" }),
       h("p", { class: "lead", text: "Draw together in real time, from any browser. Nothing to install, no account." }),
-      h("section", { class: "start" }, create, h("span", { class: "or", text: "or open a board by name" }), form, error),
+      h(
+        "section",
+        { class: "start" },
+        create,
+        h("span", { class: "or", text: "or open a board by name" }),
+        form,
+        h("label", { class: "protect" }, protect, "Protected: only people with the edit link can draw; anyone with the plain link can watch."),
+        createError,
+        error,
+      ),
       recent,
     ),
   );

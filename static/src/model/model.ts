@@ -35,6 +35,8 @@ export type ProposeResult = { ok: true; op: Op } | { ok: false; code: ErrorCode 
 
 export class Model {
   limits: Limits = DEFAULT_LIMITS;
+  /** Set when the server says this connection may only watch: every local edit is refused. */
+  readOnly = false;
   private confirmed = new Document(this.limits);
   /** The last server sequence number applied to `confirmed`. */
   private seqApplied = 0;
@@ -151,6 +153,7 @@ export class Model {
    * refuse on the state the user sees, so the screen never shows an edit that cannot stick.
    */
   propose(body: OpBody): ProposeResult {
+    if (this.readOnly) return { ok: false, code: "read_only" };
     let op = { ...body, c: this.nextC++ } as Op;
     if (op.k === "delete") {
       const asked = op.ids;

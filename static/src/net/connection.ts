@@ -67,6 +67,8 @@ export class Connection {
     private readonly name: () => string,
     private readonly model: Model,
     private readonly events: ConnectionEvents,
+    /** The edit key of a protected board (docs/protocol.md), sent in every hello. */
+    private readonly key: string | null = null,
   ) {
     model.onChange(() => {
       this.scheduleFlush();
@@ -156,6 +158,7 @@ export class Connection {
     ws.onopen = () => {
       const hello: ClientMessage = { t: "hello", v: 1, name: this.name() };
       if (this.hasState) hello.since = this.model.seq;
+      if (this.key) hello.key = this.key;
       this.send(hello);
       this.expectAnswer();
     };
@@ -239,6 +242,7 @@ export class Connection {
   private onWelcome(w: Welcome): void {
     this.model.setLimits({ ...DEFAULT_LIMITS, ...w.limits } as Limits);
     this.model.addClientId(w.me);
+    this.model.readOnly = w.readonly === true;
     this.me = w.me;
     this.peers = [...w.peers];
     if (w.elements) {

@@ -19,6 +19,8 @@ export interface Welcome {
   elements: Element[] | null;
   ops: ServerOp[] | null;
   limits: Partial<Limits>;
+  /** docs/protocol.md addition: this connection may only watch (a protected board, no key). */
+  readonly?: boolean;
 }
 
 export interface OpsFrame {
@@ -44,7 +46,7 @@ export interface Presence {
 export type ServerMessage = Welcome | OpsFrame | ErrFrame | Presence;
 
 export type ClientMessage =
-  | { t: "hello"; v: 1; name: string; since?: number }
+  | { t: "hello"; v: 1; name: string; since?: number; key?: string }
   | { t: "ops"; ops: Op[] }
   | { t: "cursor"; x: number | null; y: number | null };
 

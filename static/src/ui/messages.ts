@@ -15,7 +15,9 @@ export function refusalText(code: string, limits: Limits, serverMsg?: string): s
     case "rate_limited":
       return "Too many changes at once; some were undone. Slow down a little.";
     case "read_only":
-      return "This board is read-only: your change was undone.";
+      // A view-only connection is refused before anything is sent (see app.ts); a refusal from
+      // the server means the board cannot be written now (its disk is full): say so as it does.
+      return serverMsg || "This board cannot be changed right now; your change was undone.";
     case "not_found":
       return "Someone else removed that element in the meantime.";
     case "exists":

@@ -1,5 +1,5 @@
 /**
- * Random ids for elements and boards. Element ids are chosen by the client (PROTOCOL.md), so
+ * Random ids for elements. Element ids are chosen by the client (PROTOCOL.md), so
  * they must be collision-free in practice: 16 characters of 64 give 96 bits of randomness.
  */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-";
@@ -11,9 +11,4 @@ export function randomId(length = 16, alphabet = ALPHABET): string {
   // 256 is a multiple of 64, so `% 64` is unbiased; shorter alphabets accept a tiny bias.
   for (const b of bytes) out += alphabet[b % alphabet.length];
   return out;
-}
-
-/** A board id that is easy to read aloud: no look-alike characters, no leading punctuation. */
-export function randomBoardId(): string {
-  return randomId(10, "abcdefghijkmnpqrstuvwxyz23456789");
 }
