@@ -142,6 +142,8 @@ export function startBoard(root: HTMLElement, board: string): void {
     {
       welcome: (w) => {
         share.setReadOnly(w.readonly === true);
+        root.classList.toggle("read-only", w.readonly === true);
+        if (w.readonly && !["select", "hand"].includes(current.name)) setTool("hand");
         people.setMyColor(w.color);
         people.show(conn.peers);
         cursors.setPeers(conn.peers);

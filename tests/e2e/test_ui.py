@@ -82,6 +82,8 @@ def test_a_protected_board_lets_the_edit_link_draw_and_the_view_link_only_watch(
     watcher = open_board(people(), server, board, "Wanda")
     watcher.get_by_test_id("view-only").wait_for(state="visible")
     watcher.wait_for_function("() => window.__wb.elements().length === 1")
+    assert watcher.locator("[data-tool=pen]").is_hidden()
+    watcher.keyboard.press("p")  # the shortcut still picks the pen; drawing explains why not
     drag(watcher, (300, 500), (450, 520))
     assert watcher.locator(".toast").inner_text().startswith("You can only watch")
     assert len(elements(watcher)) == 1
