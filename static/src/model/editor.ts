@@ -54,6 +54,13 @@ export class Editor {
   do(body: OpBody): boolean {
     const single = this.recording === null;
     if (single) this.begin();
+    const ok = this.record(body);
+    if (single) this.end();
+    return ok;
+  }
+
+  /** Remembers the before-state of what `body` touches, then proposes it to the model. */
+  private record(body: OpBody, silent = false): boolean {
     const rec = this.recording as Recording;
     const ids = body.k === "add" ? [body.e.id] : body.k === "delete" ? body.ids : [body.id];
     for (const id of ids) if (!rec.before.has(id)) rec.before.set(id, this.model.get(id));
@@ -63,8 +70,7 @@ export class Editor {
       for (const k of Object.keys(body.set)) keys.add(k);
       rec.keys.set(body.id, keys);
     }
-    if (!r.ok) this.onRefused(r.code);
-    if (single) this.end();
+    if (!r.ok && !silent) this.onRefused(r.code);
     return r.ok;
   }
 
@@ -114,22 +120,16 @@ export class Editor {
 
   /** Like do(), for undo/redo: ops that no longer apply are dropped without a message. */
   private doSilently(body: OpBody): void {
-    const rec = this.recording as Recording;
     if (body.k === "delete") {
       const ids = body.ids.filter((id) => this.model.has(id));
       if (ids.length === 0) return;
       body = { ...body, ids };
     } else if (body.k === "add" && this.model.has(body.e.id)) {
       return;
+    } else if (body.k !== "add" && !this.model.has(body.id)) {
+      return;
     }
-    const ids = body.k === "add" ? [body.e.id] : body.k === "delete" ? body.ids : [body.id];
-    for (const id of ids) if (!rec.before.has(id)) rec.before.set(id, this.model.get(id));
-    const r = this.model.propose(body);
-    if (r.ok && body.k === "update") {
-      const keys = rec.keys.get(body.id) ?? new Set<string>();
-      for (const k of Object.keys(body.set)) keys.add(k);
-      rec.keys.set(body.id, keys);
-    }
+    this.record(body, true);
   }
 
   private invert(rec: Recording): Entry {

@@ -186,8 +186,9 @@ export class Connection {
     }
     this.failures++;
     this.setKind(this.reconnectingKind());
-    // 1001 (server restarting) and 1013 (we read too slowly) are routine: come back at once.
-    const quick = code === 1001 || code === 1013 || code === 4001;
+    // 1001 (server restarting), 1011 (it could not store: docs/protocol.md) and 1013 (we read
+    // too slowly) are routine: come back at once and resume.
+    const quick = code === 1001 || code === 1011 || code === 1013 || code === 4001;
     const exp = quick ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (this.failures - 1));
     this.retrySoon(quick ? BACKOFF_FIRST_MS * Math.random() : exp * (0.5 + Math.random() / 2));
   }
