@@ -11,7 +11,11 @@ const TEST_OUT = "node_modules/.cache/whiteboard-tests";
 
 function testFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
-    d.isDirectory() ? testFiles(join(dir, d.name)) : d.name.endsWith(".test.ts") ? [join(dir, d.name)] : [],
+    d.isDirectory()
+      ? testFiles(join(dir, d.name))
+      : d.name.endsWith(".test.ts")
+        ? [join(dir, d.name)]
+        : [],
   );
 }
 

@@ -28,13 +28,19 @@ async function newBoard(protectedBoard: boolean): Promise<string> {
   });
   if (!r.ok) throw new Error(`HTTP ${r.status}`);
   const body = (await r.json()) as { board?: unknown; key?: unknown };
-  if (typeof body.board !== "string" || !BOARD_PATTERN.test(body.board)) throw new Error("bad answer");
+  if (typeof body.board !== "string" || !BOARD_PATTERN.test(body.board))
+    throw new Error("bad answer");
   const url = boardUrl(body.board);
   return typeof body.key === "string" ? `${url}#key=${encodeURIComponent(body.key)}` : url;
 }
 
 export function startLanding(root: HTMLElement): void {
-  const create = h("button", { class: "primary", type: "button", "data-testid": "new-board", text: "New board" });
+  const create = h("button", {
+    class: "primary",
+    type: "button",
+    "data-testid": "new-board",
+    text: "New board",
+  });
   const protect = h("input", { type: "checkbox", name: "protected" });
   const createError = h("p", { class: "error", role: "alert", hidden: true });
   create.addEventListener("click", () => {
@@ -58,8 +64,18 @@ export function startLanding(root: HTMLElement): void {
     pattern: BOARD_PATTERN.source.slice(1, -1),
     required: true,
   });
-  const error = h("p", { class: "error", role: "alert", hidden: true, text: "Use letters, digits, - and _ (up to 64), starting with a letter or digit." });
-  const form = h("form", { class: "open-board" }, input, h("button", { type: "submit", text: "Open" }));
+  const error = h("p", {
+    class: "error",
+    role: "alert",
+    hidden: true,
+    text: "Use letters, digits, - and _ (up to 64), starting with a letter or digit.",
+  });
+  const form = h(
+    "form",
+    { class: "open-board" },
+    input,
+    h("button", { type: "submit", text: "Open" }),
+  );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
     const id = input.value.trim();
@@ -75,17 +91,34 @@ export function startLanding(root: HTMLElement): void {
     const boards = recentBoards();
     list.replaceChildren(
       ...boards.map((b) => {
-        const forget = h("button", { type: "button", class: "forget", title: "Remove from this list", "aria-label": `Remove ${b.id} from this list`, text: "×" });
+        const forget = h("button", {
+          type: "button",
+          class: "forget",
+          title: "Remove from this list",
+          "aria-label": `Remove ${b.id} from this list`,
+          text: "×",
+        });
         forget.addEventListener("click", () => {
           forgetBoard(b.id);
           render();
         });
-        return h("li", {}, h("a", { href: boardUrl(b.id), text: b.id }), h("span", { class: "when", text: ago(b.at) }), forget);
+        return h(
+          "li",
+          {},
+          h("a", { href: boardUrl(b.id), text: b.id }),
+          h("span", { class: "when", text: ago(b.at) }),
+          forget,
+        );
       }),
     );
     recent.hidden = boards.length === 0;
   };
-  const recent = h("section", { class: "recent-boards" }, h("h2", { text: "Recently visited" }), list);
+  const recent = h(
+    "section",
+    { class: "recent-boards" },
+    h("h2", { text: "Recently visited" }),
+    list,
+  );
   render();
 
   root.append(
@@ -93,14 +126,22 @@ export function startLanding(root: HTMLElement): void {
       "main",
       { class: "landing" },
       h("h1", { text: "Whiteboard" }),
-      h("p", { class: "lead", text: "Draw together in real time, from any browser. Nothing to install, no account." }),
+      h("p", {
+        class: "lead",
+        text: "Draw together in real time, from any browser. Nothing to install, no account.",
+      }),
       h(
         "section",
         { class: "start" },
         create,
         h("span", { class: "or", text: "or open a board by name" }),
         form,
-        h("label", { class: "protect" }, protect, "Protected: only people with the edit link can draw; anyone with the plain link can watch."),
+        h(
+          "label",
+          { class: "protect" },
+          protect,
+          "Protected: only people with the edit link can draw; anyone with the plain link can watch.",
+        ),
         createError,
         error,
       ),

@@ -12,7 +12,16 @@ import type { Element, Op, ServerOp } from "./types";
 const ME = 7;
 const OTHER = 9;
 
-const rect = (id: string, x = 0): Element => ({ id, type: "rect", x, y: 0, stroke: "#000000", width: 2, w: 10, h: 10 });
+const rect = (id: string, x = 0): Element => ({
+  id,
+  type: "rect",
+  x,
+  y: 0,
+  stroke: "#000000",
+  width: 2,
+  w: 10,
+  h: 10,
+});
 
 /** A fake server: numbers ops, like the real one, and feeds them back to the model. */
 class Server {
@@ -75,16 +84,30 @@ test("a refusal rolls the optimistic change back", () => {
 test("live pen appends are merged into one op per frame", () => {
   const { model, editor } = setup();
   editor.begin();
-  editor.do({ k: "add", e: { id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0] } });
+  editor.do({
+    k: "add",
+    e: { id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0] },
+  });
   editor.do({ k: "append", id: "p", pts: [1, 1] });
   editor.do({ k: "append", id: "p", pts: [2, 2] });
   const first = model.takeUnsent();
   assert.equal(first.length, 1);
-  assert.deepEqual((first[0] as Extract<Op, { k: "add" }>).e, { id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0, 1, 1, 2, 2] });
+  assert.deepEqual((first[0] as Extract<Op, { k: "add" }>).e, {
+    id: "p",
+    type: "pen",
+    x: 0,
+    y: 0,
+    stroke: "#000000",
+    width: 2,
+    pts: [0, 0, 1, 1, 2, 2],
+  });
   editor.do({ k: "append", id: "p", pts: [3, 3] });
   editor.do({ k: "append", id: "p", pts: [4, 4] });
   editor.end();
-  assert.deepEqual(model.takeUnsent().map((o) => (o as Extract<Op, { k: "append" }>).pts), [[3, 3, 4, 4]]);
+  assert.deepEqual(
+    model.takeUnsent().map((o) => (o as Extract<Op, { k: "append" }>).pts),
+    [[3, 3, 4, 4]],
+  );
 });
 
 test("undo reverts only my change, leaving others' later edits to other fields", () => {
@@ -128,7 +151,10 @@ test("undo of a delete brings the element back in its old place", () => {
   server.ackAll();
   editor.undo();
   server.ackAll();
-  assert.deepEqual(model.elements().map((e) => e.id), ["a", "b"]);
+  assert.deepEqual(
+    model.elements().map((e) => e.id),
+    ["a", "b"],
+  );
 });
 
 test("after a resume, my ops that reached the log are recognised by c, the rest resent", () => {
@@ -142,19 +168,28 @@ test("after a resume, my ops that reached the log are recognised by c, the rest 
   model.receive([committed]);
   model.markAllUnsent();
   const resend = model.takeUnsent();
-  assert.deepEqual(resend.map((o) => (o as Extract<Op, { k: "add" }>).e.id), ["b"]);
+  assert.deepEqual(
+    resend.map((o) => (o as Extract<Op, { k: "add" }>).e.id),
+    ["b"],
+  );
   assert.equal(resend[0]?.c, sent[1]?.c);
 });
 
 test("a snapshot resume never applies an append twice", () => {
   const { model, editor } = setup();
-  editor.do({ k: "add", e: { id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0] } });
+  editor.do({
+    k: "add",
+    e: { id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0] },
+  });
   model.takeUnsent();
   editor.do({ k: "append", id: "p", pts: [1, 1] });
   model.takeUnsent();
   editor.do({ k: "append", id: "p", pts: [2, 2] }); // not sent yet
   // The server's snapshot has the stroke with its first append.
-  model.reset([{ id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0, 1, 1] }], 2);
+  model.reset(
+    [{ id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2, pts: [0, 0, 1, 1] }],
+    2,
+  );
   const resend = model.takeUnsent();
   assert.equal(resend.length, 1);
   assert.deepEqual((resend[0] as Extract<Op, { k: "append" }>).pts, [2, 2]);

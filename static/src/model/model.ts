@@ -23,7 +23,10 @@ export type ChangeListener = (ids: ReadonlySet<string> | null) => void;
 
 /** A server op arrived out of order: the connection must resume from `seq`. */
 export class SequenceGap extends Error {
-  constructor(readonly expected: number, readonly got: number) {
+  constructor(
+    readonly expected: number,
+    readonly got: number,
+  ) {
     super(`sequence gap: expected ${expected}, got ${got}`);
   }
 }
@@ -104,7 +107,8 @@ export class Model {
     if (!this.pendingAdds) {
       this.pendingAdds = new Map();
       this.pending.forEach((p, i) => {
-        if (p.op.k === "add" && !this.pendingAdds?.has(p.op.e.id)) this.pendingAdds?.set(p.op.e.id, i);
+        if (p.op.k === "add" && !this.pendingAdds?.has(p.op.e.id))
+          this.pendingAdds?.set(p.op.e.id, i);
       });
     }
     return this.seqApplied + (this.pendingAdds.get(id) ?? this.pending.length) + 1;

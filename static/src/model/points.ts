@@ -33,7 +33,11 @@ export class PointEncoder {
   private gx = 0;
   private gy = 0;
 
-  constructor(readonly originX: number, readonly originY: number, readonly ps: number) {}
+  constructor(
+    readonly originX: number,
+    readonly originY: number,
+    readonly ps: number,
+  ) {}
 
   /** The delta pair for board point (x, y), or null if it rounds to the previous point. */
   next(x: number, y: number, first = false): [number, number] | null {

@@ -82,10 +82,7 @@ export type Op = AddOp | AppendOp | UpdateOp | DeleteOp;
 
 /** An op without its `c`: what tools produce; the model numbers it when it becomes pending. */
 export type OpBody =
-  | Omit<AddOp, "c">
-  | Omit<AppendOp, "c">
-  | Omit<UpdateOp, "c">
-  | Omit<DeleteOp, "c">;
+  Omit<AddOp, "c"> | Omit<AppendOp, "c"> | Omit<UpdateOp, "c"> | Omit<DeleteOp, "c">;
 
 /** An op as the server broadcasts it: accepted, numbered and attributed. */
 export type ServerOp = Op & { s: number; by: number; ts?: number };

@@ -119,7 +119,11 @@ export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
     let code: ErrorCode | null;
     if (key === "pts") {
       code = pointsError(v, limits, true);
-      if (!code && Object.hasOwn(raw, "pr") && !validPressures(raw["pr"], (v as number[]).length / 2)) {
+      if (
+        !code &&
+        Object.hasOwn(raw, "pr") &&
+        !validPressures(raw["pr"], (v as number[]).length / 2)
+      ) {
         code = "bad_op";
       }
     } else {
@@ -157,7 +161,10 @@ export function parseOp(raw: unknown, limits: Limits): Parsed<Op> {
       const points = (pts as number[]).length / 2;
       if (Object.hasOwn(raw, "pr") && !validPressures(pr, points)) return refuse("bad_op", c);
       const values = pts as number[];
-      const op: Op = pr === undefined ? { k: "append", c, id, pts: values } : { k: "append", c, id, pts: values, pr: pr as number[] };
+      const op: Op =
+        pr === undefined
+          ? { k: "append", c, id, pts: values }
+          : { k: "append", c, id, pts: values, pr: pr as number[] };
       return { ok: true, value: op };
     }
     case "update": {

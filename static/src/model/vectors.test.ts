@@ -62,14 +62,22 @@ for (const cs of cases) {
       const { c: _c, ...body } = parsed.value;
       const r = model.propose(body as OpBody);
       if (expected.error) {
-        assert.equal(r.ok ? "accepted" : r.code, expected.error, `op ${i} should be refused locally`);
+        assert.equal(
+          r.ok ? "accepted" : r.code,
+          expected.error,
+          `op ${i} should be refused locally`,
+        );
         return;
       }
       assert.ok(r.ok, `op ${i} should be accepted locally: ${JSON.stringify(r)}`);
       const before = model.elements();
       model.receive([{ ...(expected.sop as ServerOp), c: (r.op as Op).c }]);
       assert.equal(model.pendingCount, 0);
-      assert.deepEqual(model.elements(), before, `op ${i}: the acknowledgement changes nothing visible`);
+      assert.deepEqual(
+        model.elements(),
+        before,
+        `op ${i}: the acknowledgement changes nothing visible`,
+      );
     });
     assert.equal(model.seq, cs.seq);
     assert.deepEqual(model.elements(), cs.elements);

@@ -194,7 +194,9 @@ export class Connection {
   }
 
   private reconnectingKind(): StatusKind {
-    return this.failures >= OFFLINE_AFTER || navigator.onLine === false ? "offline" : "reconnecting";
+    return this.failures >= OFFLINE_AFTER || navigator.onLine === false
+      ? "offline"
+      : "reconnecting";
   }
 
   private retrySoon(ms: number): void {

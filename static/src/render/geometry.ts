@@ -122,7 +122,14 @@ export function contains(outer: Box, inner: Box): boolean {
 }
 
 /** Distance from p to the segment a-b. */
-export function segmentDistance(px: number, py: number, ax: number, ay: number, bx: number, by: number): number {
+export function segmentDistance(
+  px: number,
+  py: number,
+  ax: number,
+  ay: number,
+  bx: number,
+  by: number,
+): number {
   const dx = bx - ax;
   const dy = by - ay;
   const len2 = dx * dx + dy * dy;
@@ -141,9 +148,17 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
     case "pen": {
       const pts = penPoints(el);
       const r = penSize(el.width) / 2 + tol;
-      if (pts.length === 2) return Math.hypot(p.x - (pts[0] as number), p.y - (pts[1] as number)) <= r;
+      if (pts.length === 2)
+        return Math.hypot(p.x - (pts[0] as number), p.y - (pts[1] as number)) <= r;
       for (let i = 0; i + 3 < pts.length; i += 2) {
-        const d = segmentDistance(p.x, p.y, pts[i] as number, pts[i + 1] as number, pts[i + 2] as number, pts[i + 3] as number);
+        const d = segmentDistance(
+          p.x,
+          p.y,
+          pts[i] as number,
+          pts[i + 1] as number,
+          pts[i + 2] as number,
+          pts[i + 3] as number,
+        );
         if (d <= r) return true;
       }
       return false;
@@ -178,7 +193,9 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
     }
     case "text": {
       const b = bounds(el);
-      return p.x >= b.minX - tol && p.x <= b.maxX + tol && p.y >= b.minY - tol && p.y <= b.maxY + tol;
+      return (
+        p.x >= b.minX - tol && p.x <= b.maxX + tol && p.y >= b.minY - tol && p.y <= b.maxY + tol
+      );
     }
   }
 }

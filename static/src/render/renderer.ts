@@ -163,7 +163,10 @@ export class Renderer {
       }
       this.thin.flush(ctx);
       const item = this.index.get(el.id);
-      const tiny = item !== undefined && item.maxX - item.minX < 2 * pixel && item.maxY - item.minY < 2 * pixel;
+      const tiny =
+        item !== undefined &&
+        item.maxX - item.minX < 2 * pixel &&
+        item.maxY - item.minY < 2 * pixel;
       if (faded) ctx.globalAlpha = 0.25;
       drawElement(ctx, el, pixel, tiny);
       ctx.globalAlpha = 1;

@@ -19,7 +19,8 @@ export interface Item extends Box {
   stamp: number;
 }
 
-const byStacking = (a: Item, b: Item): number => (a.key !== b.key ? a.key - b.key : a.rank - b.rank);
+const byStacking = (a: Item, b: Item): number =>
+  a.key !== b.key ? a.key - b.key : a.rank - b.rank;
 
 export class SceneIndex {
   private readonly tree = new RBush<Item>();
@@ -96,7 +97,12 @@ export class SceneIndex {
 
   /** The topmost element whose ink is within `tol` of `p`. */
   hit(p: Point, tol: number, skip?: ReadonlySet<string>): Element | undefined {
-    const found = this.tree.search({ minX: p.x - tol, minY: p.y - tol, maxX: p.x + tol, maxY: p.y + tol });
+    const found = this.tree.search({
+      minX: p.x - tol,
+      minY: p.y - tol,
+      maxX: p.x + tol,
+      maxY: p.y + tol,
+    });
     found.sort(byStacking);
     for (let i = found.length - 1; i >= 0; i--) {
       const item = found[i] as Item;

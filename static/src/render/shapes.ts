@@ -56,7 +56,12 @@ export function penPath(el: PenElement): Path2D {
  * Draws `el`. `pixel` is the size of one screen pixel in board units: strokes that would be a
  * pixel or less on screen are drawn as a dot, which looks the same and costs nothing.
  */
-export function drawElement(ctx: CanvasRenderingContext2D, el: Element, pixel: number, tiny = false): void {
+export function drawElement(
+  ctx: CanvasRenderingContext2D,
+  el: Element,
+  pixel: number,
+  tiny = false,
+): void {
   ctx.strokeStyle = el.stroke;
   ctx.fillStyle = el.stroke;
   switch (el.type) {
@@ -98,9 +103,22 @@ export function drawElement(ctx: CanvasRenderingContext2D, el: Element, pixel: n
       ctx.lineJoin = "round";
       ctx.beginPath();
       if (el.type === "rect") {
-        ctx.rect(Math.min(el.x, el.x + el.w), Math.min(el.y, el.y + el.h), Math.abs(el.w), Math.abs(el.h));
+        ctx.rect(
+          Math.min(el.x, el.x + el.w),
+          Math.min(el.y, el.y + el.h),
+          Math.abs(el.w),
+          Math.abs(el.h),
+        );
       } else {
-        ctx.ellipse(el.x + el.w / 2, el.y + el.h / 2, Math.abs(el.w) / 2, Math.abs(el.h) / 2, 0, 0, 2 * Math.PI);
+        ctx.ellipse(
+          el.x + el.w / 2,
+          el.y + el.h / 2,
+          Math.abs(el.w) / 2,
+          Math.abs(el.h) / 2,
+          0,
+          0,
+          2 * Math.PI,
+        );
       }
       if (el.fill) {
         ctx.fillStyle = el.fill;

@@ -84,7 +84,9 @@ export abstract class DragShapeTool implements Tool {
     const { style } = this.ctx;
     const base = { id, x: at.x, y: at.y, stroke: style.stroke, width: style.width, w, h };
     if (this.name === "rect" || this.name === "ellipse") {
-      return style.fill ? { ...base, type: this.name, fill: fillFor(style.stroke) } : { ...base, type: this.name };
+      return style.fill
+        ? { ...base, type: this.name, fill: fillFor(style.stroke) }
+        : { ...base, type: this.name };
     }
     return { ...base, type: this.name };
   }

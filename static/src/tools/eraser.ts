@@ -29,7 +29,10 @@ export class EraserTool implements Tool {
     const dist = Math.hypot(p.board.x - from.x, p.board.y - from.y);
     const steps = Math.max(1, Math.ceil(dist / tol));
     for (let i = 1; i <= steps; i++) {
-      this.touch({ x: from.x + ((p.board.x - from.x) * i) / steps, y: from.y + ((p.board.y - from.y) * i) / steps });
+      this.touch({
+        x: from.x + ((p.board.x - from.x) * i) / steps,
+        y: from.y + ((p.board.y - from.y) * i) / steps,
+      });
     }
     this.last = p.board;
   }
@@ -69,7 +72,12 @@ export class EraserTool implements Tool {
     renderer.sync();
     const tol = tolerance(viewport, 8);
     let added = false;
-    for (const item of renderer.index.search({ minX: p.x - tol, minY: p.y - tol, maxX: p.x + tol, maxY: p.y + tol })) {
+    for (const item of renderer.index.search({
+      minX: p.x - tol,
+      minY: p.y - tol,
+      maxX: p.x + tol,
+      maxY: p.y + tol,
+    })) {
       if (!this.marked.has(item.id) && hitTest(item.el, p, tol)) {
         this.marked.add(item.id);
         renderer.faded.add(item.id);
@@ -89,7 +97,8 @@ export class EraserTool implements Tool {
     if (ids.length === 0) return;
     const { editor } = this.ctx;
     editor.begin();
-    for (let i = 0; i < ids.length; i += 1024) editor.do({ k: "delete", ids: ids.slice(i, i + 1024) });
+    for (let i = 0; i < ids.length; i += 1024)
+      editor.do({ k: "delete", ids: ids.slice(i, i + 1024) });
     editor.end();
   }
 }

@@ -70,7 +70,15 @@ export class PenTool implements Tool {
     const first = encoder.next(at.x, at.y, true) as [number, number];
     // Mice report a constant 0.5 (or 0): only a real stylus gives pressure worth storing.
     const withPressure = pressure !== null;
-    const el: PenElement = { id, type: "pen", x: at.x, y: at.y, stroke: style.stroke, width: style.width, pts: first };
+    const el: PenElement = {
+      id,
+      type: "pen",
+      x: at.x,
+      y: at.y,
+      stroke: style.stroke,
+      width: style.width,
+      pts: first,
+    };
     if (ps !== 1) el.ps = ps;
     if (withPressure) el.pr = [toByte(pressure)];
     this.stroke = { id, encoder, withPressure, values: 2 };

@@ -14,7 +14,13 @@ type Handle = { kind: "corner"; fixed: Point } | { kind: "end"; which: 0 | 1 } |
 
 type State =
   | { mode: "idle" }
-  | { mode: "press"; start: Point; startScreen: Point; originals: Map<string, Point>; moved: boolean }
+  | {
+      mode: "press";
+      start: Point;
+      startScreen: Point;
+      originals: Map<string, Point>;
+      moved: boolean;
+    }
   | { mode: "marquee"; start: Point; end: Point; base: Set<string> }
   | { mode: "resize"; id: string; handle: Handle; original: Element };
 
@@ -43,7 +49,12 @@ export class SelectTool implements Tool {
     const hit = renderer.index.hit(p.board, tolerance(viewport));
     if (!hit) {
       if (!p.shift) selection.clear();
-      this.state = { mode: "marquee", start: p.board, end: p.board, base: new Set(selection.list()) };
+      this.state = {
+        mode: "marquee",
+        start: p.board,
+        end: p.board,
+        base: new Set(selection.list()),
+      };
       return;
     }
     if (p.shift) selection.toggle(hit.id);
@@ -64,20 +75,23 @@ export class SelectTool implements Tool {
     const s = this.state;
     if (s.mode === "press") {
       if (!s.moved) {
-        if (Math.hypot(p.screen.x - s.startScreen.x, p.screen.y - s.startScreen.y) < DRAG_PX) return;
+        if (Math.hypot(p.screen.x - s.startScreen.x, p.screen.y - s.startScreen.y) < DRAG_PX)
+          return;
         s.moved = true;
         this.ctx.editor.begin();
       }
       const dx = p.board.x - s.start.x;
       const dy = p.board.y - s.start.y;
       for (const [id, o] of s.originals) {
-        if (this.ctx.model.has(id)) this.ctx.editor.do({ k: "update", id, set: { x: o.x + dx, y: o.y + dy } });
+        if (this.ctx.model.has(id))
+          this.ctx.editor.do({ k: "update", id, set: { x: o.x + dx, y: o.y + dy } });
       }
     } else if (s.mode === "marquee") {
       s.end = p.board;
       const box = boxOf(s.start, s.end);
       const inside = new Set(s.base);
-      for (const item of this.ctx.renderer.index.search(box)) if (contains(box, item)) inside.add(item.id);
+      for (const item of this.ctx.renderer.index.search(box))
+        if (contains(box, item)) inside.add(item.id);
       this.ctx.selection.set(inside);
       this.ctx.renderer.invalidateOverlay();
     } else if (s.mode === "resize") {
@@ -119,11 +133,21 @@ export class SelectTool implements Tool {
       if (!el) continue;
       const b = bounds(el);
       all = unionBox(all, b);
-      ctx.strokeRect(b.minX - 2 * px, b.minY - 2 * px, b.maxX - b.minX + 4 * px, b.maxY - b.minY + 4 * px);
+      ctx.strokeRect(
+        b.minX - 2 * px,
+        b.minY - 2 * px,
+        b.maxX - b.minX + 4 * px,
+        b.maxY - b.minY + 4 * px,
+      );
     }
     ctx.setLineDash([]);
     if (selection.size > 1 && all) {
-      ctx.strokeRect(all.minX - 5 * px, all.minY - 5 * px, all.maxX - all.minX + 10 * px, all.maxY - all.minY + 10 * px);
+      ctx.strokeRect(
+        all.minX - 5 * px,
+        all.minY - 5 * px,
+        all.maxX - all.minX + 10 * px,
+        all.maxY - all.minY + 10 * px,
+      );
     }
     for (const h of this.handles()) {
       const r = (HANDLE_PX / 2) * px;
@@ -147,7 +171,8 @@ export class SelectTool implements Tool {
     if (ids.length === 0) return;
     const { editor } = this.ctx;
     editor.begin();
-    for (let i = 0; i < ids.length; i += 1024) editor.do({ k: "delete", ids: ids.slice(i, i + 1024) });
+    for (let i = 0; i < ids.length; i += 1024)
+      editor.do({ k: "delete", ids: ids.slice(i, i + 1024) });
     editor.end();
   }
 
@@ -194,18 +219,40 @@ export class SelectTool implements Tool {
         const x1 = Math.max(el.x, el.x + el.w);
         const y1 = Math.max(el.y, el.y + el.h);
         const corners: [Point, Point][] = [
-          [{ x: x0, y: y0 }, { x: x1, y: y1 }],
-          [{ x: x1, y: y0 }, { x: x0, y: y1 }],
-          [{ x: x1, y: y1 }, { x: x0, y: y0 }],
-          [{ x: x0, y: y1 }, { x: x1, y: y0 }],
+          [
+            { x: x0, y: y0 },
+            { x: x1, y: y1 },
+          ],
+          [
+            { x: x1, y: y0 },
+            { x: x0, y: y1 },
+          ],
+          [
+            { x: x1, y: y1 },
+            { x: x0, y: y0 },
+          ],
+          [
+            { x: x0, y: y1 },
+            { x: x1, y: y0 },
+          ],
         ];
-        return corners.map(([at, fixed]) => ({ at, handle: { kind: "corner", fixed }, id, original: el }));
+        return corners.map(([at, fixed]) => ({
+          at,
+          handle: { kind: "corner", fixed },
+          id,
+          original: el,
+        }));
       }
       case "line":
       case "arrow":
         return [
           { at: { x: el.x, y: el.y }, handle: { kind: "end", which: 0 }, id, original: el },
-          { at: { x: el.x + el.w, y: el.y + el.h }, handle: { kind: "end", which: 1 }, id, original: el },
+          {
+            at: { x: el.x + el.w, y: el.y + el.h },
+            handle: { kind: "end", which: 1 },
+            id,
+            original: el,
+          },
         ];
       case "text": {
         const b = bounds(el);
@@ -244,13 +291,20 @@ export class SelectTool implements Tool {
       const endX = el.x + el.w;
       const endY = el.y + el.h;
       if (h.which === 0) {
-        editor.do({ k: "update", id: s.id, set: { x: p.board.x, y: p.board.y, w: endX - p.board.x, h: endY - p.board.y } });
+        editor.do({
+          k: "update",
+          id: s.id,
+          set: { x: p.board.x, y: p.board.y, w: endX - p.board.x, h: endY - p.board.y },
+        });
       } else {
         editor.do({ k: "update", id: s.id, set: { w: p.board.x - el.x, h: p.board.y - el.y } });
       }
     } else if (h.kind === "text" && el.type === "text") {
       const b = bounds(el);
-      const factor = Math.max((p.board.y - el.y) / Math.max(1, b.maxY - b.minY), (p.board.x - el.x) / Math.max(1, b.maxX - b.minX));
+      const factor = Math.max(
+        (p.board.y - el.y) / Math.max(1, b.maxY - b.minY),
+        (p.board.x - el.x) / Math.max(1, b.maxX - b.minX),
+      );
       const size = Math.round(Math.min(400, Math.max(4, el.size * factor)) * 10) / 10;
       editor.do({ k: "update", id: s.id, set: { size } });
     }
@@ -258,5 +312,10 @@ export class SelectTool implements Tool {
 }
 
 function boxOf(a: Point, b: Point): Box {
-  return { minX: Math.min(a.x, b.x), minY: Math.min(a.y, b.y), maxX: Math.max(a.x, b.x), maxY: Math.max(a.y, b.y) };
+  return {
+    minX: Math.min(a.x, b.x),
+    minY: Math.min(a.y, b.y),
+    maxX: Math.max(a.x, b.x),
+    maxY: Math.max(a.y, b.y),
+  };
 }

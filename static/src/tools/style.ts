@@ -2,7 +2,16 @@
  * The current drawing style. New elements take it; changing it while something is selected
  * restyles the selection too (that part lives in ui/style-panel.ts).
  */
-export const PALETTE = ["#1e1e1e", "#e03131", "#2f9e44", "#1971c2", "#f08c00", "#9c36b5", "#0c8599", "#868e96"];
+export const PALETTE = [
+  "#1e1e1e",
+  "#e03131",
+  "#2f9e44",
+  "#1971c2",
+  "#f08c00",
+  "#9c36b5",
+  "#0c8599",
+  "#868e96",
+];
 export const WIDTHS = [2, 4, 8] as const;
 export const TEXT_SIZES = [16, 24, 36, 56] as const;
 

@@ -26,7 +26,15 @@ export class TextTool implements Tool {
       .open({ x: at.x, y: at.y, size: style.textSize, color: style.stroke, text: "" })
       .then((text) => {
         if (!text) return;
-        const el: TextElement = { id: this.ctx.newId(), type: "text", x: at.x, y: at.y, stroke: style.stroke, text, size: style.textSize };
+        const el: TextElement = {
+          id: this.ctx.newId(),
+          type: "text",
+          x: at.x,
+          y: at.y,
+          stroke: style.stroke,
+          text,
+          size: style.textSize,
+        };
         this.ctx.editor.do({ k: "add", e: el });
       });
   }
@@ -40,7 +48,14 @@ export class TextTool implements Tool {
 
 /** Opens the editor on an existing text element; an emptied text is deleted. */
 export async function editText(ctx: ToolContext, el: TextElement): Promise<void> {
-  const text = await ctx.text.open({ x: el.x, y: el.y, size: el.size, color: el.stroke, text: el.text, hideId: el.id });
+  const text = await ctx.text.open({
+    x: el.x,
+    y: el.y,
+    size: el.size,
+    color: el.stroke,
+    text: el.text,
+    hideId: el.id,
+  });
   const now = ctx.model.get(el.id);
   if (!now || now.type !== "text") return;
   if (text === null || text === "") {

@@ -10,7 +10,8 @@ import type { Point, Viewport } from "../render/viewport";
 import type { Selection } from "./selection";
 import type { StyleState } from "./style";
 
-export type ToolName = "select" | "hand" | "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "eraser";
+export type ToolName =
+  "select" | "hand" | "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "eraser";
 
 export interface Sample {
   board: Point;
@@ -32,7 +33,14 @@ export interface ToolPointer {
 
 /** Opens the in-place text box; resolves with the text, or null if cancelled/emptied. */
 export interface TextPrompt {
-  open(opts: { x: number; y: number; size: number; color: string; text: string; hideId?: string }): Promise<string | null>;
+  open(opts: {
+    x: number;
+    y: number;
+    size: number;
+    color: string;
+    text: string;
+    hideId?: string;
+  }): Promise<string | null>;
   readonly active: boolean;
   /** Commits what is being typed now (another tool was picked, the pointer went elsewhere). */
   commit(): void;

@@ -32,7 +32,10 @@ export class CursorLayer {
   private readonly layer = h("div", { class: "cursors", "aria-hidden": "true" });
   private readonly cursors = new Map<number, Cursor>();
 
-  constructor(parent: HTMLElement, private readonly viewport: Viewport) {
+  constructor(
+    parent: HTMLElement,
+    private readonly viewport: Viewport,
+  ) {
     parent.append(this.layer);
     viewport.onChange(() => {
       for (const c of this.cursors.values()) this.place(c);

@@ -25,14 +25,28 @@ export class HelpDialog {
   private readonly dialog: HTMLDialogElement;
 
   constructor(parent: HTMLElement) {
-    const rows = SHORTCUTS.map(([keys, what]) => h("tr", {}, h("th", { scope: "row" }, h("kbd", { text: keys })), h("td", { text: what })));
+    const rows = SHORTCUTS.map(([keys, what]) =>
+      h("tr", {}, h("th", { scope: "row" }, h("kbd", { text: keys })), h("td", { text: what })),
+    );
     const close = h("button", { type: "button", class: "close", text: "Close" });
-    this.dialog = h("dialog", { class: "help", "aria-label": "Keyboard shortcuts" }, h("h2", { text: "Keyboard shortcuts" }), h("table", {}, h("tbody", {}, ...rows)), close);
+    this.dialog = h(
+      "dialog",
+      { class: "help", "aria-label": "Keyboard shortcuts" },
+      h("h2", { text: "Keyboard shortcuts" }),
+      h("table", {}, h("tbody", {}, ...rows)),
+      close,
+    );
     close.addEventListener("click", () => this.dialog.close());
     this.dialog.addEventListener("click", (e) => {
       if (e.target === this.dialog) this.dialog.close();
     });
-    const button = h("button", { class: "help-button panel", type: "button", title: "Keyboard shortcuts — ?", "aria-label": "Keyboard shortcuts", text: "?" });
+    const button = h("button", {
+      class: "help-button panel",
+      type: "button",
+      title: "Keyboard shortcuts — ?",
+      "aria-label": "Keyboard shortcuts",
+      text: "?",
+    });
     button.addEventListener("click", () => this.toggle());
     parent.append(button, this.dialog);
   }

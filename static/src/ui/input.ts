@@ -58,7 +58,13 @@ export class BoardInput {
   updateCursor(p?: ToolPointer): void {
     const t = this.tool();
     const panning = this.gesture.kind === "pan";
-    this.surface.style.cursor = panning ? "grabbing" : this.space ? "grab" : p && t.cursorAt ? t.cursorAt(p) : t.cursor;
+    this.surface.style.cursor = panning
+      ? "grabbing"
+      : this.space
+        ? "grab"
+        : p && t.cursorAt
+          ? t.cursorAt(p)
+          : t.cursor;
   }
 
   private point(e: { clientX: number; clientY: number }): Point {
@@ -81,7 +87,15 @@ export class BoardInput {
         });
       }
     }
-    return { board, screen, samples, pressure, shift: e.shiftKey, alt: e.altKey, mod: e.ctrlKey || e.metaKey };
+    return {
+      board,
+      screen,
+      samples,
+      pressure,
+      shift: e.shiftKey,
+      alt: e.altKey,
+      mod: e.ctrlKey || e.metaKey,
+    };
   }
 
   private down(e: PointerEvent): void {
@@ -96,7 +110,12 @@ export class BoardInput {
         // A second finger turns whatever the first one started into a pan/pinch.
         if (this.gesture.kind === "tool") this.tool().cancel();
         const [a, b] = [...this.touches.entries()] as [[number, Point], [number, Point]];
-        this.gesture = { kind: "pinch", ids: [a[0], b[0]], dist: distance(a[1], b[1]), mid: midpoint(a[1], b[1]) };
+        this.gesture = {
+          kind: "pinch",
+          ids: [a[0], b[0]],
+          dist: distance(a[1], b[1]),
+          mid: midpoint(a[1], b[1]),
+        };
         return;
       }
     }
@@ -115,7 +134,8 @@ export class BoardInput {
 
   private move(e: PointerEvent): void {
     const g = this.gesture;
-    if (e.pointerType === "touch" && this.touches.has(e.pointerId)) this.touches.set(e.pointerId, this.point(e));
+    if (e.pointerType === "touch" && this.touches.has(e.pointerId))
+      this.touches.set(e.pointerId, this.point(e));
     if (g.kind === "pinch") {
       const a = this.touches.get(g.ids[0]);
       const b = this.touches.get(g.ids[1]);

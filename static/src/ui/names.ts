@@ -5,10 +5,49 @@
 import { load, save } from "../util/storage";
 
 const KEY = "wb.name";
-const ADJECTIVES = ["Brave", "Calm", "Clever", "Cosy", "Curious", "Eager", "Gentle", "Happy", "Jolly", "Kind", "Lively", "Lucky", "Merry", "Nimble", "Quiet", "Sunny", "Swift", "Witty"];
-const ANIMALS = ["Badger", "Beaver", "Crane", "Dolphin", "Falcon", "Fox", "Heron", "Koala", "Lynx", "Marten", "Otter", "Owl", "Panda", "Puffin", "Robin", "Seal", "Tiger", "Wombat"];
+const ADJECTIVES = [
+  "Brave",
+  "Calm",
+  "Clever",
+  "Cosy",
+  "Curious",
+  "Eager",
+  "Gentle",
+  "Happy",
+  "Jolly",
+  "Kind",
+  "Lively",
+  "Lucky",
+  "Merry",
+  "Nimble",
+  "Quiet",
+  "Sunny",
+  "Swift",
+  "Witty",
+];
+const ANIMALS = [
+  "Badger",
+  "Beaver",
+  "Crane",
+  "Dolphin",
+  "Falcon",
+  "Fox",
+  "Heron",
+  "Koala",
+  "Lynx",
+  "Marten",
+  "Otter",
+  "Owl",
+  "Panda",
+  "Puffin",
+  "Robin",
+  "Seal",
+  "Tiger",
+  "Wombat",
+];
 
-const pick = (list: readonly string[]): string => list[Math.floor(Math.random() * list.length)] as string;
+const pick = (list: readonly string[]): string =>
+  list[Math.floor(Math.random() * list.length)] as string;
 
 /** 1 to 40 characters after trimming, as PROTOCOL.md requires of hello.name. */
 export function cleanName(raw: string): string | null {

@@ -16,14 +16,37 @@ export class PeopleList {
 
   constructor(parent: HTMLElement, name: string, onRename: (name: string) => void) {
     this.count = h("span", { class: "count", "data-testid": "people-count", text: "1" });
-    const button = h("button", { class: "people-button", type: "button", title: "People on this board", "aria-label": "People on this board", "aria-expanded": "false" }, icon(...ICONS.people), this.count);
-    this.nameInput = h("input", { class: "my-name", type: "text", maxlength: 40, "aria-label": "Your name", value: name });
+    const button = h(
+      "button",
+      {
+        class: "people-button",
+        type: "button",
+        title: "People on this board",
+        "aria-label": "People on this board",
+        "aria-expanded": "false",
+      },
+      icon(...ICONS.people),
+      this.count,
+    );
+    this.nameInput = h("input", {
+      class: "my-name",
+      type: "text",
+      maxlength: 40,
+      "aria-label": "Your name",
+      value: name,
+    });
     this.myDot = h("span", { class: "dot" });
     this.list = h("ul", { class: "people-list", "data-testid": "people-list" });
     this.popover = h(
       "div",
       { class: "people-popover panel", hidden: true },
-      h("label", { class: "me" }, this.myDot, this.nameInput, h("span", { class: "you", text: "(you)" })),
+      h(
+        "label",
+        { class: "me" },
+        this.myDot,
+        this.nameInput,
+        h("span", { class: "you", text: "(you)" }),
+      ),
       this.list,
     );
     button.addEventListener("click", () => {

@@ -11,7 +11,12 @@ export function rememberView(board: string, viewport: Viewport): void {
   const saved = load<unknown>(KEY + board, null);
   if (saved && typeof saved === "object") {
     const { x, y, zoom } = saved as Record<string, unknown>;
-    if (typeof x === "number" && typeof y === "number" && typeof zoom === "number" && [x, y, zoom].every(Number.isFinite)) {
+    if (
+      typeof x === "number" &&
+      typeof y === "number" &&
+      typeof zoom === "number" &&
+      [x, y, zoom].every(Number.isFinite)
+    ) {
       viewport.set(x, y, zoom);
     }
   }
@@ -19,6 +24,9 @@ export function rememberView(board: string, viewport: Viewport): void {
   viewport.onChange(() => {
     // Viewport changes come once per frame while panning: write once it has settled.
     if (timer !== null) clearTimeout(timer);
-    timer = setTimeout(() => save(KEY + board, { x: viewport.x, y: viewport.y, zoom: viewport.zoom }), 300);
+    timer = setTimeout(
+      () => save(KEY + board, { x: viewport.x, y: viewport.y, zoom: viewport.zoom }),
+      300,
+    );
   });
 }

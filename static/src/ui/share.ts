@@ -9,13 +9,21 @@ import { h } from "./dom";
 export class ShareMenu {
   private readonly badge: HTMLSpanElement;
 
-  constructor(parent: HTMLElement, board: string, key: string | null, toast: (text: string) => void) {
+  constructor(
+    parent: HTMLElement,
+    board: string,
+    key: string | null,
+    toast: (text: string) => void,
+  ) {
     const links = boardLinks(board, key);
     const copy = (text: string, what: string): void => {
-      navigator.clipboard.writeText(text).then(
-        () => toast(`${what} copied.`),
-        () => window.prompt(`Copy the ${what.toLowerCase()}:`, text),
-      );
+      const ask = (): void => void window.prompt(`Copy the ${what.toLowerCase()}:`, text);
+      // The clipboard API exists only in secure contexts (https, localhost): else show the link.
+      if (!navigator.clipboard) {
+        ask();
+        return;
+      }
+      navigator.clipboard.writeText(text).then(() => toast(`${what} copied.`), ask);
     };
     const menu = h("div", { class: "share-menu panel", hidden: true });
     const item = (label: string, link: string, what: string): HTMLButtonElement => {
@@ -27,7 +35,10 @@ export class ShareMenu {
       return b;
     };
     if (links.edit) {
-      menu.append(item("Copy view link (watch only)", links.view, "View link"), item("Copy edit link (can draw)", links.edit, "Edit link"));
+      menu.append(
+        item("Copy view link (watch only)", links.view, "View link"),
+        item("Copy edit link (can draw)", links.edit, "Edit link"),
+      );
     } else {
       menu.append(item("Copy link", links.view, "Link"));
     }
@@ -38,7 +49,12 @@ export class ShareMenu {
     document.addEventListener("pointerdown", (e) => {
       if (!menu.hidden && e.target instanceof Node && !root.contains(e.target)) menu.hidden = true;
     });
-    this.badge = h("span", { class: "view-only", "data-testid": "view-only", hidden: true, text: "View only" });
+    this.badge = h("span", {
+      class: "view-only",
+      "data-testid": "view-only",
+      hidden: true,
+      text: "View only",
+    });
     const root = h("div", { class: "share" }, this.badge, button, menu);
     parent.append(root);
   }

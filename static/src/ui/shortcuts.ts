@@ -35,7 +35,9 @@ const TOOL_BY_KEY: Record<string, ToolName> = {
 };
 
 const typing = (t: EventTarget | null): boolean =>
-  t instanceof HTMLInputElement || t instanceof HTMLTextAreaElement || (t instanceof HTMLElement && t.isContentEditable);
+  t instanceof HTMLInputElement ||
+  t instanceof HTMLTextAreaElement ||
+  (t instanceof HTMLElement && t.isContentEditable);
 
 export function installShortcuts(a: ShortcutActions): void {
   window.addEventListener("keydown", (e) => {
@@ -64,7 +66,12 @@ export function installShortcuts(a: ShortcutActions): void {
     else if (key === "-" || key === "_") a.zoomOut();
     else if (key.startsWith("Arrow")) {
       const step = e.shiftKey ? 10 : 1;
-      const d = { ArrowLeft: [-step, 0], ArrowRight: [step, 0], ArrowUp: [0, -step], ArrowDown: [0, step] }[key] ?? [0, 0];
+      const d = {
+        ArrowLeft: [-step, 0],
+        ArrowRight: [step, 0],
+        ArrowUp: [0, -step],
+        ArrowDown: [0, step],
+      }[key] ?? [0, 0];
       a.nudge(d[0] as number, d[1] as number);
     } else if (!e.shiftKey && TOOL_BY_KEY[key]) a.setTool(TOOL_BY_KEY[key] as ToolName);
     else handled = false;

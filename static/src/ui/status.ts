@@ -21,7 +21,13 @@ export function statusText(s: Status): string {
 }
 
 export class StatusPill {
-  private readonly el = h("div", { class: "status", role: "status", "data-testid": "status", "data-status": "connecting", text: "Connecting…" });
+  private readonly el = h("div", {
+    class: "status",
+    role: "status",
+    "data-testid": "status",
+    "data-status": "connecting",
+    text: "Connecting…",
+  });
 
   constructor(parent: HTMLElement) {
     parent.append(this.el);

@@ -29,13 +29,24 @@ export class StylePanel {
     const panel = h("div", { class: "style panel", "aria-label": "Style" });
     const colours = h("div", { class: "row", role: "group", "aria-label": "Colour" });
     for (const c of PALETTE) {
-      const b = h("button", { class: "swatch", type: "button", title: c, "aria-label": `Colour ${c}`, "data-color": c });
+      const b = h("button", {
+        class: "swatch",
+        type: "button",
+        title: c,
+        "aria-label": `Colour ${c}`,
+        "data-color": c,
+      });
       b.style.background = c;
       b.addEventListener("click", () => this.pick({ stroke: c }));
       this.swatches.push(b);
       colours.append(b);
     }
-    this.custom = h("input", { type: "color", class: "custom-color", title: "Custom colour", "aria-label": "Custom colour" });
+    this.custom = h("input", {
+      type: "color",
+      class: "custom-color",
+      title: "Custom colour",
+      "aria-label": "Custom colour",
+    });
     this.custom.addEventListener("input", () => this.pick({ stroke: this.custom.value }));
     colours.append(this.custom);
 
@@ -44,19 +55,43 @@ export class StylePanel {
       const label = ["Thin", "Medium", "Thick"][i] as string;
       const line = h("span", { class: "width-sample" });
       line.style.height = `${Math.max(1, w / 1.5)}px`;
-      const b = h("button", { class: "opt", type: "button", title: `${label} stroke`, "aria-label": `${label} stroke`, "data-width": w }, line);
+      const b = h(
+        "button",
+        {
+          class: "opt",
+          type: "button",
+          title: `${label} stroke`,
+          "aria-label": `${label} stroke`,
+          "data-width": w,
+        },
+        line,
+      );
       b.addEventListener("click", () => this.pick({ width: w }));
       this.widthButtons.push(b);
       widths.append(b);
     });
-    this.fillButton = h("button", { class: "opt fill-toggle", type: "button", title: "Fill shapes", "aria-label": "Fill shapes", "aria-pressed": "false", text: "Fill" });
+    this.fillButton = h("button", {
+      class: "opt fill-toggle",
+      type: "button",
+      title: "Fill shapes",
+      "aria-label": "Fill shapes",
+      "aria-pressed": "false",
+      text: "Fill",
+    });
     this.fillButton.addEventListener("click", () => this.pick({ fill: !this.style.fill }));
     widths.append(this.fillButton);
 
     const sizes = h("div", { class: "row", role: "group", "aria-label": "Text size" });
     TEXT_SIZES.forEach((s, i) => {
       const label = ["S", "M", "L", "XL"][i] as string;
-      const b = h("button", { class: "opt", type: "button", title: `Text size ${s}`, "aria-label": `Text size ${label}`, "data-size": s, text: label });
+      const b = h("button", {
+        class: "opt",
+        type: "button",
+        title: `Text size ${s}`,
+        "aria-label": `Text size ${label}`,
+        "data-size": s,
+        text: label,
+      });
       b.addEventListener("click", () => this.pick({ textSize: s }));
       this.sizeButtons.push(b);
       sizes.append(b);
@@ -84,7 +119,8 @@ export class StylePanel {
       const set: UpdateSet = {};
       if (patch.stroke !== undefined) {
         set["stroke"] = patch.stroke;
-        if ((el.type === "rect" || el.type === "ellipse") && el.fill) set["fill"] = fillFor(patch.stroke);
+        if ((el.type === "rect" || el.type === "ellipse") && el.fill)
+          set["fill"] = fillFor(patch.stroke);
       }
       if (patch.width !== undefined && el.type !== "text") set["width"] = patch.width;
       if (patch.fill !== undefined && (el.type === "rect" || el.type === "ellipse")) {
@@ -110,10 +146,13 @@ export class StylePanel {
 
   private show(): void {
     const s = this.style;
-    for (const b of this.swatches) b.setAttribute("aria-pressed", String(b.dataset["color"] === s.stroke));
+    for (const b of this.swatches)
+      b.setAttribute("aria-pressed", String(b.dataset["color"] === s.stroke));
     this.custom.value = s.stroke.slice(0, 7);
-    for (const b of this.widthButtons) b.setAttribute("aria-pressed", String(Number(b.dataset["width"]) === s.width));
+    for (const b of this.widthButtons)
+      b.setAttribute("aria-pressed", String(Number(b.dataset["width"]) === s.width));
     this.fillButton.setAttribute("aria-pressed", String(s.fill));
-    for (const b of this.sizeButtons) b.setAttribute("aria-pressed", String(Number(b.dataset["size"]) === s.textSize));
+    for (const b of this.sizeButtons)
+      b.setAttribute("aria-pressed", String(Number(b.dataset["size"]) === s.textSize));
   }
 }

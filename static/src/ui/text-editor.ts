@@ -22,8 +22,19 @@ export class TextEditor implements TextPrompt {
   private readonly area: HTMLTextAreaElement;
   private current: Open | null = null;
 
-  constructor(parent: HTMLElement, private readonly viewport: Viewport, private readonly renderer: Renderer, maxChars: () => number) {
-    this.area = h("textarea", { class: "text-editor", spellcheck: "false", "aria-label": "Text", hidden: true, wrap: "off" });
+  constructor(
+    parent: HTMLElement,
+    private readonly viewport: Viewport,
+    private readonly renderer: Renderer,
+    private readonly maxChars: () => number,
+  ) {
+    this.area = h("textarea", {
+      class: "text-editor",
+      spellcheck: "false",
+      "aria-label": "Text",
+      hidden: true,
+      wrap: "off",
+    });
     this.area.addEventListener("keydown", (e) => {
       e.stopPropagation();
       if (e.key === "Escape" || (e.key === "Enter" && (e.ctrlKey || e.metaKey))) {
@@ -31,10 +42,7 @@ export class TextEditor implements TextPrompt {
         this.commit();
       }
     });
-    this.area.addEventListener("input", () => {
-      this.area.maxLength = maxChars();
-      this.fit();
-    });
+    this.area.addEventListener("input", () => this.fit());
     this.area.addEventListener("blur", () => this.commit());
     viewport.onChange(() => this.place());
     parent.append(this.area);
@@ -44,7 +52,14 @@ export class TextEditor implements TextPrompt {
     return this.current !== null;
   }
 
-  open(opts: { x: number; y: number; size: number; color: string; text: string; hideId?: string }): Promise<string | null> {
+  open(opts: {
+    x: number;
+    y: number;
+    size: number;
+    color: string;
+    text: string;
+    hideId?: string;
+  }): Promise<string | null> {
     this.commit();
     return new Promise((resolve) => {
       this.current = { x: opts.x, y: opts.y, size: opts.size, resolve, hideId: opts.hideId };
@@ -52,6 +67,7 @@ export class TextEditor implements TextPrompt {
         this.renderer.hidden.add(opts.hideId);
         this.renderer.invalidate();
       }
+      this.area.maxLength = this.maxChars();
       this.area.value = opts.text;
       this.area.style.color = opts.color;
       this.area.hidden = false;

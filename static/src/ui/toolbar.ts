@@ -22,15 +22,46 @@ export class Toolbar {
   constructor(parent: HTMLElement, onPick: (t: ToolName) => void, editor: Editor) {
     const bar = h("div", { class: "toolbar panel", role: "toolbar", "aria-label": "Tools" });
     for (const [name, key, label] of TOOL_KEYS) {
-      const b = h("button", { class: "tool", type: "button", title: `${label} — ${key}`, "aria-label": label, "data-tool": name, "aria-pressed": "false" }, icon(...ICONS[name]));
+      const b = h(
+        "button",
+        {
+          class: "tool",
+          type: "button",
+          title: `${label} — ${key}`,
+          "aria-label": label,
+          "data-tool": name,
+          "aria-pressed": "false",
+        },
+        icon(...ICONS[name]),
+      );
       b.append(h("span", { class: "key", text: key }));
       b.addEventListener("click", () => onPick(name));
       this.buttons.set(name, b);
       bar.append(b);
     }
     bar.append(h("span", { class: "sep" }));
-    const undo = h("button", { class: "tool", type: "button", title: "Undo — Ctrl+Z", "aria-label": "Undo", "data-action": "undo" }, icon(...ICONS.undo));
-    const redo = h("button", { class: "tool", type: "button", title: "Redo — Ctrl+Shift+Z", "aria-label": "Redo", "data-action": "redo" }, icon(...ICONS.redo));
+    const undo = h(
+      "button",
+      {
+        class: "tool",
+        type: "button",
+        title: "Undo — Ctrl+Z",
+        "aria-label": "Undo",
+        "data-action": "undo",
+      },
+      icon(...ICONS.undo),
+    );
+    const redo = h(
+      "button",
+      {
+        class: "tool",
+        type: "button",
+        title: "Redo — Ctrl+Shift+Z",
+        "aria-label": "Redo",
+        "data-action": "redo",
+      },
+      icon(...ICONS.redo),
+    );
     undo.addEventListener("click", () => editor.undo());
     redo.addEventListener("click", () => editor.redo());
     const sync = (): void => {

@@ -5,10 +5,31 @@ import { ICONS } from "./icons";
 
 export class ZoomControls {
   constructor(parent: HTMLElement, viewport: Viewport, fit: () => void) {
-    const out = h("button", { type: "button", title: "Zoom out — −", "aria-label": "Zoom out", text: "−" });
-    const label = h("button", { type: "button", class: "zoom-level", title: "Reset zoom — Shift+0", "aria-label": "Reset zoom", "data-testid": "zoom-level", text: "100%" });
-    const inn = h("button", { type: "button", title: "Zoom in — +", "aria-label": "Zoom in", text: "+" });
-    const fitButton = h("button", { type: "button", title: "Zoom to fit — Shift+1", "aria-label": "Zoom to fit" }, icon(...ICONS.fit));
+    const out = h("button", {
+      type: "button",
+      title: "Zoom out — −",
+      "aria-label": "Zoom out",
+      text: "−",
+    });
+    const label = h("button", {
+      type: "button",
+      class: "zoom-level",
+      title: "Reset zoom — Shift+0",
+      "aria-label": "Reset zoom",
+      "data-testid": "zoom-level",
+      text: "100%",
+    });
+    const inn = h("button", {
+      type: "button",
+      title: "Zoom in — +",
+      "aria-label": "Zoom in",
+      text: "+",
+    });
+    const fitButton = h(
+      "button",
+      { type: "button", title: "Zoom to fit — Shift+1", "aria-label": "Zoom to fit" },
+      icon(...ICONS.fit),
+    );
     out.addEventListener("click", () => viewport.zoomBy(1 / 1.25));
     inn.addEventListener("click", () => viewport.zoomBy(1.25));
     label.addEventListener("click", () => viewport.reset());

@@ -19,7 +19,10 @@ export function boardKey(board: string): string | null {
   return typeof saved === "string" && saved.length > 0 ? saved : null;
 }
 
-export function boardLinks(board: string, key: string | null): { view: string; edit: string | null } {
+export function boardLinks(
+  board: string,
+  key: string | null,
+): { view: string; edit: string | null } {
   const view = `${location.origin}/b/${encodeURIComponent(board)}`;
   return { view, edit: key ? `${view}#key=${encodeURIComponent(key)}` : null };
 }

@@ -18,7 +18,11 @@ export function recentBoards(): RecentBoard[] {
   if (!Array.isArray(list)) return [];
   return list.filter(
     (b): b is RecentBoard =>
-      typeof b === "object" && b !== null && typeof b.id === "string" && BOARD_PATTERN.test(b.id) && typeof b.at === "number",
+      typeof b === "object" &&
+      b !== null &&
+      typeof b.id === "string" &&
+      BOARD_PATTERN.test(b.id) &&
+      typeof b.at === "number",
   );
 }
 
@@ -29,5 +33,8 @@ export function rememberBoard(id: string): void {
 }
 
 export function forgetBoard(id: string): void {
-  save(KEY, recentBoards().filter((b) => b.id !== id));
+  save(
+    KEY,
+    recentBoards().filter((b) => b.id !== id),
+  );
 }
