@@ -94,10 +94,33 @@ export class Connection {
     this.scheduleFlush();
   }
 
-  /** Closes and reconnects, e.g. to announce a new display name. */
+  /**
+   * Closes and reconnects, e.g. to announce a new display name. Waits until every op sent on
+   * this socket is acknowledged (at most a few seconds): an op still in the server's hands when
+   * we reconnect could otherwise be committed after our resume and then be sent again by us.
+   */
   reconnect(): void {
+    if (!this.ws) {
+      this.retrySoon(0);
+      return;
+    }
+    this.reconnectWanted = true;
+    this.reconnectDeadline = performance.now() + 3000;
+    this.reconnectIfSettled();
+  }
+
+  private reconnectWanted = false;
+  private reconnectDeadline = 0;
+
+  private reconnectIfSettled(): void {
+    if (!this.reconnectWanted) return;
+    const inFlight = this.model.pendingCount > this.model.unsentCount;
+    if (inFlight && performance.now() < this.reconnectDeadline) {
+      setTimeout(() => this.reconnectIfSettled(), 50);
+      return;
+    }
+    this.reconnectWanted = false;
     if (this.ws) this.drop(4001, "reconnect");
-    else this.retrySoon(0);
   }
 
   /** Test hook: drops the socket and refuses to reconnect until `setBlocked(false)`. */
@@ -286,6 +309,8 @@ export class Connection {
 
   private flush(): void {
     if (!this.ws || !this.welcomed || this.ws.readyState !== WebSocket.OPEN) return;
+    // About to reconnect: new ops wait for the next socket (see reconnect()).
+    if (this.reconnectWanted) return;
     if (this.cursor) {
       this.send({ t: "cursor", ...this.cursor });
       this.cursor = null;
