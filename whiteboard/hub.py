@@ -14,6 +14,7 @@ import asyncio
 import hashlib
 import hmac
 import logging
+import secrets
 import time
 from collections import Counter, deque
 from collections.abc import Coroutine
@@ -48,6 +49,10 @@ class Peer(Protocol):
     name: str
     color: str
     readonly: bool
+    token: str  # proves, in a later hello's ``prev``, that a reconnecting client was this peer
+
+    def replaced(self) -> None:
+        """A newer connection of the same client took over: stop reading and close."""
 
     def send(self, message: bytes) -> None:
         """Queue one encoded msgpack message; never blocks, never raises."""
@@ -128,15 +133,30 @@ class Board:
         self._cursors[peer.client_id] = (x, y)
         self._schedule()
 
-    async def join(self, peer: Peer, name: str, since: int | None, key: str | None = None) -> None:
-        """Give the peer a client id, store it durably, then admit it at the end of a tick."""
+    async def join(
+        self,
+        peer: Peer,
+        name: str,
+        since: int | None,
+        key: str | None = None,
+        prev: tuple[int, str] | None = None,
+    ) -> None:
+        """Give the peer a client id, store it durably, then admit it at the end of a tick.
+
+        ``prev`` is the (client id, token) of the connection this one replaces: that one is
+        dropped now, with any ops it still has queued, so nothing it sends late can be
+        committed after this welcome (the client resends those ops itself).
+        """
         self._cancel_unload()
+        if prev is not None:
+            self._evict(*prev)
         peer.readonly = self.key_hash is not None and not key_matches(key, self.key_hash)
         client_id = self.next_client_id
         self.next_client_id += 1
         peer.client_id = client_id
         peer.name = name
         peer.color = PALETTE[(client_id - 1) % len(PALETTE)]
+        peer.token = secrets.token_urlsafe(12)
         # Counted while the client row is being stored, so an idle unload cannot drop the
         # board under a joiner (which would leave two Boards with one id).
         self._joining += 1
@@ -146,6 +166,13 @@ class Board:
             self._joining -= 1
         self._joins.append((peer, since))
         self._schedule()
+
+    def _evict(self, client_id: int, token: str) -> None:
+        old = self.peers.get(client_id)
+        if old is None or not hmac.compare_digest(old.token, token):
+            return
+        self.leave(old)
+        old.replaced()
 
     def leave(self, peer: Peer) -> None:
         """Forget a peer now; the others hear of it in the next tick, not when TCP closes."""
@@ -287,11 +314,16 @@ class Board:
             return
         limits = self.settings.limits()
         elements: list[dict[str, Any]] | None = None
+        first: list[int] = []
         for peer, since in joins:
             peers = [_peer_info(p) for p in self.peers.values()]
             ops = self._ops_since(since) if since is not None else None
             if ops is None and elements is None:
                 elements = self.doc.elements()
+                first = [self.doc.first_seq(e["id"]) or 0 for e in elements]
+            extra: dict[str, Any] = {"readonly": peer.readonly, "token": peer.token}
+            if ops is None:
+                extra["first"] = first
             peer.send(
                 protocol.encode_welcome(
                     board=self.id,
@@ -302,7 +334,7 @@ class Board:
                     elements=elements if ops is None else None,
                     ops=ops,
                     limits=limits,
-                    extra={"readonly": peer.readonly},
+                    extra=extra,
                 )
             )
             frame = ws_frame(protocol.encode_presence(join=[_peer_info(peer)]))

@@ -57,6 +57,16 @@ def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
     return hops[0] if hops else ip
 
 
+def _prev(value: Any) -> tuple[int, str] | None:
+    """hello.prev = {id, token} from the previous welcome; anything else is ignored."""
+    if not isinstance(value, dict):
+        return None
+    cid, token = value.get("id"), value.get("token")
+    if type(cid) is int and isinstance(token, str) and len(token) <= 64:
+        return cid, token
+    return None
+
+
 def _in_networks(ip: str, networks: tuple[str, ...]) -> bool:
     try:
         addr = ipaddress.ip_address(ip)
@@ -104,6 +114,7 @@ class BoardSocket(WebSocketHandler):
         self.name = ""
         self.color = ""
         self.readonly = False
+        self.token = ""
         self.ip = ""
         self.state = "hello"
         self._early: list[list[dict[str, Any]]] = []
@@ -218,7 +229,13 @@ class BoardSocket(WebSocketHandler):
             board = await self.hub.get(self.board_id)
             self.board = board
             key = msg.get("key")
-            await board.join(self, hello.name, hello.since, key if isinstance(key, str) else None)
+            await board.join(
+                self,
+                hello.name,
+                hello.since,
+                key if isinstance(key, str) else None,
+                _prev(msg.get("prev")),
+            )
         except StoreError as exc:
             log.warning("could not join board %s: %s", self.board_id, exc)
             self._drop(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
@@ -286,6 +303,9 @@ class BoardSocket(WebSocketHandler):
         conn = self.ws_connection
         if conn is not None and conn.stream is not None:
             conn.stream.close()
+
+    def replaced(self) -> None:
+        self._drop(1000, "replaced by a newer connection of this client")
 
     def close_for_error(self) -> None:
         self._drop(1011, "the server could not store the board; reconnect")

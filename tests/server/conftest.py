@@ -185,6 +185,7 @@ async def connect(
     since: int | None = None,
     headers: dict[str, str] | None = None,
     key: str | None = None,
+    prev: dict[str, Any] | None = None,
 ) -> Client:
     """Open a socket and, unless name is None, say hello and wait for the welcome."""
     ws_url = url.replace("http://", "ws://") + f"/ws/{board}"
@@ -198,6 +199,8 @@ async def connect(
             hello["since"] = since
         if key is not None:
             hello["key"] = key
+        if prev is not None:
+            hello["prev"] = prev
         await client.send(hello)
         client.welcome = await client.expect_type("welcome")
     return client

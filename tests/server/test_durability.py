@@ -31,6 +31,10 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
         frames: list[bytes] = []
 
         readonly = False
+        token = ""
+
+        def replaced(self) -> None:
+            pass
 
         def send(self, frame: bytes) -> None:
             self.frames.append(frame)

@@ -128,3 +128,42 @@ class TestShortMemory:
         assert b.welcome["ops"] is None and len(b.welcome["elements"]) == 30
         c = await connect(url, board, since=27)
         assert [op["s"] for op in c.welcome["ops"]] == [28, 29, 30]
+
+
+async def test_a_resume_with_prev_retires_the_old_connection(url: str, board: str) -> None:
+    """Ops the old socket delivers late must not be committed after the new welcome."""
+    old = await connect(url, board, "me")
+    watcher = await connect(url, board, "w")
+    (c,) = await old.ops({"k": "add", "e": pen("p")})
+    await old.acked(c)
+    prev = {"id": old.welcome["me"], "token": old.welcome["token"]}
+    new = await connect(url, board, "me", since=1, prev=prev)
+    assert new.welcome["ops"] == []
+    assert await old.expect_close() == 1000
+    leave = await watcher.expect(lambda m: m["t"] == "presence" and "leave" in m)
+    assert leave["leave"] == [old.welcome["me"]]
+    (c2,) = await new.ops({"k": "append", "id": "p", "pts": [5, 5]})
+    sop = await new.acked(c2)
+    assert sop["s"] == 2  # nothing from the old socket came in between
+
+
+async def test_prev_with_a_wrong_token_retires_nobody(url: str, board: str) -> None:
+    a = await connect(url, board, "a")
+    await connect(url, board, "b", prev={"id": a.welcome["me"], "token": "guess"})
+    (c,) = await a.ops({"k": "add", "e": pen("still-here")})
+    await a.acked(c)
+
+
+async def test_welcome_snapshot_carries_first_add_seqs(url: str, board: str) -> None:
+    a = await connect(url, board)
+    for op in (
+        {"k": "add", "e": pen("x")},
+        {"k": "add", "e": {**pen("y"), "z": -1}},
+        {"k": "delete", "ids": ["x"]},
+        {"k": "add", "e": pen("x")},
+    ):
+        (c,) = await a.ops(op)
+        await a.acked(c)
+    b = await connect(url, board)
+    assert [e["id"] for e in b.welcome["elements"]] == ["y", "x"]
+    assert b.welcome["first"] == [2, 1]  # a re-added id keeps its first place
