@@ -39,7 +39,7 @@ lint: setup
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	npx tsc --noEmit -p .
+	npm run lint --silent
 
 bench: setup
 	$(BIN)/python bench/run_all.py
