@@ -85,16 +85,30 @@ export class Document {
   }
 
   /**
-   * Replaces the content with a snapshot (welcome, or the API), given in stacking order. The
-   * snapshot carries no sequence numbers, so its elements rank below any later op, in the order
-   * given.
+   * Replaces the content with a snapshot (welcome, or the API), given in stacking order.
+   * `first` holds the first-add seq of each element (welcome.first, docs/protocol.md), so
+   * elements with and without `z` interleave exactly as on the server. Without it the snapshot
+   * carries no sequence numbers: its elements then rank below any later op, in the order given.
    */
-  static fromElements(elements: readonly Element[], limits: Limits = DEFAULT_LIMITS): Document {
+  static fromElements(
+    elements: readonly Element[],
+    limits: Limits = DEFAULT_LIMITS,
+    first: readonly number[] | null = null,
+  ): Document {
     const doc = new Document(limits);
+    const ranks = first && first.length === elements.length ? first : null;
     elements.forEach((e, i) => {
       doc.live.set(e.id, e);
-      doc.firstAdd.set(e.id, i - elements.length);
+      doc.firstAdd.set(e.id, ranks ? (ranks[i] as number) : i - elements.length);
     });
+    return doc;
+  }
+
+  /** An independent copy (elements are never mutated in place, so they are shared). */
+  clone(): Document {
+    const doc = new Document(this.limits);
+    for (const [id, e] of this.live) doc.live.set(id, e);
+    for (const [id, r] of this.firstAdd) doc.firstAdd.set(id, r);
     return doc;
   }
 

@@ -201,3 +201,47 @@ test("a gap in sequence numbers is reported, not papered over", () => {
   server.other({ k: "add", c: 1, e: rect("a") });
   assert.throws(() => model.receive([{ k: "add", c: 2, e: rect("b"), s: 5, by: OTHER }]), /gap/);
 });
+
+test("a snapshot resume resends the appends the snapshot does not have, and only those", () => {
+  const { model, editor } = setup();
+  const pen = { id: "p", type: "pen", x: 0, y: 0, stroke: "#000000", width: 2 } as const;
+  editor.begin();
+  editor.do({ k: "add", e: { ...pen, pts: [0, 0] } });
+  model.takeUnsent();
+  editor.do({ k: "append", id: "p", pts: [1, 1] });
+  model.takeUnsent();
+  editor.do({ k: "append", id: "p", pts: [2, 2, 3, 3] });
+  model.takeUnsent();
+  editor.end();
+  // The old connection was retired with only the add and the first append committed.
+  model.reset([{ ...pen, pts: [0, 0, 1, 1] }], 2);
+  const resend = model.takeUnsent();
+  assert.deepEqual(
+    resend.map((o) => (o as Extract<Op, { k: "append" }>).pts),
+    [[2, 2, 3, 3]],
+  );
+  assert.deepEqual(
+    (model.get("p") as Extract<Element, { type: "pen" }>).pts,
+    [0, 0, 1, 1, 2, 2, 3, 3],
+  );
+});
+
+test("a snapshot with first-add seqs stacks z and non-z elements as the server does", () => {
+  const { model } = setup();
+  // Server order: b (z 1.5) between a (first add 1) and c (first add 2).
+  const a = rect("a");
+  const b = { ...rect("b"), z: 1.5 };
+  const c = rect("c");
+  model.reset([a, b, c], 3, [1, 3, 2]);
+  model.addClientId(ME);
+  assert.deepEqual(
+    model.elements().map((e) => e.id),
+    ["a", "b", "c"],
+  );
+  // An element added later stacks above all of them, and c moved to z 1.2 goes below b.
+  model.receive([{ k: "update", c: 1, id: "c", set: { z: 1.2 }, s: 4, by: OTHER }]);
+  assert.deepEqual(
+    model.elements().map((e) => e.id),
+    ["a", "c", "b"],
+  );
+});

@@ -298,25 +298,41 @@ export class Model {
   }
 
   /**
-   * Loads a snapshot (a fresh `welcome`, or a resume the server could not serve with ops).
+   * Loads a snapshot (a fresh `welcome`, or a resume the server could not serve with ops);
+   * `first` is welcome.first, the first-add seqs that place elements exactly as the server does.
    *
-   * Ops already sent may or may not be in the snapshot, and the snapshot cannot say which. Each
-   * is kept or dropped so that nothing is ever applied twice: an add whose id is live was
-   * committed; an append after a committed add is dropped (a stroke may lose its tail, but is
-   * never drawn twice); updates and deletes are idempotent and are sent again.
+   * Ops already sent may or may not be in the snapshot. Since hello.prev retires the old
+   * connection before the welcome, none of them can be committed later, so what the snapshot
+   * shows is final: an add whose id is live was committed; the sent appends of a live pen were
+   * committed as far as its points go (a connection's ops are committed in order) and the rest
+   * are sent again; updates and deletes are idempotent and are sent again.
    */
-  reset(elements: readonly Element[], seq: number): void {
-    this.confirmed = Document.fromElements(elements, this.limits);
+  reset(elements: readonly Element[], seq: number, first: readonly number[] | null = null): void {
+    const old = this.confirmed;
+    this.confirmed = Document.fromElements(elements, this.limits, first);
     this.seqApplied = seq;
-    const committed = new Set<string>();
+    /** Points of each pen as far as our ops counted committed so far explain them. */
+    const counted = new Map<string, number>();
+    const points = (doc: Document, id: string): number | undefined => {
+      const el = doc.get(id);
+      return el?.type === "pen" ? el.pts.length : undefined;
+    };
     this.pending = this.pending.filter((p) => {
       if (!p.sent) return true;
-      if (p.op.k === "add" && this.confirmed.has(p.op.e.id)) {
-        committed.add(p.op.e.id);
+      const op = p.op;
+      if (op.k === "add" && this.confirmed.has(op.e.id)) {
+        if (op.e.type === "pen") counted.set(op.e.id, op.e.pts.length);
         return false;
       }
-      if (p.op.k === "append" && (committed.has(p.op.id) || this.confirmed.has(p.op.id))) {
-        return false;
+      if (op.k === "append") {
+        const have = points(this.confirmed, op.id);
+        const before = counted.get(op.id) ?? points(old, op.id);
+        if (have !== undefined && before !== undefined && before + op.pts.length <= have) {
+          counted.set(op.id, before + op.pts.length);
+          return false;
+        }
+        // Not committed: neither are the later ones on this pen (same order on the server).
+        counted.set(op.id, Infinity);
       }
       p.sent = false;
       return true;

@@ -59,6 +59,12 @@ export class Connection {
   private readonly offlineHandler = (): void => this.drop(4000, "offline");
   /** Fires when the server has been silent too long while we wait for an answer. */
   private watchdog: ReturnType<typeof setTimeout> | null = null;
+  /**
+   * The last welcomed connection (its client id and token), named in the next hello's `prev`
+   * so the server retires it before admitting us: nothing sent on it can then be committed
+   * after the new welcome (docs/protocol.md "Reconnecting without doubles").
+   */
+  private prev: { id: number; token: string } | null = null;
   me = 0;
   peers: Peer[] = [];
 
@@ -95,32 +101,14 @@ export class Connection {
   }
 
   /**
-   * Closes and reconnects, e.g. to announce a new display name. Waits until every op sent on
-   * this socket is acknowledged (at most a few seconds): an op still in the server's hands when
-   * we reconnect could otherwise be committed after our resume and then be sent again by us.
+   * Closes and reconnects, e.g. to announce a new display name. No need to wait for in-flight
+   * ops: the next hello names this connection in `prev`, so the server drops it (and whatever
+   * it still has queued) before the new welcome, and every op is either in that welcome or
+   * resent by us, never both.
    */
   reconnect(): void {
-    if (!this.ws) {
-      this.retrySoon(0);
-      return;
-    }
-    this.reconnectWanted = true;
-    this.reconnectDeadline = performance.now() + 3000;
-    this.reconnectIfSettled();
-  }
-
-  private reconnectWanted = false;
-  private reconnectDeadline = 0;
-
-  private reconnectIfSettled(): void {
-    if (!this.reconnectWanted) return;
-    const inFlight = this.model.pendingCount > this.model.unsentCount;
-    if (inFlight && performance.now() < this.reconnectDeadline) {
-      setTimeout(() => this.reconnectIfSettled(), 50);
-      return;
-    }
-    this.reconnectWanted = false;
     if (this.ws) this.drop(4001, "reconnect");
+    else this.retrySoon(0);
   }
 
   /** Test hook: drops the socket and refuses to reconnect until `setBlocked(false)`. */
@@ -182,6 +170,7 @@ export class Connection {
       const hello: ClientMessage = { t: "hello", v: 1, name: this.name() };
       if (this.hasState) hello.since = this.model.seq;
       if (this.key) hello.key = this.key;
+      if (this.prev) hello.prev = this.prev;
       this.send(hello);
       this.expectAnswer();
     };
@@ -270,12 +259,15 @@ export class Connection {
     this.model.addClientId(w.me);
     this.model.readOnly = w.readonly === true;
     this.me = w.me;
+    this.prev = typeof w.token === "string" ? { id: w.me, token: w.token } : null;
     this.peers = [...w.peers];
     if (w.elements) {
-      this.model.reset(w.elements, w.seq);
+      const first = Array.isArray(w.first) && w.first.length === w.elements.length ? w.first : null;
+      this.model.reset(w.elements, w.seq, first);
     } else {
       this.model.receive(w.ops ?? []);
-      // Everything still pending was not in the log: it never arrived, or was refused.
+      // The old connection was retired before this welcome (hello.prev), so everything still
+      // pending is not in the log and never will be: it never arrived, or was refused.
       this.model.markAllUnsent();
     }
     this.hasState = true;
@@ -309,8 +301,6 @@ export class Connection {
 
   private flush(): void {
     if (!this.ws || !this.welcomed || this.ws.readyState !== WebSocket.OPEN) return;
-    // About to reconnect: new ops wait for the next socket (see reconnect()).
-    if (this.reconnectWanted) return;
     if (this.cursor) {
       this.send({ t: "cursor", ...this.cursor });
       this.cursor = null;

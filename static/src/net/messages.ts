@@ -21,6 +21,10 @@ export interface Welcome {
   limits: Partial<Limits>;
   /** docs/protocol.md addition: this connection may only watch (a protected board, no key). */
   readonly?: boolean;
+  /** docs/protocol.md addition: this connection's secret, sent back in the next hello's `prev`. */
+  token?: string;
+  /** docs/protocol.md addition (with `elements` only): the first-add seq of each element. */
+  first?: number[];
 }
 
 export interface OpsFrame {
@@ -46,7 +50,15 @@ export interface Presence {
 export type ServerMessage = Welcome | OpsFrame | ErrFrame | Presence;
 
 export type ClientMessage =
-  | { t: "hello"; v: 1; name: string; since?: number; key?: string }
+  | {
+      t: "hello";
+      v: 1;
+      name: string;
+      since?: number;
+      key?: string;
+      /** The connection this one replaces (docs/protocol.md "Reconnecting without doubles"). */
+      prev?: { id: number; token: string };
+    }
   | { t: "ops"; ops: Op[] }
   | { t: "cursor"; x: number | null; y: number | null };
 
