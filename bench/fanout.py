@@ -10,6 +10,9 @@ Scenarios (from the issue's Targets), R = 30 ops/s per drawer, K = N / 10 drawin
 - for each server, a search for the largest N with p99 under 100 ms and nothing lost: it
   starts from the scenarios above, doubles until a run fails, then bisects to about 10 %.
 
+The machine is shared: each run reports the CPU that other processes took while it measured
+(``others%``), and the table says when that was more than half a core.
+
 Every run is ``bench/loadgen.py`` in its own process (its JSON summary is read back), so one
 run's memory and garbage cannot slow the next. ``--quick`` is a smoke run of a minute or so:
 small N, a few seconds each. ``--profile`` adds one more run of our server at the largest
@@ -178,6 +181,8 @@ def fmt(v: Any, spec: str = "") -> str:
 
 
 def ratio(a: Any, b: Any) -> str:
+    if isinstance(a, float) and math.isinf(a):
+        return "inf"
     if not a or not b:
         return "-"
     return f"{a / b:.1f}x"
@@ -214,7 +219,8 @@ def table(plan: Plan, best: dict[str, int]) -> str:
             label = ""
         ours, base = by_key.get(("ours", n)), by_key.get(("baseline", n))
         if ours and base:
-            p99 = ratio(base["latency_ms"]["p99"], ours["latency_ms"]["p99"])
+            base_p99 = base["latency_ms"]["p99"]
+            p99 = ratio(math.inf if base_p99 is None else base_p99, ours["latency_ms"]["p99"])
             rate = ratio(ours["deliveries_per_s"], base["deliveries_per_s"])
             cpu = ratio(
                 base["server"]["cpu_us_per_delivery"], ours["server"]["cpu_us_per_delivery"]
@@ -242,6 +248,16 @@ def table(plan: Plan, best: dict[str, int]) -> str:
             f" B per point received (frame header included, 2 points per append);"
             f" at rest (welcome) {min(rest, default=0):.1f} to {max(rest, default=0):.1f}"
             f" B per point"
+        )
+    busy = [
+        r for r in plan.results if not r.get("failed") and (r["machine"]["other_pct"] or 0) > 50
+    ]
+    if busy:
+        worst = max(r["machine"]["other_pct"] for r in busy)
+        lines.append(
+            f"note: other processes took more than half a core during {len(busy)} of "
+            f"{len(plan.results)} runs (up to {worst:.0f} % of one core): those figures are "
+            f"bounded by the machine, not only by the server"
         )
     return "\n".join(lines)
 

@@ -729,7 +729,8 @@ class Run:
             "machine": {
                 "cores": os.cpu_count(),
                 "busy_pct": _round(100 * machine / span),
-                "other_pct": _round(100 * (machine - server_cpu - gen_cpu) / span),
+                # Clock-tick rounding can make this a few % negative on an idle machine.
+                "other_pct": _round(max(0.0, 100 * (machine - server_cpu - gen_cpu) / span)),
             },
         }  # fmt: skip
 
