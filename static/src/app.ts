@@ -8,6 +8,7 @@ import { Model } from "./model/model";
 import type { Element } from "./model/types";
 import { Connection } from "./net/connection";
 import { Renderer } from "./render/renderer";
+import { HistoryMode } from "./replay/history";
 import { Viewport } from "./render/viewport";
 import { ArrowTool } from "./tools/arrow";
 import { EllipseTool } from "./tools/ellipse";
@@ -60,6 +61,8 @@ export interface TestHook {
   nextFrame(): Promise<void>;
   undo(): boolean;
   redo(): boolean;
+  /** The history view: the moment shown and the head of its timeline (null: closed). */
+  history(): { seq: number; head: number; busy: boolean } | null;
 }
 
 declare global {
@@ -121,9 +124,15 @@ export function startBoard(root: HTMLElement, board: string): void {
     text: new TextTool(ctx),
     eraser: new EraserTool(ctx),
   };
-  let current: Tool = tools.pen;
+  const firstTool: ToolName = "pen";
+  let current: Tool = tools[firstTool];
 
-  const toolbar = new Toolbar(chrome, (t) => setTool(t), editor);
+  const toolbar = new Toolbar(
+    chrome,
+    (t) => setTool(t),
+    editor,
+    () => history.toggle(),
+  );
   new StylePanel(chrome, style, selection, model, editor);
   const zoomFit = (): void => {
     renderer.sync();
@@ -164,11 +173,30 @@ export function startBoard(root: HTMLElement, board: string): void {
     conn.reconnect();
   });
 
+  // While the history is open, the pointer belongs to it: the moment shown is read-only.
+  const history = new HistoryMode({
+    board,
+    model,
+    editor,
+    renderer,
+    viewport,
+    stage,
+    chrome,
+    toast: (t) => toasts.show(t),
+    toggled: (active) => {
+      textEditor.commit();
+      selection.clear();
+      input.toolChanged(active ? current : history.tool);
+      root.classList.toggle("replaying", active);
+      toolbar.setHistoryOpen(active);
+    },
+  });
+
   const input = new BoardInput(
     stage,
     viewport,
     renderer,
-    () => current,
+    () => (history.active ? history.tool : current),
     (p) => conn.sendCursor(p?.x ?? null, p?.y ?? null),
     // A click outside the text being typed finishes it, and does nothing else.
     () => {
@@ -178,6 +206,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     },
   );
   renderer.addOverlay((c) => {
+    if (history.active) return;
     if (current !== select) select.paintOverlay(c);
     current.paintOverlay?.(c);
   });
@@ -192,27 +221,34 @@ export function startBoard(root: HTMLElement, board: string): void {
     if (name !== "select") selection.clear();
     toolbar.setActive(name);
   }
-  toolbar.setActive(current.name);
+  toolbar.setActive(firstTool);
 
+  /** Shortcuts that change the board do nothing while a past moment is shown. */
+  const editing = (fn: () => void) => (): void => {
+    if (!history.active) fn();
+  };
   installShortcuts({
-    setTool,
-    undo: () => editor.undo(),
-    redo: () => editor.redo(),
-    deleteSelection: () => select.deleteSelection(),
-    duplicate: () => select.duplicateSelection(),
-    selectAll: () => {
+    setTool: (t) => editing(() => setTool(t))(),
+    undo: editing(() => editor.undo()),
+    redo: editing(() => editor.redo()),
+    deleteSelection: editing(() => select.deleteSelection()),
+    duplicate: editing(() => select.duplicateSelection()),
+    selectAll: editing(() => {
       setTool("select");
       const ids: string[] = [];
       model.forEach((e) => ids.push(e.id));
       selection.set(ids);
-    },
+    }),
     escape: () => {
+      if (help.open) help.toggle();
+      else if (history.active) history.close();
       current.cancel();
       selection.clear();
-      if (help.open) help.toggle();
     },
     nudge: (dx, dy) => {
-      if (selection.size > 0) select.nudge(dx, dy);
+      if (history.active && dx !== 0) history.step(Math.sign(dx));
+      else if (history.active) viewport.panBy(0, -dy * 20);
+      else if (selection.size > 0) select.nudge(dx, dy);
       else viewport.panBy(-dx * 20, -dy * 20);
     },
     zoomIn: () => viewport.zoomBy(1.25),
@@ -220,6 +256,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     zoomReset: () => viewport.reset(),
     zoomFit,
     help: () => help.toggle(),
+    history: () => history.toggle(),
     space: (down) => input.setSpace(down),
   });
 
@@ -239,6 +276,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     nextFrame: () => renderer.whenPainted(),
     undo: () => editor.undo(),
     redo: () => editor.redo(),
+    history: () => history.position,
   };
 
   conn.start();

@@ -5,6 +5,7 @@
 import { BOARD_PATTERN } from "../model/validate";
 import { h } from "../ui/dom";
 import { forgetBoard, recentBoards } from "../util/recent";
+import { importSection } from "./import";
 
 const boardUrl = (id: string): string => `/b/${encodeURIComponent(id)}`;
 
@@ -145,6 +146,7 @@ export function startLanding(root: HTMLElement): void {
         createError,
         error,
       ),
+      importSection(),
       recent,
     ),
   );

@@ -124,6 +124,14 @@ export class Document {
     return this.live.has(id);
   }
 
+  /**
+   * Tells the first-add seq of an id this document has not seen added (it was deleted before
+   * the snapshot it started from), so a re-add keeps its old place, as on the server.
+   */
+  seedRank(id: string, seq: number): void {
+    if (!this.firstAdd.has(id)) this.firstAdd.set(id, seq);
+  }
+
   /** The first-add rank of an id, or undefined if it was never added here. */
   rank(id: string): number | undefined {
     return this.firstAdd.get(id);

@@ -9,6 +9,7 @@
  * names the fields the user changed, it leaves others' later changes to other fields alone.
  */
 import type { Model } from "./model";
+import { splitAdd } from "./split";
 import type { Element, ErrorCode, OpBody } from "./types";
 
 interface Recording {
@@ -16,7 +17,14 @@ interface Recording {
   before: Map<string, Element | undefined>;
   /** Fields set by updates, per id. */
   keys: Map<string, Set<string>>;
+  /**
+   * Ids deleted and added again within the action (a restored pen whose points differ): their
+   * inverse is the same pair the other way round, since an update cannot change points.
+   */
+  replaced: Set<string>;
 }
+
+const newRecording = (): Recording => ({ before: new Map(), keys: new Map(), replaced: new Set() });
 
 type Entry = OpBody[];
 
@@ -47,7 +55,7 @@ export class Editor {
   /** Starts an action; ops until end() are undone together. */
   begin(): void {
     if (this.recording) this.end();
-    this.recording = { before: new Map(), keys: new Map() };
+    this.recording = newRecording();
   }
 
   /** Applies one op of the current action (a one-op action if none was begun). */
@@ -64,6 +72,9 @@ export class Editor {
     const rec = this.recording as Recording;
     const ids = body.k === "add" ? [body.e.id] : body.k === "delete" ? body.ids : [body.id];
     for (const id of ids) if (!rec.before.has(id)) rec.before.set(id, this.model.get(id));
+    if (body.k === "add" && rec.before.get(body.e.id) && !this.model.has(body.e.id)) {
+      rec.replaced.add(body.e.id);
+    }
     const r = this.model.propose(body);
     if (r.ok && body.k === "update") {
       const keys = rec.keys.get(body.id) ?? new Set<string>();
@@ -103,9 +114,10 @@ export class Editor {
   private replay(from: Entry[], to: Entry[]): boolean {
     if (this.recording) this.end();
     for (let entry = from.pop(); entry; entry = from.pop()) {
-      const rec: Recording = { before: new Map(), keys: new Map() };
+      const rec = newRecording();
       this.recording = rec;
-      for (const body of entry) this.doSilently(body);
+      const skipped = new Set<string>();
+      for (const body of entry) this.doSilently(body, skipped);
       this.recording = null;
       const inverse = this.invert(rec);
       if (inverse.length > 0) {
@@ -118,15 +130,20 @@ export class Editor {
     return false;
   }
 
-  /** Like do(), for undo/redo: ops that no longer apply are dropped without a message. */
-  private doSilently(body: OpBody): void {
+  /**
+   * Like do(), for undo/redo: ops that no longer apply are dropped without a message. The
+   * appends that follow a dropped add (a long stroke, split) are dropped with it: they would
+   * otherwise grow whatever now has that id.
+   */
+  private doSilently(body: OpBody, skipped: Set<string>): void {
     if (body.k === "delete") {
       const ids = body.ids.filter((id) => this.model.has(id));
       if (ids.length === 0) return;
       body = { ...body, ids };
     } else if (body.k === "add" && this.model.has(body.e.id)) {
+      skipped.add(body.e.id);
       return;
-    } else if (body.k !== "add" && !this.model.has(body.id)) {
+    } else if (body.k !== "add" && (!this.model.has(body.id) || skipped.has(body.id))) {
       return;
     }
     this.record(body, true);
@@ -135,11 +152,15 @@ export class Editor {
   private invert(rec: Recording): Entry {
     const deletes: string[] = [];
     const out: OpBody[] = [];
+    const limits = this.model.limits;
     for (const [id, before] of rec.before) {
       const after = this.model.get(id);
       if (!before && after) deletes.push(id);
-      else if (before && !after) out.push({ k: "add", e: before });
-      else if (before && after) {
+      else if (before && !after) out.push(...splitAdd(before, limits));
+      else if (before && after && rec.replaced.has(id)) {
+        deletes.push(id);
+        out.push(...splitAdd(before, limits));
+      } else if (before && after) {
         const keys = rec.keys.get(id);
         if (!keys || keys.size === 0) continue;
         const old = before as unknown as Record<string, string | number | undefined>;

@@ -68,7 +68,11 @@ export class Model {
 
   onChange(listener: ChangeListener): () => void {
     this.listeners.push(listener);
-    return () => this.listeners.splice(this.listeners.indexOf(listener), 1);
+    return () => {
+      // Safe to call twice: splice(-1) would remove someone else's listener.
+      const i = this.listeners.indexOf(listener);
+      if (i >= 0) this.listeners.splice(i, 1);
+    };
   }
 
   addClientId(id: number): void {
@@ -143,6 +147,17 @@ export class Model {
       const kb = b.z ?? rb;
       return ka !== kb ? ka - kb : ra - rb;
     });
+  }
+
+  /** A copy of the confirmed state (the history view starts from it) and its seq. */
+  confirmedCopy(): { doc: Document; seq: number } {
+    return { doc: this.confirmed.clone(), seq: this.seqApplied };
+  }
+
+  /** First-add seqs learnt from the history, for ids about to be re-added (document.ts). */
+  seedRanks(ranks: ReadonlyMap<string, number>): void {
+    for (const [id, seq] of ranks) this.confirmed.seedRank(id, seq);
+    this.pendingAdds = null;
   }
 
   /** The server's state as this client last heard it, without pending ops. */

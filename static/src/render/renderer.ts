@@ -6,10 +6,9 @@
  * repaints only the overlay. Both repaint on requestAnimationFrame, once per frame at most, and
  * only after invalidate(): an idle board costs nothing.
  */
-import type { Model } from "../model/model";
 import { drawElement } from "./shapes";
 import { penSize } from "./geometry";
-import { SceneIndex } from "./scene";
+import { SceneIndex, type SceneSource } from "./scene";
 import { THIN_PX, ThinPenBatch } from "./thin-pens";
 import type { Viewport } from "./viewport";
 
@@ -23,7 +22,7 @@ export interface FrameStats {
 }
 
 export class Renderer {
-  readonly index: SceneIndex;
+  private sceneIndex: SceneIndex;
   readonly stats: FrameStats = { lastPaintMs: 0, frames: 0, drawn: 0 };
   /** Elements not painted (the text being edited is shown by the editor instead). */
   readonly hidden = new Set<string>();
@@ -43,9 +42,12 @@ export class Renderer {
   private readonly thin = new ThinPenBatch();
   private waiters: (() => void)[] = [];
 
+  private source: SceneSource;
+  private unsubscribe: () => void = () => {};
+
   constructor(
     container: HTMLElement,
-    private readonly model: Model,
+    source: SceneSource,
     readonly viewport: Viewport,
   ) {
     this.scene = makeCanvas("scene");
@@ -53,12 +55,9 @@ export class Renderer {
     container.append(this.scene, this.overlay);
     this.sceneCtx = context(this.scene);
     this.overlayCtx = context(this.overlay);
-    this.index = new SceneIndex(model);
-    model.onChange((ids) => {
-      if (ids === null) this.pendingAll = true;
-      else for (const id of ids) this.pendingIds.add(id);
-      this.invalidate();
-    });
+    this.source = source;
+    this.sceneIndex = new SceneIndex(source);
+    this.listen();
     viewport.onChange(() => this.invalidate());
     const resize = (): void => {
       const r = container.getBoundingClientRect();
@@ -71,6 +70,39 @@ export class Renderer {
     };
     new ResizeObserver(resize).observe(container);
     resize();
+  }
+
+  /** Where elements are, for culling and hit tests, of what is shown now. */
+  get index(): SceneIndex {
+    return this.sceneIndex;
+  }
+
+  /** What is shown now: the live board, or a moment of its history. */
+  get shown(): SceneSource {
+    return this.source;
+  }
+
+  /**
+   * Shows another source (the history view swaps the live board for a past moment and back).
+   * The index is rebuilt from it: O(elements), once per swap.
+   */
+  setSource(source: SceneSource): void {
+    if (source === this.source) return;
+    this.unsubscribe();
+    this.source = source;
+    this.sceneIndex = new SceneIndex(source);
+    this.pendingIds.clear();
+    this.pendingAll = false;
+    this.listen();
+    this.invalidate();
+  }
+
+  private listen(): void {
+    this.unsubscribe = this.source.onChange((ids) => {
+      if (ids === null) this.pendingAll = true;
+      else for (const id of ids) this.pendingIds.add(id);
+      this.invalidate();
+    });
   }
 
   /** Something on the board changed: repaint everything on the next frame. */

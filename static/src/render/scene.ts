@@ -4,7 +4,6 @@
  * a board of 100,000 elements costs per frame only what is on screen.
  */
 import RBush from "rbush";
-import type { Model } from "../model/model";
 import type { Element } from "../model/types";
 import { bounds, hitTest, unionBox } from "./geometry";
 import type { Box, Point } from "./viewport";
@@ -19,6 +18,18 @@ export interface Item extends Box {
   stamp: number;
 }
 
+/**
+ * What the renderer draws: the live board (the Model) or a moment of its history (replay/).
+ * `rank` is the first-add order that stacks elements without `z`.
+ */
+export interface SceneSource {
+  get(id: string): Element | undefined;
+  forEach(fn: (el: Element) => void): void;
+  rank(id: string): number;
+  /** `null` means "everything may have changed". Returns a function that unsubscribes. */
+  onChange(listener: (ids: ReadonlySet<string> | null) => void): () => void;
+}
+
 const byStacking = (a: Item, b: Item): number =>
   a.key !== b.key ? a.key - b.key : a.rank - b.rank;
 
@@ -30,7 +41,7 @@ export class SceneIndex {
   private orderDirty = false;
   private stamp = 0;
 
-  constructor(private readonly model: Model) {
+  constructor(private readonly model: SceneSource) {
     this.rebuild();
   }
 

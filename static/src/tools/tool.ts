@@ -59,7 +59,8 @@ export interface ToolContext {
 }
 
 export interface Tool {
-  readonly name: ToolName;
+  /** "replay": the pointer of the history view (replay/replay-tool.ts), not a drawing tool. */
+  readonly name: ToolName | "replay";
   /** CSS cursor over the board. */
   readonly cursor: string;
   down(p: ToolPointer): void;

@@ -18,6 +18,8 @@ const SHORTCUTS: [string, string][] = [
   ["Wheel / + / −", "Zoom"],
   ["Shift+1", "Zoom to fit"],
   ["Shift+0 / Ctrl+0", "Reset zoom to 100 %"],
+  ["Ctrl+Shift+H", "History: replay, restore or copy any past moment"],
+  ["← / → in history", "One change back / forward"],
   ["?", "This help"],
 ];
 

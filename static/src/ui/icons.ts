@@ -23,6 +23,7 @@ export const ICONS = {
   ],
   trash: ["M4 7h16", "M9 7V4h6v3", "M6 7l1 13h10l1-13"],
   copy: ["M8 8h12v12H8z", "M16 8V4H4v12h4"],
+  history: ["M4 12a8 8 0 1 0 2.3-5.7", "M4 4v4h4", "M12 8v4l3 2"],
   fit: ["M4 9V4h5", "M15 4h5v5", "M20 15v5h-5", "M9 20H4v-5"],
 } as const;
 

@@ -121,7 +121,8 @@ export class BoardInput {
     }
     if (this.gesture.kind !== "none") return;
     this.surface.setPointerCapture(e.pointerId);
-    if (e.button === 1 || this.space || (e.button === 0 && this.tool().name === "hand")) {
+    const pans = this.tool().name === "hand" || this.tool().name === "replay";
+    if (e.button === 1 || this.space || (e.button === 0 && pans)) {
       this.gesture = { kind: "pan", pointerId: e.pointerId, last: this.point(e) };
       this.updateCursor();
       e.preventDefault();

@@ -18,6 +18,8 @@ export interface ShortcutActions {
   zoomReset(): void;
   zoomFit(): void;
   help(): void;
+  /** Opens or closes the history panel (Ctrl+Shift+H). */
+  history(): void;
   space(down: boolean): void;
 }
 
@@ -45,7 +47,8 @@ export function installShortcuts(a: ShortcutActions): void {
     const mod = e.ctrlKey || e.metaKey;
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     let handled = true;
-    if (mod && key === "z") {
+    if (mod && e.shiftKey && key === "h") a.history();
+    else if (mod && key === "z") {
       if (e.shiftKey) a.redo();
       else a.undo();
     } else if (mod && key === "y") a.redo();

@@ -19,7 +19,14 @@ export const TOOL_KEYS: [ToolName, string, string][] = [
 export class Toolbar {
   private readonly buttons = new Map<ToolName, HTMLButtonElement>();
 
-  constructor(parent: HTMLElement, onPick: (t: ToolName) => void, editor: Editor) {
+  private readonly history: HTMLButtonElement;
+
+  constructor(
+    parent: HTMLElement,
+    onPick: (t: ToolName) => void,
+    editor: Editor,
+    onHistory: () => void,
+  ) {
     const bar = h("div", { class: "toolbar panel", role: "toolbar", "aria-label": "Tools" });
     for (const [name, key, label] of TOOL_KEYS) {
       const b = h(
@@ -70,8 +77,25 @@ export class Toolbar {
     };
     editor.onHistoryChange(sync);
     sync();
-    bar.append(undo, redo);
+    this.history = h(
+      "button",
+      {
+        class: "tool",
+        type: "button",
+        title: "History — Ctrl+Shift+H",
+        "aria-label": "History",
+        "aria-pressed": "false",
+        "data-action": "history",
+      },
+      icon(...ICONS.history),
+    );
+    this.history.addEventListener("click", onHistory);
+    bar.append(undo, redo, this.history);
     parent.append(bar);
+  }
+
+  setHistoryOpen(open: boolean): void {
+    this.history.setAttribute("aria-pressed", String(open));
   }
 
   setActive(tool: ToolName): void {

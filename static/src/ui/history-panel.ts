@@ -1,0 +1,221 @@
+/**
+ * The history panel: play, pause and speed, the timeline, who drew what, and what can be done
+ * with the moment shown (restore it, copy it to a new board, export it).
+ *
+ * It is a view: it renders a HistoryView and reports what the user does through
+ * HistoryActions; replay/history.ts does the work. Names come from the log and are set as
+ * text, never as markup.
+ */
+import { SPEEDS } from "../replay/player";
+import { h } from "./dom";
+import { type TimelineData, Timeline } from "./timeline";
+
+export interface AuthorEntry {
+  name: string;
+  count: number;
+  color: string;
+}
+
+export interface HistoryView {
+  readonly timeline: TimelineData;
+  /** The moment asked for (the canvas may still be loading it). */
+  readonly seq: number;
+  readonly head: number;
+  readonly playing: boolean;
+  readonly speed: number;
+  readonly skipIdle: boolean;
+  readonly busy: boolean;
+  /** Share of the log loaded, 0..1, or null once all of it is. */
+  readonly progress: number | null;
+  readonly error: string | null;
+  /** Changes that reached the live board since the panel opened. */
+  readonly liveChanges: number;
+  readonly authors: readonly AuthorEntry[];
+  readonly filter: string | null;
+  readonly canRestore: boolean;
+  /** "25 Nov 2026, 10:32:05 · change 12 of 40" */
+  readonly moment: string;
+  readonly svgUrl: string;
+  readonly fileUrl: string;
+  readonly fileName: string;
+}
+
+export interface HistoryActions {
+  seek(seq: number): void;
+  /** The user took the timeline: stop playing. */
+  grab(): void;
+  togglePlay(): void;
+  setSpeed(speed: number): void;
+  setSkipIdle(on: boolean): void;
+  setFilter(name: string | null): void;
+  backToLive(): void;
+  restore(): void;
+  copyToNewBoard(): void;
+  exportPng(whole: boolean): void;
+}
+
+const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? "" : "s"}`;
+
+export class HistoryPanel {
+  readonly el: HTMLElement;
+  private readonly timeline: Timeline;
+  private readonly play: HTMLButtonElement;
+  private readonly speed: HTMLSelectElement;
+  private readonly skip: HTMLInputElement;
+  private readonly author: HTMLSelectElement;
+  private readonly moment: HTMLSpanElement;
+  private readonly progress: HTMLSpanElement;
+  private readonly badge: HTMLSpanElement;
+  private readonly restore: HTMLButtonElement;
+  private readonly copy: HTMLButtonElement;
+  private readonly svg: HTMLAnchorElement;
+  private readonly file: HTMLAnchorElement;
+  private readonly exportMenu: HTMLDivElement;
+  private authorsKey = "";
+
+  constructor(parent: HTMLElement, a: HistoryActions) {
+    this.timeline = new Timeline(
+      (s) => a.seek(s),
+      () => a.grab(),
+    );
+    this.play = h("button", { type: "button", class: "play", "data-testid": "history-play" });
+    this.play.addEventListener("click", () => a.togglePlay());
+    this.speed = h(
+      "select",
+      { "aria-label": "Playback speed", "data-testid": "history-speed" },
+      ...SPEEDS.map((s) => h("option", { value: s, text: `${s}×` })),
+    );
+    this.speed.addEventListener("change", () => a.setSpeed(Number(this.speed.value)));
+    this.skip = h("input", { type: "checkbox" });
+    this.skip.addEventListener("change", () => a.setSkipIdle(this.skip.checked));
+    this.author = h("select", {
+      "aria-label": "Show the work of",
+      "data-testid": "history-author",
+    });
+    this.author.addEventListener("change", () => a.setFilter(this.author.value || null));
+    this.moment = h("span", { class: "moment", "data-testid": "history-moment" });
+    this.progress = h("span", { class: "progress", "data-testid": "history-progress" });
+    this.badge = h("span", { class: "live-badge", "data-testid": "live-changes", hidden: true });
+    const live = h("button", {
+      type: "button",
+      class: "back-to-live",
+      "data-testid": "back-to-live",
+      text: "Back to live",
+    });
+    live.addEventListener("click", () => a.backToLive());
+
+    this.restore = h("button", {
+      type: "button",
+      text: "Restore this version",
+      title: "Make the live board look like this moment (Ctrl+Z undoes it)",
+    });
+    this.restore.addEventListener("click", () => a.restore());
+    this.copy = h("button", {
+      type: "button",
+      text: "Copy to a new board",
+      title: "Start a new board from this moment",
+    });
+    this.copy.addEventListener("click", () => a.copyToNewBoard());
+
+    const pngView = h("button", { type: "button", text: "PNG of the view" });
+    pngView.addEventListener("click", () => a.exportPng(false));
+    const pngAll = h("button", { type: "button", text: "PNG of the whole board" });
+    pngAll.addEventListener("click", () => a.exportPng(true));
+    this.svg = h("a", { text: "SVG of this moment", target: "_blank", rel: "noopener" });
+    this.file = h("a", { text: "Board file (with its history)" });
+    this.exportMenu = h(
+      "div",
+      { class: "export-menu panel", hidden: true },
+      pngView,
+      pngAll,
+      this.svg,
+      this.file,
+    );
+    const exportButton = h("button", { type: "button", text: "Export…", "aria-haspopup": "true" });
+    exportButton.addEventListener("click", () => {
+      this.exportMenu.hidden = !this.exportMenu.hidden;
+    });
+    this.exportMenu.addEventListener("click", () => {
+      this.exportMenu.hidden = true;
+    });
+    const exportBox = h("div", { class: "export" }, exportButton, this.exportMenu);
+    document.addEventListener("pointerdown", (e) => {
+      if (e.target instanceof Node && !exportBox.contains(e.target)) this.exportMenu.hidden = true;
+    });
+
+    this.el = h(
+      "section",
+      { class: "history panel", "aria-label": "History", "data-testid": "history", hidden: true },
+      h(
+        "div",
+        { class: "history-row" },
+        this.play,
+        this.speed,
+        h("label", { class: "skip" }, this.skip, "Skip idle gaps"),
+        this.author,
+        this.moment,
+        h("span", { class: "spacer" }),
+        this.progress,
+      ),
+      this.timeline.el,
+      h(
+        "div",
+        { class: "history-row actions" },
+        this.restore,
+        this.copy,
+        exportBox,
+        h("span", { class: "spacer" }),
+        this.badge,
+        live,
+      ),
+    );
+    parent.append(this.el);
+  }
+
+  get open(): boolean {
+    return !this.el.hidden;
+  }
+
+  show(visible: boolean): void {
+    this.el.hidden = !visible;
+    this.exportMenu.hidden = true;
+  }
+
+  /** The log changed (pages arrived, the focus moved): redraw the timeline's bars. */
+  logChanged(): void {
+    this.timeline.invalidate();
+  }
+
+  render(v: HistoryView): void {
+    this.timeline.update(v.timeline, v.seq, v.moment);
+    this.play.textContent = v.playing ? "❚❚" : "▶";
+    this.play.setAttribute("aria-label", v.playing ? "Pause" : "Play");
+    this.play.title = v.playing ? "Pause" : "Play from here (from the start at the end)";
+    this.speed.value = String(v.speed);
+    this.skip.checked = v.skipIdle;
+    this.renderAuthors(v);
+    this.moment.textContent = v.moment + (v.busy ? " · loading…" : "");
+    this.progress.textContent =
+      v.error ?? (v.progress === null ? "" : `Loading history… ${Math.floor(v.progress * 100)} %`);
+    this.progress.classList.toggle("error", v.error !== null);
+    this.badge.hidden = v.liveChanges === 0;
+    this.badge.textContent = `${plural(v.liveChanges, "live change")} since you opened history`;
+    this.restore.disabled = !v.canRestore || v.busy;
+    this.copy.disabled = v.busy;
+    this.svg.href = v.svgUrl;
+    this.file.href = v.fileUrl;
+    this.file.download = v.fileName;
+  }
+
+  private renderAuthors(v: HistoryView): void {
+    const key = JSON.stringify([v.authors, v.filter]);
+    if (key === this.authorsKey) return;
+    this.authorsKey = key;
+    const everyone = h("option", { value: "", text: "Everyone's work" });
+    const options = v.authors.map((au) =>
+      h("option", { value: au.name, text: `${au.name} (${plural(au.count, "change")})` }),
+    );
+    this.author.replaceChildren(everyone, ...options);
+    this.author.value = v.filter ?? "";
+  }
+}
