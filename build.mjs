@@ -4,7 +4,7 @@
 // `node build.mjs --tests` instead bundles every static/src/**/*.test.ts for Node's own test
 // runner (node --test), outside the served static folder.
 import * as esbuild from "esbuild";
-import { readdirSync } from "node:fs";
+import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const TEST_OUT = "node_modules/.cache/whiteboard-tests";
@@ -20,6 +20,8 @@ function testFiles(dir) {
 }
 
 if (process.argv.includes("--tests")) {
+  // A renamed or moved test must not keep running from an old bundle.
+  rmSync(TEST_OUT, { recursive: true, force: true });
   await esbuild.build({
     entryPoints: testFiles("static/src"),
     bundle: true,
