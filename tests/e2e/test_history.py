@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 import sqlite3
+import struct
 import urllib.request
+from pathlib import Path
 from typing import Any
 
 from conftest import (
@@ -159,6 +161,28 @@ def test_copy_a_past_moment_to_a_new_board(server, board, people):
     seq = drag_timeline_to(ada, 0.5)
     past = state_at(server, board, seq)
     assert 0 < len(past) < 4
+
+    # Exports of the moment shown: a PNG made here, SVG and board file from the server.
+    ada.get_by_role("button", name="Export…").click()
+    with ada.expect_download() as download:
+        ada.get_by_role("button", name="PNG of the whole board").click()
+    png = Path(download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = struct.unpack(">II", png[16:24])
+    span_x = max(e["x"] + e["w"] for e in past) - min(e["x"] for e in past)
+    span_y = max(e["y"] + e["h"] for e in past) - min(e["y"] for e in past)
+    assert 2 * span_x < width < 2 * span_x + 200 and 2 * span_y < height < 2 * span_y + 200
+    ada.get_by_role("button", name="Export…").click()
+    svg = ada.get_by_role("link", name="SVG of this moment").get_attribute("href")
+    assert svg == f"/api/boards/{board}/export.svg?at={seq}"
+    wbd = ada.get_by_role("link", name="Board file (with its history)")
+    assert wbd.get_attribute("href") == f"/api/boards/{board}/export.wbd?at={seq}"
+    # Escape leaves the history (back to live); the shortcut comes back to it.
+    ada.keyboard.press("Escape")
+    ada.get_by_test_id("history").wait_for(state="hidden")
+    ada.keyboard.press("Control+Shift+H")
+    assert drag_timeline_to(ada, 0.5) == seq
+
     ada.get_by_role("button", name="Copy to a new board").click()
     ada.wait_for_url(re.compile(r"/b/(?!" + board + r"$)[A-Za-z0-9_-]+$"))
     wait_connected(ada)

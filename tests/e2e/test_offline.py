@@ -45,3 +45,31 @@ def test_strokes_drawn_while_the_server_restarts_arrive_exactly_once(own_server,
     adds = Counter(op["e"]["id"] for op in srv.log_ops(board) if op["k"] == "add")
     assert set(adds.values()) == {1}
     assert a.get_by_test_id("status").inner_text() == "Connected"
+
+
+def test_renaming_right_after_drawing_keeps_every_change_exactly_once(server, board, people):
+    """A rename reconnects at once, without waiting for acknowledgements: edits still unsent
+    or in flight go out again on the new socket (hello.prev has the server retire the old one
+    first, so none can land twice). Here the server is usually quicker than the rename, so
+    this checks that nothing is lost or doubled on that path, not the rare race itself (the
+    model tests and the server's tests of `prev` cover that)."""
+    a = open_board(people(), server, board, "Ada")
+    for i in range(3):
+        stroke(a, [(300, 200 + 80 * i), (380, 230 + 80 * i), (460, 200 + 80 * i)], steps=2)
+        # The name field's change, as when typed, within milliseconds of the pointer going up.
+        a.evaluate(RENAME_JS, f"Ada {i}")
+    wait_synced(a)
+    a.locator(".people-button").click()
+    assert a.locator("input.my-name").input_value() == "Ada 2"
+    on_server = server.elements(board)
+    assert len(on_server) == 3
+    assert elements(a) == on_server
+    adds = Counter(op["e"]["id"] for op in server.log_ops(board) if op["k"] == "add")
+    assert set(adds.values()) == {1}
+
+
+RENAME_JS = """(name) => {
+  const input = document.querySelector('input.my-name');
+  input.value = name;
+  input.dispatchEvent(new Event('change'));
+}"""

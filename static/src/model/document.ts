@@ -73,6 +73,22 @@ export function compareStacking(a: Element, ra: number, b: Element, rb: number):
   return ka !== kb ? ka - kb : ra - rb;
 }
 
+/** Whether two elements have the same fields and values (point arrays compared by value). */
+export function sameElement(a: Element, b: Element): boolean {
+  const x = a as unknown as Record<string, unknown>;
+  const y = b as unknown as Record<string, unknown>;
+  const keys = Object.keys(x);
+  if (keys.length !== Object.keys(y).length) return false;
+  for (const k of keys) {
+    const u = x[k];
+    const v = y[k];
+    if (u === v) continue;
+    if (!Array.isArray(u) || !Array.isArray(v) || u.length !== v.length) return false;
+    for (let i = 0; i < u.length; i++) if (u[i] !== v[i]) return false;
+  }
+  return true;
+}
+
 export class Document {
   /** Replaced when the server's welcome announces its limits. */
   limits: Limits;
@@ -102,6 +118,18 @@ export class Document {
       doc.firstAdd.set(e.id, ranks ? (ranks[i] as number) : i - elements.length);
     });
     return doc;
+  }
+
+  /**
+   * Takes over `other`'s element objects wherever they equal this document's. Renderers cache
+   * a pen's outline per element object, so a snapshot that repeats most of what is on screen
+   * (seeking through history) then costs no new outlines.
+   */
+  reuseFrom(other: Document): void {
+    for (const [id, el] of this.live) {
+      const old = other.live.get(id);
+      if (old && old !== el && sameElement(old, el)) this.live.set(id, old);
+    }
   }
 
   /** An independent copy (elements are never mutated in place, so they are shared). */

@@ -124,6 +124,9 @@ export class HistoryMode {
     this.panel.show(true);
     this.render();
     log.kick();
+    // The page at the head first: the moment shown on opening gets its time, and stepping
+    // back from it needs no wait, while the scan reads the log from its start.
+    if (start.seq > 0) void log.ensure(start.seq - 1, start.seq).catch(() => {});
   }
 
   close(): void {

@@ -34,6 +34,7 @@ export class ReplayState implements SceneSource {
 
   /** Replaces the whole state (after a far seek). */
   load(doc: Document, seq: number): void {
+    doc.reuseFrom(this.doc);
     this.doc = doc;
     this.seq = seq;
     this.emit(null);

@@ -13,6 +13,7 @@ export class AuthorTip {
 
   constructor(parent: HTMLElement) {
     parent.append(this.el);
+    parent.addEventListener("pointerleave", () => this.hide());
   }
 
   /** Shows `text` (a name, set as text) next to screen point (x, y) of the board. */
