@@ -104,11 +104,7 @@ export class HistoryPanel {
     });
     live.addEventListener("click", () => a.backToLive());
 
-    this.restore = h("button", {
-      type: "button",
-      text: "Restore this version",
-      title: "Make the live board look like this moment (Ctrl+Z undoes it)",
-    });
+    this.restore = h("button", { type: "button", text: "Restore this version" });
     this.restore.addEventListener("click", () => a.restore());
     this.copy = h("button", {
       type: "button",
@@ -201,6 +197,9 @@ export class HistoryPanel {
     this.badge.hidden = v.liveChanges === 0;
     this.badge.textContent = `${plural(v.liveChanges, "live change")} since you opened history`;
     this.restore.disabled = !v.canRestore || v.busy;
+    this.restore.title = v.canRestore
+      ? "Make the live board look like this moment (Ctrl+Z undoes it)"
+      : "You can only watch this board: restoring needs its edit link";
     this.copy.disabled = v.busy;
     this.svg.href = v.svgUrl;
     this.file.href = v.fileUrl;

@@ -223,8 +223,10 @@ export class Timeline {
     const first = data.ts(1);
     const last = data.ts(head);
     const span = first !== undefined && last !== undefined ? last - first : 0;
+    // A phone has room for three times, not five.
+    const at = this.track.clientWidth < 520 ? [0, 0.5, 1] : LABELS;
     this.labels.replaceChildren(
-      ...LABELS.map((f) => {
+      ...at.map((f) => {
         const seq = Math.max(1, Math.round(f * head));
         const ts = head > 0 ? data.ts(seq) : undefined;
         const label = h("span", { text: ts === undefined ? "" : shortTime(ts, span) });
