@@ -16,7 +16,7 @@ from typing import Any
 import msgpack
 import tornado.web
 
-from whiteboard import BOARD_ID_PATTERN, history, svg
+from whiteboard import BOARD_ID_PATTERN, history, seek, svg
 from whiteboard.hub import Hub, hash_key
 from whiteboard.store.base import Store, StoreError
 
@@ -167,6 +167,11 @@ class CreateBoardHandler(ApiHandler):
 class SnapshotHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
+        if at is not None and self.wants_msgpack() and at < await self.board_head(board):
+            # A past state, spliced from the checkpoint's bytes (seek.py says why).
+            self.set_header("Content-Type", MSGPACK)
+            self.write(await seek.snapshot_msgpack(self.store, board, at, self.hub.limits))
+            return
         seq, elements = await self.elements_at(board, at)
         self.reply({"board": board, "seq": seq, "elements": elements})
 
@@ -179,6 +184,11 @@ class OpsHandler(ApiHandler):
         head = await self.board_head(board)
         if after > head:
             raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
+        if self.wants_msgpack():
+            # Spliced from the stored rows, not decoded and re-encoded (history.py says why).
+            self.set_header("Content-Type", MSGPACK)
+            self.write(await history.ops_page_msgpack(self.store, board, after, limit, head))
+            return
         page = await history.ops_page(self.store, board, after, limit, head)
         self.reply(page.body())
 

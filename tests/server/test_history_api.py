@@ -17,6 +17,8 @@ from tests.server.conftest import Client, connect, fetch, pen, rect
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits
+from whiteboard.store.base import Client as StoreClient
+from whiteboard.store.base import LogRow
 from whiteboard.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.gen_test(timeout=30)
@@ -93,6 +95,94 @@ async def test_ops_page_names_the_authors_on_that_page(url: str, board: str) -> 
     # msgpack answers use the same string keys.
     resp = await fetch(url, f"/api/boards/{board}/ops?after=2&limit=1", headers=MP)
     assert msgpack.unpackb(resp.body)["names"] == {me_b: "Ben"}
+
+
+async def _pages_agree(url: str, board: str, head: int) -> None:
+    """msgpack pages (spliced from stored rows) equal JSON pages (decoded), for every start
+    and several sizes, splits inside a tick's row included."""
+    for after in range(head + 1):
+        for limit in (1, 2, 3, 5, 1000):
+            path = f"/api/boards/{board}/ops?after={after}&limit={limit}"
+            as_json = json.loads((await fetch(url, path)).body)
+            as_msgpack = msgpack.unpackb((await fetch(url, path, headers=MP)).body)
+            assert as_msgpack == as_json, (after, limit)
+            assert list(as_msgpack) == ["ops", "next", "names"]
+
+
+async def test_msgpack_pages_equal_json_pages(url: str, board: str) -> None:
+    ana, _, _ = await _two_authors(url, board)
+    head = await _do(ana, *({"k": "add", "e": rect(f"m{i}", x=i * 0.5)} for i in range(6)))
+    await _pages_agree(url, board, head)
+
+
+async def test_msgpack_pages_of_rows_written_another_way(url: str, store: SQLiteStore) -> None:
+    """Rows whose ops do not end with s then by (another store, an older version) are
+    decoded instead of spliced: same answer."""
+    sops = [
+        {"by": 7, "s": 1, "k": "add", "c": 1, "e": rect("r")},
+        {"s": 2, "k": "update", "c": 2, "id": "r", "set": {"x": 2}, "by": 300},
+        {"k": "delete", "c": 3, "ids": ["r"], "s": 3, "by": 70000},
+    ]
+    await store.add_client("other", _client(7, "Seven"))
+    await store.add_client("other", _client(300, "Three hundred"))
+    await store.add_client("other", _client(70000, "Many"))
+    await store.append("other", LogRow(1, 3, 1234, msgpack.packb(sops)))
+    await _pages_agree(url, "other", 3)
+    page = msgpack.unpackb((await fetch(url, "/api/boards/other/ops", headers=MP)).body)
+    assert page["names"] == {"7": "Seven", "300": "Three hundred", "70000": "Many"}
+    assert [op["ts"] for op in page["ops"]] == [1234] * 3
+
+
+def _client(id: int, name: str) -> StoreClient:
+    return StoreClient(id, name, "#000000")
+
+
+# -- ?at= from checkpoint bytes ------------------------------------------------------------------
+
+
+async def _stacking_history(url: str, board: str) -> int:
+    """Elements reordered by z, deleted and re-added (undo), pens grown: every case where a
+    state between checkpoints differs from the checkpoint in place and in bytes."""
+    a = await connect(url, board)
+    await _do(a, *({"k": "add", "e": rect(f"r{i}", x=i)} for i in range(5)))
+    await _do(
+        a, {"k": "add", "e": pen("p", pts=[1, 2])}, {"k": "update", "id": "r0", "set": {"z": 3.5}}
+    )
+    await _do(a, {"k": "delete", "ids": ["r1", "r3"]}, {"k": "append", "id": "p", "pts": [5, 5]})
+    await _do(a, {"k": "add", "e": {**rect("r1"), "fill": "#00000080"}})  # re-added: old place
+    await _do(a, {"k": "update", "id": "r4", "set": {"z": -1}}, {"k": "add", "e": rect("n")})
+    await _do(a, {"k": "update", "id": "r0", "set": {"z": None}}, {"k": "delete", "ids": ["p"]})
+    return await _do(
+        a, {"k": "add", "e": pen("p", pts=[9, 9])}, {"k": "update", "id": "n", "set": {"x": 0.25}}
+    )
+
+
+async def _at_agrees(url: str, board: str, head: int) -> None:
+    for s in range(head + 1):
+        as_json = json.loads((await fetch(url, f"/api/boards/{board}?at={s}")).body)
+        raw = (await fetch(url, f"/api/boards/{board}?at={s}", headers=MP)).body
+        assert msgpack.unpackb(raw) == as_json, s
+        assert raw == msgpack.packb(msgpack.unpackb(raw)), s  # canonical bytes, key order kept
+
+
+async def test_at_as_msgpack_equals_at_as_json_at_every_seq(url: str, board: str) -> None:
+    await _at_agrees(url, board, await _stacking_history(url, board))
+
+
+async def test_at_without_checkpoint_layouts_is_the_same(
+    url: str, board: str, store: SQLiteStore
+) -> None:
+    """A database written before layouts existed (or by another store) answers the same."""
+    head = await _stacking_history(url, board)
+    before = [
+        (await fetch(url, f"/api/boards/{board}?at={s}", headers=MP)).body for s in range(head + 1)
+    ]
+    with sqlite3.connect(store.path) as db:
+        assert db.execute("DELETE FROM checkpoint_layouts").rowcount > 0
+    after = [
+        (await fetch(url, f"/api/boards/{board}?at={s}", headers=MP)).body for s in range(head + 1)
+    ]
+    assert after == before
 
 
 # -- fork ----------------------------------------------------------------------------------------

@@ -89,6 +89,11 @@ class Store(ABC):
     @abstractmethod
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None: ...
 
+    async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
+        """The layout index of the checkpoint at ``seq`` (``layout.py``), if the store keeps
+        one. Optional: without it ``?at=`` decodes the checkpoint, which is slower but equal."""
+        return None
+
     @abstractmethod
     async def read_log(self, board: str, after: int, upto: int | None = None) -> list[LogRow]:
         """Rows holding ops with ``after < s <= upto`` (all after ``after`` when upto is None).

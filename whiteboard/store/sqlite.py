@@ -20,6 +20,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from whiteboard import layout
 from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, Store, StoreError
 
 log = logging.getLogger(__name__)
@@ -39,6 +40,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     board TEXT NOT NULL,
     seq INTEGER NOT NULL,
     state BLOB NOT NULL,
+    PRIMARY KEY (board, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoint_layouts (
+    board TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    layout BLOB NOT NULL,
     PRIMARY KEY (board, seq)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS boards (
@@ -164,13 +171,15 @@ class SQLiteStore(Store):
         self._loop.call_soon_threadsafe(_resolve_all, results)
 
     async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
+        index = await self._layout(checkpoint) if checkpoint is not None else None
+
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
                 "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
                 (board, row.first_seq, row.last_seq, row.ts, row.ops),
             )
             if checkpoint is not None:
-                _insert_checkpoint(conn, board, checkpoint)
+                _insert_checkpoint(conn, board, checkpoint, index)
 
         await self._submit(job)
 
@@ -208,7 +217,21 @@ class SQLiteStore(Store):
         return result
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
-        await self._submit(lambda conn: _insert_checkpoint(conn, board, checkpoint))
+        index = await self._layout(checkpoint)
+        await self._submit(lambda conn: _insert_checkpoint(conn, board, checkpoint, index))
+
+    async def _layout(self, checkpoint: Checkpoint) -> bytes | None:
+        """The checkpoint's layout index (``layout.py``), computed off the IOLoop and off the
+        writer thread, which must stay free for every board's commits."""
+        try:
+            return await asyncio.get_running_loop().run_in_executor(
+                None, layout.compute, checkpoint.state
+            )
+        except Exception as exc:  # not a state this version can index: ?at= decodes it
+            log.warning(
+                "checkpoint %d has no layout (%s); ?at= will decode it", checkpoint.seq, exc
+            )
+            return None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -258,6 +281,15 @@ class SQLiteStore(Store):
 
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
         return await self._read(lambda conn: _checkpoint_before(conn, board, seq))
+
+    async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
+        def read(conn: sqlite3.Connection) -> bytes | None:
+            row = conn.execute(
+                "SELECT layout FROM checkpoint_layouts WHERE board = ? AND seq = ?", (board, seq)
+            ).fetchone()
+            return bytes(row[0]) if row else None
+
+        return await self._read(read)
 
     async def read_log(self, board: str, after: int, upto: int | None = None) -> list[LogRow]:
         return await self._read(lambda conn: _rows(conn, board, after, upto))
@@ -309,6 +341,8 @@ class SQLiteStore(Store):
         rows: list[LogRow],
         checkpoints: list[Checkpoint],
     ) -> bool:
+        layouts = [await self._layout(cp) for cp in checkpoints]
+
         def job(conn: sqlite3.Connection) -> bool:
             for table in ("log", "clients"):
                 taken = conn.execute(
@@ -324,8 +358,8 @@ class SQLiteStore(Store):
                 "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
                 [(board, r.first_seq, r.last_seq, r.ts, r.ops) for r in rows],
             )
-            for cp in checkpoints:
-                _insert_checkpoint(conn, board, cp)
+            for cp, cp_layout in zip(checkpoints, layouts, strict=True):
+                _insert_checkpoint(conn, board, cp, cp_layout)
             return True
 
         created: bool = await self._submit(job)
@@ -342,11 +376,22 @@ def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | N
             fut.set_result(value)
 
 
-def _insert_checkpoint(conn: sqlite3.Connection, board: str, checkpoint: Checkpoint) -> None:
+def _insert_checkpoint(
+    conn: sqlite3.Connection, board: str, checkpoint: Checkpoint, index: bytes | None = None
+) -> None:
     conn.execute(
         "INSERT OR REPLACE INTO checkpoints (board, seq, state) VALUES (?, ?, ?)",
         (board, checkpoint.seq, checkpoint.state),
     )
+    # A layout always describes the very bytes stored beside it: a replaced state drops it.
+    conn.execute(
+        "DELETE FROM checkpoint_layouts WHERE board = ? AND seq = ?", (board, checkpoint.seq)
+    )
+    if index is not None:
+        conn.execute(
+            "INSERT INTO checkpoint_layouts (board, seq, layout) VALUES (?, ?, ?)",
+            (board, checkpoint.seq, index),
+        )
 
 
 def _checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> Checkpoint | None:

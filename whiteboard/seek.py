@@ -1,0 +1,155 @@
+"""``GET /api/boards/{board}?at=S`` as msgpack, built from the checkpoint's bytes.
+
+The plain way (``history.state_at``, then encode) decodes the whole checkpoint into Python
+objects and encodes them all again: on a board of a million pen ops that is millions of point
+values and about half a second per seek, far too slow for a history slider. Yet the state at S
+differs from the checkpoint before it only in the elements that the ops in between touch. So:
+
+1. read the checkpoint, its layout index (``layout.py``) and the ops up to S;
+2. decode only the checkpoint elements those ops touch, and replay the ops on a small
+   ``Document`` holding just them (the log only holds ops a full Document accepted, so they
+   replay the same on the part they touch);
+3. answer with the untouched elements' bytes copied as they are, and the touched ones encoded,
+   each placed by its stacking key among the others (a binary search on the index's keys).
+
+The bytes are exactly those of the plain way (same maps, same key order, same encoder); the
+tests compare both at every S. Without an index (a store that keeps none) the plain way runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import bisect
+from typing import Any
+
+import msgpack
+
+from whiteboard import history
+from whiteboard.document import Document
+from whiteboard.layout import Layout, load
+from whiteboard.protocol import Limits
+from whiteboard.store.base import Checkpoint, LogRow, Store
+
+
+async def snapshot_msgpack(store: Store, board: str, at: int, limits: Limits) -> bytes:
+    """The msgpack of ``{board, seq: at, elements}``, the state after op ``at``."""
+    cp = await store.checkpoint_at_or_before(board, at) if at > 0 else None
+    index = await store.checkpoint_layout(board, cp.seq) if cp is not None else None
+    base = cp.seq if cp is not None else 0
+    rows = await store.read_log(board, base, at) if at > base else []
+    # Tens of milliseconds of CPU on a long board: a thread keeps the boards' ticks flowing.
+    return await asyncio.get_running_loop().run_in_executor(
+        None, _build, board, at, cp, index, rows, limits
+    )
+
+
+def _build(
+    board: str,
+    at: int,
+    cp: Checkpoint | None,
+    index: bytes | None,
+    rows: list[LogRow],
+    limits: Limits,
+) -> bytes:
+    base = cp.seq if cp is not None else 0
+    sops = [sop for row in rows for sop in msgpack.unpackb(row.ops) if base < sop["s"] <= at]
+    found = load(index) if cp is not None and index is not None else None
+    if cp is None or found is None:
+        doc = history.replay(cp, sops, limits)
+        return _pack({"board": board, "seq": at, "elements": doc.elements()})
+    return _splice(board, at, cp, found, sops, limits)
+
+
+def _splice(
+    board: str, at: int, cp: Checkpoint, lay: Layout, sops: list[dict[str, Any]], limits: Limits
+) -> bytes:
+    state = memoryview(cp.state)
+    offsets = lay.offsets
+    position = {id: i for i, id in enumerate(lay.ids)} if sops else {}
+    touched = sorted({i for id in _ids_of(sops) if (i := position.get(id)) is not None})
+    # The touched elements as they were, and every id's first add (re-adds keep their place).
+    start, end = lay.first_span
+    part = Document.from_state(
+        {
+            "seq": cp.seq,
+            "elements": [msgpack.unpackb(state[offsets[i] : offsets[i + 1]]) for i in touched],
+            "first": msgpack.unpackb(state[start:end]) if sops else {},
+        },
+        limits,
+    )
+    for sop in sops:
+        part.apply_sop(sop)
+    # Where each touched element goes now: before the first untouched one with a higher key.
+    keys = _Keys(lay)
+    inserts = []
+    for e in part.elements():
+        first = part.first_seq(e["id"])
+        assert first is not None
+        inserts.append((bisect.bisect_left(keys, (e.get("z", first), first)), _pack(e)))
+    # Then copy the untouched elements between the cuts (a touched one's old place, a new
+    # place) as runs of contiguous bytes, and the touched ones' new bytes at their places.
+    cuts = sorted(
+        [(where, 0, n, packed) for n, (where, packed) in enumerate(inserts)]
+        + [(i, 1, 0, b"") for i in touched]
+    )
+    total = len(lay.ids)
+    parts: list[bytes | memoryview] = [_pack_header(board, at, total - len(touched) + len(inserts))]
+    run = 0
+    for where, kind, _, packed in cuts:
+        if run < where:
+            parts.append(state[offsets[run] : offsets[where]])
+            run = where
+        if kind == 0:
+            parts.append(packed)
+        else:
+            run = where + 1
+    if run < total:
+        parts.append(state[offsets[run] : offsets[total]])
+    return b"".join(parts)
+
+
+class _Keys:
+    """The index's stacking keys as a sequence ``bisect`` can search (they are sorted, since
+    checkpoints list elements in stacking order)."""
+
+    def __init__(self, lay: Layout) -> None:
+        self.lay = lay
+
+    def __len__(self) -> int:
+        return len(self.lay.ids)
+
+    def __getitem__(self, i: int) -> tuple[float, int]:
+        return self.lay.key(i)
+
+
+def _ids_of(sops: list[dict[str, Any]]) -> set[str]:
+    ids: set[str] = set()
+    for sop in sops:
+        k = sop["k"]
+        if k == "add":
+            ids.add(sop["e"]["id"])
+        elif k == "delete":
+            ids.update(sop["ids"])
+        else:
+            ids.add(sop["id"])
+    return ids
+
+
+def _pack_header(board: str, at: int, count: int) -> bytes:
+    packer = msgpack.Packer(use_bin_type=True)
+    return b"".join(
+        (
+            packer.pack_map_header(3),
+            packer.pack("board"),
+            packer.pack(board),
+            packer.pack("seq"),
+            packer.pack(at),
+            packer.pack("elements"),
+            packer.pack_array_header(count),
+        )
+    )
+
+
+def _pack(obj: Any) -> bytes:
+    packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    return packed
