@@ -33,9 +33,13 @@ if (process.argv.includes("--tests")) {
     logLevel: "warning",
   });
 } else {
+  // Chunks are named by content hash: old ones would pile up.
+  rmSync("static/dist", { recursive: true, force: true });
   await esbuild.build({
     entryPoints: ["static/src/main.ts"],
     bundle: true,
+    // Code loaded on demand (the history view) goes to chunks of its own.
+    splitting: true,
     minify: true,
     sourcemap: true,
     format: "esm",

@@ -8,7 +8,7 @@ import { Model } from "./model/model";
 import type { Element } from "./model/types";
 import { Connection } from "./net/connection";
 import { Renderer } from "./render/renderer";
-import { HistoryMode } from "./replay/history";
+import { HistoryLoader } from "./replay/loader";
 import { Viewport } from "./render/viewport";
 import { ArrowTool } from "./tools/arrow";
 import { EllipseTool } from "./tools/ellipse";
@@ -174,7 +174,7 @@ export function startBoard(root: HTMLElement, board: string): void {
   });
 
   // While the history is open, the pointer belongs to it: the moment shown is read-only.
-  const history = new HistoryMode({
+  const history = new HistoryLoader({
     board,
     model,
     editor,
@@ -186,7 +186,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     toggled: (active) => {
       textEditor.commit();
       selection.clear();
-      input.toolChanged(active ? current : history.tool);
+      input.toolChanged(active ? current : (history.tool ?? current));
       root.classList.toggle("replaying", active);
       toolbar.setHistoryOpen(active);
     },
@@ -196,7 +196,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     stage,
     viewport,
     renderer,
-    () => (history.active ? history.tool : current),
+    () => (history.active ? (history.tool ?? current) : current),
     (p) => conn.sendCursor(p?.x ?? null, p?.y ?? null),
     // A click outside the text being typed finishes it, and does nothing else.
     () => {
