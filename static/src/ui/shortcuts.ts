@@ -39,6 +39,8 @@ const TOOL_BY_KEY: Record<string, ToolName> = {
 const typing = (t: EventTarget | null): boolean =>
   t instanceof HTMLInputElement ||
   t instanceof HTMLTextAreaElement ||
+  // A focused list (the history panel's speed and author pickers) takes its own arrow keys.
+  t instanceof HTMLSelectElement ||
   (t instanceof HTMLElement && t.isContentEditable);
 
 export function installShortcuts(a: ShortcutActions): void {
