@@ -31,3 +31,13 @@ def test_bad_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     with pytest.raises(SystemExit):
         load_settings([], {"WHITEBOARD_PORT": "eighty"})
     assert "WHITEBOARD_PORT" in capsys.readouterr().err
+
+
+def test_readme_documents_every_setting() -> None:
+    import dataclasses
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    for f in dataclasses.fields(Settings):
+        flag = "--" + f.name.replace("_", "-")
+        assert f"`{flag}`" in readme and f"`WHITEBOARD_{f.name.upper()}`" in readme, flag
