@@ -249,16 +249,23 @@ export class Model {
 
   // ---- the connection's side --------------------------------------------------------------
 
-  /** Unsent ops in order, now marked as sent. */
-  takeUnsent(): Op[] {
+  /** Unsent ops in order (at most `max`), now marked as sent. */
+  takeUnsent(max = Infinity): Op[] {
     const out: Op[] = [];
     for (const p of this.pending) {
+      if (out.length >= max) break;
       if (!p.sent) {
         p.sent = true;
         out.push(p.op);
       }
     }
     return out;
+  }
+
+  /** Ops taken but not sent after all (the send budget ran out): they wait for the next flush. */
+  unsend(ops: readonly Op[]): void {
+    const cs = new Set(ops.map((op) => op.c));
+    for (const p of this.pending) if (cs.has(p.op.c)) p.sent = false;
   }
 
   /**

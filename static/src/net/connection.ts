@@ -17,6 +17,27 @@ import {
   type Welcome,
 } from "./messages";
 import { nextFrame } from "../util/frame";
+import { SendBudget } from "./budget";
+
+/**
+ * Ops in frames of at most `perFrame` ops and `maxBytes` bytes (a frame is split in halves
+ * until it fits; one op alone goes as it is, and the server says if it is too large).
+ */
+function frames(ops: Op[], perFrame: number, maxBytes: number): { ops: Op[]; bytes: Uint8Array }[] {
+  const out: { ops: Op[]; bytes: Uint8Array }[] = [];
+  const add = (part: Op[]): void => {
+    const bytes = encodeMessage({ t: "ops", ops: part });
+    if (bytes.byteLength <= maxBytes || part.length === 1) {
+      out.push({ ops: part, bytes });
+      return;
+    }
+    const half = Math.ceil(part.length / 2);
+    add(part.slice(0, half));
+    add(part.slice(half));
+  };
+  for (let i = 0; i < ops.length; i += perFrame) add(ops.slice(i, i + perFrame));
+  return out;
+}
 
 export type StatusKind = "connecting" | "connected" | "reconnecting" | "offline" | "stopped";
 
@@ -65,6 +86,8 @@ export class Connection {
    * after the new welcome (docs/protocol.md "Reconnecting without doubles").
    */
   private prev: { id: number; token: string } | null = null;
+  /** The server's rate limits, so a big action is paced rather than refused (budget.ts). */
+  private readonly budget = new SendBudget(DEFAULT_LIMITS);
   me = 0;
   peers: Peer[] = [];
 
@@ -256,6 +279,7 @@ export class Connection {
 
   private onWelcome(w: Welcome): void {
     this.model.setLimits({ ...DEFAULT_LIMITS, ...w.limits } as Limits);
+    this.budget.reset({ ...DEFAULT_LIMITS, ...w.limits });
     this.model.addClientId(w.me);
     this.model.readOnly = w.readonly === true;
     this.me = w.me;
@@ -305,25 +329,34 @@ export class Connection {
       this.send({ t: "cursor", ...this.cursor });
       this.cursor = null;
     }
-    const ops = this.model.takeUnsent();
     const limits = this.model.limits;
-    for (let i = 0; i < ops.length; i += limits.ops_per_frame) {
-      this.sendOps(ops.slice(i, i + limits.ops_per_frame), limits.frame_bytes);
+    const ops = this.model.takeUnsent(this.budget.opsAvailable());
+    let sent = 0;
+    let waitBytes = 0;
+    for (const frame of frames(ops, limits.ops_per_frame, limits.frame_bytes)) {
+      if (!this.budget.fits(frame.bytes.byteLength)) {
+        waitBytes = frame.bytes.byteLength;
+        break;
+      }
+      this.budget.spend(frame.ops.length, frame.bytes.byteLength);
+      this.ws.send(frame.bytes);
+      sent += frame.ops.length;
     }
-    if (ops.length > 0) this.expectAnswer();
+    // What the budget did not allow goes back to the queue, in order, for a moment later.
+    if (sent < ops.length) this.model.unsend(ops.slice(sent));
+    if (this.model.unsentCount > 0) this.flushLater(this.budget.waitMs(waitBytes));
+    if (sent > 0) this.expectAnswer();
     this.reportStatus();
   }
 
-  /** Sends ops in as few frames as the byte limit allows. */
-  private sendOps(ops: Op[], maxBytes: number): void {
-    const bytes = encodeMessage({ t: "ops", ops });
-    if (bytes.byteLength <= maxBytes || ops.length === 1) {
-      this.ws?.send(bytes);
-      return;
-    }
-    const half = Math.ceil(ops.length / 2);
-    this.sendOps(ops.slice(0, half), maxBytes);
-    this.sendOps(ops.slice(half), maxBytes);
+  private flushTimer: ReturnType<typeof setTimeout> | null = null;
+
+  private flushLater(ms: number): void {
+    if (this.flushTimer !== null) return;
+    this.flushTimer = setTimeout(() => {
+      this.flushTimer = null;
+      this.scheduleFlush();
+    }, ms);
   }
 
   private send(msg: ClientMessage): void {
