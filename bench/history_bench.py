@@ -17,7 +17,7 @@ N-spaced board would have from a second database, and the disk those checkpoints
 
     .venv/bin/python bench/history_bench.py [--ops 1000000] [--samples 200]
 
-Prints a table and the same figures as JSON (also written to ``bench/out/history.json``).
+Prints a table and the same figures as JSON (also written to ``bench/out/history-{ops}.json``).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from whiteboard.store.sqlite import DB_NAME, SQLiteStore  # noqa: E402
 BOARD = "bench-history"
 SWEEP = (250, 500, 1000, 2000, 5000, 10_000, 20_000)
 SIZE_EVERY = 10_000  # state size is sampled at every multiple of this (for the disk estimate)
-OUT = ROOT / "bench" / "out" / "history.json"
+OUT = ROOT / "bench" / "out"
 MP = {"Accept": "application/msgpack"}
 
 
@@ -388,6 +388,7 @@ def report(r: dict[str, Any]) -> None:
         f"board: {b['ops']:,} ops in {b['rows']:,} rows, {b['live_elements']:,} live elements, "
         f"{b['point_values']:,} point values; checkpoint_every={r['checkpoint_every']}"
     )
+    print(f"load average at the end: {r['load_average'][0]:.1f} on {r['cpus']} CPUs")
     print(f"{'measure':34} {'value':>22}  {'target':>12}")
     rows = [
         ("open (cold process, hello->welcome)", f"{s['open_s'] * 1000:.0f} ms", "< 1000 ms",
@@ -431,6 +432,8 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         v["checkpoint_mib"] = checkpoint_disk(built, n) / 2**20
     server = await measure_server(tmp / "data", args.every, samples, built.seq)
     return {
+        "load_average": os.getloadavg(),  # other work on the machine skews every figure
+        "cpus": os.cpu_count(),
         "checkpoint_every": args.every,
         "board": {
             "ops": built.seq,
@@ -462,8 +465,8 @@ def main() -> None:
     args = ap.parse_args()
     with tempfile.TemporaryDirectory(prefix="history-bench-") as tmp:
         result = asyncio.run(run(args, Path(tmp)))
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(result, indent=2) + "\n")
+    OUT.mkdir(parents=True, exist_ok=True)  # one file per board size: quick runs keep full ones
+    (OUT / f"history-{args.ops}.json").write_text(json.dumps(result, indent=2) + "\n")
     report(result)
 
 

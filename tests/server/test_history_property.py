@@ -8,6 +8,7 @@ ticks). The oracle is a ``Document`` replaying the same ops from empty.
 
 from __future__ import annotations
 
+import functools
 import json
 import random
 from typing import Any
@@ -73,7 +74,8 @@ def _op(intent: Intent) -> dict[str, Any]:
             op["pr"] = [1, 2]
         return op
     if kind == 2:
-        changes: dict[str, Any] = [{"x": v * 1.5}, {"z": v}, {"z": None}, {"y": v}][abs(v) % 4]
+        choices: list[dict[str, Any]] = [{"x": v * 1.5}, {"z": v}, {"z": None}, {"y": v}]
+        changes = choices[abs(v) % 4]
         return {"k": "update", "id": id, "set": changes}
     return {"k": "delete", "ids": [id, f"e{(idx + 1) % 6}"]}
 
@@ -141,7 +143,7 @@ async def test_at_equals_replay_from_empty_for_live_drawing(
         cs = await who.ops(*(dict(op) for op in frame))
         # Wait for each op's fate (ack or refusal) so the oracle sees the server's order.
         for op, c in zip(frame, cs, strict=True):
-            msg = await who.expect(lambda m, c=c, who=who: _fate(m, who, c))
+            msg = await who.expect(functools.partial(_fate, who=who, c=c))
             if msg["t"] == "ops":
                 who.inbox.insert(0, msg)
                 ops.append((op, who.welcome["me"], 0))
@@ -150,7 +152,7 @@ async def test_at_equals_replay_from_empty_for_live_drawing(
     await _check_every_s(url, board, states)
 
 
-def _fate(msg: dict[str, Any], who: Client, c: int) -> bool:
+def _fate(msg: dict[str, Any], *, who: Client, c: int) -> bool:
     if msg.get("t") == "err":
         return bool(msg.get("c") == c)
     if msg.get("t") == "ops":
