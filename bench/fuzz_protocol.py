@@ -494,8 +494,8 @@ class Findings:
 
     def record(self, data: bytes, exc: BaseException) -> None:
         tb = traceback.extract_tb(exc.__traceback__)
-        ours = [f for f in tb if "/whiteboard/" in f.filename] or list(tb) or [None]
-        where = f"{ours[-1].filename.rsplit('/', 1)[-1]}:{ours[-1].lineno}" if ours[-1] else "-"
+        frames = [f for f in tb if "/whiteboard/" in f.filename] or list(tb)
+        where = f"{frames[-1].filename.rsplit('/', 1)[-1]}:{frames[-1].lineno}" if frames else "-"
         group = f"{type(exc).__name__} at {where}: {str(exc)[:120]}"
         count, first, text = self.groups.get(group, (0, data, ""))
         if count == 0:
@@ -548,7 +548,7 @@ def seed_corpus(directory: Path, count: int = 200) -> None:
 
 
 def run_atheris(seconds: float, findings: Findings, corpus: Path | None) -> int:
-    import atheris  # type: ignore[import-not-found]
+    import atheris
 
     class FdpChoices:
         def __init__(self, fdp: Any) -> None:
@@ -644,7 +644,7 @@ def run_hypothesis(seconds: float, findings: Findings) -> int:
     deadline = start + seconds
 
     @settings(
-        max_examples=500, database=None, deadline=None, phases=[Phase.generate],
+        max_examples=100, database=None, deadline=None, phases=[Phase.generate],
         suppress_health_check=list(HealthCheck),
     )  # fmt: skip
     @given(st.data())
@@ -685,7 +685,7 @@ def main(argv: list[str] | None = None) -> int:
     engine = args.engine
     if engine == "auto":
         try:
-            import atheris  # type: ignore[import-not-found]  # noqa: F401
+            import atheris  # noqa: F401
         except ImportError:
             engine = "hypothesis"
         else:
