@@ -509,10 +509,10 @@ class Findings:
         self.groups[group] = (count + 1, first, text)
 
     def report(self, engine: str, seconds: float) -> int:
+        rate = f" ({self.tried / seconds:,.0f}/s)" if seconds > 0 else ""
         print(
-            f"\n{engine}: {self.tried:,} inputs in {seconds:.0f} s "
-            f"({self.tried / max(seconds, 1e-9):,.0f}/s), slowest {self.slowest * 1000:.1f} ms, "
-            f"{len(self.groups)} distinct failure(s)",
+            f"\n{engine}: {self.tried:,} inputs in {seconds:.0f} s{rate}, "
+            f"slowest {self.slowest * 1000:.1f} ms, {len(self.groups)} distinct failure(s)",
             flush=True,
         )
         for group, (count, first, _) in self.groups.items():
