@@ -32,6 +32,8 @@ QUICK: dict[str, list[str]] = {
     "fanout": ["--quick"],
     "frames": ["--strokes", "2000", "--frames", "60"],
     "history_bench": ["--ops", "50000", "--samples", "50"],
+    "fuzz_protocol": ["--seconds", "30"],
+    "soak": ["--seconds", "60"],
 }
 
 
