@@ -51,6 +51,9 @@ class Settings:
         20_000,
         "recent ops kept in memory per board so reconnecting clients get only what they missed",
     )
+    resume_bytes: int = _setting(
+        16 << 20, "most bytes of recent ops kept in memory per board for reconnecting clients"
+    )
     frame_bytes: int = _setting(
         1 << 20, "largest WebSocket frame accepted (bytes); larger: close 1009"
     )
