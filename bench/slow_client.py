@@ -19,8 +19,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.server.subprocess_server import ServerProcess  # noqa: E402
-from tests.server.wsclient import WsClient  # noqa: E402
+from tests.server.subprocess_server import ServerProcess
+from tests.server.wsclient import WsClient
 
 
 def rss_mb(pid: int) -> float:
