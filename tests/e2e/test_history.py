@@ -83,7 +83,7 @@ def shows_none(page: Page, elements: list[dict[str, Any]]) -> bool:
 def test_replay_two_authors_then_restore_a_past_moment_and_undo_it(server, board, people):
     ada = open_board(people(), server, board, "Ada")
     bob = open_board(people(), server, board, "Bob")
-    for a, b in zip(ADA, BOB):
+    for a, b in zip(ADA, BOB, strict=True):
         draw_rect(ada, a)
         draw_rect(bob, b)
     head = server.snapshot(board)
@@ -128,7 +128,7 @@ def test_replay_two_authors_then_restore_a_past_moment_and_undo_it(server, board
     assert badge.inner_text().startswith(f"{n} live change")
     ada.evaluate("window.__wb.nextFrame()")
     assert shows(ada, past)
-    assert shows_none(ada, later + [new_head["elements"][-1]])
+    assert shows_none(ada, [*later, new_head["elements"][-1]])
 
     # Play to the end at 64x: the head, with Bob's late rect.
     ada.get_by_test_id("history-speed").select_option("64")
