@@ -26,6 +26,12 @@ _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 _INT = re.compile(r"-?[0-9]{1,18}")
 _ID_CHARS = string.ascii_letters + string.digits
 
+
+def random_board_id() -> str:
+    """12 letters or digits: 71 bits, so ids of new boards cannot be guessed or collide."""
+    return "".join(secrets.choice(_ID_CHARS) for _ in range(12))
+
+
 MSGPACK = "application/msgpack"
 
 # No inline script anywhere: user text can never become code, even if escaping failed somewhere.
@@ -156,7 +162,7 @@ class CreateBoardHandler(ApiHandler):
             return
         key = secrets.token_urlsafe(24) if body.get("protected") else None
         for _ in range(5):
-            board = "".join(secrets.choice(_ID_CHARS) for _ in range(12))
+            board = random_board_id()
             if await self.store.create_board(board, hash_key(key) if key else None):
                 self.set_status(201)
                 self.reply({"board": board, "key": key} if key else {"board": board})

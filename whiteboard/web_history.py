@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import secrets
-import string
 from collections.abc import Callable
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
@@ -22,13 +20,12 @@ from whiteboard import boardfile, history, rebuild
 from whiteboard.document import Document
 from whiteboard.hub import PALETTE, now_ms
 from whiteboard.store.base import Client, StoreError
-from whiteboard.web import MSGPACK, ApiError, ApiHandler, SnapshotHandler
+from whiteboard.web import MSGPACK, ApiError, ApiHandler, SnapshotHandler, random_board_id
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-_ID_CHARS = string.ascii_letters + string.digits
 _ID_ATTEMPTS = 5
 SERVER_AUTHOR = 1
 """The client id of the server author that writes a fork's ops (the fork's only client)."""
@@ -37,10 +34,6 @@ SERVER_AUTHOR = 1
 def color_of(client_id: int) -> str:
     """Presence colour of a client id, as the Hub picks it for live clients."""
     return PALETTE[(client_id - 1) % len(PALETTE)]
-
-
-def _random_board_id() -> str:
-    return "".join(secrets.choice(_ID_CHARS) for _ in range(12))
 
 
 async def _in_thread(fn: Callable[[], T]) -> T:
@@ -74,7 +67,7 @@ class _CreatingHandler(ApiHandler):
         except boardfile.BoardFileError as exc:
             raise ApiError(400, exc.message) from None
         for _ in range(_ID_ATTEMPTS):
-            board = _random_board_id()
+            board = random_board_id()
             if await self.store.create_board_with_history(
                 board, built.clients, built.rows, built.checkpoints
             ):
