@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import msgpack
 
-from whiteboard import protocol
+from whiteboard import history, protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError
@@ -76,17 +76,6 @@ class _Tick:
     last_seq: int
     ts: int
     ops: bytes
-
-
-def limits_of(settings: Settings) -> Limits:
-    return Limits(
-        frame_bytes=settings.frame_bytes,
-        ops_per_frame=settings.ops_per_frame,
-        values_per_op=settings.values_per_op,
-        values_per_element=settings.values_per_element,
-        elements_per_board=settings.elements_per_board,
-        text_chars=settings.text_chars,
-    )
 
 
 def now_ms() -> int:
@@ -160,7 +149,7 @@ class Board:
         self.next_client_id += 1
         peer.client_id = client_id
         peer.name = name
-        peer.color = PALETTE[(client_id - 1) % len(PALETTE)]
+        peer.color = color_of(client_id)
         peer.token = secrets.token_urlsafe(12)
         # Counted while the client row is being stored, so an idle unload cannot drop the
         # board under a joiner (which would leave two Boards with one id).
@@ -235,10 +224,11 @@ class Board:
                 if isinstance(result, ProtocolError):
                     peer.send(protocol.encode_err(result.code, result.msg, result.c))
                     continue
-                sop = dict(result)
-                sop["s"] = self.doc.seq
-                sop["by"] = peer.client_id
-                accepted.append(sop)
+                # The op map is ours (decoded from this frame) and the Document keeps copies of
+                # what it needs, so the server op is the same map with s and by added.
+                result["s"] = self.doc.seq
+                result["by"] = peer.client_id
+                accepted.append(result)
                 authors[peer.client_id] = peer
 
         if accepted:
@@ -459,7 +449,7 @@ class Hub:
     def __init__(self, store: Store, settings: Settings) -> None:
         self.store = store
         self.settings = settings
-        self.limits = limits_of(settings)
+        self.limits = Limits.from_object(settings)
         self.boards: dict[str, Board] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self.sockets: set[Any] = set()
@@ -518,15 +508,14 @@ class Hub:
 
 def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
     """The latest checkpoint plus the log after it."""
-    if loaded.checkpoint is not None:
-        doc = Document.from_state(msgpack.unpackb(loaded.checkpoint.state), limits)
-    else:
-        doc = Document(limits)
-    for row in loaded.rows:
-        for sop in msgpack.unpackb(row.ops):
-            if sop["s"] > doc.seq:
-                doc.apply_sop(sop)
-    return doc
+    after = loaded.checkpoint.seq if loaded.checkpoint else 0
+    sops = [sop for row in loaded.rows for sop in msgpack.unpackb(row.ops) if sop["s"] > after]
+    return history.replay(loaded.checkpoint, sops, limits)
+
+
+def color_of(client_id: int) -> str:
+    """The presence colour of a client id; history and forks reuse it for stored authors."""
+    return PALETTE[(client_id - 1) % len(PALETTE)]
 
 
 def hash_key(key: str) -> str:

@@ -18,7 +18,7 @@ import tornado.web
 
 from whiteboard import boardfile, history, rebuild
 from whiteboard.document import Document
-from whiteboard.hub import PALETTE, now_ms
+from whiteboard.hub import color_of, now_ms
 from whiteboard.store.base import Client, StoreError
 from whiteboard.web import MSGPACK, ApiError, ApiHandler, SnapshotHandler, random_board_id
 
@@ -29,11 +29,6 @@ T = TypeVar("T")
 _ID_ATTEMPTS = 5
 SERVER_AUTHOR = 1
 """The client id of the server author that writes a fork's ops (the fork's only client)."""
-
-
-def color_of(client_id: int) -> str:
-    """Presence colour of a client id, as the Hub picks it for live clients."""
-    return PALETTE[(client_id - 1) % len(PALETTE)]
 
 
 async def _in_thread(fn: Callable[[], T]) -> T:
