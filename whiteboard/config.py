@@ -84,6 +84,14 @@ class Settings:
         1000, "refused messages per minute before a connection is closed with 1008"
     )
     log_level: str = _setting("info", "logging level (debug, info, warning, error)")
+    redis: str | None = _setting(
+        None,
+        "Redis URL (e.g. redis://localhost:6379/0): store boards in Redis so that several "
+        "processes, on any machines, serve them together; without it, SQLite in --data",
+    )
+    processes: int = _setting(
+        1, "worker processes sharing the port (needs --redis; 0 means one per CPU core)"
+    )
 
     def limits(self) -> dict[str, int]:
         """The limits announced in ``welcome.limits`` (PROTOCOL.md names the keys)."""
