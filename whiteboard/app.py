@@ -15,6 +15,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def make_store(settings: Settings) -> Store:
+    """SQLite in the data directory by default; Redis, shared by many processes, with --redis."""
+    if settings.redis:
+        from whiteboard.store.redis import RedisStore
+
+        return RedisStore(settings.redis)
     from whiteboard.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.data)
