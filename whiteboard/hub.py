@@ -294,8 +294,7 @@ class Board:
                     self.checkpoint_seq = checkpoint.seq
                 self.committed_seq = self.doc.seq
                 self._remember(_Tick(first, self.doc.seq, ts, ops_array))
-                self._committed.set()
-                self._committed = asyncio.Event()
+                self._wake_readers()
                 frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
                 self.frames_encoded += 1
                 for peer in list(self.peers.values()):
@@ -305,6 +304,11 @@ class Board:
 
         self._admit_joins()
         self._send_presence()
+
+    def _wake_readers(self) -> None:
+        """HTTP readers waiting for the tick in flight: the document is committed again."""
+        self._committed.set()
+        self._committed = asyncio.Event()
 
     def _checkpoint_due(self, first: int) -> bool:
         every = self.settings.checkpoint_every
@@ -380,6 +384,7 @@ class Board:
             op = {k: v for k, v in sop.items() if k not in ("s", "by")}
             again.setdefault(sop["by"], []).append(op)
         self._queue[:0] = [(authors[cid], ops) for cid, ops in again.items()]
+        self._wake_readers()
 
     def remote_presence(self, event: dict[str, Any]) -> None:
         """A join, leave or cursors of clients connected to another process."""
@@ -416,6 +421,7 @@ class Board:
         self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
         if self.doc.seq != self.committed_seq:
             raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        self._wake_readers()
         for sop in sops:
             peer = authors.get(sop["by"])
             if peer is not None:
