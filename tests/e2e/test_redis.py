@@ -12,8 +12,8 @@ from conftest import ROOT, Server, elements, open_board, wait_synced, wait_until
 from test_history import (
     ADA,
     BOB,
-    draw_rect,
     drag_timeline_to,
+    draw_rect,
     shows,
     shows_none,
     state_at,
@@ -21,7 +21,7 @@ from test_history import (
 )
 
 sys.path.insert(0, str(ROOT))
-from tests.redis.redis_server import REDIS_SERVER, RedisServer  # noqa: E402
+from tests.redis.redis_server import REDIS_SERVER, RedisServer
 
 if REDIS_SERVER is None:
     pytest.skip(
