@@ -12,6 +12,7 @@ import re
 import secrets
 import string
 from typing import Any
+from urllib.parse import urlsplit
 
 import msgpack
 import tornado.web
@@ -109,6 +110,21 @@ class ApiHandler(BaseHandler):
             raise ApiError(400, f"'{name}' must be between {low} and {high}.")
         return value
 
+    def check_same_site(self) -> None:
+        """Refuse POSTs from other sites' pages, as the WebSocket handshake refuses their
+        origins: a page elsewhere must not make its visitors' browsers create boards here."""
+        origin = self.request.headers.get("Origin")
+        if origin is None:
+            return
+        allowed = self.hub.settings.allow_origin
+        netloc = urlsplit(origin.lower()).netloc
+        host = self.request.headers.get("Host", "").lower()
+        if origin in allowed or (netloc and netloc == host):
+            return
+        if any(netloc == urlsplit(a.lower()).netloc for a in allowed):
+            return
+        raise ApiError(403, "Boards can only be created from this site's pages.")
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps({"error": self._reason}))
@@ -152,6 +168,12 @@ class CreateBoardHandler(ApiHandler):
     browsers never send to the server, so it appears in no request line and no log."""
 
     async def post(self) -> None:
+        try:
+            self.check_same_site()
+        except ApiError as exc:
+            self.set_status(exc.status)
+            self.reply({"error": exc.message})
+            return
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:

@@ -70,6 +70,14 @@ class TestProtectedBoards:
             resp = await fetch(url, "/api/boards", method="POST", body=body)
             assert resp.code == 400 and json.loads(resp.body)["error"]
 
+    async def test_other_sites_pages_cannot_create_boards(self, url: str) -> None:
+        foreign = {"Origin": "https://evil.example"}
+        resp = await fetch(url, "/api/boards", method="POST", body="{}", headers=foreign)
+        assert resp.code == 403 and "this site" in json.loads(resp.body)["error"]
+        own = {"Origin": url}
+        resp = await fetch(url, "/api/boards", method="POST", body="{}", headers=own)
+        assert resp.code == 201
+
 
 async def test_security_headers(url: str, board: str) -> None:
     for path in ("/", f"/b/{board}", f"/api/boards/{board}/export.svg"):
