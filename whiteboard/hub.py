@@ -50,6 +50,7 @@ class Peer(Protocol):
     color: str
     readonly: bool
     token: str  # proves, in a later hello's ``prev``, that a reconnecting client was this peer
+    compact: bool  # said hello with ``compact: 1``: gets compact ops frames (docs/protocol.md)
 
     def replaced(self) -> None:
         """A newer connection of the same client took over: stop reading and close."""
@@ -251,9 +252,15 @@ class Board:
                 self._committed.set()
                 self._committed = asyncio.Event()
                 frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
+                compact: bytes | None = None  # built once, if any peer reads compact frames
                 self.frames_encoded += 1
                 for peer in list(self.peers.values()):
-                    peer.send_frame(frame)
+                    if peer.compact:
+                        if compact is None:
+                            compact = ws_frame(protocol.encode_compact_ops(accepted))
+                        peer.send_frame(compact)
+                    else:
+                        peer.send_frame(frame)
 
         self._admit_joins()
         self._send_presence()
