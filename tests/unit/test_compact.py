@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -67,3 +69,13 @@ def test_live_ink_costs_at_most_20_bytes_a_point_with_framing(s: int, c: int, po
     assert len(compact) / points <= 20
     full = ws_frame(encode_ops_frame(1_764_000_000_000, encode_ops_array(sops)))
     assert len(compact) < len(full) * 0.6
+
+
+VECTORS = json.loads((Path(__file__).parents[1] / "vectors" / "compact.json").read_text())
+
+
+@pytest.mark.parametrize("case", VECTORS, ids=[c["name"][:40] for c in VECTORS])
+def test_shared_vectors_byte_for_byte(case: dict[str, Any]) -> None:
+    """The browser's decoder reads the same bytes (static/src/net/compact.test.ts)."""
+    assert encode_compact_ops(case["sops"]).hex() == case["frame"]
+    assert decode_compact(msgpack.unpackb(bytes.fromhex(case["frame"]))) == case["sops"]
