@@ -17,7 +17,10 @@ What it measures, per delivery (one server op reaching one client, author includ
   every receiver, not just the author;
 - lost (a gap in ``s``), duplicated (a seq twice) and undelivered (never arrived) deliveries;
 - bytes on the wire per pen point received: WebSocket payload plus frame header (TCP/IP
-  headers not included), over every ``ops`` frame every client received;
+  headers not included), over every ``ops`` frame every client received. Clients ask for
+  compact ops frames (``hello.compact``, docs/protocol.md), as the browser does; a server that
+  ignores the field (the baseline relay) sends PROTOCOL.md frames, and both are read.
+  ``--no-compact`` measures the PROTOCOL.md form on our server too;
 - CPU and RSS of the server (``/proc/<pid>``), of the generator itself and of the machine, so
   the report shows how the two cores were split and whether the generator was the bottleneck.
 
@@ -416,6 +419,7 @@ class Options:
     server_pid: int | None
     seed: int
     profile: Path | None = None
+    compact: bool = True
 
 
 class Run:
@@ -440,6 +444,7 @@ class Run:
         self.skipped = 0
         self.sending = False
         self.unknown_frames = 0
+        self.compact_frames = 0  # distinct compact ops frames (0: the server sent none)
 
     def decode(self, payload: bytes, client: Client) -> FrameInfo | None:
         """Decodes a frame not seen before; ``ops`` and ``presence`` frames are cached."""
@@ -448,11 +453,14 @@ class Run:
         except Exception:
             self.unknown_frames += 1
             return None
+        wire = len(payload) + frame_header_bytes(len(payload))
+        if isinstance(msg, list) and msg:
+            self.compact_frames += 1
+            msg = {"t": "ops", "ops": compact_sops(msg)}
         if not isinstance(msg, dict):
             self.unknown_frames += 1
             return None
         kind = msg.get("t")
-        wire = len(payload) + frame_header_bytes(len(payload))
         if kind == "ops":
             info = FrameInfo(OPS, client.board, wire)
             sops = msg.get("ops") or []
@@ -480,6 +488,12 @@ class Run:
         self.cache[payload] = info
         return info
 
+    def hello(self, name: str) -> dict[str, Any]:
+        hello: dict[str, Any] = {"t": "hello", "v": 1, "name": name}
+        if self.opts.compact:
+            hello["compact"] = 1
+        return hello
+
     # -- phases ----------------------------------------------------------------------------
 
     def board_name(self, board: int) -> str:
@@ -499,7 +513,7 @@ class Run:
                 self.clients.append(client)
                 self.board_size[board] += 1
                 await ws_connect(lambda: client, url, websocket_handshake_timeout=30)
-                client.send({"t": "hello", "v": 1, "name": f"bench {i}"})
+                client.send(self.hello(f"bench {i}"))
                 await asyncio.wait_for(client.welcomed, 60)
 
         await asyncio.gather(*(one(i) for i in range(opts.n)))
@@ -599,7 +613,7 @@ class Run:
         try:
             url = f"{base}/ws/{self.board_name(0)}"
             await ws_connect(lambda: client, url, websocket_handshake_timeout=10)
-            client.send({"t": "hello", "v": 1, "name": "late joiner"})
+            client.send(self.hello("late joiner"))
             await asyncio.wait_for(client.welcomed, 5)
         except (OSError, TimeoutError, ConnectionError):
             return None
@@ -684,6 +698,7 @@ class Run:
             "seconds": round(span, 3),
             "warmup": opts.warmup,
             "points_per_op": opts.points_per_op,
+            "compact": opts.compact,
             "connect_s": round(connect_s, 2),
             "ops_sent": len(self.sent),
             "ops_in_per_s": round(in_window / span, 1),
@@ -706,6 +721,7 @@ class Run:
                     rest["bytes"] / rest["points"] if rest and rest["points"] else None
                 ),
                 "rest_points": rest["points"] if rest else None,
+                "compact_frames": self.compact_frames,
             },
             "server": {
                 "pid": opts.server_pid,
@@ -733,6 +749,20 @@ class Run:
                 "other_pct": _round(max(0.0, 100 * (machine - server_cpu - gen_cpu) / span)),
             },
         }  # fmt: skip
+
+
+def compact_sops(frame: list[Any]) -> list[dict[str, Any]]:
+    """The server ops of a compact frame (docs/protocol.md, "Compact live ops"): the first
+    seq, then each op, an append as ``[by, c, id, pts(, pr)]``, any other op a map without s."""
+    first = frame[0]
+    sops: list[dict[str, Any]] = []
+    for i, op in enumerate(frame[1:]):
+        if isinstance(op, list):
+            sops.append({"k": "append", "by": op[0], "c": op[1], "id": op[2], "pts": op[3],
+                         "s": first + i})  # fmt: skip
+        else:
+            sops.append({**op, "s": first + i})
+    return sops
 
 
 def _histogram_add(hist: list[int], recv: list[float], s: float) -> None:
@@ -897,7 +927,8 @@ def format_summary(r: dict[str, Any]) -> str:
         f"  lost {r['lost']}  duplicated {r['duplicated']}  undelivered {r['undelivered']}"
         f" (all ops: {r['undelivered_all']})  closed {r['closed'] or '-'}"
         f"  refused {r['refused'] or '-'}",
-        f"  wire: {wire['bytes_per_point']} B per pen point received (live),"
+        f"  wire{' (compact frames)' if wire['compact_frames'] else ''}:"
+        f" {wire['bytes_per_point']} B per pen point received (live),"
         f" {wire['bytes_per_op']} B per op, {wire['ops_per_frame']} ops per frame;"
         f" at rest (welcome): {wire['rest_bytes_per_point']} B per point",
         f"  server CPU {srv['cpu_pct']} % of a core, RSS {srv['rss_mb']} MB (peak"
@@ -970,6 +1001,7 @@ def options_from(args: argparse.Namespace) -> Options:
         server_pid=args.server_pid,
         seed=args.seed,
         profile=args.profile,
+        compact=args.compact,
     )
 
 
@@ -993,6 +1025,12 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--drain", type=float, default=5, help="most seconds to wait for stragglers")
     ap.add_argument("--points-per-op", type=int, default=2,
                     help="points per append (2: a 60 Hz pointer at R=30)")  # fmt: skip
+    ap.add_argument(
+        "--compact",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="ask for compact ops frames, as the browser does (default: yes)",
+    )
     ap.add_argument("--stroke-points", type=int, default=100, help="points per stroke (100)")
     ap.add_argument("--connect-concurrency", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)

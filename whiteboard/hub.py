@@ -59,6 +59,7 @@ class Peer(Protocol):
     color: str
     readonly: bool
     token: str  # proves, in a later hello's ``prev``, that a reconnecting client was this peer
+    compact: bool  # said hello with ``compact: 1``: gets compact ops frames (docs/protocol.md)
 
     def replaced(self) -> None:
         """A newer connection of the same client took over: stop reading and close."""
@@ -295,10 +296,8 @@ class Board:
                 self.committed_seq = self.doc.seq
                 self._remember(_Tick(first, self.doc.seq, ts, ops_array))
                 self._wake_readers()
-                frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
                 self.frames_encoded += 1
-                for peer in list(self.peers.values()):
-                    peer.send_frame(frame)
+                self._broadcast(ts, ops_array, accepted)
         elif self.shared is not None and locked:
             await self.shared.unlock(self.id)
 
@@ -364,9 +363,22 @@ class Board:
                 self.doc.apply_sop(sop)
         self.committed_seq = self.doc.seq
         self._remember(_Tick(row.first_seq, row.last_seq, row.ts, row.ops))
-        frame = ws_frame(protocol.encode_ops_frame(row.ts, row.ops))
+        self._broadcast(row.ts, row.ops, None)
+
+    def _broadcast(self, ts: int, ops_array: bytes, sops: list[dict[str, Any]] | None) -> None:
+        """One ``ops`` frame for all, and one compact frame for all who asked for it (built
+        only if someone did; a row from another process is decoded only then)."""
+        frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
+        compact: bytes | None = None
         for peer in list(self.peers.values()):
-            peer.send_frame(frame)
+            if peer.compact:
+                if compact is None:
+                    if sops is None:
+                        sops = msgpack.unpackb(ops_array)
+                    compact = ws_frame(protocol.encode_compact_ops(sops))
+                peer.send_frame(compact)
+            else:
+                peer.send_frame(frame)
 
     async def _conflict(
         self, sops: list[dict[str, Any]], authors: dict[int, Peer], exc: StoreConflict

@@ -38,6 +38,8 @@ CLOSE_TOO_BIG: Final = 1009
 CLOSE_TRY_AGAIN: Final = 1013
 
 PROTOCOL_VERSION: Final = 1
+COMPACT_VERSION: Final = 1
+"""The compact ops format a ``hello`` may ask for with ``compact: 1`` (docs/protocol.md)."""
 
 # -- fixed rules that are not operator limits ----------------------------------------------------
 
@@ -169,10 +171,12 @@ def decode_frame(data: bytes) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class Hello:
-    """A validated ``hello``: the trimmed display name and the resume point, if any."""
+    """A validated ``hello``: the trimmed display name, the resume point, if any, and whether
+    the client reads compact ops frames (docs/protocol.md, "Compact live ops")."""
 
     name: str
     since: int | None
+    compact: bool = False
 
 
 @dataclass
@@ -220,7 +224,13 @@ def parse_hello(msg: dict[str, Any]) -> Hello:
         raise ProtocolError(
             "bad_message", f"'since' must be a sequence number (an int >= 0), not {_show(since)}."
         )
-    return Hello(name=name, since=since)
+    compact = msg.get("compact")
+    if compact is not None and (type(compact) is not int or compact not in (0, COMPACT_VERSION)):
+        raise ProtocolError(
+            "bad_message",
+            f"'compact' must be 0 or {COMPACT_VERSION} (or absent), not {_show(compact)}.",
+        )
+    return Hello(name=name, since=since, compact=compact == COMPACT_VERSION)
 
 
 def parse_message(msg: dict[str, Any], limits: Limits) -> OpsMessage | CursorMessage:
@@ -678,3 +688,31 @@ def encode_ops_frame(ts: int, ops_array: bytes) -> bytes:
     all it costs, however many ops the tick holds.
     """
     return b"".join((_OPS_FRAME_HEAD, _pack(ts), _OPS_KEY, ops_array))
+
+
+def encode_compact_ops(sops: list[dict[str, Any]]) -> bytes:
+    """Encode one tick's server ops in the compact form (docs/protocol.md, "Compact live ops").
+
+    Live ink is mostly ``append`` ops of two or three points, where the map keys and ``s``
+    outweigh the points several times over. The compact form is one msgpack array: the seq of
+    the first op, then each op, ``s`` implied by its place. An ``append`` is the positional
+    array ``[by, c, id, pts]`` (``[by, c, id, pts, pr]`` with pressures); every other op is
+    its PROTOCOL.md server-op map without ``s``. ``ts`` is not carried: the browser does not
+    use it live, and its 9 bytes would be a third of a typical frame (the HTTP log has it).
+
+    The ops of one tick have consecutive seqs (the tick numbers them so); encoded once per
+    tick for every client that asked for it, like the PROTOCOL.md frame.
+    """
+    if not sops:
+        raise ValueError("a compact ops frame needs at least one op")
+    body: list[Any] = [sops[0]["s"]]
+    for sop in sops:
+        if sop["k"] == "append":
+            pr = sop.get("pr")
+            if pr is None:
+                body.append([sop["by"], sop["c"], sop["id"], sop["pts"]])
+            else:
+                body.append([sop["by"], sop["c"], sop["id"], sop["pts"], pr])
+        else:
+            body.append({key: value for key, value in sop.items() if key != "s"})
+    return _pack(body)

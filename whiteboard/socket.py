@@ -125,6 +125,7 @@ class BoardSocket(WebSocketHandler):
         self.color = ""
         self.readonly = False
         self.token = ""
+        self.compact = False
         self.ip = ""
         self.state = "hello"
         self._early: list[list[dict[str, Any]]] = []
@@ -235,6 +236,7 @@ class BoardSocket(WebSocketHandler):
             self.send(protocol.encode_err(exc.code, exc.msg))
             self._drop(protocol.CLOSE_POLICY, "the first message must be a valid hello")
             return
+        self.compact = hello.compact
         self.state = "joining"
         try:
             board = await self.hub.get(self.board_id)

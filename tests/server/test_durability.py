@@ -32,6 +32,7 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
 
         readonly = False
         token = ""
+        compact = False
 
         def replaced(self) -> None:
             pass

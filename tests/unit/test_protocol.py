@@ -256,6 +256,9 @@ def hello(**changes: Any) -> dict[str, Any]:
         (hello(since=12345), Hello("Ada", 12345)),
         (hello(since=2**64 - 1), Hello("Ada", 2**64 - 1)),
         (hello(extra="ignored", **{"t2": 1}), Hello("Ada", None)),
+        (hello(compact=1), Hello("Ada", None, compact=True)),
+        (hello(compact=0), Hello("Ada", None, compact=False)),
+        (hello(compact=None), Hello("Ada", None, compact=False)),
     ],
 )
 def test_hello_accepted(msg: dict[str, Any], expected: Hello) -> None:
@@ -292,6 +295,12 @@ def test_hello_ignores_non_string_keys() -> None:
         pytest.param(hello(since=True), id="since-bool"),
         pytest.param(hello(since="3"), id="since-str"),
         pytest.param(hello(since=[1]), id="since-array"),
+        pytest.param(hello(compact=2), id="compact-2"),
+        pytest.param(hello(compact=-1), id="compact-negative"),
+        pytest.param(hello(compact=True), id="compact-true"),
+        pytest.param(hello(compact=1.0), id="compact-float"),
+        pytest.param(hello(compact="1"), id="compact-str"),
+        pytest.param(hello(compact=[1]), id="compact-array"),
     ],
 )
 def test_hello_refused(msg: dict[str, Any]) -> None:

@@ -190,7 +190,8 @@ export class Connection {
     this.ws = ws;
     this.welcomed = false;
     ws.onopen = () => {
-      const hello: ClientMessage = { t: "hello", v: 1, name: this.name() };
+      // compact: live ops in about half the bytes (docs/protocol.md "Compact live ops").
+      const hello: ClientMessage = { t: "hello", v: 1, name: this.name(), compact: 1 };
       if (this.hasState) hello.since = this.model.seq;
       if (this.key) hello.key = this.key;
       if (this.prev) hello.prev = this.prev;

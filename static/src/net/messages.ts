@@ -6,6 +6,7 @@
  */
 import { decode, encode } from "@msgpack/msgpack";
 import { isMap } from "../model/validate";
+import { decodeCompactOps } from "./compact";
 import type { Element, Limits, Op, Peer, ServerOp } from "../model/types";
 
 export interface Welcome {
@@ -29,7 +30,8 @@ export interface Welcome {
 
 export interface OpsFrame {
   t: "ops";
-  ts: number;
+  /** Absent when the ops came in a compact frame (docs/protocol.md "Compact live ops"). */
+  ts?: number;
   ops: ServerOp[];
 }
 
@@ -56,6 +58,8 @@ export type ClientMessage =
       name: string;
       since?: number;
       key?: string;
+      /** Ask for compact ops frames (docs/protocol.md "Compact live ops"). */
+      compact?: 1;
       /** The connection this one replaces (docs/protocol.md "Reconnecting without doubles"). */
       prev?: { id: number; token: string };
     }
@@ -74,6 +78,11 @@ export function decodeMessage(data: ArrayBuffer): ServerMessage | null {
     msg = decode(new Uint8Array(data));
   } catch {
     return null;
+  }
+  if (Array.isArray(msg)) {
+    // Only compact ops frames are arrays; every other server frame is a map.
+    const ops = decodeCompactOps(msg);
+    return ops ? { t: "ops", ops } : null;
   }
   if (!isMap(msg)) return null;
   switch (msg["t"]) {
