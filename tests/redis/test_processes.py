@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 import tornado.websocket
 
+from tests.compact import decode_compact
 from tests.redis.redis_server import RedisServer
 from tests.server.conftest import Client, connect, fetch, pen
 from tests.server.subprocess_server import ServerProcess
@@ -66,6 +68,26 @@ async def _collect(client: Client, total: int) -> list[tuple[int, int, int]]:
     return seen
 
 
+async def _compact_client(url: str, board: str) -> Client:
+    """A client that asked for compact live ops (docs/protocol.md, "Compact live ops")."""
+    client = await connect(url, board, None)
+    await client.send({"t": "hello", "v": 1, "name": "compact", "compact": 1})
+    while True:
+        msg = msgpack.unpackb(await client.conn.read_message())
+        if isinstance(msg, dict) and msg["t"] == "welcome":
+            return client
+
+
+async def _collect_compact(client: Client, total: int) -> list[tuple[int, int, int]]:
+    seen: list[tuple[int, int, int]] = []
+    while len(seen) < total:
+        data = await asyncio.wait_for(client.conn.read_message(), 20)
+        msg = msgpack.unpackb(data)
+        if isinstance(msg, list):
+            seen += [_key(sop) for sop in decode_compact(msg)]
+    return seen
+
+
 async def _draw(client: Client, tag: str, n: int) -> None:
     await client.ops({"k": "add", "e": pen(tag)})
     for i in range(n):
@@ -81,11 +103,13 @@ async def test_clients_on_two_processes_see_the_same_ops_in_the_same_order(
     board = "shared-board"
     a1, a2 = await connect(one, board, "a1"), await connect(one, board, "a2")
     b1, b2 = await connect(two, board, "b1"), await connect(two, board, "b2")
+    compact = await _compact_client(two, board)  # fed from rows another process committed
     clients = [a1, a2, b1, b2]
     per_client = 60
     total = len(clients) * (per_client + 1)
 
     watching = [asyncio.ensure_future(_collect(c, total)) for c in clients]
+    watching.append(asyncio.ensure_future(_collect_compact(compact, total)))
     await asyncio.gather(*(_draw(c, f"p{i}", per_client) for i, c in enumerate(clients)))
     seen = await asyncio.gather(*watching)
 
