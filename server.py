@@ -11,6 +11,7 @@ import sys
 import tornado.httpserver
 import tornado.netutil
 
+from whiteboard import metrics
 from whiteboard.app import make_app, make_store
 from whiteboard.config import Settings, load_settings
 from whiteboard.hub import Hub
@@ -35,6 +36,8 @@ async def serve(settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
+    lag = metrics.LoopLag()
+    lag.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -42,6 +45,7 @@ async def serve(settings: Settings) -> None:
     await stop.wait()
 
     log.info("shutting down")
+    lag.stop()
     server.stop()  # stop accepting
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     for sock in list(hub.sockets):

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import msgpack
 
-from whiteboard import history, protocol
+from whiteboard import history, metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError
@@ -196,7 +196,8 @@ class Board:
 
     async def _run_tick(self) -> None:
         try:
-            await self.tick()
+            with metrics.tick(bool(self._queue)):
+                await self.tick()
         except Exception:
             log.exception("tick failed on board %s", self.id)
             self._fail()
@@ -217,11 +218,13 @@ class Board:
                 continue  # left before its ops were applied
             if readonly:
                 for op in ops:
+                    metrics.refused("read_only")
                     peer.send(protocol.encode_err("read_only", DISK_FULL, op["c"]))
                 continue
             for op in ops:
                 result = self.doc.apply(op, self.doc.seq + 1)
                 if isinstance(result, ProtocolError):
+                    metrics.refused(result.code)
                     peer.send(protocol.encode_err(result.code, result.msg, result.c))
                     continue
                 # The op map is ours (decoded from this frame) and the Document keeps copies of
@@ -238,9 +241,10 @@ class Board:
             if self.doc.seq - self.checkpoint_seq >= self.settings.checkpoint_every:
                 checkpoint = Checkpoint(self.doc.seq, _pack_state(self.doc))
             try:
-                await self.store.append(
-                    self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
-                )
+                with metrics.store_commit():
+                    await self.store.append(
+                        self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
+                    )
             except StoreError as exc:
                 await self._store_failed(accepted, authors, exc)
             else:
@@ -254,6 +258,7 @@ class Board:
                 self.frames_encoded += 1
                 for peer in list(self.peers.values()):
                     peer.send_frame(frame)
+                metrics.committed(len(accepted), len(frame), len(self.peers))
 
         self._admit_joins()
         self._send_presence()
@@ -277,6 +282,7 @@ class Board:
         for sop in sops:
             peer = authors.get(sop["by"])
             if peer is not None:
+                metrics.refused("read_only")
                 peer.send(protocol.encode_err("read_only", DISK_FULL, sop["c"]))
 
     def _remember(self, tick: _Tick) -> None:
@@ -340,6 +346,7 @@ class Board:
             frame = ws_frame(protocol.encode_presence(join=[_peer_info(peer)]))
             for other in self.peers.values():
                 other.send_frame(frame)
+            metrics.broadcast(len(frame), len(self.peers))
             self.peers[peer.client_id] = peer
             peer.admitted()
 
@@ -353,6 +360,7 @@ class Board:
             frame = ws_frame(protocol.encode_presence(leave=leaves))
             for peer in self.peers.values():
                 peer.send_frame(frame)
+            metrics.broadcast(len(frame), len(self.peers))
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
         # cursor this tick, one frame each for those who did.
@@ -364,6 +372,7 @@ class Board:
                     peer.send(protocol.encode_presence(leave=leaves or None, cur=mine or None))
             else:
                 peer.send_frame(shared)
+        metrics.broadcast(len(shared), len(self.peers) - len(cursors.keys() & self.peers.keys()))
 
     # -- consistency for HTTP readers ------------------------------------------------------------
 
