@@ -6,12 +6,13 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 import sys
 
 import tornado.httpserver
 import tornado.netutil
 
-from whiteboard import metrics
+from whiteboard import metrics, workers
 from whiteboard.app import make_app, make_store
 from whiteboard.config import Settings, load_settings
 from whiteboard.hub import Hub
@@ -19,12 +20,11 @@ from whiteboard.hub import Hub
 log = logging.getLogger("whiteboard")
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     store = make_store(settings)
     await store.start()
     hub = Hub(store, settings)
     app = make_app(settings, store, hub)
-    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     server = tornado.httpserver.HTTPServer(app, xheaders=False)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
@@ -42,6 +42,8 @@ async def serve(settings: Settings) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if workers.stop_requested():
+        stop.set()
     await stop.wait()
 
     log.info("shutting down")
@@ -62,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    asyncio.run(serve(settings))
+    # Bound before forking, so every worker accepts on the same socket.
+    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+    if settings.processes != 1:
+        workers.fork_workers(settings.processes)
+    asyncio.run(serve(settings, sockets))
     return 0
 
 
