@@ -15,12 +15,11 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def make_store(settings: Settings) -> Store:
+    """SQLite in the data directory by default; Redis, shared by many processes, with --redis."""
     if settings.redis:
-        # The Redis store is being written on another branch; drop the ignore when it lands.
-        from whiteboard.store.redis import RedisStore  # type: ignore[import-not-found,unused-ignore]
+        from whiteboard.store.redis import RedisStore
 
-        store: Store = RedisStore(settings.redis)
-        return store
+        return RedisStore(settings.redis)
     from whiteboard.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.data)

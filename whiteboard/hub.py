@@ -27,7 +27,16 @@ from whiteboard import history, metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError
-from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, Store, StoreError
+from whiteboard.store.base import (
+    Checkpoint,
+    Client,
+    LoadedBoard,
+    LogRow,
+    SharedStore,
+    Store,
+    StoreConflict,
+    StoreError,
+)
 from whiteboard.wsframe import ws_frame
 
 log = logging.getLogger(__name__)
@@ -116,6 +125,13 @@ class Board:
         self.failed = False
         self.closed = False  # set on shutdown: no more ticks
         self.frames_encoded = 0  # ops frames built (one per tick with accepted ops)
+        # Scale-out (--redis): other processes serve this board too (see ``_catch_up``).
+        self.shared = store if isinstance(store, SharedStore) else None
+        self._remote_rows: list[LogRow] = []
+        self.remote: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (info, process)
+        self._remote_joins: list[dict[str, Any]] = []
+        self._remote_leaves: list[int] = []
+        self._remote_cursors: dict[int, tuple[float | None, float | None]] = {}
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -145,8 +161,11 @@ class Board:
         if prev is not None:
             self._evict(*prev)
         peer.readonly = self.key_hash is not None and not key_matches(key, self.key_hash)
-        client_id = self.next_client_id
-        self.next_client_id += 1
+        if self.shared is not None:
+            client_id = await self.shared.next_client_id(self.id)
+        else:
+            client_id = self.next_client_id
+            self.next_client_id += 1
         peer.client_id = client_id
         peer.name = name
         peer.color = color_of(client_id)
@@ -204,15 +223,40 @@ class Board:
         finally:
             self._ticking = False
             self._last_tick = asyncio.get_running_loop().time()
-            if self._queue or self._joins or self._leaves or self._cursors:
+            if self._pending():
                 self._schedule()
+
+    def _pending(self) -> bool:
+        return bool(
+            self._queue
+            or self._joins
+            or self._leaves
+            or self._cursors
+            or self._remote_rows
+            or self._remote_joins
+            or self._remote_leaves
+            or self._remote_cursors
+        )
 
     async def tick(self) -> None:
         queued, self._queue = self._queue, []
+        loop = asyncio.get_running_loop()
+        readonly = loop.time() < self.readonly_until
+        locked = False
+        if self.shared is not None:
+            try:
+                await self._catch_up(lock=bool(queued) and not readonly)
+                locked = bool(queued) and not readonly
+            except StoreError as exc:
+                if not queued:
+                    raise
+                # Redis refused the lock (full, or unreachable): the same as a full disk.
+                log.warning("board %s is read-only for now: %s", self.id, exc)
+                self.readonly_until = loop.time() + self.settings.readonly_retry_s
+                readonly = True
         accepted: list[dict[str, Any]] = []
         authors: dict[int, Peer] = {}
         first = self.doc.seq + 1
-        readonly = asyncio.get_running_loop().time() < self.readonly_until
         for peer, ops in queued:
             if self.peers.get(peer.client_id) is not peer:
                 continue  # left before its ops were applied
@@ -238,13 +282,15 @@ class Board:
             ts = now_ms()
             ops_array = protocol.encode_ops_array(accepted)
             checkpoint = None
-            if self.doc.seq - self.checkpoint_seq >= self.settings.checkpoint_every:
+            if self._checkpoint_due(first):
                 checkpoint = Checkpoint(self.doc.seq, _pack_state(self.doc))
             try:
                 with metrics.store_commit():
                     await self.store.append(
                         self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
                     )
+            except StoreConflict as exc:
+                await self._conflict(accepted, authors, exc)
             except StoreError as exc:
                 await self._store_failed(accepted, authors, exc)
             else:
@@ -252,16 +298,119 @@ class Board:
                     self.checkpoint_seq = checkpoint.seq
                 self.committed_seq = self.doc.seq
                 self._remember(_Tick(first, self.doc.seq, ts, ops_array))
-                self._committed.set()
-                self._committed = asyncio.Event()
+                self._wake_readers()
                 frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
                 self.frames_encoded += 1
                 for peer in list(self.peers.values()):
                     peer.send_frame(frame)
                 metrics.committed(len(accepted), len(frame), len(self.peers))
+        elif self.shared is not None and locked:
+            await self.shared.unlock(self.id)
 
         self._admit_joins()
         self._send_presence()
+
+    def _wake_readers(self) -> None:
+        """HTTP readers waiting for the tick in flight: the document is committed again."""
+        self._committed.set()
+        self._committed = asyncio.Event()
+
+    def _checkpoint_due(self, first: int) -> bool:
+        every = self.settings.checkpoint_every
+        if self.shared is not None:
+            # Every process serving the board sees the same seqs, not the same checkpoints: the
+            # one whose tick crosses a multiple of ``every`` writes it, and only that one.
+            return self.doc.seq // every > (first - 1) // every
+        return self.doc.seq - self.checkpoint_seq >= every
+
+    # -- scale-out: rows and presence from other processes ---------------------------------------
+
+    def remote_row(self, row: LogRow) -> None:
+        """A row another process (or this one) committed: applied at the next tick."""
+        if row.last_seq > self.committed_seq:
+            self._remote_rows.append(row)
+            self._schedule()
+
+    async def _catch_up(self, lock: bool) -> None:
+        """Bring the document to the board's head, sending local peers what others committed.
+
+        With ops to judge, the board's lock is taken first and the head read under it, so the
+        ops are judged against the state they will be appended to. Without, the rows the
+        subscription delivered are enough, unless one is missing (then the stream is read).
+        """
+        assert self.shared is not None
+        if lock:
+            rows = await self.shared.lock(self.id, self.doc.seq)
+        else:
+            pending = sorted(
+                (r for r in self._remote_rows if r.last_seq > self.doc.seq),
+                key=lambda r: r.first_seq,
+            )
+            if pending and pending[0].first_seq > self.doc.seq + 1:
+                rows = await self.shared.read_log(self.id, self.doc.seq)
+            else:
+                rows = pending
+        for row in rows:
+            if row.last_seq <= self.doc.seq:
+                continue
+            if row.first_seq != self.doc.seq + 1:
+                rows = await self.shared.read_log(self.id, self.doc.seq)
+                for again in rows:
+                    self._apply_row(again)
+                break
+            self._apply_row(row)
+        self._remote_rows = [r for r in self._remote_rows if r.last_seq > self.doc.seq]
+
+    def _apply_row(self, row: LogRow) -> None:
+        if row.last_seq <= self.doc.seq:
+            return
+        for sop in msgpack.unpackb(row.ops):
+            if sop["s"] > self.doc.seq:
+                self.doc.apply_sop(sop)
+        self.committed_seq = self.doc.seq
+        self._remember(_Tick(row.first_seq, row.last_seq, row.ts, row.ops))
+        frame = ws_frame(protocol.encode_ops_frame(row.ts, row.ops))
+        for peer in list(self.peers.values()):
+            peer.send_frame(frame)
+        metrics.broadcast(len(frame), len(self.peers))
+
+    async def _conflict(
+        self, sops: list[dict[str, Any]], authors: dict[int, Peer], exc: StoreConflict
+    ) -> None:
+        """Another process appended first (our lock had expired): judge the ops again.
+
+        Nothing of the tick was shown to anyone, so the document goes back to the last
+        committed state and the ops go back to the front of the queue, as their authors sent
+        them; the next tick catches up with the other process's rows and judges them anew.
+        """
+        log.warning("board %s: %s; judging the tick again", self.id, exc)
+        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
+        again: dict[int, list[dict[str, Any]]] = {}
+        for sop in sops:
+            op = {k: v for k, v in sop.items() if k not in ("s", "by")}
+            again.setdefault(sop["by"], []).append(op)
+        self._queue[:0] = [(authors[cid], ops) for cid, ops in again.items()]
+        self._wake_readers()
+
+    def remote_presence(self, event: dict[str, Any]) -> None:
+        """A join, leave or cursors of clients connected to another process."""
+        process = event.get("p", "")
+        if "j" in event:
+            cid, name, color = event["j"]
+            info = {"id": cid, "name": name, "color": color}
+            if cid not in self.remote:
+                self._remote_joins.append(info)
+            self.remote[cid] = (info, process)
+        if "l" in event:
+            for cid in event["l"]:
+                if self.remote.pop(cid, None) is not None:
+                    self._remote_leaves.append(cid)
+                    self._remote_cursors.pop(cid, None)
+        if "c" in event:
+            for cid, x, y in event["c"]:
+                if cid in self.remote:
+                    self._remote_cursors[cid] = (x, y)
+        self._schedule()
 
     async def _store_failed(
         self, sops: list[dict[str, Any]], authors: dict[int, Peer], exc: StoreError
@@ -275,10 +424,10 @@ class Board:
         """
         log.warning("board %s is read-only for now: %s", self.id, exc)
         self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
-        loaded = await self.store.load(self.id)
-        self.doc = build_document(loaded, self.hub.limits)
+        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
         if self.doc.seq != self.committed_seq:
             raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        self._wake_readers()
         for sop in sops:
             peer = authors.get(sop["by"])
             if peer is not None:
@@ -323,6 +472,7 @@ class Board:
         first: list[int] = []
         for peer, since in joins:
             peers = [_peer_info(p) for p in self.peers.values()]
+            peers += [info for info, _ in self.remote.values()]
             ops = self._ops_since(since) if since is not None else None
             if ops is None and elements is None:
                 elements = self.doc.elements()
@@ -349,14 +499,28 @@ class Board:
             metrics.broadcast(len(frame), len(self.peers))
             self.peers[peer.client_id] = peer
             peer.admitted()
+            if self.shared is not None:
+                self.hub.track(self._publish(self.shared.peer_joined(self.id, _peer_info(peer))))
 
     def _send_presence(self) -> None:
         leaves, self._leaves = self._leaves, []
         cursors, self._cursors = self._cursors, {}
-        if not leaves and not cursors:
-            return
         cur = [[cid, x, y] for cid, (x, y) in cursors.items() if cid in self.peers]
-        if not cur and leaves:
+        if self.shared is not None:
+            self._share_presence(leaves, cur)
+            joins, self._remote_joins = self._remote_joins, []
+            if joins:
+                frame = ws_frame(protocol.encode_presence(join=joins))
+                for peer in self.peers.values():
+                    peer.send_frame(frame)
+                metrics.broadcast(len(frame), len(self.peers))
+            leaves += self._remote_leaves
+            self._remote_leaves = []
+            cur += [[cid, x, y] for cid, (x, y) in self._remote_cursors.items()]
+            self._remote_cursors = {}
+        if not leaves and not cur:
+            return
+        if not cur:
             frame = ws_frame(protocol.encode_presence(leave=leaves))
             for peer in self.peers.values():
                 peer.send_frame(frame)
@@ -364,7 +528,7 @@ class Board:
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
         # cursor this tick, one frame each for those who did.
-        shared = ws_frame(protocol.encode_presence(leave=leaves or None, cur=cur or None))
+        shared = ws_frame(protocol.encode_presence(leave=leaves or None, cur=cur))
         for cid, peer in self.peers.items():
             if cid in cursors:
                 mine = [c for c in cur if c[0] != cid]
@@ -373,6 +537,22 @@ class Board:
             else:
                 peer.send_frame(shared)
         metrics.broadcast(len(shared), len(self.peers) - len(cursors.keys() & self.peers.keys()))
+
+    def _share_presence(self, leaves: list[int], cur: list[list[Any]]) -> None:
+        """Tell the other processes of this tick's local leaves and cursors (one message each)."""
+        assert self.shared is not None
+        if leaves:
+            self.hub.track(self._publish(self.shared.peers_left(self.id, list(leaves))))
+        if cur:
+            self.hub.track(self._publish(self.shared.publish_presence(self.id, {"c": cur})))
+
+    async def _publish(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Presence is best effort: a lost cursor is redrawn next move, and a lost join or leave
+        is corrected when the process's heartbeat stops or the client reconnects."""
+        try:
+            await coro
+        except StoreError as exc:
+            log.warning("board %s: presence not shared: %s", self.id, exc)
 
     # -- consistency for HTTP readers ------------------------------------------------------------
 
@@ -463,9 +643,12 @@ class Hub:
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self.sockets: set[Any] = set()
         self.ip_connections: Counter[str] = Counter()
-        self._tasks: set[asyncio.Future[None]] = (
-            set()
-        )  # every open BoardSocket, to close them on shutdown
+        self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
+        self.shared = store if isinstance(store, SharedStore) else None
+        self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
+        self._reaper: asyncio.Task[None] | None = None
+        if self.shared is not None:
+            self.shared.listen(self._on_row, self._on_presence)
 
     def loaded(self, board_id: str) -> Board | None:
         return self.boards.get(board_id)
@@ -485,6 +668,24 @@ class Hub:
         return await asyncio.shield(pending)
 
     async def _load(self, board_id: str) -> Board:
+        if self.shared is not None:
+            # Subscribed before reading, so that no row committed meanwhile is missed: rows
+            # heard during the load wait in _early and are applied by the board's first tick.
+            self._early[board_id] = []
+            try:
+                await self.shared.subscribe(board_id)
+                board = await self._read(board_id)
+                board.remote = await self.shared.remote_peers(board_id)
+            finally:
+                early = self._early.pop(board_id)
+            for row in early:
+                board.remote_row(row)
+            if self._reaper is None:
+                self._reaper = asyncio.ensure_future(self._reap_forever())
+            return board
+        return await self._read(board_id)
+
+    async def _read(self, board_id: str) -> Board:
         loaded = await self.store.load(board_id)
         doc = build_document(loaded, self.limits)
         board = Board(board_id, doc, self.store, self.settings, self)
@@ -506,11 +707,54 @@ class Hub:
     def forget(self, board: Board) -> None:
         if self.boards.get(board.id) is board:
             del self.boards[board.id]
+            if self.shared is not None:
+                self.track(self.shared.unsubscribe(board.id))
+
+    # -- scale-out -----------------------------------------------------------------------------
+
+    def _on_row(self, board_id: str, row: LogRow) -> None:
+        early = self._early.get(board_id)
+        if early is not None:
+            early.append(row)
+        board = self.boards.get(board_id)
+        if board is not None:
+            board.remote_row(row)
+
+    def _on_presence(self, board_id: str, event: dict[str, Any]) -> None:
+        board = self.boards.get(board_id)
+        if board is not None:
+            board.remote_presence(event)
+
+    async def _reap_forever(self) -> None:
+        """Announce as gone the clients of processes that stopped beating (killed, cut off)."""
+        assert self.shared is not None
+        while True:
+            await asyncio.sleep(1.0)
+            try:
+                await self._reap()
+            except StoreError as exc:
+                log.warning("could not check other processes: %s", exc)
+
+    async def _reap(self) -> None:
+        assert self.shared is not None
+        if not any(board.remote for board in self.boards.values()):
+            return
+        alive = await self.shared.live_processes()
+        for board in list(self.boards.values()):
+            gone = [cid for cid, (_, proc) in board.remote.items() if proc not in alive]
+            if gone:
+                board.remote_presence({"l": gone})
+                await self.shared.forget_peers(board.id, gone)
 
     async def shutdown(self) -> None:
         """Finish every board's tick in flight and checkpoint it (SIGTERM)."""
+        if self._reaper is not None:
+            self._reaper.cancel()
         for board in list(self.boards.values()):
             await board.drain()
+            if self.shared is not None and board.peers:
+                # The sockets close next: tell the other processes now, while the board can.
+                await board._publish(self.shared.peers_left(board.id, list(board.peers)))
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
 

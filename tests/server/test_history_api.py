@@ -7,19 +7,18 @@ itself when it matters that nothing was written.
 from __future__ import annotations
 
 import json
-import sqlite3
 from typing import Any
 
 import msgpack
 import pytest
 
 from tests.server.conftest import Client, connect, fetch, pen, rect
+from tests.storeinspect import boards_in, drop_layouts
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Client as StoreClient
-from whiteboard.store.base import LogRow
-from whiteboard.store.sqlite import SQLiteStore
+from whiteboard.store.base import LogRow, Store
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 
@@ -69,14 +68,9 @@ async def _two_authors(url: str, board: str) -> tuple[Client, Client, int]:
     return ana, ben, middle
 
 
-def _boards_in(store: SQLiteStore) -> set[str]:
-    """Every board the database holds anything for: "no board created" is checked here."""
-    with sqlite3.connect(store.path) as db:
-        rows = db.execute(
-            "SELECT board FROM log UNION SELECT board FROM clients"
-            " UNION SELECT board FROM checkpoints"
-        ).fetchall()
-    return {r[0] for r in rows}
+def _boards_in(store: Store) -> set[str]:
+    """Every board the store holds anything for: "no board created" is checked here."""
+    return boards_in(store)
 
 
 # -- names on log pages --------------------------------------------------------------------------
@@ -115,7 +109,7 @@ async def test_msgpack_pages_equal_json_pages(url: str, board: str) -> None:
     await _pages_agree(url, board, head)
 
 
-async def test_msgpack_pages_of_rows_written_another_way(url: str, store: SQLiteStore) -> None:
+async def test_msgpack_pages_of_rows_written_another_way(url: str, store: Store) -> None:
     """Rows whose ops do not end with s then by (another store, an older version) are
     decoded instead of spliced: same answer."""
     sops = [
@@ -170,15 +164,14 @@ async def test_at_as_msgpack_equals_at_as_json_at_every_seq(url: str, board: str
 
 
 async def test_at_without_checkpoint_layouts_is_the_same(
-    url: str, board: str, store: SQLiteStore
+    url: str, board: str, store: Store
 ) -> None:
     """A database written before layouts existed (or by another store) answers the same."""
     head = await _stacking_history(url, board)
     before = [
         (await fetch(url, f"/api/boards/{board}?at={s}", headers=MP)).body for s in range(head + 1)
     ]
-    with sqlite3.connect(store.path) as db:
-        assert db.execute("DELETE FROM checkpoint_layouts").rowcount > 0
+    assert drop_layouts(store) > 0
     after = [
         (await fetch(url, f"/api/boards/{board}?at={s}", headers=MP)).body for s in range(head + 1)
     ]
@@ -250,7 +243,7 @@ async def test_fork_of_a_long_pen_splits_its_points(url: str, board: str) -> Non
     ],
 )
 async def test_bad_forks_are_refused_and_create_nothing(
-    url: str, store: SQLiteStore, path: str, headers: dict[str, str], status: int
+    url: str, store: Store, path: str, headers: dict[str, str], status: int
 ) -> None:
     a = await connect(url, "b")
     await _do(a, {"k": "add", "e": rect("r")})
@@ -364,7 +357,7 @@ async def test_a_handmade_file_imports(url: str) -> None:
     ],
 )
 async def test_invalid_files_are_refused_and_create_nothing(
-    url: str, store: SQLiteStore, data: bytes, words: str
+    url: str, store: Store, data: bytes, words: str
 ) -> None:
     before = _boards_in(store)
     code, body = await _post(url, "/api/boards/import", data)
@@ -392,7 +385,7 @@ def _renumbered(change: Any) -> bytes:
     ],
 )
 async def test_bad_numbering_and_authors_are_refused(
-    url: str, store: SQLiteStore, change: Any, words: str
+    url: str, store: Store, change: Any, words: str
 ) -> None:
     before = _boards_in(store)
     code, body = await _post(url, "/api/boards/import", _renumbered(change))
@@ -400,7 +393,7 @@ async def test_bad_numbering_and_authors_are_refused(
     assert _boards_in(store) == before
 
 
-async def test_oversized_files_are_refused_and_create_nothing(url: str, store: SQLiteStore) -> None:
+async def test_oversized_files_are_refused_and_create_nothing(url: str, store: Store) -> None:
     """A file over ``import_bytes`` is refused whole, however valid it might be."""
     strokes = [{"k": "add", "e": pen(f"p{i}", pts=[1] * 2000)} for i in range(40)]
     big = _file(strokes)

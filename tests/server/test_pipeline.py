@@ -4,15 +4,14 @@ ops frame is encoded once, however many clients receive it."""
 from __future__ import annotations
 
 import asyncio
-import sqlite3
 from typing import Any
 
 import pytest
 
 from tests.server.conftest import Client, connect, pen
+from tests.storeinspect import committed_head
 from whiteboard import protocol
-from whiteboard.config import Settings
-from whiteboard.store.sqlite import DB_NAME
+from whiteboard.store.base import Store
 
 pytestmark = pytest.mark.gen_test(timeout=60)
 
@@ -26,9 +25,8 @@ async def _draw(cl: Client, tag: str, n: int) -> None:
 
 
 async def test_every_op_is_in_the_database_before_anyone_receives_it(
-    url: str, board: str, settings: Settings
+    url: str, board: str, store: Store
 ) -> None:
-    db = sqlite3.connect(f"file:{settings.data}/{DB_NAME}?mode=ro", uri=True)
     a, b = await connect(url, board, "a"), await connect(url, board, "b")
     watcher = await connect(url, board, "w")
     total = 2 * 301
@@ -38,13 +36,10 @@ async def test_every_op_is_in_the_database_before_anyone_receives_it(
     while head < total:
         msg = await watcher.expect_type("ops")
         head = msg["ops"][-1]["s"]
-        (stored,) = db.execute(
-            "SELECT COALESCE(MAX(last_seq), 0) FROM log WHERE board = ?", (board,)
-        ).fetchone()
+        stored = committed_head(store, board)
         assert stored >= head, f"op {head} was sent before it was committed ({stored})"
         checked += 1
     await drawing
-    db.close()
     assert checked > 1
 
 

@@ -17,6 +17,7 @@ from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
 from tests.server.conftest import connect, fetch, pen, rect
 from tests.server.test_metrics import delta, scrape
+from tests.storeinspect import fill_disk, free_disk
 from whiteboard.config import Settings
 from whiteboard.socket import client_ip
 
@@ -187,8 +188,7 @@ class TestSmallLimits:
         b = await connect(url, board, "b")
         cs = await a.ops(*({"k": "add", "e": pen(f"p{i}")} for i in range(5)))
         await a.acked(cs[-1])
-        db_pages = await store.set_max_page_count(1)  # as small as it can be: full
-        assert db_pages > 0
+        await fill_disk(store)
         big = [1, 1] * 4_000
         (c,) = await a.ops({"k": "add", "e": pen("too-much", pts=big)})
         err = await a.expect(lambda m: m["t"] == "err")
@@ -197,7 +197,7 @@ class TestSmallLimits:
         assert snap["seq"] == 5 and "too-much" not in [e["id"] for e in snap["elements"]]
         assert not any(m["t"] == "ops" for m in b.inbox)
 
-        await store.set_max_page_count(1 << 30)  # space is back
+        await free_disk(store)  # space is back
         loop = asyncio.get_running_loop()
         deadline = loop.time() + 5
         while True:

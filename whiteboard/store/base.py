@@ -8,8 +8,9 @@ network round trip.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 
 class LogRow(NamedTuple):
@@ -51,6 +52,10 @@ class LoadedBoard:
 
 class StoreError(Exception):
     """The store could not do what was asked (disk full, I/O error, closed)."""
+
+
+class StoreConflict(StoreError):
+    """Another process appended to the board first: the tick was judged on an old state."""
 
 
 class Store(ABC):
@@ -123,3 +128,55 @@ class Store(ABC):
         False, with nothing written, when the id already has a log or clients: the caller picks
         another random id.
         """
+
+
+class SharedStore(Store):
+    """A store that several processes serve boards from at once (``--redis``).
+
+    A process then no longer owns its boards: it must take a board's lock before judging ops,
+    get client ids from the store, and hear of rows and presence from the other processes.
+    """
+
+    process: str  # this process's name in locks and presence
+
+    @abstractmethod
+    async def lock(self, board: str, after: int) -> list[LogRow]:
+        """Take the board's short lock; the rows after ``after`` that this process lacks."""
+
+    @abstractmethod
+    async def unlock(self, board: str) -> None:
+        """Give the lock back when a tick ends without an append (append releases it)."""
+
+    @abstractmethod
+    async def next_client_id(self, board: str) -> int: ...
+
+    @abstractmethod
+    def listen(
+        self,
+        on_row: Callable[[str, LogRow], None],
+        on_presence: Callable[[str, dict[str, Any]], None],
+    ) -> None: ...
+
+    @abstractmethod
+    async def subscribe(self, board: str) -> None: ...
+
+    @abstractmethod
+    async def unsubscribe(self, board: str) -> None: ...
+
+    @abstractmethod
+    async def peer_joined(self, board: str, info: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    async def peers_left(self, board: str, ids: list[int]) -> None: ...
+
+    @abstractmethod
+    async def publish_presence(self, board: str, event: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    async def remote_peers(self, board: str) -> dict[int, tuple[dict[str, Any], str]]: ...
+
+    @abstractmethod
+    async def live_processes(self) -> set[str]: ...
+
+    @abstractmethod
+    async def forget_peers(self, board: str, ids: list[int]) -> None: ...

@@ -1,82 +1,34 @@
-"""``--processes N``: refused without Redis; with it, workers share the port under a supervisor."""
+"""``--processes N --redis URL``: workers share one port under a supervising parent.
+
+Real ``server.py`` processes on a real redis-server: a worker killed with -9 is replaced, SIGTERM
+to the parent stops every worker gracefully, and no worker outlives a parent killed with -9.
+"""
 
 from __future__ import annotations
 
 import os
 import re
-import shutil
 import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from tests.server.subprocess_server import ROOT, ServerProcess
+from tests.redis.redis_server import RedisServer
+from tests.server.subprocess_server import ServerProcess
 from tests.server.wsclient import WsClient
 
 TIMEOUT = 20.0
-REDIS_SERVER = shutil.which("redis-server") or "/usr/bin/redis-server"
-
-
-@pytest.mark.parametrize(
-    ("args", "env"),
-    [(["--processes", "2"], {}), ([], {"WHITEBOARD_PROCESSES": "0"})],
-)
-def test_processes_without_redis_is_a_usage_error(
-    tmp_path: Path, args: list[str], env: dict[str, str]
-) -> None:
-    proc = subprocess.run(
-        [sys.executable, str(ROOT / "server.py"), "--port", "0", "--data", str(tmp_path), *args],
-        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=TIMEOUT,
-    )  # fmt: skip
-    assert proc.returncode == 2
-    assert "--processes needs --redis: SQLite serves one process" in proc.stderr
-    assert not any(tmp_path.iterdir()), "nothing may be created before the usage error"
-
-
-# -- with Redis -------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port: int = s.getsockname()[1]
-        return port
 
 
 @pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    if not os.path.exists(REDIS_SERVER):
-        pytest.skip(f"LOUD SKIP: {REDIS_SERVER} is not installed; install redis-server")
-    try:
-        import whiteboard.store.redis  # noqa: F401
-    except ImportError:
-        pytest.skip("LOUD SKIP: whiteboard.store.redis is not on this branch yet")
-    port = _free_port()
-    proc = subprocess.Popen(
-        [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
-         "--appendonly", "no", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    deadline = time.monotonic() + TIMEOUT
-    while True:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=1) as s:
-                s.sendall(b"PING\r\n")
-                if s.recv(16).startswith(b"+PONG"):
-                    break
-        except OSError:
-            if time.monotonic() > deadline:
-                proc.kill()
-                raise
-            time.sleep(0.02)
-    yield f"redis://127.0.0.1:{port}/0"
-    proc.terminate()
-    proc.wait(TIMEOUT)
+def redis_url(redis_server: RedisServer) -> Iterator[str]:
+    import redis
+
+    with redis.Redis.from_url(redis_server.url) as r:
+        r.flushdb()
+    yield redis_server.url
 
 
 def _workers(server: ServerProcess, count: int) -> dict[int, int]:

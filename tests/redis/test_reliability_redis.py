@@ -1,0 +1,3 @@
+"""test_reliability, run again with the Redis store."""
+
+from tests.server.test_reliability import *  # noqa: F403
