@@ -64,10 +64,10 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    # Bound before forking, so every worker accepts on the same socket.
-    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     if settings.processes != 1:
-        workers.fork_workers(settings.processes)
+        sockets = workers.fork_workers(settings.processes, settings.host, settings.port)
+    else:
+        sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     asyncio.run(serve(settings, sockets))
     return 0
 
