@@ -6,11 +6,13 @@ import asyncio
 import gc
 import logging
 import signal
+import socket
 import sys
 
 import tornado.httpserver
 import tornado.netutil
 
+from whiteboard import metrics, workers
 from whiteboard.app import make_app, make_store
 from whiteboard.config import Settings, load_settings
 from whiteboard.hub import Hub
@@ -18,12 +20,11 @@ from whiteboard.hub import Hub
 log = logging.getLogger("whiteboard")
 
 
-async def serve(settings: Settings) -> None:
+async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     store = make_store(settings)
     await store.start()
     hub = Hub(store, settings)
     app = make_app(settings, store, hub)
-    sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
     server = tornado.httpserver.HTTPServer(app, xheaders=False)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
@@ -35,13 +36,18 @@ async def serve(settings: Settings) -> None:
     gc.freeze()
     gc.set_threshold(50_000, 20, 100)
 
+    lag = metrics.LoopLag()
+    lag.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    if workers.stop_requested():
+        stop.set()
     await stop.wait()
 
     log.info("shutting down")
+    lag.stop()
     server.stop()  # stop accepting
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     for sock in list(hub.sockets):
@@ -58,7 +64,11 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    asyncio.run(serve(settings))
+    if settings.processes != 1:
+        sockets = workers.fork_workers(settings.processes, settings.host, settings.port)
+    else:
+        sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
+    asyncio.run(serve(settings, sockets))
     return 0
 
 

@@ -6,7 +6,7 @@ import os
 
 import tornado.web
 
-from whiteboard import socket, web, web_history
+from whiteboard import socket, web, web_history, web_metrics
 from whiteboard.config import Settings
 from whiteboard.hub import Hub
 from whiteboard.store.base import Store
@@ -41,6 +41,7 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
             (r"/api/boards/([^/]*)/ops", web.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", web.SvgHandler, deps),
             (r"/healthz", web.HealthHandler, deps),
+            (r"/metrics", web_metrics.MetricsHandler, {"hub": hub}),
         ],
         template_path=os.path.join(ROOT, "templates"),
         static_path=os.path.join(ROOT, "static"),

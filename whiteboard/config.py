@@ -167,4 +167,12 @@ def load_settings(
             values[f.name] = _parse_value(f, raw)
         except ValueError:
             parser.error(f"{source}: invalid value {raw!r}")
-    return Settings(**values)
+    settings = Settings(**values)
+    if settings.processes < 0:
+        parser.error("--processes: must be 0 (one per CPU core) or more")
+    if settings.processes != 1 and not settings.redis:
+        parser.error(
+            "--processes needs --redis: SQLite serves one process "
+            "(run with --redis URL, or leave --processes at 1)"
+        )
+    return settings

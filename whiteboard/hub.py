@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 import msgpack
 
-from whiteboard import history, protocol
+from whiteboard import history, metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError
@@ -216,7 +216,8 @@ class Board:
 
     async def _run_tick(self) -> None:
         try:
-            await self.tick()
+            with metrics.tick(bool(self._queue)):
+                await self.tick()
         except Exception:
             log.exception("tick failed on board %s", self.id)
             self._fail()
@@ -262,11 +263,13 @@ class Board:
                 continue  # left before its ops were applied
             if readonly:
                 for op in ops:
+                    metrics.refused("read_only")
                     peer.send(protocol.encode_err("read_only", DISK_FULL, op["c"]))
                 continue
             for op in ops:
                 result = self.doc.apply(op, self.doc.seq + 1)
                 if isinstance(result, ProtocolError):
+                    metrics.refused(result.code)
                     peer.send(protocol.encode_err(result.code, result.msg, result.c))
                     continue
                 # The op map is ours (decoded from this frame) and the Document keeps copies of
@@ -283,9 +286,10 @@ class Board:
             if self._checkpoint_due(first):
                 checkpoint = Checkpoint(self.doc.seq, _pack_state(self.doc))
             try:
-                await self.store.append(
-                    self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
-                )
+                with metrics.store_commit():
+                    await self.store.append(
+                        self.id, LogRow(first, self.doc.seq, ts, ops_array), checkpoint
+                    )
             except StoreConflict as exc:
                 await self._conflict(accepted, authors, exc)
             except StoreError as exc:
@@ -298,6 +302,7 @@ class Board:
                 self._wake_readers()
                 self.frames_encoded += 1
                 self._broadcast(ts, ops_array, accepted)
+                metrics.committed(len(accepted))
         elif self.shared is not None and locked:
             await self.shared.unlock(self.id)
 
@@ -370,6 +375,7 @@ class Board:
         only if someone did; a row from another process is decoded only then)."""
         frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
         compact: bytes | None = None
+        compact_peers = 0
         for peer in list(self.peers.values()):
             if peer.compact:
                 if compact is None:
@@ -377,8 +383,12 @@ class Board:
                         sops = msgpack.unpackb(ops_array)
                     compact = ws_frame(protocol.encode_compact_ops(sops))
                 peer.send_frame(compact)
+                compact_peers += 1
             else:
                 peer.send_frame(frame)
+        metrics.broadcast(len(frame), len(self.peers) - compact_peers)
+        if compact is not None:
+            metrics.broadcast(len(compact), compact_peers)
 
     async def _conflict(
         self, sops: list[dict[str, Any]], authors: dict[int, Peer], exc: StoreConflict
@@ -437,6 +447,7 @@ class Board:
         for sop in sops:
             peer = authors.get(sop["by"])
             if peer is not None:
+                metrics.refused("read_only")
                 peer.send(protocol.encode_err("read_only", DISK_FULL, sop["c"]))
 
     def _remember(self, tick: _Tick) -> None:
@@ -501,6 +512,7 @@ class Board:
             frame = ws_frame(protocol.encode_presence(join=[_peer_info(peer)]))
             for other in self.peers.values():
                 other.send_frame(frame)
+            metrics.broadcast(len(frame), len(self.peers))
             self.peers[peer.client_id] = peer
             peer.admitted()
             if self.shared is not None:
@@ -517,6 +529,7 @@ class Board:
                 frame = ws_frame(protocol.encode_presence(join=joins))
                 for peer in self.peers.values():
                     peer.send_frame(frame)
+                metrics.broadcast(len(frame), len(self.peers))
             leaves += self._remote_leaves
             self._remote_leaves = []
             cur += [[cid, x, y] for cid, (x, y) in self._remote_cursors.items()]
@@ -527,6 +540,7 @@ class Board:
             frame = ws_frame(protocol.encode_presence(leave=leaves))
             for peer in self.peers.values():
                 peer.send_frame(frame)
+            metrics.broadcast(len(frame), len(self.peers))
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
         # cursor this tick, one frame each for those who did.
@@ -538,6 +552,7 @@ class Board:
                     peer.send(protocol.encode_presence(leave=leaves or None, cur=mine or None))
             else:
                 peer.send_frame(shared)
+        metrics.broadcast(len(shared), len(self.peers) - len(cursors.keys() & self.peers.keys()))
 
     def _share_presence(self, leaves: list[int], cur: list[list[Any]]) -> None:
         """Tell the other processes of this tick's local leaves and cursors (one message each)."""

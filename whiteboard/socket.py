@@ -24,7 +24,7 @@ from tornado.iostream import IOStream, StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from whiteboard import BOARD_ID_PATTERN, protocol
+from whiteboard import BOARD_ID_PATTERN, metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.hub import Board, Hub
 from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
@@ -233,6 +233,7 @@ class BoardSocket(WebSocketHandler):
         try:
             hello = protocol.parse_hello(msg)
         except ProtocolError as exc:
+            metrics.refused(exc.code)
             self.send(protocol.encode_err(exc.code, exc.msg))
             self._drop(protocol.CLOSE_POLICY, "the first message must be a valid hello")
             return
@@ -267,6 +268,7 @@ class BoardSocket(WebSocketHandler):
         self._early = []
 
     def _refuse(self, exc: ProtocolError) -> None:
+        metrics.refused(exc.code)
         self.send(protocol.encode_err(exc.code, exc.msg, exc.c))
         now = time.monotonic()
         self._refusals.append(now)
@@ -278,7 +280,9 @@ class BoardSocket(WebSocketHandler):
     # -- output --------------------------------------------------------------------------------
 
     def send(self, message: bytes) -> None:
-        self.send_frame(ws_frame(message))
+        frame = ws_frame(message)
+        metrics.sent(len(frame))  # one client's own message; broadcasts are counted by the hub
+        self.send_frame(frame)
 
     def send_frame(self, frame: bytes) -> None:
         """Write one complete WebSocket frame without a Task or awaiting anything.
@@ -294,6 +298,7 @@ class BoardSocket(WebSocketHandler):
             return
         backlog = stream._total_write_index - stream._total_write_done_index
         if backlog > self.cfg.backlog_bytes:
+            metrics.slow_client_dropped()
             self._drop(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
             return
         if backlog == 0 and type(stream) is IOStream:

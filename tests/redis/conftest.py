@@ -11,6 +11,10 @@ import tornado.ioloop
 
 from tests.redis.redis_server import REDIS_SERVER, RedisServer
 from tests.server.conftest import *  # noqa: F403 (the same fixtures, one overridden below)
+
+# Autouse fixtures start with _ and are not star-imported: without these, clients of a test
+# would be left open for the next one and errors in the log would pass unnoticed.
+from tests.server.conftest import _close_clients, _no_errors_logged  # noqa: F401
 from whiteboard.config import Settings
 from whiteboard.store.redis import RedisStore
 

@@ -85,6 +85,11 @@ class Client:
         self.welcome: dict[str, Any] = {}
         self._c = itertools.count(1)
         self.closed_code: int | None = None
+        self.wire_bytes = 0  # of the server's data frames, headers included
+
+    def _received(self, data: bytes) -> None:
+        n = len(data)
+        self.wire_bytes += n + (2 if n < 126 else 4 if n < 1 << 16 else 10)
 
     def next_c(self) -> int:
         return next(self._c)
@@ -105,6 +110,7 @@ class Client:
             self.conn.close()
             return None
         assert isinstance(data, bytes), "server sent a text frame"
+        self._received(data)
         msg: dict[str, Any] = msgpack.unpackb(data, raw=False)
         return msg
 
@@ -142,6 +148,7 @@ class Client:
                 self.conn.close()
                 return self.closed_code
             assert isinstance(data, bytes)
+            self._received(data)
             self.inbox.append(msgpack.unpackb(data, raw=False))
 
     async def ops(self, *ops: dict[str, Any]) -> list[int]:

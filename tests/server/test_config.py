@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from tests.server.subprocess_server import ROOT
 from whiteboard.config import Settings, load_settings
 
 
@@ -41,3 +47,19 @@ def test_readme_documents_every_setting() -> None:
     for f in dataclasses.fields(Settings):
         flag = "--" + f.name.replace("_", "-")
         assert f"`{flag}`" in readme and f"`WHITEBOARD_{f.name.upper()}`" in readme, flag
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [(["--processes", "2"], {}), ([], {"WHITEBOARD_PROCESSES": "0"})],
+)
+def test_processes_without_redis_is_a_usage_error(
+    tmp_path: Path, args: list[str], env: dict[str, str]
+) -> None:
+    proc = subprocess.run(
+        [sys.executable, str(ROOT / "server.py"), "--port", "0", "--data", str(tmp_path), *args],
+        cwd=ROOT, env={**os.environ, **env}, capture_output=True, text=True, timeout=20,
+    )  # fmt: skip
+    assert proc.returncode == 2
+    assert "--processes needs --redis: SQLite serves one process" in proc.stderr
+    assert not any(tmp_path.iterdir()), "nothing may be created before the usage error"

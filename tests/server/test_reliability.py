@@ -16,6 +16,7 @@ import pytest
 from tornado.httputil import HTTPHeaders, HTTPServerRequest, RequestStartLine
 
 from tests.server.conftest import connect, fetch, pen, rect
+from tests.server.test_metrics import delta, scrape
 from tests.storeinspect import fill_disk, free_disk
 from whiteboard.config import Settings
 from whiteboard.socket import client_ip
@@ -152,6 +153,7 @@ class TestSmallLimits:
 
     async def test_a_client_that_never_reads_is_dropped(self, url: str, board: str) -> None:
         host, port = url.removeprefix("http://").split(":")
+        before = await scrape(url)
         loop = asyncio.get_running_loop()
         # Blocking socket calls run in a thread: the server shares this test's event loop.
         lazy = await loop.run_in_executor(None, _raw_ws, host, int(port), board)
@@ -183,6 +185,8 @@ class TestSmallLimits:
                 break
         assert leave is not None, "the lazy client was never dropped"
         assert len(leave["leave"]) == 1
+        after = await scrape(url)
+        assert delta(before, after, "whiteboard_slow_clients_dropped_total") == 1
         lazy.close()
 
     async def test_full_disk_makes_the_board_read_only_then_recovers(
