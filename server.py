@@ -8,6 +8,7 @@ import logging
 import signal
 import socket
 import sys
+import urllib.parse
 
 import tornado.httpserver
 import tornado.netutil
@@ -29,7 +30,12 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
-    log.info("whiteboard listening on http://%s:%d/ (data in %s)", host, port, settings.data)
+    where = (
+        f"boards in Redis at {_safe_url(settings.redis)}"
+        if settings.redis
+        else f"data in {settings.data}"
+    )
+    log.info("whiteboard listening on http://%s:%d/ (%s)", host, port, where)
 
     # Long-lived start-up objects leave the collector's view, and young collections run less
     # often: collections of Futures and frames were the largest source of latency spikes.
@@ -55,6 +61,15 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
     log.info("stopped")
+
+
+def _safe_url(url: str) -> str:
+    """The Redis URL without its password, which must not end up in logs."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{netloc}"))
 
 
 def main(argv: list[str] | None = None) -> int:
