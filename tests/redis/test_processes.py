@@ -242,6 +242,16 @@ async def test_kill_one_process_clients_resume_on_the_other(
     await asyncio.gather(*sending, return_exceptions=True)
     await asyncio.wait_for(asyncio.gather(*readers), 20)
 
+    # The watcher hears that the dead process's clients left (its heartbeat stopped).
+    gone = {d.me for d in drawers}
+    left: set[int] = set()
+
+    def heard_leave(m: dict[str, Any]) -> bool:
+        left.update(m.get("leave", []) if m["t"] == "presence" else [])
+        return gone <= left
+
+    await watcher.expect(heard_leave, timeout=15)
+
     total_numbers = 450
     for d in drawers:
         await d.resume(survivor.url, board)

@@ -81,6 +81,22 @@ redis.call('PUBLISH', KEYS[4], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' 
 return -1
 """
 
+# Heartbeats and liveness use Redis's clock, so that processes on machines whose clocks
+# disagree still agree on who is alive. Entries of processes gone for a day are pruned.
+_BEAT = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+redis.call('ZADD', KEYS[1], t, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', t - 86400)
+return 1
+"""
+
+_ALIVE = """
+local now = redis.call('TIME')
+local t = tonumber(now[1]) + tonumber(now[2]) / 1000000
+return redis.call('ZRANGEBYSCORE', KEYS[1], t - tonumber(ARGV[1]), '+inf')
+"""
+
 _UNLOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -160,6 +176,8 @@ class RedisStore(SharedStore):
             ("unlock", _UNLOCK),
             ("create", _CREATE),
             ("claim", _CLAIM),
+            ("beat", _BEAT),
+            ("alive", _ALIVE),
         ):
             self._scripts[name] = self._redis.register_script(src)
         self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
@@ -440,16 +458,19 @@ class RedisStore(SharedStore):
         raw = await self._call(self.r.hgetall(key(board, "peers")))
         alive = await self.live_processes()
         out: dict[int, tuple[dict[str, Any], str]] = {}
+        gone: list[int] = []
         for k, v in raw.items():
             name, color, process = msgpack.unpackb(v)
-            if process != self.process and process in alive:
-                cid = int(k)
+            cid = int(k)
+            if process not in alive and process != self.process:
+                gone.append(cid)  # left behind by a process that died
+            elif process != self.process:
                 out[cid] = ({"id": cid, "name": name, "color": color}, process)
+        await self.forget_peers(board, gone)
         return out
 
     async def live_processes(self) -> set[str]:
-        since = time.time() - PROCESS_DEAD_S
-        found = await self._call(self.r.zrangebyscore(PROCS_KEY, since, "+inf"))
+        found = await self._call(self._scripts["alive"](keys=[PROCS_KEY], args=[PROCESS_DEAD_S]))
         return {p.decode() for p in found}
 
     async def forget_peers(self, board: str, ids: list[int]) -> None:
@@ -458,7 +479,7 @@ class RedisStore(SharedStore):
             await self._call(self.r.hdel(key(board, "peers"), *[str(i) for i in ids]))
 
     async def _beat(self) -> None:
-        await self._call(self.r.zadd(PROCS_KEY, {self.process: time.time()}))
+        await self._call(self._scripts["beat"](keys=[PROCS_KEY], args=[self.process]))
 
     async def _beat_forever(self) -> None:
         while True:
