@@ -3,7 +3,8 @@
 The store, ``layout.py`` and ``?at=`` read checkpoints written before the cache existed and
 after it; they can only keep working if the bytes do not change. So at random points of random
 op sequences the joined pieces are compared byte for byte with packing ``to_state()``, on the
-live document, on its ``copy()`` and on documents loaded back with ``from_packed``.
+live document, on its ``copy()`` and on documents loaded back with ``from_packed``; and the
+layout index built from the document is compared with the one parsed from the bytes.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_document import ops_st, pen, rect
+from whiteboard import layout
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError, validate_op
 
@@ -29,7 +31,12 @@ def packed_before(doc: Document) -> bytes:
 
 
 def packed_now(doc: Document) -> bytes:
-    return b"".join(doc.packed_parts())
+    """The pieces joined; checks on the way that the layout index the writer derives from the
+    document is the one the store would compute by parsing the bytes."""
+    parts = doc.packed_parts()
+    packed = b"".join(parts)
+    assert layout.from_parts(parts, *doc.stacking()) == layout.compute(packed)
+    return packed
 
 
 def apply(doc: Document, op: dict[str, Any]) -> bool:
