@@ -64,6 +64,10 @@ import msgpack
 import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+# bench's own stdlib-only helper (not the whiteboard package), found when imported from afar too
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lag_metrics
+
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BINARY = WSMsgType.BINARY
@@ -416,6 +420,7 @@ class Options:
     server_pid: int | None
     seed: int
     profile: Path | None = None
+    unload_wait: float = 0.0
 
 
 class Run:
@@ -523,6 +528,7 @@ class Run:
     async def run(self) -> dict[str, Any]:
         opts = self.opts
         loop = asyncio.get_running_loop()
+        rss_idle = self._server_status().get("VmRSS")
         t_connect = time.monotonic()
         await self.connect_all()
         connect_s = time.monotonic() - t_connect
@@ -543,6 +549,7 @@ class Run:
         lag_task = asyncio.ensure_future(self._loop_lag())
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
+        metrics_before = await asyncio.to_thread(lag_metrics.fetch, opts.url)
         before = CpuSnapshot.take(opts.server_pid)
         spy = start_profiler(opts.server_pid, opts.seconds, opts.profile)
         lag_mark, ping_mark, send_mark = len(self.loop_lag), len(self.pings), len(self.send_lag)
@@ -550,6 +557,7 @@ class Run:
         after = CpuSnapshot.take(opts.server_pid)
         self.sending = False
         server_status = self._server_status()
+        metrics_after = await asyncio.to_thread(lag_metrics.fetch, opts.url)
         drained = await self._drain(opts.drain)
         await asyncio.gather(lag_task, ping_task)
         profile = await finish_profiler(spy, opts.profile)
@@ -557,6 +565,10 @@ class Run:
         for c in self.clients:
             if c.transport is not None:
                 c.transport.disconnect()
+        rss_unloaded = None
+        if opts.unload_wait > 0:  # the server was started with a short --idle-unload-s
+            await asyncio.sleep(opts.unload_wait)
+            rss_unloaded = self._server_status().get("VmRSS")
         gc.enable()
         result = self.summary(
             before, after, server_status, drained, connect_s, rest,
@@ -564,6 +576,14 @@ class Run:
         )  # fmt: skip
         if profile is not None:
             result["server"]["profile"] = profile
+        srv = result["server"]
+        srv["loop_lag_ms"] = lag_metrics.lag_ms(metrics_before, metrics_after)
+        srv["rss_idle_mb"] = _kib_to_mb(rss_idle)
+        loaded = server_status.get("VmRSS")
+        srv["rss_per_board_kb"] = _round(
+            (loaded - rss_idle) / opts.boards if loaded and rss_idle else None
+        )
+        srv["rss_after_unload_mb"] = _kib_to_mb(rss_unloaded)
         return result
 
     def _server_status(self) -> dict[str, int]:
@@ -902,7 +922,10 @@ def format_summary(r: dict[str, Any]) -> str:
         f" at rest (welcome): {wire['rest_bytes_per_point']} B per point",
         f"  server CPU {srv['cpu_pct']} % of a core, RSS {srv['rss_mb']} MB (peak"
         f" {srv['rss_peak_mb']}), {srv['cpu_us_per_delivery']} us CPU per delivery,"
-        f" ping p50/p99 {srv['ping_ms']['p50']}/{srv['ping_ms']['p99']} ms",
+        f" ping p50/p99 {srv['ping_ms']['p50']}/{srv['ping_ms']['p99']} ms,"
+        f" loop lag p50/p99 {srv['loop_lag_ms']['p50']}/{srv['loop_lag_ms']['p99']} ms",
+        f"  server RSS idle {srv['rss_idle_mb']} MB, {srv['rss_per_board_kb']} kB per loaded"
+        f" board, after unload {srv['rss_after_unload_mb']} MB",
         f"  generator CPU {gen['cpu_pct']} %, loop lag p99 {gen['loop_lag_ms']['p99']} ms,"
         f" send lag p99 {gen['send_lag_ms']['p99']} ms, skipped {gen['sends_skipped']};"
         f" machine {r['machine']['busy_pct']} % of {r['machine']['cores']} cores"
@@ -970,6 +993,7 @@ def options_from(args: argparse.Namespace) -> Options:
         server_pid=args.server_pid,
         seed=args.seed,
         profile=args.profile,
+        unload_wait=args.unload_wait,
     )
 
 
@@ -996,6 +1020,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--stroke-points", type=int, default=100, help="points per stroke (100)")
     ap.add_argument("--connect-concurrency", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--unload-wait", type=float, default=0.0,
+                    help="after the run, wait S seconds with nobody connected, then read the"
+                    " server's RSS (start it with a short --idle-unload-s)")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")
     ap.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     return ap
