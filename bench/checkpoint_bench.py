@@ -13,6 +13,7 @@ lag during the whole write (pack, layout index, SQLite commit), seen by a probe 
 every millisecond, as the server's lag histogram does.
 
     .venv/bin/python bench/checkpoint_bench.py [--ops 1000000] [--rounds 5] [--quick]
+        [--json-out FILE]
 """
 
 from __future__ import annotations
@@ -150,6 +151,7 @@ def main() -> None:
     ap.add_argument("--every", type=int, default=Settings().checkpoint_every)
     ap.add_argument("--seed", type=int, default=4)
     ap.add_argument("--quick", action="store_true", help="300,000 ops, 3 rounds")
+    ap.add_argument("--json-out", type=Path, help="also write the figures to this file")
     args = ap.parse_args()
     if args.quick:
         args.ops, args.rounds = 300_000, 3
@@ -163,6 +165,8 @@ def main() -> None:
         print(f"{k:8} {v['on_loop_ms_median']:12.1f} / {v['on_loop_ms_max']:<11.1f}"
               f" {v['lag_ms_median']:12.1f} / {v['lag_ms_max']:<11.1f}")  # fmt: skip
     print(json.dumps(r))
+    if args.json_out:
+        args.json_out.write_text(json.dumps(r, indent=1))
 
 
 if __name__ == "__main__":

@@ -565,15 +565,15 @@ class Run:
         for c in self.clients:
             if c.transport is not None:
                 c.transport.disconnect()
-        rss_unloaded = None
-        if opts.unload_wait > 0:  # the server was started with a short --idle-unload-s
-            await asyncio.sleep(opts.unload_wait)
-            rss_unloaded = self._server_status().get("VmRSS")
         gc.enable()
         result = self.summary(
             before, after, server_status, drained, connect_s, rest,
             lag_mark, ping_mark, send_mark,
         )  # fmt: skip
+        rss_unloaded = None
+        if opts.unload_wait > 0:  # the server was started with a short --idle-unload-s
+            await asyncio.sleep(opts.unload_wait)
+            rss_unloaded = self._server_status().get("VmRSS")
         if profile is not None:
             result["server"]["profile"] = profile
         srv = result["server"]
