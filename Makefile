@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
 
-.PHONY: setup run test test-server test-e2e lint bench build clean
+.PHONY: setup run test test-server test-e2e lint bench bench-quick build clean
 
 setup: $(VENV)/.installed node_modules/.installed build
 
@@ -41,8 +41,13 @@ lint: setup
 	$(BIN)/mypy
 	npm run lint --silent
 
+# The Performance issue's scenarios in full (10-20 minutes) plus the other benches, quick.
 bench: setup
 	$(BIN)/python bench/run_all.py
+
+# Every bench with small settings: a few minutes, to check the benches and the table.
+bench-quick: setup
+	$(BIN)/python bench/run_all.py --quick
 
 clean:
 	rm -rf $(VENV) node_modules static/dist

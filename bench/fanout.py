@@ -8,7 +8,13 @@ temporary folder, and prints one table with the ratios, which drift far less tha
 Scenarios (from the issue's Targets), R = 30 ops/s per drawer, K = N / 10 drawing:
 - N = 200, 500, 1000 on one board;
 - for each server, a search for the largest N with p99 under 100 ms and nothing lost: it
-  starts from the scenarios above, doubles until a run fails, then bisects to about 10 %.
+  starts from the scenarios above, doubles until a run fails, then bisects to about 10 %;
+- many boards: 500 boards of 4 clients (ours only), RSS per loaded board, and the RSS once
+  everyone left and the idle boards unloaded (the server runs with a short ``--idle-unload-s``).
+
+Then a verdict per target of the issue (target, measured, pass or MISS), also in the JSON
+(``--json-out``) that ``run_all.py`` gathers into its final table. The server's event-loop lag
+comes from its ``/metrics`` histogram (``lag_metrics.py``); absent, it shows as "-".
 
 The machine is shared: each run reports the CPU that other processes took while it measured
 (``others%``), and the table says when that was more than half a core.
@@ -56,11 +62,21 @@ class Plan:
     search_steps: int
     min_n: int
     max_n: int
+    boards: int  # the many-boards run: this many boards of CLIENTS_PER_BOARD clients
     results: list[dict[str, Any]] = field(default_factory=list)
 
 
-FULL = Plan([200, 500, 1000], 30, 20, 3, 5, 10, 6, 10, 4000)
-QUICK = Plan([20, 50], 30, 3, 1, 3, 2, 2, 10, 100)
+FULL = Plan([200, 500, 1000], 30, 20, 3, 5, 10, 6, 10, 4000, 500)
+QUICK = Plan([20, 50], 30, 3, 1, 3, 2, 2, 10, 100, 20)
+CLIENTS_PER_BOARD = 4
+UNLOAD_S = 2  # the many-boards server's --idle-unload-s; RSS is read UNLOAD_S + 3 s after
+# The issue's targets for the fixed scenarios, by position (the quick run uses smaller N).
+SCENARIO_P99_MS = (25.0, 50.0, 100.0)
+CPU_LIMIT_PCT = 50.0
+LAG_P99_MS = 10.0
+LIVE_B_PER_POINT = 20.0
+REST_B_PER_POINT = 4.0
+RATIO = 10.0
 
 
 def drawers(n: int) -> int:
@@ -99,13 +115,99 @@ def run_one(
         return result
 
 
-def passes(r: dict[str, Any]) -> bool:
+def passes(r: dict[str, Any], limit_ms: float = P99_LIMIT_MS) -> bool:
     """The issue's bar for the search: p99 under 100 ms and nothing lost or missing."""
     if r.get("failed"):
         return False
     p99 = r["latency_ms"]["p99"]
-    nothing_lost = not (r["lost"] or r["duplicated"] or r["undelivered"] or r["closed"])
-    return p99 is not None and p99 < P99_LIMIT_MS and nothing_lost
+    return p99 is not None and p99 < limit_ms and nothing_lost(r)
+
+
+def nothing_lost(r: dict[str, Any]) -> bool:
+    return not (r["lost"] or r["duplicated"] or r["undelivered"] or r["closed"])
+
+
+def verdicts(plan: Plan, best: dict[str, int], many: dict[str, Any] | None) -> list[dict[str, str]]:
+    """One row per target of the issue: what it asks, what was measured, pass or MISS."""
+    rows: list[dict[str, str]] = []
+
+    def row(target: str, measured: str, ok: bool | None) -> None:
+        verdict = "-" if ok is None else "pass" if ok else "MISS"
+        rows.append({"target": target, "measured": measured, "verdict": verdict})
+
+    ours = {r["n"]: r for r in plan.results if r["kind"] == "ours" and not r.get("failed")}
+    for i, n in enumerate(plan.scenarios):
+        limit = SCENARIO_P99_MS[min(i, len(SCENARIO_P99_MS) - 1)]
+        r = ours.get(n)
+        name = f"N={n} K={drawers(n)} R={plan.r:g}: p99 < {limit:g} ms, nothing lost"
+        if i == 0:
+            name += f", server CPU < {CPU_LIMIT_PCT:g} %"
+        if r is None:
+            row(name, "run failed", False)
+            continue
+        cpu = r["server"]["cpu_pct"]
+        ok = passes(r, limit) and (i > 0 or (cpu is not None and cpu < CPU_LIMIT_PCT))
+        measured = (
+            f"p99 {fmt(r['latency_ms']['p99'])} ms, lost {r['lost'] + r['duplicated']}, "
+            f"undelivered {r['undelivered']}, CPU {fmt(cpu)} %"
+        )
+        row(name, measured, ok)
+        if i == 0:
+            lag = r["server"].get("loop_lag_ms") or {}
+            p99 = lag.get("p99")
+            row(
+                f"N={n}: server event-loop lag p99 < {LAG_P99_MS:g} ms",
+                f"p50 {fmt(lag.get('p50'))} ms, p99 {fmt(p99)} ms"
+                + ("" if p99 is not None else " (no /metrics histogram)"),
+                None if p99 is None else p99 < LAG_P99_MS,
+            )
+    if best:
+        b_ours, b_base = best.get("ours", 0), best.get("baseline", 0)
+        row(
+            f"largest N with p99 < {P99_LIMIT_MS:g} ms: ours >= {RATIO:g}x baseline",
+            f"ours {b_ours}, baseline {b_base}, {ratio(b_ours, b_base)}",
+            bool(b_base) and b_ours >= RATIO * b_base,
+        )
+    live = [r["wire"]["bytes_per_point"] for r in ours.values() if r["wire"]["bytes_per_point"]]
+    rest = [r["wire"]["rest_bytes_per_point"] for r in ours.values()]
+    rest = [v for v in rest if v]
+    row(
+        f"live ink <= {LIVE_B_PER_POINT:g} B per point received",
+        f"{max(live):.1f} B/pt" if live else "-",
+        max(live) <= LIVE_B_PER_POINT if live else None,
+    )
+    row(
+        f"ink at rest (welcome) <= {REST_B_PER_POINT:g} B per point",
+        f"{max(rest):.2f} B/pt" if rest else "-",
+        max(rest) <= REST_B_PER_POINT if rest else None,
+    )
+    if many is not None:
+        name = f"{plan.boards} boards x {CLIENTS_PER_BOARD} clients: nothing lost; RSS/board"
+        if many.get("failed"):
+            row(name, "run failed", False)
+        else:
+            srv = many["server"]
+            row(
+                name,
+                f"p99 {fmt(many['latency_ms']['p99'])} ms, lost {many['lost']}, "
+                f"{fmt(srv['rss_per_board_kb'])} kB per loaded board",
+                passes(many),
+            )
+            row(
+                "idle boards unload (RSS after everyone left)",
+                f"{fmt(srv['rss_mb'])} MB loaded -> {fmt(srv['rss_after_unload_mb'])} MB "
+                f"{UNLOAD_S + 3} s after (idle {fmt(srv['rss_idle_mb'])} MB)",
+                None,
+            )
+    return rows
+
+
+def verdict_table(rows: list[dict[str, str]]) -> str:
+    width = max((len(r["target"]) for r in rows), default=10)
+    mwidth = max((len(r["measured"]) for r in rows), default=10)
+    lines = [f"{'target':{width}}  {'measured':{mwidth}}  verdict", "-" * (width + mwidth + 11)]
+    lines += [f"{r['target']:{width}}  {r['measured']:{mwidth}}  {r['verdict']}" for r in rows]
+    return "\n".join(lines)
 
 
 def log_run(r: dict[str, Any]) -> None:
@@ -266,6 +368,7 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="small N, a few seconds per run")
     ap.add_argument("--no-search", action="store_true", help="only the fixed scenarios")
+    ap.add_argument("--no-many-boards", action="store_true", help="skip the many-boards run")
     ap.add_argument("--profile", action="store_true", help="py-spy our server at the largest N")
     ap.add_argument("--json-out", type=Path, help="write every run's summary to this file")
     args = ap.parse_args(argv)
@@ -285,7 +388,20 @@ def main(argv: list[str] | None = None) -> int:
             print(f"search: {kind}", file=sys.stderr)
             best[kind], runs = search(kind, plan, known)
             plan.results.extend(runs)
+    many = None
+    if not args.no_many_boards:
+        n = plan.boards * CLIENTS_PER_BOARD
+        print(f"many boards: {plan.boards} x {CLIENTS_PER_BOARD}", file=sys.stderr)
+        many = run_one(
+            "ours", n, plan, plan.seconds,
+            ["--boards", str(plan.boards), "--unload-wait", str(UNLOAD_S + 3),
+             "--server-args", f"--idle-unload-s {UNLOAD_S}"],
+        )  # fmt: skip
+        log_run(many)
     print(table(plan, best))
+    rows = verdicts(plan, best, many)
+    print()
+    print(verdict_table(rows))
     if args.profile:
         n = max(plan.scenarios)
         print(f"\nprofile of our server at N={n} (a separate run, py-spy attached):")
@@ -295,7 +411,12 @@ def main(argv: list[str] | None = None) -> int:
         print("\n".join(line for line in text.splitlines() if not line.startswith("{")))
     print(f"\n(total {time.monotonic() - started:.0f} s)")
     if args.json_out:
-        args.json_out.write_text(json.dumps({"best": best, "runs": plan.results}, indent=1))
+        args.json_out.write_text(
+            json.dumps(
+                {"best": best, "runs": plan.results, "many_boards": many, "verdicts": rows},
+                indent=1,
+            )
+        )
     return 0
 
 

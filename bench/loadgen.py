@@ -67,6 +67,10 @@ import msgpack
 import uvloop
 from picows import WSFrame, WSListener, WSMsgType, WSTransport, ws_connect
 
+# bench's own stdlib-only helper (not the whiteboard package), found when imported from afar too
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import lag_metrics
+
 ROOT = Path(__file__).resolve().parents[1]
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 BINARY = WSMsgType.BINARY
@@ -420,6 +424,7 @@ class Options:
     seed: int
     profile: Path | None = None
     compact: bool = True
+    unload_wait: float = 0.0
 
 
 class Run:
@@ -537,6 +542,7 @@ class Run:
     async def run(self) -> dict[str, Any]:
         opts = self.opts
         loop = asyncio.get_running_loop()
+        rss_idle = self._server_status().get("VmRSS")
         t_connect = time.monotonic()
         await self.connect_all()
         connect_s = time.monotonic() - t_connect
@@ -557,6 +563,7 @@ class Run:
         lag_task = asyncio.ensure_future(self._loop_lag())
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
+        metrics_before = await asyncio.to_thread(lag_metrics.fetch, opts.url)
         before = CpuSnapshot.take(opts.server_pid)
         spy = start_profiler(opts.server_pid, opts.seconds, opts.profile)
         lag_mark, ping_mark, send_mark = len(self.loop_lag), len(self.pings), len(self.send_lag)
@@ -564,6 +571,7 @@ class Run:
         after = CpuSnapshot.take(opts.server_pid)
         self.sending = False
         server_status = self._server_status()
+        metrics_after = await asyncio.to_thread(lag_metrics.fetch, opts.url)
         drained = await self._drain(opts.drain)
         await asyncio.gather(lag_task, ping_task)
         profile = await finish_profiler(spy, opts.profile)
@@ -576,8 +584,20 @@ class Run:
             before, after, server_status, drained, connect_s, rest,
             lag_mark, ping_mark, send_mark,
         )  # fmt: skip
+        rss_unloaded = None
+        if opts.unload_wait > 0:  # the server was started with a short --idle-unload-s
+            await asyncio.sleep(opts.unload_wait)
+            rss_unloaded = self._server_status().get("VmRSS")
         if profile is not None:
             result["server"]["profile"] = profile
+        srv = result["server"]
+        srv["loop_lag_ms"] = lag_metrics.lag_ms(metrics_before, metrics_after)
+        srv["rss_idle_mb"] = _kib_to_mb(rss_idle)
+        loaded = server_status.get("VmRSS")
+        srv["rss_per_board_kb"] = _round(
+            (loaded - rss_idle) / opts.boards if loaded and rss_idle else None
+        )
+        srv["rss_after_unload_mb"] = _kib_to_mb(rss_unloaded)
         return result
 
     def _server_status(self) -> dict[str, int]:
@@ -933,7 +953,10 @@ def format_summary(r: dict[str, Any]) -> str:
         f" at rest (welcome): {wire['rest_bytes_per_point']} B per point",
         f"  server CPU {srv['cpu_pct']} % of a core, RSS {srv['rss_mb']} MB (peak"
         f" {srv['rss_peak_mb']}), {srv['cpu_us_per_delivery']} us CPU per delivery,"
-        f" ping p50/p99 {srv['ping_ms']['p50']}/{srv['ping_ms']['p99']} ms",
+        f" ping p50/p99 {srv['ping_ms']['p50']}/{srv['ping_ms']['p99']} ms,"
+        f" loop lag p50/p99 {srv['loop_lag_ms']['p50']}/{srv['loop_lag_ms']['p99']} ms",
+        f"  server RSS idle {srv['rss_idle_mb']} MB, {srv['rss_per_board_kb']} kB per loaded"
+        f" board, after unload {srv['rss_after_unload_mb']} MB",
         f"  generator CPU {gen['cpu_pct']} %, loop lag p99 {gen['loop_lag_ms']['p99']} ms,"
         f" send lag p99 {gen['send_lag_ms']['p99']} ms, skipped {gen['sends_skipped']};"
         f" machine {r['machine']['busy_pct']} % of {r['machine']['cores']} cores"
@@ -1002,6 +1025,7 @@ def options_from(args: argparse.Namespace) -> Options:
         seed=args.seed,
         profile=args.profile,
         compact=args.compact,
+        unload_wait=args.unload_wait,
     )
 
 
@@ -1034,6 +1058,9 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--stroke-points", type=int, default=100, help="points per stroke (100)")
     ap.add_argument("--connect-concurrency", type=int, default=50)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--unload-wait", type=float, default=0.0,
+                    help="after the run, wait S seconds with nobody connected, then read the"
+                    " server's RSS (start it with a short --idle-unload-s)")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")
     ap.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     return ap

@@ -1,32 +1,41 @@
-"""Runs every benchmark of this folder, one after the other: what ``make bench`` calls.
+"""Runs every benchmark of this folder, one after the other, then one table of the targets:
+what ``make bench`` calls.
 
 Why a runner: each bench is a script of its own (they start servers, browsers, subprocesses),
-and a reader wants one command that shows every figure. Each runs as its own process, so one
-bench's memory, event loop or crash cannot touch the next, and a failing bench is reported
-while the others still run.
+and a reader wants one command that shows every figure and whether the Performance issue's
+targets hold. Each runs as its own process, so one bench's memory, event loop or crash cannot
+touch the next, and a failing bench is reported while the others still run.
 
-By default each runs with small, quick settings (a couple of minutes in all) so that the
-command is usable while developing; ``--full`` runs each with its own defaults, which are the
-figures the issues ask for (``fanout`` alone then takes 10 to 20 minutes).
+Modes:
+- default (``make bench``): the fan-out bench in full (the issue's scenarios against our server
+  and the baseline relay, 10 to 20 minutes), every other bench with quick settings;
+- ``--quick`` (``make bench-quick``): everything quick, a few minutes, to check while developing
+  that the benches and the table work (the figures are then for small N);
+- ``--full``: every bench with its own defaults (soak and fuzzing alone take 10 minutes each).
 
-    .venv/bin/python bench/run_all.py [--full] [--only fanout,frames]
+    .venv/bin/python bench/run_all.py [--quick | --full] [--only fanout,checkpoint_bench]
 
-A new bench is picked up by itself when it defines ``main()``; give it quick arguments in
-``QUICK`` below if its defaults take long.
+The final table gathers the verdicts the benches write as JSON (``--json-out``): fan-out's
+targets, the checkpoint stall, and whether each bench ran. A new bench is picked up by itself
+when it defines ``main()``; give it quick arguments in ``QUICK`` below if its defaults take long.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 HERE = Path(__file__).resolve().parent
 
-# Not benchmarks: the load generator is driven by fanout, the relay is fanout's baseline server.
-NOT_BENCHES = {"run_all", "loadgen", "baseline_relay"}
+# Not benchmarks: the load generator is driven by fanout, the relay is fanout's baseline server,
+# lag_metrics is the load generator's helper.
+NOT_BENCHES = {"run_all", "loadgen", "baseline_relay", "lag_metrics"}
 
 QUICK: dict[str, list[str]] = {
     "fanout": ["--quick"],
@@ -34,7 +43,13 @@ QUICK: dict[str, list[str]] = {
     "history_bench": ["--ops", "50000", "--samples", "50"],
     "fuzz_protocol": ["--seconds", "30"],
     "soak": ["--seconds", "60"],
+    "checkpoint_bench": ["--quick"],
+    "slow_client": ["--megabytes", "10"],
 }
+
+# Benches that write their figures as JSON for the final table.
+JSON_OUT = {"fanout", "checkpoint_bench"}
+CHECKPOINT_LAG_MS = 10.0
 
 
 def benches() -> list[str]:
@@ -46,24 +61,80 @@ def benches() -> list[str]:
     return names
 
 
+def arguments(name: str, mode: str) -> list[str]:
+    if mode == "full" or (mode == "default" and name == "fanout"):
+        return []
+    return QUICK.get(name, [])
+
+
+def checkpoint_rows(r: dict[str, Any]) -> list[dict[str, str]]:
+    after, before = r["after"], r["before"]
+    return [
+        {
+            "target": f"checkpoint of a {after['state_mib']:.1f} MiB board: loop lag < "
+            f"{CHECKPOINT_LAG_MS:g} ms",
+            "measured": f"lag max {after['lag_ms_max']:.1f} ms, on loop "
+            f"{after['on_loop_ms_median']:.1f} ms (before: {before['lag_ms_max']:.0f} ms)",
+            "verdict": "pass" if after["lag_ms_max"] < CHECKPOINT_LAG_MS else "MISS",
+        }
+    ]
+
+
+def final_table(rows: list[dict[str, str]]) -> str:
+    width = max(len(r["target"]) for r in rows)
+    mwidth = max(len(r["measured"]) for r in rows)
+    lines = [f"{'target':{width}}  {'measured':{mwidth}}  verdict", "-" * (width + mwidth + 11)]
+    lines += [f"{r['target']:{width}}  {r['measured']:{mwidth}}  {r['verdict']}" for r in rows]
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--full", action="store_true", help="each bench with its own defaults")
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="every bench quick (a few minutes)")
+    mode.add_argument("--full", action="store_true", help="every bench with its own defaults")
     ap.add_argument("--only", help="comma-separated bench names")
     args = ap.parse_args(argv)
+    run_mode = "quick" if args.quick else "full" if args.full else "default"
     names = benches()
     if args.only:
         wanted = set(args.only.split(","))
         names = [n for n in names if n in wanted]
     failed = []
-    for name in names:
-        extra = [] if args.full else QUICK.get(name, [])
-        print(f"\n=== {name} {' '.join(extra)}", flush=True)
-        started = time.monotonic()
-        code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *extra])
-        print(f"=== {name}: exit {code} in {time.monotonic() - started:.0f} s", flush=True)
-        if code != 0:
-            failed.append(name)
+    rows: list[dict[str, str]] = []
+    ran: list[dict[str, str]] = []
+    with tempfile.TemporaryDirectory(prefix="run-all-") as tmp:
+        for name in names:
+            extra = arguments(name, run_mode)
+            out = Path(tmp) / f"{name}.json"
+            if name in JSON_OUT:
+                extra = [*extra, "--json-out", str(out)]
+            print(f"\n=== {name} {' '.join(extra)}", flush=True)
+            started = time.monotonic()
+            code = subprocess.call([sys.executable, str(HERE / f"{name}.py"), *extra])
+            took = time.monotonic() - started
+            print(f"=== {name}: exit {code} in {took:.0f} s", flush=True)
+            quick = " (quick)" if extra and extra[0] != "--json-out" else ""
+            ran.append(
+                {
+                    "target": f"bench {name}{quick} runs",
+                    "measured": f"exit {code} in {took:.0f} s",
+                    "verdict": "pass" if code == 0 else "MISS",
+                }
+            )
+            if code != 0:
+                failed.append(name)
+            if not out.exists():
+                continue
+            result = json.loads(out.read_text())
+            if name == "fanout":
+                rows += result["verdicts"]
+            elif name == "checkpoint_bench":
+                rows += checkpoint_rows(result)
+    if run_mode == "quick":
+        print("\n(quick mode: small N and short runs; the targets are for `make bench`)")
+    print()
+    print(final_table(rows + ran))
     if failed:
         print(f"\nfailed: {', '.join(failed)}")
     return 1 if failed else 0

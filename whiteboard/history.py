@@ -30,7 +30,7 @@ async def state_at(store: Store, board: str, at: int, limits: Limits) -> Documen
 
 def replay(cp: Checkpoint | None, sops: list[dict[str, Any]], limits: Limits) -> Document:
     """The checkpoint's document (empty without one) advanced by ``sops``, which follow it."""
-    doc = Document.from_state(msgpack.unpackb(cp.state), limits) if cp else Document(limits)
+    doc = Document.from_packed(cp.state, limits) if cp else Document(limits)
     for sop in sops:
         doc.apply_sop(sop)
     return doc

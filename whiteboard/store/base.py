@@ -31,6 +31,9 @@ class LogRow(NamedTuple):
 class Checkpoint:
     seq: int
     state: bytes  # msgpack of Document.to_state()
+    layout: bytes | None = field(default=None, compare=False)
+    """Its ``layout`` index when the writer already knows it (``layout.from_parts``), so the
+    store need not parse megabytes in a thread that holds the GIL; else the store computes it."""
 
 
 @dataclass(frozen=True)

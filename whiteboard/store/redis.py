@@ -512,6 +512,8 @@ def _queue_checkpoint(pipe: Any, board: str, checkpoint: Checkpoint, index: byte
 
 async def _layout(checkpoint: Checkpoint) -> bytes | None:
     """The checkpoint's layout index, computed off the IOLoop (see SQLiteStore._layout)."""
+    if checkpoint.layout is not None:
+        return checkpoint.layout
     try:
         return await asyncio.get_running_loop().run_in_executor(
             None, layout.compute, checkpoint.state

@@ -223,6 +223,8 @@ class SQLiteStore(Store):
     async def _layout(self, checkpoint: Checkpoint) -> bytes | None:
         """The checkpoint's layout index (``layout.py``), computed off the IOLoop and off the
         writer thread, which must stay free for every board's commits."""
+        if checkpoint.layout is not None:
+            return checkpoint.layout
         try:
             return await asyncio.get_running_loop().run_in_executor(
                 None, layout.compute, checkpoint.state

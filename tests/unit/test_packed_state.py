@@ -1,0 +1,115 @@
+"""The cached checkpoint encoding: ``packed_parts()`` must be exactly ``msgpack(to_state())``.
+
+The store, ``layout.py`` and ``?at=`` read checkpoints written before the cache existed and
+after it; they can only keep working if the bytes do not change. So at random points of random
+op sequences the joined pieces are compared byte for byte with packing ``to_state()``, on the
+live document, on its ``copy()`` and on documents loaded back with ``from_packed``; and the
+layout index built from the document is compared with the one parsed from the bytes.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import msgpack
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from tests.unit.test_document import ops_st, pen, rect
+from whiteboard import layout
+from whiteboard.document import Document
+from whiteboard.protocol import Limits, ProtocolError, validate_op
+
+LIMITS = Limits(elements_per_board=4, values_per_op=6, values_per_element=30, text_chars=5)
+
+
+def packed_before(doc: Document) -> bytes:
+    """How checkpoints were written before the cache: pack the whole state."""
+    packed: bytes = msgpack.packb(doc.to_state(), use_bin_type=True)
+    return packed
+
+
+def packed_now(doc: Document) -> bytes:
+    """The pieces joined; checks on the way that the layout index the writer derives from the
+    document is the one the store would compute by parsing the bytes."""
+    parts = doc.packed_parts()
+    packed = b"".join(parts)
+    assert layout.from_parts(parts, *doc.stacking()) == layout.compute(packed)
+    return packed
+
+
+def apply(doc: Document, op: dict[str, Any]) -> bool:
+    try:
+        validate_op(op, doc.limits)
+    except ProtocolError:
+        return False
+    return not isinstance(doc.apply(op, doc.seq + 1), ProtocolError)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data(), st.integers(1, 80))
+def test_packed_parts_are_byte_for_byte_the_packed_state(data: st.DataObject, n_ops: int) -> None:
+    doc = Document(LIMITS)
+    others: list[Document] = []  # copies and reloads, driven with the same ops from then on
+    for c in range(n_ops):
+        op = {**data.draw(ops_st(sorted(e["id"] for e in doc.elements()))), "c": c}
+        accepted = apply(doc, op)
+        for other in others:
+            assert apply(other, {**op}) == accepted
+        if data.draw(st.integers(0, 3)) == 0:
+            assert packed_now(doc) == packed_before(doc)
+        fork = data.draw(st.sampled_from(["none"] * 6 + ["copy", "reload", "from_state"]))
+        if fork == "copy":
+            others.append(doc.copy())
+        elif fork == "reload":
+            others.append(Document.from_packed(packed_now(doc), LIMITS))
+        elif fork == "from_state":
+            others.append(Document.from_state(msgpack.unpackb(packed_before(doc)), LIMITS))
+    expected = packed_before(doc)
+    assert packed_now(doc) == expected
+    for other in others:
+        assert packed_now(other) == expected
+        assert packed_before(other) == expected
+
+
+def test_parts_taken_before_later_ops_keep_the_state_of_their_time() -> None:
+    doc = Document(Limits())
+    doc.apply({"k": "add", "c": 1, "e": pen("p", pts=[0, 0])}, 1)
+    doc.apply({"k": "add", "c": 2, "e": rect("r")}, 2)
+    then = packed_before(doc)
+    parts = doc.packed_parts()
+    doc.apply({"k": "append", "c": 3, "id": "p", "pts": [5, 5]}, 3)
+    doc.apply({"k": "update", "c": 4, "id": "r", "set": {"z": -1}}, 4)
+    doc.apply({"k": "delete", "c": 5, "ids": ["p"]}, 5)
+    assert b"".join(parts) == then
+    assert packed_now(doc) == packed_before(doc)
+
+
+def test_from_packed_reads_what_from_state_reads() -> None:
+    doc = Document(Limits())
+    doc.apply({"k": "add", "c": 1, "e": pen("p", pts=[0, 0, 1, 1], pr=[9, 9])}, 1)
+    doc.apply({"k": "add", "c": 2, "e": rect("r", z=3)}, 2)
+    doc.apply({"k": "delete", "c": 3, "ids": ["p"]}, 3)
+    state = packed_before(doc)
+    loaded = Document.from_packed(state, Limits())
+    assert loaded.to_state() == Document.from_state(msgpack.unpackb(state), Limits()).to_state()
+    assert loaded.first_seq("p") == 1 and loaded.get("p") is None
+
+
+@pytest.mark.parametrize(
+    "state",
+    [
+        {"seq": 1, "elements": [rect("r")], "first": {}},
+        {"seq": 1, "elements": [rect("r"), rect("r")], "first": {"r": 1}},
+    ],
+)
+def test_from_packed_refuses_inconsistent_checkpoints(state: dict[str, Any]) -> None:
+    with pytest.raises(ValueError):
+        Document.from_packed(msgpack.packb(state), Limits())
+
+
+def test_from_packed_refuses_trailing_bytes() -> None:
+    packed = packed_before(Document(Limits())) + b"\x00"
+    with pytest.raises(ValueError):
+        Document.from_packed(packed, Limits())
