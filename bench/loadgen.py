@@ -133,19 +133,24 @@ def machine_cpu() -> tuple[float, float]:
 @dataclass
 class CpuSnapshot:
     t: float
-    server: float
+    server: float  # summed over every server process (several with --redis)
     generator: float
     machine_busy: float
+    redis: float = 0.0
 
     @staticmethod
-    def take(server_pid: int | None) -> CpuSnapshot:
-        server = 0.0
-        if server_pid is not None:
+    def take(
+        server_pid: int | None, also: tuple[int, ...] = (), redis_pid: int | None = None
+    ) -> CpuSnapshot:
+        def cpu(pids: tuple[int, ...]) -> float:
             try:
-                server = proc_cpu_seconds(server_pid)
+                return sum(proc_cpu_seconds(p) for p in pids)
             except OSError:
-                server = math.nan
-        return CpuSnapshot(time.monotonic(), server, time.process_time(), machine_cpu()[0])
+                return math.nan
+
+        server = cpu((server_pid, *also)) if server_pid is not None else 0.0
+        redis = cpu((redis_pid,)) if redis_pid is not None else 0.0
+        return CpuSnapshot(time.monotonic(), server, time.process_time(), machine_cpu()[0], redis)
 
 
 # -- the server under test --------------------------------------------------------------------
@@ -425,6 +430,9 @@ class Options:
     profile: Path | None = None
     compact: bool = True
     unload_wait: float = 0.0
+    also_urls: tuple[str, ...] = ()  # more processes of the same service (--redis)
+    also_pids: tuple[int, ...] = ()
+    redis_pid: int | None = None
 
 
 class Run:
@@ -508,11 +516,12 @@ class Run:
         """Opens N WebSockets, a few at a time, and waits for every ``welcome``."""
         opts = self.opts
         gate = asyncio.Semaphore(opts.connect_concurrency)
-        base = opts.url.replace("http://", "ws://").rstrip("/")
+        # With several processes, clients take them in turn: drawers and watchers both split.
+        bases = [u.replace("http://", "ws://").rstrip("/") for u in (opts.url, *opts.also_urls)]
 
         async def one(i: int) -> None:
             board = i % opts.boards
-            url = f"{base}/ws/{self.board_name(board)}"
+            url = f"{bases[i % len(bases)]}/ws/{self.board_name(board)}"
             async with gate:
                 client = Client(self, i, board)
                 self.clients.append(client)
@@ -564,11 +573,11 @@ class Run:
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
         metrics_before = await asyncio.to_thread(lag_metrics.fetch, opts.url)
-        before = CpuSnapshot.take(opts.server_pid)
+        before = CpuSnapshot.take(opts.server_pid, opts.also_pids, opts.redis_pid)
         spy = start_profiler(opts.server_pid, opts.seconds, opts.profile)
         lag_mark, ping_mark, send_mark = len(self.loop_lag), len(self.pings), len(self.send_lag)
         await asyncio.sleep(opts.seconds)
-        after = CpuSnapshot.take(opts.server_pid)
+        after = CpuSnapshot.take(opts.server_pid, opts.also_pids, opts.redis_pid)
         self.sending = False
         server_status = self._server_status()
         metrics_after = await asyncio.to_thread(lag_metrics.fetch, opts.url)
@@ -704,6 +713,7 @@ class Run:
             "count": count,
         }
         server_cpu = after.server - before.server
+        redis_cpu = after.redis - before.redis
         gen_cpu = after.generator - before.generator
         machine = after.machine_busy - before.machine_busy
         deliveries_per_s = deliveries_in_window / span
@@ -745,6 +755,8 @@ class Run:
             },
             "server": {
                 "pid": opts.server_pid,
+                "processes": 1 + len(opts.also_urls),
+                "redis_cpu_pct": _round(100 * redis_cpu / span if opts.redis_pid else None),
                 "cpu_pct": _round(100 * server_cpu / span if opts.server_pid else None),
                 "rss_mb": _kib_to_mb(server_status.get("VmRSS")),
                 "rss_peak_mb": _kib_to_mb(server_status.get("VmHWM")),
@@ -766,7 +778,9 @@ class Run:
                 "cores": os.cpu_count(),
                 "busy_pct": _round(100 * machine / span),
                 # Clock-tick rounding can make this a few % negative on an idle machine.
-                "other_pct": _round(max(0.0, 100 * (machine - server_cpu - gen_cpu) / span)),
+                "other_pct": _round(
+                    max(0.0, 100 * (machine - server_cpu - gen_cpu - redis_cpu) / span)
+                ),
             },
         }  # fmt: skip
 
@@ -951,7 +965,8 @@ def format_summary(r: dict[str, Any]) -> str:
         f" {wire['bytes_per_point']} B per pen point received (live),"
         f" {wire['bytes_per_op']} B per op, {wire['ops_per_frame']} ops per frame;"
         f" at rest (welcome): {wire['rest_bytes_per_point']} B per point",
-        f"  server CPU {srv['cpu_pct']} % of a core, RSS {srv['rss_mb']} MB (peak"
+        f"  server CPU {srv['cpu_pct']} % of a core ({srv['processes']} process(es);"
+        f" redis-server {srv['redis_cpu_pct']} %), RSS {srv['rss_mb']} MB (peak"
         f" {srv['rss_peak_mb']}), {srv['cpu_us_per_delivery']} us CPU per delivery,"
         f" ping p50/p99 {srv['ping_ms']['p50']}/{srv['ping_ms']['p99']} ms,"
         f" loop lag p50/p99 {srv['loop_lag_ms']['p50']}/{srv['loop_lag_ms']['p99']} ms",
@@ -1009,7 +1024,10 @@ def format_profile(profile: dict[str, Any]) -> str:
 
 def options_from(args: argparse.Namespace) -> Options:
     return Options(
-        url=args.url or "",
+        url=(args.url or "").split(",")[0],
+        also_urls=tuple((args.url or "").split(",")[1:]),
+        also_pids=tuple(int(p) for p in (args.server_pid or "").split(",")[1:]),
+        redis_pid=args.redis_pid,
         n=args.n,
         k=args.k,
         r=args.r,
@@ -1021,7 +1039,7 @@ def options_from(args: argparse.Namespace) -> Options:
         points_per_op=args.points_per_op,
         stroke_points=args.stroke_points,
         connect_concurrency=args.connect_concurrency,
-        server_pid=args.server_pid,
+        server_pid=int(args.server_pid.split(",")[0]) if args.server_pid else None,
         seed=args.seed,
         profile=args.profile,
         compact=args.compact,
@@ -1034,10 +1052,17 @@ def build_parser() -> argparse.ArgumentParser:
         description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
     )
     where = ap.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="a running server, e.g. http://127.0.0.1:8888")
+    where.add_argument(
+        "--url",
+        help="a running server, e.g. http://127.0.0.1:8888; several processes of one --redis "
+        "service comma separated (clients take them in turn)",
+    )
     where.add_argument("--spawn-server", action="store_true", help="start server.py for the run")
     where.add_argument("--spawn-baseline", action="store_true", help="start the baseline relay")
-    ap.add_argument("--server-pid", type=int, help="pid of the --url server, for CPU and RSS")
+    ap.add_argument(
+        "--server-pid", help="pid of the --url server (comma separated: one per url), for CPU"
+    )
+    ap.add_argument("--redis-pid", type=int, help="pid of redis-server, for its CPU share")
     ap.add_argument("--server-args", default="", help="extra flags for a spawned server")
     ap.add_argument("-N", dest="n", type=int, default=200, help="clients (default 200)")
     ap.add_argument("-K", dest="k", type=int, default=20, help="drawing clients (default 20)")
@@ -1072,7 +1097,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.n < 1 or args.k < 0 or args.boards < 1 or args.seconds <= 0:
         raise SystemExit("need N >= 1, K >= 0, --boards >= 1, --seconds > 0")
     opts = options_from(args)
-    if args.url and not is_loopback(args.url):
+    if args.url and not all(is_loopback(u) for u in args.url.split(",")):
         raise SystemExit("--url must be a server on this machine (127.0.0.0/8, localhost, ::1)")
     extra = shlex.split(args.server_args)
     if args.spawn_server or args.spawn_baseline:

@@ -45,10 +45,11 @@ QUICK: dict[str, list[str]] = {
     "soak": ["--seconds", "60"],
     "checkpoint_bench": ["--quick"],
     "slow_client": ["--megabytes", "10"],
+    "scaleout": ["--quick"],
 }
 
 # Benches that write their figures as JSON for the final table.
-JSON_OUT = {"fanout", "checkpoint_bench"}
+JSON_OUT = {"fanout", "checkpoint_bench", "scaleout"}
 CHECKPOINT_LAG_MS = 10.0
 
 
@@ -76,6 +77,21 @@ def checkpoint_rows(r: dict[str, Any]) -> list[dict[str, str]]:
             "measured": f"lag max {after['lag_ms_max']:.1f} ms, on loop "
             f"{after['on_loop_ms_median']:.1f} ms (before: {before['lag_ms_max']:.0f} ms)",
             "verdict": "pass" if after["lag_ms_max"] < CHECKPOINT_LAG_MS else "MISS",
+        }
+    ]
+
+
+def scaleout_rows(r: dict[str, Any]) -> list[dict[str, str]]:
+    """Issue 7's figure: the largest N under the bar with 1 and 2 processes on one Redis."""
+    best = r["best"]
+    one, two = best.get("redis x1", 0), best.get("redis x2", 0)
+    ratio = f"{two / one:.2f}x" if one else "-"
+    return [
+        {
+            "target": "scale-out: largest N at p99 < 100 ms, 1 -> 2 processes on Redis",
+            "measured": f"sqlite {best.get('sqlite', 0)}, redis x1 {one}, redis x2 {two}"
+            f" ({ratio}); redis-server CPU max {r['redis_cpu_max_pct']} %",
+            "verdict": "-",
         }
     ]
 
@@ -131,6 +147,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows += result["verdicts"]
             elif name == "checkpoint_bench":
                 rows += checkpoint_rows(result)
+            elif name == "scaleout":
+                rows += scaleout_rows(result)
     if run_mode == "quick":
         print("\n(quick mode: small N and short runs; the targets are for `make bench`)")
     print()
