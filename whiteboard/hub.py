@@ -134,6 +134,9 @@ class Board:
         self._remote_joins: list[dict[str, Any]] = []
         self._remote_leaves: list[int] = []
         self._remote_cursors: dict[int, tuple[float | None, float | None]] = {}
+        self._behind = False  # the store's head is ahead of us and no row says why: read it
+        self._need_lock = False  # a client took over a connection of another process
+        self._presence_tail: asyncio.Future[None] | None = None
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -161,7 +164,13 @@ class Board:
         """
         self._cancel_unload()
         if prev is not None:
-            self._evict(*prev)
+            if prev[0] in self.peers or self.shared is None:
+                self._evict(*prev)
+            elif await self.shared.retire(self.id, *prev):
+                # Its process drops what that connection still has queued, at its next lock;
+                # our next tick takes the lock too, so whatever it committed before is in
+                # this welcome and nothing it judged can land after it.
+                self._need_lock = True
         peer.readonly = self.key_hash is not None and not key_matches(key, self.key_hash)
         if self.shared is not None:
             client_id = await self.shared.next_client_id(self.id)
@@ -179,6 +188,8 @@ class Board:
             await self.store.add_client(self.id, Client(client_id, name, peer.color))
         finally:
             self._joining -= 1
+        if self.failed:
+            raise StoreError("the board was dropped while this client joined")
         self._joins.append((peer, since))
         self._schedule()
 
@@ -219,6 +230,11 @@ class Board:
         try:
             with metrics.tick(bool(self._queue)):
                 await self.tick()
+        except StoreError as exc:
+            # The store is unreachable or refused even the reads that undo a tick: clients are
+            # closed and reconnect; the board reloads from what the store holds.
+            log.warning("board %s dropped: %s", self.id, exc)
+            self._fail()
         except Exception:
             log.exception("tick failed on board %s", self.id)
             self._fail()
@@ -238,6 +254,8 @@ class Board:
             or self._remote_joins
             or self._remote_leaves
             or self._remote_cursors
+            or self._behind
+            or self._need_lock
         )
 
     async def tick(self) -> None:
@@ -246,16 +264,38 @@ class Board:
         readonly = loop.time() < self.readonly_until
         locked = False
         if self.shared is not None:
+            want_lock = (bool(queued) and not readonly) or self._need_lock
             try:
-                await self._catch_up(lock=bool(queued) and not readonly)
-                locked = bool(queued) and not readonly
+                retired = await self._catch_up(
+                    lock=want_lock, authors={p.client_id for p, _ in queued}
+                )
+                locked = want_lock
+                self._need_lock = False
             except StoreError as exc:
                 if not queued:
-                    raise
+                    # Nothing to refuse: try again shortly (rows stay pending meanwhile).
+                    log.warning("board %s could not catch up: %s", self.id, exc)
+                    self._retry_soon()
+                    return
                 # Redis refused the lock (full, or unreachable): the same as a full disk.
                 log.warning("board %s is read-only for now: %s", self.id, exc)
                 self.readonly_until = loop.time() + self.settings.readonly_retry_s
                 readonly = True
+                retired = set()
+            if retired:
+                queued = self._drop_retired(queued, retired)
+        try:
+            await self._judge_and_commit(queued, readonly)
+            locked = False  # the append released it, or there was nothing to append
+        finally:
+            if locked and self.shared is not None:
+                await self.shared.unlock(self.id)
+        self._admit_joins()
+        self._send_presence()
+
+    async def _judge_and_commit(
+        self, queued: list[tuple[Peer, list[dict[str, Any]]]], readonly: bool
+    ) -> None:
         accepted: list[dict[str, Any]] = []
         authors: dict[int, Peer] = {}
         first = self.doc.seq + 1
@@ -304,11 +344,8 @@ class Board:
                 self.frames_encoded += 1
                 self._broadcast(ts, ops_array, accepted)
                 metrics.committed(len(accepted))
-        elif self.shared is not None and locked:
-            await self.shared.unlock(self.id)
-
-        self._admit_joins()
-        self._send_presence()
+        elif self.shared is not None:
+            await self.shared.unlock(self.id)  # locked for ops that were all refused
 
     def _wake_readers(self) -> None:
         """HTTP readers waiting for the tick in flight: the document is committed again."""
@@ -331,7 +368,7 @@ class Board:
             self._remote_rows.append(row)
             self._schedule()
 
-    async def _catch_up(self, lock: bool) -> None:
+    async def _catch_up(self, lock: bool, authors: set[int]) -> set[int]:
         """Bring the document to the board's head, sending local peers what others committed.
 
         With ops to judge, the board's lock is taken first and the head read under it, so the
@@ -339,17 +376,19 @@ class Board:
         subscription delivered are enough, unless one is missing (then the stream is read).
         """
         assert self.shared is not None
+        retired: set[int] = set()
         if lock:
-            rows = await self.shared.lock(self.id, self.doc.seq)
+            rows, retired = await self.shared.lock(self.id, self.doc.seq, sorted(authors))
         else:
             pending = sorted(
                 (r for r in self._remote_rows if r.last_seq > self.doc.seq),
                 key=lambda r: r.first_seq,
             )
-            if pending and pending[0].first_seq > self.doc.seq + 1:
+            if self._behind or (pending and pending[0].first_seq > self.doc.seq + 1):
                 rows = await self.shared.read_log(self.id, self.doc.seq)
             else:
                 rows = pending
+        self._behind = False
         for row in rows:
             if row.last_seq <= self.doc.seq:
                 continue
@@ -360,6 +399,30 @@ class Board:
                 break
             self._apply_row(row)
         self._remote_rows = [r for r in self._remote_rows if r.last_seq > self.doc.seq]
+        return retired
+
+    def _drop_retired(
+        self, queued: list[tuple[Peer, list[dict[str, Any]]]], retired: set[int]
+    ) -> list[tuple[Peer, list[dict[str, Any]]]]:
+        """Connections that a reconnect on another process took over: their queued ops are
+        the client's to resend there, so they are dropped here unjudged, and they close."""
+        for cid in retired:
+            old = self.peers.get(cid)
+            if old is not None:
+                self.leave(old)
+                old.replaced()
+        return [(p, ops) for p, ops in queued if p.client_id not in retired]
+
+    def _retry_soon(self) -> None:
+        """Catching up failed (Redis away): look again in a second, even if no row comes."""
+        self._behind = True
+        asyncio.get_running_loop().call_later(1.0, self._schedule)
+
+    def fell_behind(self, head: int) -> None:
+        """The store's head is past ours and no row explains it (a message lost): read it."""
+        if head > self.committed_seq and not self._ticking:
+            self._behind = True
+            self._schedule()
 
     def _apply_row(self, row: LogRow) -> None:
         if row.last_seq <= self.doc.seq:
@@ -402,6 +465,8 @@ class Board:
         """
         log.warning("board %s: %s; judging the tick again", self.id, exc)
         self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
+        if self.doc.seq != self.committed_seq:
+            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
         again: dict[int, list[dict[str, Any]]] = {}
         for sop in sops:
             op = {k: v for k, v in sop.items() if k not in ("s", "by")}
@@ -511,13 +576,13 @@ class Board:
                 )
             )
             frame = ws_frame(protocol.encode_presence(join=[_peer_info(peer)]))
-            for other in self.peers.values():
+            for other in list(self.peers.values()):
                 other.send_frame(frame)
             metrics.broadcast(len(frame), len(self.peers))
             self.peers[peer.client_id] = peer
             peer.admitted()
             if self.shared is not None:
-                self.hub.track(self._publish(self.shared.peer_joined(self.id, _peer_info(peer))))
+                self._share(self.shared.peer_joined(self.id, _peer_info(peer), peer.token))
 
     def _send_presence(self) -> None:
         leaves, self._leaves = self._leaves, []
@@ -528,7 +593,7 @@ class Board:
             joins, self._remote_joins = self._remote_joins, []
             if joins:
                 frame = ws_frame(protocol.encode_presence(join=joins))
-                for peer in self.peers.values():
+                for peer in list(self.peers.values()):
                     peer.send_frame(frame)
                 metrics.broadcast(len(frame), len(self.peers))
             leaves += self._remote_leaves
@@ -539,14 +604,14 @@ class Board:
             return
         if not cur:
             frame = ws_frame(protocol.encode_presence(leave=leaves))
-            for peer in self.peers.values():
+            for peer in list(self.peers.values()):
                 peer.send_frame(frame)
             metrics.broadcast(len(frame), len(self.peers))
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
         # cursor this tick, one frame each for those who did.
         shared = ws_frame(protocol.encode_presence(leave=leaves or None, cur=cur))
-        for cid, peer in self.peers.items():
+        for cid, peer in list(self.peers.items()):
             if cid in cursors:
                 mine = [c for c in cur if c[0] != cid]
                 if mine or leaves:
@@ -559,9 +624,21 @@ class Board:
         """Tell the other processes of this tick's local leaves and cursors (one message each)."""
         assert self.shared is not None
         if leaves:
-            self.hub.track(self._publish(self.shared.peers_left(self.id, list(leaves))))
+            self._share(self.shared.peers_left(self.id, list(leaves)))
         if cur:
-            self.hub.track(self._publish(self.shared.publish_presence(self.id, {"c": cur})))
+            self._share(self.shared.publish_presence(self.id, {"c": cur}))
+
+    def _share(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Publish presence in the order it happened: a leave must never overtake its join
+        (others would keep a ghost), so each waits for the one before it."""
+        before = self._presence_tail
+
+        async def in_turn() -> None:
+            if before is not None and not before.done():
+                await asyncio.wait([before])
+            await self._publish(coro)
+
+        self._presence_tail = self.hub.track(in_turn())
 
     async def _publish(self, coro: Coroutine[Any, Any, None]) -> None:
         """Presence is best effort: a lost cursor is redrawn next move, and a lost join or leave
@@ -593,8 +670,11 @@ class Board:
         which holds exactly what was acknowledged.
         """
         self.failed = True
+        self.closed = True  # no more ticks: a reloaded Board takes over
         self.hub.forget(self)
-        for peer in list(self.peers.values()):
+        joiners = [peer for peer, _ in self._joins]
+        self._joins, self._queue, self._remote_rows = [], [], []
+        for peer in [*self.peers.values(), *joiners]:
             close = getattr(peer, "close_for_error", None)
             if close is not None:
                 close()
@@ -663,6 +743,7 @@ class Hub:
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
         self.shared = store if isinstance(store, SharedStore) else None
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
+        self._early_presence: dict[str, list[dict[str, Any]]] = {}
         self._reaper: asyncio.Task[None] | None = None
         if self.shared is not None:
             self.shared.listen(self._on_row, self._on_presence)
@@ -689,14 +770,22 @@ class Hub:
             # Subscribed before reading, so that no row committed meanwhile is missed: rows
             # heard during the load wait in _early and are applied by the board's first tick.
             self._early[board_id] = []
+            self._early_presence[board_id] = []
             try:
                 await self.shared.subscribe(board_id)
+                remote = await self.shared.remote_peers(board_id)
                 board = await self._read(board_id)
-                board.remote = await self.shared.remote_peers(board_id)
+            except BaseException:
+                self.track(self.shared.unsubscribe(board_id))
+                raise
             finally:
                 early = self._early.pop(board_id)
+                presence = self._early_presence.pop(board_id)
+            board.remote = remote
             for row in early:
                 board.remote_row(row)
+            for event in presence:  # heard after the peers were read: newer
+                board.remote_presence(event)
             if self._reaper is None:
                 self._reaper = asyncio.ensure_future(self._reap_forever())
             return board
@@ -715,11 +804,12 @@ class Hub:
         self.boards[board_id] = board
         return board
 
-    def track(self, coro: Coroutine[Any, Any, None]) -> None:
+    def track(self, coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
         """Run a background job that shutdown waits for (a board's unload)."""
         task = asyncio.ensure_future(coro)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        return task
 
     def forget(self, board: Board) -> None:
         if self.boards.get(board.id) is board:
@@ -738,6 +828,10 @@ class Hub:
             board.remote_row(row)
 
     def _on_presence(self, board_id: str, event: dict[str, Any]) -> None:
+        early = self._early_presence.get(board_id)
+        if early is not None:
+            early.append(event)
+            return
         board = self.boards.get(board_id)
         if board is not None:
             board.remote_presence(event)
@@ -754,7 +848,14 @@ class Hub:
 
     async def _reap(self) -> None:
         assert self.shared is not None
-        if not any(board.remote for board in self.boards.values()):
+        boards = list(self.boards.values())
+        # A row whose message was lost (a subscription that reconnected) shows here as a head
+        # ahead of ours, even on a board where nothing else happens.
+        for board, head in zip(
+            boards, await self.shared.heads([b.id for b in boards]), strict=True
+        ):
+            board.fell_behind(head)
+        if not any(board.remote for board in boards):
             return
         alive = await self.shared.live_processes()
         for board in list(self.boards.values()):

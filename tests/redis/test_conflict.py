@@ -27,8 +27,10 @@ async def test_a_tick_that_lost_the_race_is_judged_again(
     real_lock = store.lock
     raced = []
 
-    async def lock_then_lose_the_race(board_id: str, after: int) -> list[LogRow]:
-        rows = await real_lock(board_id, after)
+    async def lock_then_lose_the_race(
+        board_id: str, after: int, authors: list[int]
+    ) -> tuple[list[LogRow], set[int]]:
+        rows = await real_lock(board_id, after, authors)
         if not raced:
             raced.append(after + 1)
             sop = {"k": "add", "e": rect("theirs", x=50), "s": after + 1, "by": 99, "c": 1}

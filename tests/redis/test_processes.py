@@ -271,3 +271,40 @@ async def test_kill_one_process_clients_resume_on_the_other(
         msg = await watcher.expect_type("ops", timeout=20)
         seen += [_key(sop) for sop in msg["ops"]]
     assert seen == [_key(sop) for sop in log]
+
+
+async def test_a_reconnect_to_the_other_process_retires_the_old_connection(
+    servers: list[ServerProcess],
+) -> None:
+    """``hello.prev`` works across processes: once the new welcome is out, nothing the old
+    connection sent can still land, so a client that resends its unconfirmed ops (as the app
+    does) never stores one twice."""
+    one, two = servers[0].url, servers[1].url
+    board = "takeover"
+    old = await connect(one, board, "Ana")
+    (c,) = await old.ops({"k": "add", "e": pen("ink", pts=[0, 0])})
+    await old.acked(c)
+    # Points in flight on the first process while the client moves to the second.
+    for i in range(1, 200):
+        await old.ops({"k": "append", "id": "ink", "pts": [i, 0]})
+    prev = {"id": old.welcome["me"], "token": old.welcome["token"]}
+    new = await connect(two, board, "Ana", since=old.welcome["seq"], prev=prev)
+    cutoff = new.welcome["seq"]
+
+    assert await old.expect_close(timeout=10) == 1000
+    # Ops of the old connection after the welcome's seq would be stored twice once resent.
+    (c,) = await new.ops({"k": "append", "id": "ink", "pts": [999, 0]})
+    mine = await new.acked(c)
+    log = await _log(two, board)
+    late = [s["s"] for s in log if s["by"] == prev["id"] and s["s"] > cutoff]
+    assert late == [], f"the old connection's ops landed after the takeover: {late}"
+    assert mine["s"] == log[-1]["s"]
+
+
+async def test_a_forged_prev_retires_nothing(servers: list[ServerProcess]) -> None:
+    one, two = servers[0].url, servers[1].url
+    board = "forged"
+    ana = await connect(one, board, "Ana")
+    await connect(two, board, "Eve", prev={"id": ana.welcome["me"], "token": "not-the-token"})
+    (c,) = await ana.ops({"k": "add", "e": pen("still-here")})
+    await ana.acked(c)

@@ -143,8 +143,20 @@ class SharedStore(Store):
     process: str  # this process's name in locks and presence
 
     @abstractmethod
-    async def lock(self, board: str, after: int) -> list[LogRow]:
-        """Take the board's short lock; the rows after ``after`` that this process lacks."""
+    async def lock(
+        self, board: str, after: int, authors: list[int]
+    ) -> tuple[list[LogRow], set[int]]:
+        """Take the board's short lock; the rows after ``after`` that this process lacks, and
+        which of ``authors`` a reconnect on another process has retired (``retire``)."""
+
+    @abstractmethod
+    async def retire(self, board: str, client_id: int, token: str) -> bool:
+        """A client reconnected elsewhere and proved (``token``) it held ``client_id``: that
+        connection's process must drop its queued ops. False when the proof fails."""
+
+    @abstractmethod
+    async def heads(self, boards: list[str]) -> list[int]:
+        """The committed head of each board, in one round trip."""
 
     @abstractmethod
     async def unlock(self, board: str) -> None:
@@ -167,7 +179,7 @@ class SharedStore(Store):
     async def unsubscribe(self, board: str) -> None: ...
 
     @abstractmethod
-    async def peer_joined(self, board: str, info: dict[str, Any]) -> None: ...
+    async def peer_joined(self, board: str, info: dict[str, Any], token: str) -> None: ...
 
     @abstractmethod
     async def peers_left(self, board: str, ids: list[int]) -> None: ...

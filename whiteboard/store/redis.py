@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import logging
 import secrets
 import time
@@ -57,22 +59,41 @@ PROCESS_DEAD_S = 5.0
 PROCS_KEY = "wb:procs"
 
 _LOCK = """
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
-  local head = tonumber(redis.call('GET', KEYS[2]) or '0')
-  if head > tonumber(ARGV[3]) then
-    return {1, redis.call('XRANGE', KEYS[3], ARGV[4], '+')}
-  end
-  return {1, {}}
+local holder = redis.call('GET', KEYS[1])
+if holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+elseif not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  return {0, {}, {}}
 end
-return {0, {}}
+local retired = {}
+for i = 5, #ARGV do
+  if redis.call('HEXISTS', KEYS[4], ARGV[i]) == 1 then
+    retired[#retired + 1] = ARGV[i]
+  end
+end
+local head = tonumber(redis.call('GET', KEYS[2]) or '0')
+if head > tonumber(ARGV[3]) then
+  return {1, redis.call('XRANGE', KEYS[3], ARGV[4], '+'), retired}
+end
+return {1, {}, retired}
 """
 
 _COMMIT = """
 local head = tonumber(redis.call('GET', KEYS[1]) or '0')
 if head ~= tonumber(ARGV[1]) then
+  if head == tonumber(ARGV[3]) then
+    local mine = redis.call('XRANGE', KEYS[2], ARGV[3] .. '-0', ARGV[3] .. '-0')
+    if #mine == 1 and mine[1][2][8] == ARGV[7] then
+      return -1
+    end
+  end
+  if redis.call('GET', KEYS[3]) == ARGV[6] then
+    redis.call('DEL', KEYS[3])
+  end
   return head
 end
-redis.call('XADD', KEYS[2], ARGV[3] .. '-0', 'f', ARGV[2], 't', ARGV[4], 'o', ARGV[5])
+redis.call('XADD', KEYS[2], ARGV[3] .. '-0', 'f', ARGV[2], 't', ARGV[4], 'o', ARGV[5],
+  'n', ARGV[7])
 redis.call('SET', KEYS[1], ARGV[3])
 if redis.call('GET', KEYS[3]) == ARGV[6] then
   redis.call('DEL', KEYS[3])
@@ -165,7 +186,16 @@ class RedisStore(SharedStore):
         return self._redis
 
     async def start(self) -> None:
-        self._redis = aioredis.Redis.from_url(self.url, decode_responses=False)
+        # Timeouts and keepalives: a Redis that went silent (a partition, no reset) must fail
+        # the tick waiting on it, not hang the board for good.
+        self._redis = aioredis.Redis.from_url(
+            self.url,
+            decode_responses=False,
+            socket_timeout=10,
+            socket_connect_timeout=5,
+            socket_keepalive=True,
+            health_check_interval=15,
+        )
         try:
             await self._redis.ping()
         except (RedisError, OSError) as exc:
@@ -210,24 +240,47 @@ class RedisStore(SharedStore):
 
     # -- the log -----------------------------------------------------------------------------
 
-    async def lock(self, board: str, after: int) -> list[LogRow]:
-        """Take the board's lock (waiting for it) and return the rows after ``after``."""
+    async def lock(
+        self, board: str, after: int, authors: list[int]
+    ) -> tuple[list[LogRow], set[int]]:
+        """Take the board's lock (waiting for it); the rows after ``after``, and which of
+        ``authors`` were retired by a reconnect on another process."""
         script = self._scripts["lock"]
+        keys = [key(board, "lock"), key(board, "head"), key(board, "log"), key(board, "retired")]
         deadline = time.monotonic() + LOCK_MS / 1000 * 2
         delay = 0.0005
         while True:
-            got, entries = await self._call(
-                script(
-                    keys=[key(board, "lock"), key(board, "head"), key(board, "log")],
-                    args=[self.process, LOCK_MS, after, f"{after + 1}-0"],
-                )
+            got, entries, retired = await self._call(
+                script(keys=keys, args=[self.process, LOCK_MS, after, f"{after + 1}-0", *authors])
             )
             if got:
-                return [_row(eid, fields) for eid, fields in entries]
+                return [_row(eid, fields) for eid, fields in entries], {int(c) for c in retired}
             if time.monotonic() > deadline:
                 raise StoreError(f"board {board} stayed locked by another process")
             await asyncio.sleep(delay)
             delay = min(delay * 2, 0.01)
+
+    async def retire(self, board: str, client_id: int, token: str) -> bool:
+        stored = await self._call(self.r.hget(key(board, "tokens"), str(client_id)))
+        if stored is None or not hmac.compare_digest(stored, _token_hash(token)):
+            return False
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(key(board, "retired"), str(client_id), 1)
+            # Client ids are never reused, so the marks only need to outlive the retired
+            # connection's queued ops: gone a minute after the last reconnect of the board.
+            pipe.expire(key(board, "retired"), 60)
+            pipe.hdel(key(board, "tokens"), str(client_id))
+            await self._call(pipe.execute())
+        return True
+
+    async def heads(self, boards: list[str]) -> list[int]:
+        if not boards:
+            return []
+        async with self.r.pipeline(transaction=False) as pipe:
+            for board in boards:
+                pipe.get(key(board, "head"))
+            values = await self._call(pipe.execute())
+        return [int(v or 0) for v in values]
 
     async def unlock(self, board: str) -> None:
         """Best effort: a lock that cannot be given back expires after LOCK_MS anyway."""
@@ -239,28 +292,41 @@ class RedisStore(SharedStore):
             log.warning("board %s: lock not released: %s", board, exc)
 
     async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
-        head = await self._call(
-            self._scripts["commit"](
-                keys=[
-                    key(board, "head"),
-                    key(board, "log"),
-                    key(board, "lock"),
-                    rows_channel(board),
-                ],
-                args=[
-                    row.first_seq - 1,
-                    row.first_seq,
-                    row.last_seq,
-                    row.ts,
-                    row.ops,
-                    self.process,
-                ],
-            )
-        )
+        """Append the tick if the board's head is still where its ops were judged.
+
+        Idempotent: the row carries a nonce, so a commit that redis-py sends again after a lost
+        reply (its retries) or that we check after an error is recognised as already done,
+        never appended twice. The checkpoint is best effort once the row is in: the row is what
+        clients were promised, and the next checkpoint covers this one's ops.
+        """
+        nonce = secrets.token_hex(8)
+        try:
+            head = await self._commit(board, row, nonce)
+        except StoreError:
+            if not await self._landed(board, row, nonce):
+                raise
+            head = -1
         if head != -1:
             raise StoreConflict(f"board {board} is at {head}, not {row.first_seq - 1}")
         if checkpoint is not None:
-            await self.save_checkpoint(board, checkpoint)
+            try:
+                await self.save_checkpoint(board, checkpoint)
+            except StoreError as exc:
+                log.warning("board %s: checkpoint %d not saved: %s", board, checkpoint.seq, exc)
+
+    async def _landed(self, board: str, row: LogRow, nonce: str) -> bool:
+        """Whether a commit whose answer was lost did append (raises if Redis is still away)."""
+        at = f"{row.last_seq}-0"
+        found = await self._call(self.r.xrange(key(board, "log"), at, at))
+        return bool(found) and found[0][1].get(b"n") == nonce.encode()
+
+    async def _commit(self, board: str, row: LogRow, nonce: str) -> int:
+        keys = [key(board, "head"), key(board, "log"), key(board, "lock"), rows_channel(board)]
+        args = [row.first_seq - 1, row.first_seq, row.last_seq, row.ts, row.ops]
+        head = await self._call(
+            self._scripts["commit"](keys=keys, args=[*args, self.process, nonce])
+        )
+        return int(head)
 
     async def head(self, board: str) -> int:
         value = await self._call(self.r.get(key(board, "head")))
@@ -397,8 +463,8 @@ class RedisStore(SharedStore):
     async def subscribe(self, board: str) -> None:
         if board in self._subscribed:
             return
-        self._subscribed.add(board)
         await self._call(self._pubsub.subscribe(rows_channel(board), presence_channel(board)))
+        self._subscribed.add(board)
         if self._listener is None or self._listener.done():
             self._listener = asyncio.ensure_future(self._listen())
 
@@ -441,16 +507,23 @@ class RedisStore(SharedStore):
         event["p"] = self.process
         await self._call(self.r.publish(presence_channel(board), msgpack.packb(event)))
 
-    async def peer_joined(self, board: str, info: dict[str, Any]) -> None:
-        """Record a client connected here, then tell the other processes."""
+    async def peer_joined(self, board: str, info: dict[str, Any], token: str) -> None:
+        """Record a client connected here (and the hash of its reconnect token, so that another
+        process can retire this connection), then tell the other processes."""
         packed = msgpack.packb([info["name"], info["color"], self.process])
-        await self._call(self.r.hset(key(board, "peers"), str(info["id"]), packed))
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.hset(key(board, "peers"), str(info["id"]), packed)
+            pipe.hset(key(board, "tokens"), str(info["id"]), _token_hash(token))
+            await self._call(pipe.execute())
         await self.publish_presence(board, {"j": [info["id"], info["name"], info["color"]]})
 
     async def peers_left(self, board: str, ids: list[int]) -> None:
         if not ids:
             return
-        await self._call(self.r.hdel(key(board, "peers"), *[str(i) for i in ids]))
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.hdel(key(board, "peers"), *[str(i) for i in ids])
+            pipe.hdel(key(board, "tokens"), *[str(i) for i in ids])
+            await self._call(pipe.execute())
         await self.publish_presence(board, {"l": ids})
 
     async def remote_peers(self, board: str) -> dict[int, tuple[dict[str, Any], str]]:
@@ -497,6 +570,10 @@ def _row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:
         fields = dict(zip(fields[::2], fields[1::2], strict=True))
     last = int(entry_id.split(b"-", 1)[0])
     return LogRow(int(fields[b"f"]), last, int(fields[b"t"]), bytes(fields[b"o"]))
+
+
+def _token_hash(token: str) -> bytes:
+    return hashlib.sha256(token.encode()).hexdigest().encode()
 
 
 def _queue_checkpoint(pipe: Any, board: str, checkpoint: Checkpoint, index: bytes | None) -> None:
