@@ -137,6 +137,8 @@ class Board:
         self._behind = False  # the store's head is ahead of us and no row says why: read it
         self._need_lock = False  # a client took over a connection of another process
         self._presence_tail: asyncio.Future[None] | None = None
+        # A tick's committed rows (others' and ours), written to each client in one go.
+        self._outbox: list[tuple[bytes, bytes, list[dict[str, Any]]]] = []
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -259,6 +261,15 @@ class Board:
         )
 
     async def tick(self) -> None:
+        try:
+            await self._advance()
+        finally:
+            self._flush_out()  # before the joins: their welcome already holds these rows
+        self._admit_joins()
+        self._send_presence()
+
+    async def _advance(self) -> None:
+        """Catch up with other processes, then judge, store and queue this tick's ops."""
         queued, self._queue = self._queue, []
         loop = asyncio.get_running_loop()
         readonly = loop.time() < self.readonly_until
@@ -290,8 +301,6 @@ class Board:
         finally:
             if locked and self.shared is not None:
                 await self.shared.unlock(self.id)
-        self._admit_joins()
-        self._send_presence()
 
     async def _judge_and_commit(
         self, queued: list[tuple[Peer, list[dict[str, Any]]]], readonly: bool
@@ -427,30 +436,41 @@ class Board:
     def _apply_row(self, row: LogRow) -> None:
         if row.last_seq <= self.doc.seq:
             return
-        for sop in msgpack.unpackb(row.ops):
-            if sop["s"] > self.doc.seq:
-                self.doc.apply_sop(sop)
+        sops = [sop for sop in msgpack.unpackb(row.ops) if sop["s"] > self.doc.seq]
+        for sop in sops:
+            self.doc.apply_sop(sop)
         self.committed_seq = self.doc.seq
         self._remember(_Tick(row.first_seq, row.last_seq, row.ts, row.ops))
-        self._broadcast(row.ts, row.ops, None)
+        self._broadcast(row.ts, row.ops, sops)
 
-    def _broadcast(self, ts: int, ops_array: bytes, sops: list[dict[str, Any]] | None) -> None:
-        """One ``ops`` frame for all, and one compact frame for all who asked for it (built
-        only if someone did; a row from another process is decoded only then)."""
-        frame = ws_frame(protocol.encode_ops_frame(ts, ops_array))
+    def _broadcast(self, ts: int, ops_array: bytes, sops: list[dict[str, Any]]) -> None:
+        """Queue a committed row for everyone; ``_flush_out`` writes the tick's rows at once."""
+        self._outbox.append((ws_frame(protocol.encode_ops_frame(ts, ops_array)), ops_array, sops))
+
+    def _flush_out(self) -> None:
+        """Write the tick's rows to every client: one ``send`` each, however many rows.
+
+        With several processes a tick often carries another process's row as well as its own;
+        the write per client is the cost that matters, so the rows go out together. PROTOCOL.md
+        clients get one ``ops`` message per row (each has its own ``ts``), compact clients one
+        message for all (their seqs follow each other). Both are built once for all clients.
+        """
+        outbox, self._outbox = self._outbox, []
+        if not outbox:
+            return
+        frames = outbox[0][0] if len(outbox) == 1 else b"".join(f for f, _, _ in outbox)
         compact: bytes | None = None
         compact_peers = 0
         for peer in list(self.peers.values()):
             if peer.compact:
                 if compact is None:
-                    if sops is None:
-                        sops = msgpack.unpackb(ops_array)
+                    sops = [sop for _, _, row in outbox for sop in row]
                     compact = ws_frame(protocol.encode_compact_ops(sops))
                 peer.send_frame(compact)
                 compact_peers += 1
             else:
-                peer.send_frame(frame)
-        metrics.broadcast(len(frame), len(self.peers) - compact_peers)
+                peer.send_frame(frames)
+        metrics.broadcast(len(frames), len(self.peers) - compact_peers)
         if compact is not None:
             metrics.broadcast(len(compact), compact_peers)
 

@@ -21,14 +21,9 @@ from test_history import (
 )
 
 sys.path.insert(0, str(ROOT))
-from tests.redis.redis_server import REDIS_SERVER, RedisServer
+from tests.redis.redis_server import RedisServer, skip_without_redis_server
 
-if REDIS_SERVER is None:
-    pytest.skip(
-        "redis-server is not installed: the scale-out browser test cannot run "
-        "(apt-get install redis-server; .ci/run does it)",
-        allow_module_level=True,
-    )
+skip_without_redis_server()
 
 
 @pytest.fixture(scope="module")

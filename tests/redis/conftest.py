@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import tornado.ioloop
 
-from tests.redis.redis_server import REDIS_SERVER, RedisServer
+from tests.redis.redis_server import RedisServer, skip_without_redis_server
 from tests.server.conftest import *  # noqa: F403 (the same fixtures, one overridden below)
 
 # Autouse fixtures start with _ and are not star-imported: without these, clients of a test
@@ -18,12 +18,7 @@ from tests.server.conftest import _close_clients, _no_errors_logged  # noqa: F40
 from whiteboard.config import Settings
 from whiteboard.store.redis import RedisStore
 
-if REDIS_SERVER is None:
-    pytest.skip(
-        "redis-server is not installed: the scale-out tests cannot run "
-        "(apt-get install redis-server; .ci/run does it)",
-        allow_module_level=True,
-    )
+skip_without_redis_server()
 
 
 @pytest.fixture(scope="session")
