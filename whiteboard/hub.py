@@ -296,15 +296,19 @@ class Board:
             if retired:
                 queued = self._drop_retired(queued, retired)
         try:
-            await self._judge_and_commit(queued, readonly)
-            locked = False  # the append released it, or there was nothing to append
+            if await self._judge_and_commit(queued, readonly):
+                locked = False  # the append script released it (stored or not)
         finally:
             if locked and self.shared is not None:
                 await self.shared.unlock(self.id)
 
     async def _judge_and_commit(
         self, queued: list[tuple[Peer, list[dict[str, Any]]]], readonly: bool
-    ) -> None:
+    ) -> bool:
+        """Apply the queued ops, store the accepted ones as one row and queue it for everyone.
+
+        True when the store answered an append (which, in Redis, releases the board's lock).
+        """
         accepted: list[dict[str, Any]] = []
         authors: dict[int, Peer] = {}
         first = self.doc.seq + 1
@@ -342,8 +346,10 @@ class Board:
                     )
             except StoreConflict as exc:
                 await self._conflict(accepted, authors, exc)
+                return True
             except StoreError as exc:
                 await self._store_failed(accepted, authors, exc)
+                return False
             else:
                 if checkpoint is not None:
                     self.checkpoint_seq = checkpoint.seq
@@ -353,8 +359,8 @@ class Board:
                 self.frames_encoded += 1
                 self._broadcast(ts, ops_array, accepted)
                 metrics.committed(len(accepted))
-        elif self.shared is not None:
-            await self.shared.unlock(self.id)  # locked for ops that were all refused
+                return True
+        return False
 
     def _wake_readers(self) -> None:
         """HTTP readers waiting for the tick in flight: the document is committed again."""
