@@ -7,10 +7,16 @@ network round trip.
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
+
+from whiteboard import layout
+
+log = logging.getLogger(__name__)
 
 
 class LogRow(NamedTuple):
@@ -51,6 +57,22 @@ class LoadedBoard:
     rows: list[LogRow] = field(default_factory=list)
     next_client_id: int = 1
     key_hash: str | None = None  # set for protected boards: only holders of the key may edit
+
+
+async def layout_of(checkpoint: Checkpoint) -> bytes | None:
+    """The checkpoint's layout index (``layout.py``), computed off the IOLoop (and off a
+    store's writer, which must stay free for every board's commits) unless the writer of the
+    checkpoint already knows it. None for a state this version cannot index: ``?at=`` then
+    decodes the checkpoint, which is slower but equal."""
+    if checkpoint.layout is not None:
+        return checkpoint.layout
+    try:
+        return await asyncio.get_running_loop().run_in_executor(
+            None, layout.compute, checkpoint.state
+        )
+    except Exception as exc:
+        log.warning("checkpoint %d has no layout (%s); ?at= will decode it", checkpoint.seq, exc)
+        return None
 
 
 class StoreError(Exception):

@@ -36,7 +36,6 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
-from whiteboard import layout
 from whiteboard.store.base import (
     Checkpoint,
     Client,
@@ -45,6 +44,7 @@ from whiteboard.store.base import (
     SharedStore,
     StoreConflict,
     StoreError,
+    layout_of,
 )
 
 log = logging.getLogger(__name__)
@@ -383,7 +383,7 @@ class RedisStore(SharedStore):
         return bool(created)
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
-        index = await _layout(checkpoint)
+        index = await layout_of(checkpoint)
         async with self.r.pipeline(transaction=True) as pipe:
             _queue_checkpoint(pipe, board, checkpoint, index)
             await self._call(pipe.execute())
@@ -425,7 +425,7 @@ class RedisStore(SharedStore):
         rows: list[LogRow],
         checkpoints: list[Checkpoint],
     ) -> bool:
-        layouts = [await _layout(cp) for cp in checkpoints]
+        layouts = [await layout_of(cp) for cp in checkpoints]
         claimed = await self._call(
             self._scripts["claim"](
                 keys=[key(board, "head"), key(board, "log"), key(board, "clients")], args=[]
@@ -585,16 +585,3 @@ def _queue_checkpoint(pipe: Any, board: str, checkpoint: Checkpoint, index: byte
     else:
         pipe.hdel(key(board, "cplayout"), at)
     pipe.zadd(key(board, "cps"), {at: checkpoint.seq})
-
-
-async def _layout(checkpoint: Checkpoint) -> bytes | None:
-    """The checkpoint's layout index, computed off the IOLoop (see SQLiteStore._layout)."""
-    if checkpoint.layout is not None:
-        return checkpoint.layout
-    try:
-        return await asyncio.get_running_loop().run_in_executor(
-            None, layout.compute, checkpoint.state
-        )
-    except Exception as exc:
-        log.warning("checkpoint %d has no layout (%s); ?at= will decode it", checkpoint.seq, exc)
-        return None

@@ -20,8 +20,15 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from whiteboard import layout
-from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, Store, StoreError
+from whiteboard.store.base import (
+    Checkpoint,
+    Client,
+    LoadedBoard,
+    LogRow,
+    Store,
+    StoreError,
+    layout_of,
+)
 
 log = logging.getLogger(__name__)
 
@@ -171,7 +178,7 @@ class SQLiteStore(Store):
         self._loop.call_soon_threadsafe(_resolve_all, results)
 
     async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
-        index = await self._layout(checkpoint) if checkpoint is not None else None
+        index = await layout_of(checkpoint) if checkpoint is not None else None
 
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
@@ -217,23 +224,8 @@ class SQLiteStore(Store):
         return result
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
-        index = await self._layout(checkpoint)
+        index = await layout_of(checkpoint)
         await self._submit(lambda conn: _insert_checkpoint(conn, board, checkpoint, index))
-
-    async def _layout(self, checkpoint: Checkpoint) -> bytes | None:
-        """The checkpoint's layout index (``layout.py``), computed off the IOLoop and off the
-        writer thread, which must stay free for every board's commits."""
-        if checkpoint.layout is not None:
-            return checkpoint.layout
-        try:
-            return await asyncio.get_running_loop().run_in_executor(
-                None, layout.compute, checkpoint.state
-            )
-        except Exception as exc:  # not a state this version can index: ?at= decodes it
-            log.warning(
-                "checkpoint %d has no layout (%s); ?at= will decode it", checkpoint.seq, exc
-            )
-            return None
 
     # -- reads -------------------------------------------------------------------------------
 
@@ -330,7 +322,7 @@ class SQLiteStore(Store):
         rows: list[LogRow],
         checkpoints: list[Checkpoint],
     ) -> bool:
-        layouts = [await self._layout(cp) for cp in checkpoints]
+        layouts = [await layout_of(cp) for cp in checkpoints]
 
         def job(conn: sqlite3.Connection) -> bool:
             for table in ("log", "clients"):
