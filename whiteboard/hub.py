@@ -772,7 +772,7 @@ class Hub:
         self._early_presence: dict[str, list[dict[str, Any]]] = {}
         self._reaper: asyncio.Task[None] | None = None
         if self.shared is not None:
-            self.shared.listen(self._on_row, self._on_presence)
+            self.shared.listen(self._on_row, self._on_presence, self._revive)
 
     def loaded(self, board_id: str) -> Board | None:
         return self.boards.get(board_id)
@@ -861,6 +861,14 @@ class Hub:
         board = self.boards.get(board_id)
         if board is not None:
             board.remote_presence(event)
+
+    def _revive(self) -> None:
+        """Others took this process for dead and announced its clients as gone: say again
+        that they are here (in order, after anything this board was still publishing)."""
+        assert self.shared is not None
+        for board in self.boards.values():
+            for peer in list(board.peers.values()):
+                board._share(self.shared.peer_joined(board.id, _peer_info(peer), peer.token))
 
     async def _reap_forever(self) -> None:
         """Announce as gone the clients of processes that stopped beating (killed, cut off)."""

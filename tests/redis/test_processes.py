@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import signal
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -308,3 +309,29 @@ async def test_a_forged_prev_retires_nothing(servers: list[ServerProcess]) -> No
     await connect(two, board, "Eve", prev={"id": ana.welcome["me"], "token": "not-the-token"})
     (c,) = await ana.ops({"k": "add", "e": pen("still-here")})
     await ana.acked(c)
+
+
+async def test_a_process_back_from_a_long_stall_announces_its_clients_again(
+    servers: list[ServerProcess],
+) -> None:
+    """A process stopped longer than the liveness limit is taken for dead and its clients are
+    announced as gone; when it runs again, it says they are here."""
+    one, two = servers
+    board = "stall"
+    ana = await connect(one.url, board, "Ana")
+    ben = await connect(two.url, board, "Ben")
+    me_ben = ben.welcome["me"]
+    await ana.expect(lambda m: m["t"] == "presence" and "join" in m)
+    assert two.proc is not None
+    two.proc.send_signal(signal.SIGSTOP)
+    try:
+        await ana.expect(
+            lambda m: m["t"] == "presence" and me_ben in m.get("leave", []), timeout=15
+        )
+    finally:
+        two.proc.send_signal(signal.SIGCONT)
+    back = await ana.expect(
+        lambda m: m["t"] == "presence" and any(p["id"] == me_ben for p in m.get("join", [])),
+        timeout=15,
+    )
+    assert [p["name"] for p in back["join"] if p["id"] == me_ben] == ["Ben"]

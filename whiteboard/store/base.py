@@ -192,6 +192,7 @@ class SharedStore(Store):
         self,
         on_row: Callable[[str, LogRow], None],
         on_presence: Callable[[str, dict[str, Any]], None],
+        on_revive: Callable[[], None] | None = None,
     ) -> None: ...
 
     @abstractmethod

@@ -175,6 +175,7 @@ class RedisStore(SharedStore):
         self._heartbeat: asyncio.Task[None] | None = None
         self._on_row: RowListener | None = None
         self._on_presence: PresenceListener | None = None
+        self._on_revive: Callable[[], None] | None = None
         self._subscribed: set[str] = set()
         self._closed = False
         self._scripts: dict[str, Any] = {}
@@ -455,10 +456,17 @@ class RedisStore(SharedStore):
 
     # -- what other processes do ---------------------------------------------------------------
 
-    def listen(self, on_row: RowListener, on_presence: PresenceListener) -> None:
-        """Where rows committed and presence published by other processes are delivered."""
+    def listen(
+        self,
+        on_row: RowListener,
+        on_presence: PresenceListener,
+        on_revive: Callable[[], None] | None = None,
+    ) -> None:
+        """Where rows committed and presence published by other processes are delivered, and
+        who re-announces this process's clients after it was taken for dead."""
         self._on_row = on_row
         self._on_presence = on_presence
+        self._on_revive = on_revive
 
     async def subscribe(self, board: str) -> None:
         if board in self._subscribed:
@@ -555,12 +563,23 @@ class RedisStore(SharedStore):
         await self._call(self._scripts["beat"](keys=[PROCS_KEY], args=[self.process]))
 
     async def _beat_forever(self) -> None:
+        last = time.monotonic()
         while True:
             await asyncio.sleep(HEARTBEAT_S)
             try:
                 await self._beat()
             except StoreError as exc:
                 log.warning("Redis heartbeat failed: %s", exc)
+                continue
+            now = time.monotonic()
+            if now - last > PROCESS_DEAD_S and self._on_revive is not None:
+                # The others took us for dead (a long stall, Redis out of reach) and announced
+                # our clients as gone: announce them again.
+                log.warning(
+                    "heartbeat was %.1f s late; announcing this process's clients", now - last
+                )
+                self._on_revive()
+            last = now
 
 
 def _row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:
