@@ -192,6 +192,10 @@ class Board:
             self._joining -= 1
         if self.failed:
             raise StoreError("the board was dropped while this client joined")
+        if self.shared is not None and since is not None and since > self.doc.seq:
+            # It saw ops (on another process) that have not reached us yet: catch up under the
+            # lock before its welcome, so that it gets only what it missed, not an older board.
+            self._need_lock = True
         self._joins.append((peer, since))
         self._schedule()
 
