@@ -8,15 +8,15 @@ import logging
 import signal
 import socket
 import sys
-import urllib.parse
 
 import tornado.httpserver
 import tornado.netutil
 
 from whiteboard import metrics, workers
 from whiteboard.app import make_app, make_store
-from whiteboard.config import Settings, load_settings
+from whiteboard.config import Settings, load_settings, redacted
 from whiteboard.hub import Hub
+from whiteboard.store.base import StoreError
 
 log = logging.getLogger("whiteboard")
 
@@ -31,7 +31,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     port = sockets[0].getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
     where = (
-        f"boards in Redis at {_safe_url(settings.redis)}"
+        f"boards in Redis at {redacted(settings.redis)}"
         if settings.redis
         else f"data in {settings.data}"
     )
@@ -63,13 +63,33 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     log.info("stopped")
 
 
-def _safe_url(url: str) -> str:
-    """The Redis URL without its password, which must not end up in logs."""
-    parts = urllib.parse.urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.rsplit("@", 1)[1]
-    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{netloc}"))
+class StartupError(Exception):
+    """Something an operator must fix before the server can start: said in one line."""
+
+
+def check_redis(url: str) -> None:
+    """Reach Redis once before forking workers: a wrong URL is one clear line, not workers
+    that crash and are restarted in a loop."""
+    import redis
+    from redis.exceptions import RedisError
+
+    try:
+        with redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5) as r:
+            r.ping()
+    except (RedisError, OSError, ValueError) as exc:
+        raise StartupError(f"cannot reach Redis at {redacted(url)}: {exc}") from None
+
+
+def listen(settings: Settings) -> list[socket.socket]:
+    try:
+        if settings.processes != 1:
+            return workers.fork_workers(settings.processes, settings.host, settings.port)
+        return tornado.netutil.bind_sockets(settings.port, settings.host)
+    except OSError as exc:
+        raise StartupError(
+            f"cannot listen on {settings.host}:{settings.port}: {exc.strerror or exc}"
+            " (choose another port with --port, or PORT=... with make run)"
+        ) from None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -79,11 +99,13 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
-    if settings.processes != 1:
-        sockets = workers.fork_workers(settings.processes, settings.host, settings.port)
-    else:
-        sockets = tornado.netutil.bind_sockets(settings.port, settings.host)
-    asyncio.run(serve(settings, sockets))
+    try:
+        if settings.redis:
+            check_redis(settings.redis)
+        asyncio.run(serve(settings, listen(settings)))
+    except (StartupError, StoreError) as exc:
+        print(f"server.py: error: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

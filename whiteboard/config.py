@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -109,6 +110,15 @@ class Settings:
             "bytes_burst": self.bytes_burst,
             "connections_per_ip": self.connections_per_ip,
         }
+
+
+def redacted(url: str) -> str:
+    """A URL without its password, which must not end up in logs or error messages."""
+    parts = urllib.parse.urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.rsplit("@", 1)[1]
+    return urllib.parse.urlunsplit(parts._replace(netloc=f"***@{netloc}"))
 
 
 def _flag(name: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -63,3 +64,39 @@ def test_processes_without_redis_is_a_usage_error(
     assert proc.returncode == 2
     assert "--processes needs --redis: SQLite serves one process" in proc.stderr
     assert not any(tmp_path.iterdir()), "nothing may be created before the usage error"
+
+
+def _start(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "server.py"), "--data", str(tmp_path), *args],
+        cwd=ROOT, capture_output=True, text=True, timeout=30,
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("processes", ["1", "2"])
+def test_an_unreachable_redis_is_one_line_without_the_password(
+    tmp_path: Path, processes: str
+) -> None:
+    with socket.socket() as s:  # a port with nothing listening
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    url = f"redis://wb:s3cret@127.0.0.1:{port}/0"
+    proc = _start(tmp_path, "--port", "0", "--redis", url, "--processes", processes)
+    assert proc.returncode == 1
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1, proc.stderr
+    assert lines[0].startswith(
+        f"server.py: error: cannot reach Redis at redis://***@127.0.0.1:{port}/0: "
+    )
+    assert "s3cret" not in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_a_port_in_use_is_one_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        proc = _start(tmp_path, "--port", str(port))
+    assert proc.returncode == 1
+    assert "Traceback" not in proc.stderr
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.stderr and "--port" in proc.stderr

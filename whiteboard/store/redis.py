@@ -36,6 +36,7 @@ import msgpack
 import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
+from whiteboard.config import redacted
 from whiteboard.store.base import (
     Checkpoint,
     Client,
@@ -200,7 +201,7 @@ class RedisStore(SharedStore):
         try:
             await self._redis.ping()
         except (RedisError, OSError) as exc:
-            raise StoreError(f"cannot reach Redis at {self.url}: {exc}") from exc
+            raise StoreError(f"cannot reach Redis at {redacted(self.url)}: {exc}") from None
         for name, src in (
             ("lock", _LOCK),
             ("commit", _COMMIT),
