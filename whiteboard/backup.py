@@ -54,6 +54,8 @@ def backup(
         raise BackupError(f"no database at {source_path} (is --data the server's data directory?)")
     if target.resolve() == source_path.resolve():
         raise BackupError("--out must not be the live database itself")
+    if not target.parent.is_dir():
+        raise BackupError(f"no directory {target.parent} for --out")
     started = time.monotonic()
     tmp = target.with_name(f".{target.name}.{os.getpid()}.tmp")
     try:

@@ -72,6 +72,10 @@ class HealthHandler(BaseHandler):
         self.set_header("Content-Type", "text/plain; charset=utf-8")
         self.write("ok")
 
+    def head(self) -> None:
+        """Uptime monitors often ask with HEAD."""
+        self.set_header("Content-Type", "text/plain; charset=utf-8")
+
 
 class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:

@@ -36,6 +36,7 @@ async def _json(url: str, path: str) -> tuple[int, Any]:
 async def test_health(url: str) -> None:
     resp = await fetch(url, "/healthz")
     assert resp.code == 200 and resp.body == b"ok"
+    assert (await fetch(url, "/healthz", method="HEAD")).code == 200  # what monitors send
 
 
 async def test_pages(url: str) -> None:

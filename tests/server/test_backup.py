@@ -182,3 +182,16 @@ async def test_backup_refuses_a_directory_without_a_database(tmp_path: Path) -> 
     assert b"no database at" in stderr
     assert not (tmp_path / "typo").exists()  # nothing created where the path was mistyped
     assert not (tmp_path / "b.sqlite3").exists()
+
+
+async def test_backup_names_a_missing_output_directory(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    sqlite3.connect(tmp_path / "data" / DB_NAME).close()
+    out = tmp_path / "nodir" / "b.sqlite3"
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "whiteboard.backup", "--data", str(tmp_path / "data"),
+        "--out", str(out), cwd=ROOT, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 1
+    assert f"no directory {out.parent} for --out".encode() in stderr

@@ -485,15 +485,21 @@ class RedisStore(SharedStore):
             await self._pubsub.unsubscribe(rows_channel(board), presence_channel(board))
 
     async def _listen(self) -> None:
+        down = False  # said once when it breaks and once when it is back, not every retry
         while not self._closed:
             try:
                 message = await self._pubsub.get_message(timeout=1.0)
             except (RedisError, OSError) as exc:
                 # redis-py subscribes again when it reconnects; a row missed meanwhile shows up
-                # as a gap at the next row, which the board fills from the stream.
-                log.warning("Redis subscription interrupted: %s", exc)
-                await asyncio.sleep(0.2)
+                # as a gap at the next row or at the next head check, and is read from the log.
+                if not down:
+                    log.warning("Redis subscription interrupted: %s", exc)
+                    down = True
+                await asyncio.sleep(0.5)
                 continue
+            if down:
+                log.warning("Redis subscription back")
+                down = False
             if message is None or message.get("type") != "message":
                 continue
             try:
@@ -570,7 +576,8 @@ class RedisStore(SharedStore):
             try:
                 await self._beat()
             except StoreError as exc:
-                log.warning("Redis heartbeat failed: %s", exc)
+                if time.monotonic() - last < HEARTBEAT_S * 2.5:  # the first miss only
+                    log.warning("Redis heartbeat failed: %s", exc)
                 continue
             now = time.monotonic()
             if now - last > PROCESS_DEAD_S and self._on_revive is not None:

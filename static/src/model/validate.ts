@@ -9,7 +9,7 @@
 import type { Element, ErrorCode, Limits, Op, UpdateSet } from "./types";
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
-export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$/; // "\-": also valid as an HTML pattern (v flag)
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
 const COORD_MAX = 1e7;
 const INT32_MIN = -(2 ** 31);
