@@ -73,7 +73,8 @@ export function startLanding(root: HTMLElement): void {
   });
   const form = h(
     "form",
-    { class: "open-board" },
+    // Our own message in words rather than the browser's tooltip, which varies by browser.
+    { class: "open-board", novalidate: true },
     input,
     h("button", { type: "submit", text: "Open" }),
   );
