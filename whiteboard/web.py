@@ -54,6 +54,19 @@ class BaseHandler(tornado.web.RequestHandler):
         self.set_header("Referrer-Policy", "no-referrer")
         self.set_header("Content-Security-Policy", PAGE_CSP)
 
+    def write_error(self, status_code: int, **kwargs: Any) -> None:
+        """A page in words with a way back, rather than Tornado's bare status line."""
+        if status_code == 404:
+            title = "No such board"
+            message = (
+                "Board names use letters, digits, - and _ (up to 64), starting with a letter "
+                "or a digit. Check the link, or open a board from the start page."
+            )
+        else:
+            title = self._reason
+            message = "Something went wrong on the server. Try again in a moment."
+        self.render("error.html", title=title, message=message)
+
 
 class IndexHandler(BaseHandler):
     def get(self) -> None:

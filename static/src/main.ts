@@ -12,6 +12,6 @@ const root = document.getElementById("app") ?? body;
 if (body.dataset["page"] === "board") {
   const board = body.dataset["board"] ?? "";
   if (BOARD_PATTERN.test(board)) startBoard(root, board);
-} else {
+} else if (body.dataset["page"] === "landing") {
   startLanding(root);
 }

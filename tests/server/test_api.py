@@ -43,8 +43,9 @@ async def test_pages(url: str) -> None:
     assert (await fetch(url, "/")).code == 200
     page = await fetch(url, "/b/my-board")
     assert page.code == 200 and b'data-board="my-board"' in page.body
-    assert (await fetch(url, "/b/bad.id")).code == 404
     assert (await fetch(url, "/b/_x")).code == 404
+    bad = await fetch(url, "/b/bad.id")
+    assert bad.code == 404 and b"No such board" in bad.body and b'href="/"' in bad.body
 
 
 async def test_unknown_board_is_empty_and_not_created(url: str, store: Any) -> None:
