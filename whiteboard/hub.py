@@ -126,7 +126,6 @@ class Board:
         self._committed = asyncio.Event()
         self.failed = False
         self.closed = False  # set on shutdown: no more ticks
-        self.frames_encoded = 0  # ops frames built (one per tick with accepted ops)
         # Scale-out (--redis): other processes serve this board too (see ``_catch_up``).
         self.shared = store if isinstance(store, SharedStore) else None
         self._remote_rows: list[LogRow] = []
@@ -138,7 +137,7 @@ class Board:
         self._need_lock = False  # a client took over a connection of another process
         self._presence_tail: asyncio.Future[None] | None = None
         # A tick's committed rows (others' and ours), written to each client in one go.
-        self._outbox: list[tuple[bytes, bytes, list[dict[str, Any]]]] = []
+        self._outbox: list[tuple[int, bytes, list[dict[str, Any]]]] = []  # ts, row, sops
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -360,7 +359,6 @@ class Board:
                 self.committed_seq = self.doc.seq
                 self._remember(_Tick(first, self.doc.seq, ts, ops_array))
                 self._wake_readers()
-                self.frames_encoded += 1
                 self._broadcast(ts, ops_array, accepted)
                 metrics.committed(len(accepted))
                 return True
@@ -398,15 +396,10 @@ class Board:
         retired: set[int] = set()
         if lock:
             rows, retired = await self.shared.lock(self.id, self.doc.seq, sorted(authors))
-        else:
-            pending = sorted(
-                (r for r in self._remote_rows if r.last_seq > self.doc.seq),
-                key=lambda r: r.first_seq,
-            )
-            if self._behind or (pending and pending[0].first_seq > self.doc.seq + 1):
-                rows = await self.shared.read_log(self.id, self.doc.seq)
-            else:
-                rows = pending
+        elif self._behind:
+            rows = await self.shared.read_log(self.id, self.doc.seq)
+        else:  # a gap among these (a lost message) is read from the log below
+            rows = sorted(self._remote_rows, key=lambda r: r.first_seq)
         self._behind = False
         for row in rows:
             if row.last_seq <= self.doc.seq:
@@ -455,7 +448,7 @@ class Board:
 
     def _broadcast(self, ts: int, ops_array: bytes, sops: list[dict[str, Any]]) -> None:
         """Queue a committed row for everyone; ``_flush_out`` writes the tick's rows at once."""
-        self._outbox.append((ws_frame(protocol.encode_ops_frame(ts, ops_array)), ops_array, sops))
+        self._outbox.append((ts, ops_array, sops))
 
     def _flush_out(self) -> None:
         """Write the tick's rows to every client: one ``send`` each, however many rows.
@@ -463,12 +456,13 @@ class Board:
         With several processes a tick often carries another process's row as well as its own;
         the write per client is the cost that matters, so the rows go out together. PROTOCOL.md
         clients get one ``ops`` message per row (each has its own ``ts``), compact clients one
-        message for all (their seqs follow each other). Both are built once for all clients.
+        message for all (their seqs follow each other). Each kind is built once, and only if
+        someone reads it (the app asks for compact frames, so ``ops`` frames are often unused).
         """
         outbox, self._outbox = self._outbox, []
         if not outbox:
             return
-        frames = outbox[0][0] if len(outbox) == 1 else b"".join(f for f, _, _ in outbox)
+        frames: bytes | None = None
         compact: bytes | None = None
         compact_peers = 0
         for peer in list(self.peers.values()):
@@ -479,8 +473,13 @@ class Board:
                 peer.send_frame(compact)
                 compact_peers += 1
             else:
+                if frames is None:
+                    frames = b"".join(
+                        ws_frame(protocol.encode_ops_frame(ts, ops)) for ts, ops, _ in outbox
+                    )
                 peer.send_frame(frames)
-        metrics.broadcast(len(frames), len(self.peers) - compact_peers)
+        if frames is not None:
+            metrics.broadcast(len(frames), len(self.peers) - compact_peers)
         if compact is not None:
             metrics.broadcast(len(compact), compact_peers)
 
@@ -494,15 +493,12 @@ class Board:
         them; the next tick catches up with the other process's rows and judges them anew.
         """
         log.warning("board %s: %s; judging the tick again", self.id, exc)
-        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
-        if self.doc.seq != self.committed_seq:
-            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        await self._rewind()
         again: dict[int, list[dict[str, Any]]] = {}
         for sop in sops:
             op = {k: v for k, v in sop.items() if k not in ("s", "by")}
             again.setdefault(sop["by"], []).append(op)
         self._queue[:0] = [(authors[cid], ops) for cid, ops in again.items()]
-        self._wake_readers()
 
     def remote_presence(self, event: dict[str, Any]) -> None:
         """A join, leave or cursors of clients connected to another process."""
@@ -536,15 +532,20 @@ class Board:
         """
         log.warning("board %s is read-only for now: %s", self.id, exc)
         self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
-        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
-        if self.doc.seq != self.committed_seq:
-            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
-        self._wake_readers()
+        await self._rewind()
         for sop in sops:
             peer = authors.get(sop["by"])
             if peer is not None:
                 metrics.refused("read_only")
                 peer.send(protocol.encode_err("read_only", DISK_FULL, sop["c"]))
+
+    async def _rewind(self) -> None:
+        """Undo a tick that was not stored: the document as of the last committed op, read
+        from the store (which holds exactly what anyone was shown)."""
+        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.hub.limits)
+        if self.doc.seq != self.committed_seq:
+            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        self._wake_readers()
 
     def _remember(self, tick: _Tick) -> None:
         """Keep the tick; forget the oldest ones past ``resume_ops`` ops or ``resume_bytes``."""
@@ -605,10 +606,7 @@ class Board:
                     extra=extra,
                 )
             )
-            frame = ws_frame(protocol.encode_presence(join=[_peer_info(peer)]))
-            for other in list(self.peers.values()):
-                other.send_frame(frame)
-            metrics.broadcast(len(frame), len(self.peers))
+            self._send_all(ws_frame(protocol.encode_presence(join=[_peer_info(peer)])))
             self.peers[peer.client_id] = peer
             peer.admitted()
             if self.shared is not None:
@@ -622,10 +620,7 @@ class Board:
             self._share_presence(leaves, cur)
             joins, self._remote_joins = self._remote_joins, []
             if joins:
-                frame = ws_frame(protocol.encode_presence(join=joins))
-                for peer in list(self.peers.values()):
-                    peer.send_frame(frame)
-                metrics.broadcast(len(frame), len(self.peers))
+                self._send_all(ws_frame(protocol.encode_presence(join=joins)))
             leaves += self._remote_leaves
             self._remote_leaves = []
             cur += [[cid, x, y] for cid, (x, y) in self._remote_cursors.items()]
@@ -633,10 +628,7 @@ class Board:
         if not leaves and not cur:
             return
         if not cur:
-            frame = ws_frame(protocol.encode_presence(leave=leaves))
-            for peer in list(self.peers.values()):
-                peer.send_frame(frame)
-            metrics.broadcast(len(frame), len(self.peers))
+            self._send_all(ws_frame(protocol.encode_presence(leave=leaves)))
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
         # cursor this tick, one frame each for those who did.
@@ -649,6 +641,12 @@ class Board:
             else:
                 peer.send_frame(shared)
         metrics.broadcast(len(shared), len(self.peers) - len(cursors.keys() & self.peers.keys()))
+
+    def _send_all(self, frame: bytes) -> None:
+        """One shared frame to every client (a write can drop a slow one: iterate a copy)."""
+        for peer in list(self.peers.values()):
+            peer.send_frame(frame)
+        metrics.broadcast(len(frame), len(self.peers))
 
     def _share_presence(self, leaves: list[int], cur: list[list[Any]]) -> None:
         """Tell the other processes of this tick's local leaves and cursors (one message each)."""

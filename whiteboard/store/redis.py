@@ -533,13 +533,9 @@ class RedisStore(SharedStore):
         await self.publish_presence(board, {"j": [info["id"], info["name"], info["color"]]})
 
     async def peers_left(self, board: str, ids: list[int]) -> None:
-        if not ids:
-            return
-        async with self.r.pipeline(transaction=False) as pipe:
-            pipe.hdel(key(board, "peers"), *[str(i) for i in ids])
-            pipe.hdel(key(board, "tokens"), *[str(i) for i in ids])
-            await self._call(pipe.execute())
-        await self.publish_presence(board, {"l": ids})
+        if ids:
+            await self.forget_peers(board, ids)
+            await self.publish_presence(board, {"l": ids})
 
     async def remote_peers(self, board: str) -> dict[int, tuple[dict[str, Any], str]]:
         """Clients of this board connected to other live processes: id -> (info, process)."""
@@ -562,9 +558,13 @@ class RedisStore(SharedStore):
         return {p.decode() for p in found}
 
     async def forget_peers(self, board: str, ids: list[int]) -> None:
-        """Remove the entries of clients whose process died (any process may do it)."""
-        if ids:
-            await self._call(self.r.hdel(key(board, "peers"), *[str(i) for i in ids]))
+        """Remove clients' entries and reconnect tokens (theirs, or a dead process's)."""
+        if not ids:
+            return
+        async with self.r.pipeline(transaction=False) as pipe:
+            pipe.hdel(key(board, "peers"), *[str(i) for i in ids])
+            pipe.hdel(key(board, "tokens"), *[str(i) for i in ids])
+            await self._call(pipe.execute())
 
     async def _beat(self) -> None:
         await self._call(self._scripts["beat"](keys=[PROCS_KEY], args=[self.process]))
