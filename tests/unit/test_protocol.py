@@ -108,14 +108,19 @@ SHAPES = ("line", "arrow", "rect", "ellipse")
 ALL_TYPES = tuple(BASE)
 
 
-def element(etype: str, **changes: Any) -> dict[str, Any]:
-    e = dict(BASE[etype])
+def changed(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
+    """A copy of ``base`` with ``changes`` set, and the keys whose value is DROP removed."""
+    out = dict(base)
     for key, value in changes.items():
         if value is DROP:
-            e.pop(key, None)
+            out.pop(key, None)
         else:
-            e[key] = value
-    return e
+            out[key] = value
+    return out
+
+
+def element(etype: str, **changes: Any) -> dict[str, Any]:
+    return changed(BASE[etype], changes)
 
 
 def add(e: Any, c: int = 1) -> dict[str, Any]:
@@ -233,13 +238,7 @@ def test_decode_frame_keeps_odd_but_valid_content_for_validation_to_refuse() -> 
 
 
 def hello(**changes: Any) -> dict[str, Any]:
-    msg: dict[str, Any] = {"t": "hello", "v": 1, "name": "Ada"}
-    for key, value in changes.items():
-        if value is DROP:
-            msg.pop(key)
-        else:
-            msg[key] = value
-    return msg
+    return changed({"t": "hello", "v": 1, "name": "Ada"}, changes)
 
 
 @pytest.mark.parametrize(
@@ -787,13 +786,7 @@ def test_default_text_limit_is_ten_thousand_code_points() -> None:
 
 
 def append(**changes: Any) -> dict[str, Any]:
-    op: dict[str, Any] = {"k": "append", "c": 5, "id": "p1", "pts": [1, 2]}
-    for key, value in changes.items():
-        if value is DROP:
-            op.pop(key)
-        else:
-            op[key] = value
-    return op
+    return changed({"k": "append", "c": 5, "id": "p1", "pts": [1, 2]}, changes)
 
 
 @pytest.mark.parametrize(
