@@ -10,6 +10,7 @@
  */
 import type { Model } from "./model";
 import { splitAdd } from "./split";
+import { MAX_IDS_PER_DELETE } from "./validate";
 import type { Element, ErrorCode, OpBody } from "./types";
 
 interface Recording {
@@ -65,6 +66,15 @@ export class Editor {
     const ok = this.record(body);
     if (single) this.end();
     return ok;
+  }
+
+  /** Deletes `ids` as one undoable action, in ops small enough for the server's limits. */
+  deleteAll(ids: readonly string[]): void {
+    if (ids.length === 0) return;
+    this.begin();
+    for (let i = 0; i < ids.length; i += MAX_IDS_PER_DELETE)
+      this.do({ k: "delete", ids: ids.slice(i, i + MAX_IDS_PER_DELETE) });
+    this.end();
   }
 
   /** Remembers the before-state of what `body` touches, then proposes it to the model. */
@@ -169,9 +179,9 @@ export class Editor {
         out.push({ k: "update", id, set });
       }
     }
-    // PROTOCOL.md allows 1024 ids per delete.
-    for (let end = deletes.length; end > 0; end -= 1024) {
-      out.unshift({ k: "delete", ids: deletes.slice(Math.max(0, end - 1024), end) });
+    for (let end = deletes.length; end > 0; end -= MAX_IDS_PER_DELETE) {
+      const start = Math.max(0, end - MAX_IDS_PER_DELETE);
+      out.unshift({ k: "delete", ids: deletes.slice(start, end) });
     }
     return out;
   }

@@ -9,6 +9,8 @@
 import type { Element, ErrorCode, Limits, Op, UpdateSet } from "./types";
 
 export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
+/** PROTOCOL.md: most ids in one delete op. */
+export const MAX_IDS_PER_DELETE = 1024;
 export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$/; // "\-": also valid as an HTML pattern (v flag)
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
 const COORD_MAX = 1e7;
@@ -185,7 +187,12 @@ export function parseOp(raw: unknown, limits: Limits): Parsed<Op> {
     case "delete": {
       if (!only("k", "c", "ids")) return refuse("bad_op", c);
       const ids = raw["ids"];
-      if (!Array.isArray(ids) || ids.length < 1 || ids.length > 1024 || !ids.every(isId)) {
+      if (
+        !Array.isArray(ids) ||
+        ids.length < 1 ||
+        ids.length > MAX_IDS_PER_DELETE ||
+        !ids.every(isId)
+      ) {
         return refuse("bad_op", c);
       }
       return { ok: true, value: { k: "delete", c, ids: [...ids] } };

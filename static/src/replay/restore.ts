@@ -10,11 +10,10 @@
  */
 import { splitAdd } from "../model/split";
 import type { Element, Limits, OpBody, UpdateSet } from "../model/types";
-import { FIELDS } from "../model/validate";
+import { FIELDS, MAX_IDS_PER_DELETE } from "../model/validate";
 
 /** Fields that only an add can set. */
 const FIXED = new Set(["id", "type", "pts", "pr", "ps"]);
-const MAX_IDS_PER_DELETE = 1024;
 
 type Fields = Record<string, unknown>;
 

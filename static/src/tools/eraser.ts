@@ -94,11 +94,6 @@ export class EraserTool implements Tool {
     this.last = null;
     this.ctx.renderer.faded.clear();
     this.ctx.renderer.invalidate();
-    if (ids.length === 0) return;
-    const { editor } = this.ctx;
-    editor.begin();
-    for (let i = 0; i < ids.length; i += 1024)
-      editor.do({ k: "delete", ids: ids.slice(i, i + 1024) });
-    editor.end();
+    this.ctx.editor.deleteAll(ids);
   }
 }

@@ -167,13 +167,7 @@ export class SelectTool implements Tool {
   // ---- actions on the selection (keyboard and buttons) -----------------------------------
 
   deleteSelection(): void {
-    const ids = this.ctx.selection.list().filter((id) => this.ctx.model.has(id));
-    if (ids.length === 0) return;
-    const { editor } = this.ctx;
-    editor.begin();
-    for (let i = 0; i < ids.length; i += 1024)
-      editor.do({ k: "delete", ids: ids.slice(i, i + 1024) });
-    editor.end();
+    this.ctx.editor.deleteAll(this.ctx.selection.list().filter((id) => this.ctx.model.has(id)));
   }
 
   /** Ctrl+D: copies of the selection, a little offset, which become the selection. */

@@ -31,16 +31,19 @@ export interface ToolPointer {
   mod: boolean;
 }
 
+/** Where and how the in-place text box opens. */
+export interface TextPromptOptions {
+  x: number;
+  y: number;
+  size: number;
+  color: string;
+  text: string;
+  hideId?: string;
+}
+
 /** Opens the in-place text box; resolves with the text, or null if cancelled/emptied. */
 export interface TextPrompt {
-  open(opts: {
-    x: number;
-    y: number;
-    size: number;
-    color: string;
-    text: string;
-    hideId?: string;
-  }): Promise<string | null>;
+  open(opts: TextPromptOptions): Promise<string | null>;
   readonly active: boolean;
   /** Commits what is being typed now (another tool was picked, the pointer went elsewhere). */
   commit(): void;

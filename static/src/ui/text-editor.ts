@@ -7,7 +7,7 @@
 import type { Renderer } from "../render/renderer";
 import { FONT_FAMILY, LINE_HEIGHT } from "../render/geometry";
 import type { Viewport } from "../render/viewport";
-import type { TextPrompt } from "../tools/tool";
+import type { TextPrompt, TextPromptOptions } from "../tools/tool";
 import { h } from "./dom";
 
 interface Open {
@@ -52,14 +52,7 @@ export class TextEditor implements TextPrompt {
     return this.current !== null;
   }
 
-  open(opts: {
-    x: number;
-    y: number;
-    size: number;
-    color: string;
-    text: string;
-    hideId?: string;
-  }): Promise<string | null> {
+  open(opts: TextPromptOptions): Promise<string | null> {
     this.commit();
     return new Promise((resolve) => {
       this.current = { x: opts.x, y: opts.y, size: opts.size, resolve, hideId: opts.hideId };
