@@ -708,11 +708,10 @@ def encode_compact_ops(sops: list[dict[str, Any]]) -> bytes:
     body: list[Any] = [sops[0]["s"]]
     for sop in sops:
         if sop["k"] == "append":
-            pr = sop.get("pr")
-            if pr is None:
-                body.append([sop["by"], sop["c"], sop["id"], sop["pts"]])
-            else:
-                body.append([sop["by"], sop["c"], sop["id"], sop["pts"], pr])
+            op = [sop["by"], sop["c"], sop["id"], sop["pts"]]
+            if "pr" in sop:
+                op.append(sop["pr"])
+            body.append(op)
         else:
             body.append({key: value for key, value in sop.items() if key != "s"})
     return _pack(body)
