@@ -13,10 +13,10 @@ import tornado.httpserver
 import tornado.netutil
 
 from whiteboard import metrics, workers
-from whiteboard.app import make_app, make_store
 from whiteboard.config import Settings, load_settings, redacted
 from whiteboard.hub import Hub
 from whiteboard.store.base import StoreError
+from whiteboard.web.app import make_app, make_store
 
 log = logging.getLogger("whiteboard")
 

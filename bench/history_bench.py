@@ -42,9 +42,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from tests.server.subprocess_server import ServerProcess  # noqa: E402
-from whiteboard import seek  # noqa: E402
 from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
+from whiteboard.history import seek  # noqa: E402
 from whiteboard.hub import PALETTE  # noqa: E402
 from whiteboard.protocol import Limits, ProtocolError, encode_ops_array  # noqa: E402
 from whiteboard.store.base import Checkpoint, Client, LogRow  # noqa: E402

@@ -23,10 +23,11 @@ from typing import Any, Protocol
 
 import msgpack
 
-from whiteboard import history, metrics, protocol
-from whiteboard.checkpoint import take as take_checkpoint
+from whiteboard import metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
+from whiteboard.history import state as history
+from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.protocol import Limits, ProtocolError
 from whiteboard.store.base import (
     Checkpoint,

@@ -15,10 +15,10 @@ import tornado.ioloop
 import tornado.web
 import tornado.websocket
 
-from whiteboard.app import make_app
 from whiteboard.config import Settings
 from whiteboard.hub import Hub
 from whiteboard.store.sqlite import SQLiteStore
+from whiteboard.web.app import make_app
 
 TIMEOUT = 5.0
 _board_ids = itertools.count(1)

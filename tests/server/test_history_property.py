@@ -21,9 +21,9 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from tests.server.conftest import Client, connect, fetch
-from whiteboard import boardfile
 from whiteboard.config import Settings
 from whiteboard.document import Document
+from whiteboard.history import boardfile
 from whiteboard.protocol import Limits, ProtocolError
 
 SPACINGS = range(1, 8)

@@ -13,8 +13,8 @@ import msgpack
 import pytest
 
 from tests.server.conftest import Client, connect, fetch, pen, rect
+from whiteboard.history.rebuild import restore_ops
 from whiteboard.protocol import Limits
-from whiteboard.rebuild import restore_ops
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 

@@ -17,8 +17,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_document import ops_st, pen, rect
-from whiteboard import layout
 from whiteboard.document import Document
+from whiteboard.history import layout
 from whiteboard.protocol import Limits, ProtocolError, validate_op
 
 LIMITS = Limits(elements_per_board=4, values_per_op=6, values_per_element=30, text_chars=5)

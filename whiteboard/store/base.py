@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from whiteboard import layout
+from whiteboard.history import layout
 
 log = logging.getLogger(__name__)
 

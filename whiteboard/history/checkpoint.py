@@ -13,8 +13,8 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from whiteboard import layout
 from whiteboard.document import Document
+from whiteboard.history import layout
 from whiteboard.store.base import Checkpoint
 
 

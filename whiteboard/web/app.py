@@ -6,12 +6,12 @@ import os
 
 import tornado.web
 
-from whiteboard import socket, web, web_history, web_metrics
 from whiteboard.config import Settings
 from whiteboard.hub import Hub
 from whiteboard.store.base import Store
+from whiteboard.web import api, history, metrics, pages, socket
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
 def make_store(settings: Settings) -> Store:
@@ -29,19 +29,19 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
     deps = {"hub": hub, "store": store}
     return tornado.web.Application(
         [
-            (r"/", web.IndexHandler, deps),
-            (r"/b/([^/]*)", web.BoardPageHandler, deps),
+            (r"/", pages.IndexHandler, deps),
+            (r"/b/([^/]*)", pages.BoardPageHandler, deps),
             (r"/ws/([^/]*)", socket.BoardSocket, {"hub": hub, "settings": settings}),
-            (r"/api/boards", web.CreateBoardHandler, deps),
+            (r"/api/boards", api.CreateBoardHandler, deps),
             # Before the snapshot route, whose GET it inherits: a board may be named "import".
-            (r"/api/boards/(import)", web_history.ImportHandler, deps),
-            (r"/api/boards/([^/]*)", web.SnapshotHandler, deps),
-            (r"/api/boards/([^/]*)/fork", web_history.ForkHandler, deps),
-            (r"/api/boards/([^/]*)/export\.wbd", web_history.ExportHandler, deps),
-            (r"/api/boards/([^/]*)/ops", web.OpsHandler, deps),
-            (r"/api/boards/([^/]*)/export\.svg", web.SvgHandler, deps),
-            (r"/healthz", web.HealthHandler, deps),
-            (r"/metrics", web_metrics.MetricsHandler, {"hub": hub}),
+            (r"/api/boards/(import)", history.ImportHandler, deps),
+            (r"/api/boards/([^/]*)", api.SnapshotHandler, deps),
+            (r"/api/boards/([^/]*)/fork", history.ForkHandler, deps),
+            (r"/api/boards/([^/]*)/export\.wbd", history.ExportHandler, deps),
+            (r"/api/boards/([^/]*)/ops", api.OpsHandler, deps),
+            (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
+            (r"/healthz", pages.HealthHandler, deps),
+            (r"/metrics", metrics.MetricsHandler, {"hub": hub}),
         ],
         template_path=os.path.join(ROOT, "templates"),
         static_path=os.path.join(ROOT, "static"),

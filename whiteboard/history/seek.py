@@ -24,9 +24,9 @@ from typing import Any
 
 import msgpack
 
-from whiteboard import history
 from whiteboard.document import Document
-from whiteboard.layout import Layout, load
+from whiteboard.history import state as history
+from whiteboard.history.layout import Layout, load
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Checkpoint, LogRow, Store
 

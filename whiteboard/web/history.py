@@ -15,11 +15,12 @@ from typing import Any, TypeVar
 import tornado.iostream
 import tornado.web
 
-from whiteboard import boardfile, history, rebuild
 from whiteboard.document import Document
+from whiteboard.history import boardfile, pages, rebuild, state
 from whiteboard.hub import color_of, now_ms
 from whiteboard.store.base import Client, StoreError
-from whiteboard.web import MSGPACK, ApiError, ApiHandler, SnapshotHandler, random_board_id
+from whiteboard.web.api import SnapshotHandler
+from whiteboard.web.base import MSGPACK, ApiError, ApiHandler, random_board_id
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +86,7 @@ class ForkHandler(_CreatingHandler):
         assert at is not None
         if at > head:
             raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
-        source = await history.state_at(self.store, board, at, self.hub.limits)
+        source = await state.state_at(self.store, board, at, self.hub.limits)
         name = f"Copied from {board} at {at}"
         every = self.hub.settings.checkpoint_every
         await self.create(lambda: _fork_log(source, name, now_ms(), every))
@@ -166,7 +167,7 @@ class ExportHandler(ApiHandler):
         self.write(boardfile.head(board, seq, elements))
         authors: set[int] = set()
         try:
-            async for batch in history.iter_ops(self.store, board, seq):
+            async for batch in pages.iter_ops(self.store, board, seq):
                 authors.update(sop["by"] for sop in batch)
                 self.write(boardfile.ops(batch))
                 await self.flush()

@@ -1,4 +1,4 @@
-"""Pages and the HTTP API: snapshot, log pages, SVG export, health.
+"""What every handler shares: security headers, error pages, and the API's parsing and replies.
 
 API answers are JSON unless the ``Accept`` header names ``application/msgpack``. Every answer
 shows committed state only: a board's ops still in a tick are not visible here.
@@ -17,13 +17,14 @@ from urllib.parse import urlsplit
 import msgpack
 import tornado.web
 
-from whiteboard import BOARD_ID_PATTERN, history, seek, svg
-from whiteboard.hub import Hub, hash_key
+from whiteboard import BOARD_ID_PATTERN
+from whiteboard.history.state import state_at
+from whiteboard.hub import Hub
 from whiteboard.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-_BOARD_ID = re.compile(BOARD_ID_PATTERN)
+BOARD_ID = re.compile(BOARD_ID_PATTERN)
 _INT = re.compile(r"-?[0-9]{1,18}")
 _ID_CHARS = string.ascii_letters + string.digits
 
@@ -68,28 +69,6 @@ class BaseHandler(tornado.web.RequestHandler):
         self.render("error.html", title=title, message=message)
 
 
-class IndexHandler(BaseHandler):
-    def get(self) -> None:
-        self.render("index.html")
-
-
-class BoardPageHandler(BaseHandler):
-    def get(self, board: str) -> None:
-        if not _BOARD_ID.fullmatch(board):
-            raise tornado.web.HTTPError(404)
-        self.render("board.html", board=board)
-
-
-class HealthHandler(BaseHandler):
-    def get(self) -> None:
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-        self.write("ok")
-
-    def head(self) -> None:
-        """Uptime monitors often ask with HEAD."""
-        self.set_header("Content-Type", "text/plain; charset=utf-8")
-
-
 class ApiError(Exception):
     def __init__(self, status: int, message: str) -> None:
         super().__init__(message)
@@ -112,7 +91,7 @@ class ApiHandler(BaseHandler):
             self.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
 
     def board_id(self, board: str) -> str:
-        if not _BOARD_ID.fullmatch(board):
+        if not BOARD_ID.fullmatch(board):
             raise ApiError(400, f"{board!r} is not a valid board id.")
         return board
 
@@ -158,7 +137,7 @@ class ApiHandler(BaseHandler):
                 if state is not None:
                     return state
             at = head
-        doc = await history.state_at(self.store, board, at, self.hub.limits)
+        doc = await state_at(self.store, board, at, self.hub.limits)
         return at, doc.elements()
 
     async def board_head(self, board: str) -> int:
@@ -177,71 +156,3 @@ class ApiHandler(BaseHandler):
             log.error("API read failed on %s: %s", board, exc)
             self.set_status(503)
             self.reply({"error": "The board could not be read; try again."})
-
-
-class CreateBoardHandler(ApiHandler):
-    """``POST /api/boards``: a new board with a random id; ``{"protected": true}`` adds an edit
-    key, returned once and stored only as a hash. The app puts it in the link's fragment, which
-    browsers never send to the server, so it appears in no request line and no log."""
-
-    async def post(self) -> None:
-        try:
-            self.check_same_site()
-        except ApiError as exc:
-            self.set_status(exc.status)
-            self.reply({"error": exc.message})
-            return
-        try:
-            body = json.loads(self.request.body or b"{}")
-        except ValueError:
-            body = None
-        if not isinstance(body, dict) or not isinstance(body.get("protected", False), bool):
-            self.set_status(400)
-            self.reply({"error": 'The body must be a JSON object like {"protected": true}.'})
-            return
-        key = secrets.token_urlsafe(24) if body.get("protected") else None
-        for _ in range(5):
-            board = random_board_id()
-            if await self.store.create_board(board, hash_key(key) if key else None):
-                self.set_status(201)
-                self.reply({"board": board, "key": key} if key else {"board": board})
-                return
-        raise StoreError("could not pick a free board id")
-
-
-class SnapshotHandler(ApiHandler):
-    async def handle(self, board: str) -> None:
-        at = self.int_arg("at", None, 0, 2**53 - 1)
-        if at is not None and self.wants_msgpack() and at < await self.board_head(board):
-            # A past state, spliced from the checkpoint's bytes (seek.py says why).
-            self.set_header("Content-Type", MSGPACK)
-            self.write(await seek.snapshot_msgpack(self.store, board, at, self.hub.limits))
-            return
-        seq, elements = await self.elements_at(board, at)
-        self.reply({"board": board, "seq": seq, "elements": elements})
-
-
-class OpsHandler(ApiHandler):
-    async def handle(self, board: str) -> None:
-        after = self.int_arg("after", 0, 0, 2**53 - 1)
-        limit = self.int_arg("limit", 1000, 1, 10_000)
-        assert after is not None and limit is not None
-        head = await self.board_head(board)
-        if after > head:
-            raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
-        if self.wants_msgpack():
-            # Spliced from the stored rows, not decoded and re-encoded (history.py says why).
-            self.set_header("Content-Type", MSGPACK)
-            self.write(await history.ops_page_msgpack(self.store, board, after, limit, head))
-            return
-        page = await history.ops_page(self.store, board, after, limit, head)
-        self.reply(page.body())
-
-
-class SvgHandler(ApiHandler):
-    async def handle(self, board: str) -> None:
-        at = self.int_arg("at", None, 0, 2**53 - 1)
-        _, elements = await self.elements_at(board, at)
-        self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
-        self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write(svg.render(elements))

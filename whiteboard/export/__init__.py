@@ -1,0 +1,1 @@
+"""A board's state rendered for other programs (SVG; PDF later)."""

@@ -1,0 +1,80 @@
+"""The board API: create, snapshot (any seq), log pages, SVG export."""
+
+from __future__ import annotations
+
+import json
+import secrets
+
+from whiteboard.export import svg
+from whiteboard.history import pages, seek
+from whiteboard.hub import hash_key
+from whiteboard.store.base import StoreError
+from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
+
+
+class CreateBoardHandler(ApiHandler):
+    """``POST /api/boards``: a new board with a random id; ``{"protected": true}`` adds an edit
+    key, returned once and stored only as a hash. The app puts it in the link's fragment, which
+    browsers never send to the server, so it appears in no request line and no log."""
+
+    async def post(self) -> None:
+        try:
+            self.check_same_site()
+        except ApiError as exc:
+            self.set_status(exc.status)
+            self.reply({"error": exc.message})
+            return
+        try:
+            body = json.loads(self.request.body or b"{}")
+        except ValueError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("protected", False), bool):
+            self.set_status(400)
+            self.reply({"error": 'The body must be a JSON object like {"protected": true}.'})
+            return
+        key = secrets.token_urlsafe(24) if body.get("protected") else None
+        for _ in range(5):
+            board = random_board_id()
+            if await self.store.create_board(board, hash_key(key) if key else None):
+                self.set_status(201)
+                self.reply({"board": board, "key": key} if key else {"board": board})
+                return
+        raise StoreError("could not pick a free board id")
+
+
+class SnapshotHandler(ApiHandler):
+    async def handle(self, board: str) -> None:
+        at = self.int_arg("at", None, 0, 2**53 - 1)
+        if at is not None and self.wants_msgpack() and at < await self.board_head(board):
+            # A past state, spliced from the checkpoint's bytes (seek.py says why).
+            self.set_header("Content-Type", MSGPACK)
+            self.write(await seek.snapshot_msgpack(self.store, board, at, self.hub.limits))
+            return
+        seq, elements = await self.elements_at(board, at)
+        self.reply({"board": board, "seq": seq, "elements": elements})
+
+
+class OpsHandler(ApiHandler):
+    async def handle(self, board: str) -> None:
+        after = self.int_arg("after", 0, 0, 2**53 - 1)
+        limit = self.int_arg("limit", 1000, 1, 10_000)
+        assert after is not None and limit is not None
+        head = await self.board_head(board)
+        if after > head:
+            raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
+        if self.wants_msgpack():
+            # Spliced from the stored rows, not decoded and re-encoded (history.py says why).
+            self.set_header("Content-Type", MSGPACK)
+            self.write(await pages.ops_page_msgpack(self.store, board, after, limit, head))
+            return
+        page = await pages.ops_page(self.store, board, after, limit, head)
+        self.reply(page.body())
+
+
+class SvgHandler(ApiHandler):
+    async def handle(self, board: str) -> None:
+        at = self.int_arg("at", None, 0, 2**53 - 1)
+        _, elements = await self.elements_at(board, at)
+        self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
+        self.set_header("Content-Security-Policy", SVG_CSP)
+        self.write(svg.render(elements))
