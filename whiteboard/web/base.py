@@ -12,7 +12,6 @@ import re
 import secrets
 import string
 from typing import Any
-from urllib.parse import urlsplit
 
 import msgpack
 import tornado.web
@@ -21,6 +20,7 @@ from whiteboard import BOARD_ID_PATTERN
 from whiteboard.history.state import state_at
 from whiteboard.hub import Hub
 from whiteboard.store.base import Store, StoreError
+from whiteboard.web.origin import same_site
 
 log = logging.getLogger(__name__)
 
@@ -110,14 +110,8 @@ class ApiHandler(BaseHandler):
         """Refuse POSTs from other sites' pages, as the WebSocket handshake refuses their
         origins: a page elsewhere must not make its visitors' browsers create boards here."""
         origin = self.request.headers.get("Origin")
-        if origin is None:
-            return
-        allowed = self.hub.settings.allow_origin
-        netloc = urlsplit(origin.lower()).netloc
-        host = self.request.headers.get("Host", "").lower()
-        if origin in allowed or (netloc and netloc == host):
-            return
-        if any(netloc == urlsplit(a.lower()).netloc for a in allowed):
+        host = self.request.headers.get("Host", "")
+        if origin is None or same_site(origin, host, self.hub.settings.allow_origin):
             return
         raise ApiError(403, "Boards can only be created from this site's pages.")
 

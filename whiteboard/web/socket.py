@@ -17,7 +17,6 @@ import re
 import socket
 import time
 from typing import Any
-from urllib.parse import urlsplit
 
 from tornado.httputil import HTTPServerRequest
 from tornado.iostream import IOStream, StreamClosedError
@@ -29,6 +28,7 @@ from whiteboard.config import Settings
 from whiteboard.hub import Board, Hub
 from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
 from whiteboard.store.base import StoreError
+from whiteboard.web.origin import same_site
 from whiteboard.wsframe import ws_frame
 
 log = logging.getLogger(__name__)
@@ -144,13 +144,7 @@ class BoardSocket(WebSocketHandler):
 
     def check_origin(self, origin: str) -> bool:
         """Same host and port as the request, or on the allow-list (PROTOCOL.md, Transport)."""
-        if origin in self.cfg.allow_origin:
-            return True
-        parts = urlsplit(origin.lower())
-        host = self.request.headers.get("Host", "").lower()
-        if parts.netloc and parts.netloc == host:
-            return True
-        return any(parts.netloc == urlsplit(a.lower()).netloc for a in self.cfg.allow_origin)
+        return same_site(origin, self.request.headers.get("Host", ""), self.cfg.allow_origin)
 
     def get_compression_options(self) -> None:
         # permessage-deflate is per connection: it would defeat encoding a frame once.
