@@ -23,6 +23,7 @@ from typing import Any, Final
 import msgpack
 
 from whiteboard import BOARD_ID_PATTERN
+from whiteboard.codec import pack as _pack
 from whiteboard.document import Document
 from whiteboard.protocol import Limits, ProtocolError, validate_op
 from whiteboard.store.base import Checkpoint, Client, LogRow
@@ -48,11 +49,6 @@ class BoardFileError(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
-
-
-def _pack(obj: Any) -> bytes:
-    packed: bytes = msgpack.packb(obj, use_bin_type=True)
-    return packed
 
 
 # -- writing -------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import msgpack
 
+from whiteboard.codec import row_ops
 from whiteboard.store.base import LogRow, Store
 
 
@@ -34,13 +35,7 @@ async def ops_page(store: Store, board: str, after: int, limit: int, head: int) 
     """Up to ``limit`` ops after ``after``, each with its ``ts``."""
     out: list[dict[str, Any]] = []
     for row in await store.read_log_page(board, after, limit):
-        sops = msgpack.unpackb(row.ops)
-        if row.first_seq <= after or len(out) + len(sops) > limit:
-            sops = [sop for sop in sops if sop["s"] > after][: limit - len(out)]
-        ts = row.ts
-        for sop in sops:
-            sop["ts"] = ts
-        out += sops
+        out += row_ops(row, after, stamp=True)[: limit - len(out)]
     last = out[-1]["s"] if out else after
     names = await store.client_names(board, list({sop["by"] for sop in out}))
     return OpsPage(out, last if last < head else None, {str(i): n for i, n in names.items()})
@@ -154,10 +149,7 @@ async def iter_ops(
         rows = await store.read_log_page(board, after, min(batch, upto - after))
         out: list[dict[str, Any]] = []
         for row in rows:
-            for sop in msgpack.unpackb(row.ops):
-                if after < sop["s"] <= upto:
-                    sop["ts"] = row.ts
-                    out.append(sop)
+            out += row_ops(row, after, upto, stamp=True)
         if not out:
             raise ValueError(f"the log of {board!r} has no op {after + 1}")
         after = out[-1]["s"]

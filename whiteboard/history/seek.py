@@ -24,6 +24,8 @@ from typing import Any
 
 import msgpack
 
+from whiteboard.codec import pack as _pack
+from whiteboard.codec import row_ops
 from whiteboard.document import Document
 from whiteboard.history import state as history
 from whiteboard.history.layout import Layout, load
@@ -52,7 +54,7 @@ def _build(
     limits: Limits,
 ) -> bytes:
     base = cp.seq if cp is not None else 0
-    sops = [sop for row in rows for sop in msgpack.unpackb(row.ops) if base < sop["s"] <= at]
+    sops = [sop for row in rows for sop in row_ops(row, base, at)]
     found = load(index) if cp is not None and index is not None else None
     if cp is None or found is None:
         doc = history.replay(cp, sops, limits)
@@ -148,8 +150,3 @@ def _pack_header(board: str, at: int, count: int) -> bytes:
             packer.pack_array_header(count),
         )
     )
-
-
-def _pack(obj: Any) -> bytes:
-    packed: bytes = msgpack.packb(obj, use_bin_type=True)
-    return packed

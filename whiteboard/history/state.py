@@ -8,8 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-import msgpack
-
+from whiteboard.codec import row_ops
 from whiteboard.document import Document
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Checkpoint, Store
@@ -22,7 +21,7 @@ async def state_at(store: Store, board: str, at: int, limits: Limits) -> Documen
     cp = await store.checkpoint_at_or_before(board, at)
     base = cp.seq if cp is not None else 0
     rows = await store.read_log(board, base, at) if base < at else []
-    sops = [sop for row in rows for sop in msgpack.unpackb(row.ops) if base < sop["s"] <= at]
+    sops = [sop for row in rows for sop in row_ops(row, base, at)]
     return replay(cp, sops, limits)
 
 

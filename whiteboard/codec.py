@@ -1,0 +1,47 @@
+"""msgpack as this project uses it, in one place: packing, headers, and a stored row's ops.
+
+Stored rows hold a tick's server ops as one msgpack array (``protocol.encode_ops_array``).
+Readers (history states, pages, seeks, the live board's catch-up) all want the same thing
+from a row: its ops after some seq, up to another, sometimes stamped with the row's ``ts``.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import msgpack
+
+if TYPE_CHECKING:
+    from whiteboard.store.base import LogRow
+
+
+def pack(obj: Any) -> bytes:
+    """msgpack with bin types, as everything we write (the wire, the log, checkpoints)."""
+    packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    return packed
+
+
+def array_header(n: int) -> bytes:
+    header: bytes = msgpack.Packer().pack_array_header(n)
+    return header
+
+
+def map_header(n: int) -> bytes:
+    header: bytes = msgpack.Packer().pack_map_header(n)
+    return header
+
+
+def row_ops(
+    row: LogRow, after: int = 0, upto: int | None = None, *, stamp: bool = False
+) -> list[dict[str, Any]]:
+    """The row's server ops with ``after < s <= upto``; with ``stamp``, each gets the row's
+    ``ts`` (the log keeps one ts per row, the API and board files one per op)."""
+    sops: list[dict[str, Any]] = msgpack.unpackb(row.ops)
+    if row.first_seq <= after or (upto is not None and row.last_seq > upto):
+        high = row.last_seq if upto is None else upto
+        sops = [sop for sop in sops if after < sop["s"] <= high]
+    if stamp:
+        ts = row.ts
+        for sop in sops:
+            sop["ts"] = ts
+    return sops
