@@ -39,7 +39,8 @@ from history_bench import Workload  # noqa: E402
 
 from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
-from whiteboard.hub import _pack_state  # noqa: E402
+from whiteboard.history.checkpoint import packed_parts  # noqa: E402
+from whiteboard.history.checkpoint import take as _pack_state  # noqa: E402
 from whiteboard.protocol import Limits, ProtocolError, encode_ops_array  # noqa: E402
 from whiteboard.store.base import Checkpoint, LogRow  # noqa: E402
 from whiteboard.store.sqlite import SQLiteStore  # noqa: E402
@@ -133,10 +134,10 @@ async def run(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
           f"{time.perf_counter() - t0:.1f} s", file=sys.stderr)  # fmt: skip
     store = SQLiteStore(str(tmp / "data"))
     await store.start()
-    b"".join(doc.packed_parts())  # the live board's cache is warm: its last checkpoint filled it
+    b"".join(packed_parts(doc))  # the live board's cache is warm: its last checkpoint filled it
     try:
         before = await measure("before", old_pack, doc, work, store, args.rounds, args.every)
-        doc.packed_parts()  # the previous checkpoint was written this way too
+        packed_parts(doc)  # the previous checkpoint was written this way too
         after = await measure("after", _pack_state, doc, work, store, args.rounds, args.every)
     finally:
         await store.close()

@@ -199,7 +199,7 @@ def check_frame(data: bytes) -> None:
 
     raw_ops = msg["ops"]
     ensure(type(raw_ops) is list and len(parsed.items) == len(raw_ops), "ops item count")
-    doc = SEED.copy()
+    doc = Document.from_state(SEED.to_state(), SEED.limits)
     accepted: list[tuple[dict[str, Any], bytes]] = []
     for raw, item in zip(raw_ops, parsed.items, strict=True):
         if isinstance(item, ProtocolError):

@@ -15,9 +15,10 @@ an encoded frame are never changed by later appends or updates. Element maps han
 ``elements()`` and ``get()`` are the live ones, for speed; treat them as read-only views valid
 until the next ``apply``, and use ``to_state()`` or ``copy()`` for anything kept longer.
 
-Checkpoints: ``packed_parts()`` is ``msgpack(to_state())`` cut into pieces, with each element's
-bytes cached from one checkpoint to the next, so writing a checkpoint costs the ops since the
-last one, not the size of the board (a 7 MB state took ~200 ms of the IOLoop to build and pack).
+Checkpoints: the document records which ids changed since ``take_changes()`` was last called,
+so that ``history/checkpoint.py`` can keep each element's packed bytes from one checkpoint to
+the next and pack only what changed. The bytes themselves live there, not here: this module
+knows nothing of encodings.
 """
 
 from __future__ import annotations
@@ -25,8 +26,6 @@ from __future__ import annotations
 import bisect
 from itertools import compress, count
 from typing import Any
-
-import msgpack
 
 from whiteboard.protocol import Limits, ProtocolError, validate_field
 
@@ -49,14 +48,12 @@ class Document:
         """Live ids in stacking order, or None when it must be recomputed."""
         self._with_z: set[str] = set()
         """Live ids whose element has a ``z`` (few): the layout index lists them."""
-        self._packed: dict[str, bytes] = {}
-        """Each live element's msgpack bytes, where known and still current."""
         self._dirty: set[str] = set()
-        """Ids whose ``_packed`` entry is missing or stale (added or changed since packed)."""
-        self._first_packed = bytearray()
-        """The ``first`` map's key/value pairs packed, in ``_first`` order, except for the ids
-        in ``_first_unpacked`` (added since): ``first`` only ever grows, so it is packed once."""
+        """Ids added, changed or deleted since ``take_changes()`` (a checkpoint's packed cache
+        repacks or drops exactly these)."""
         self._first_unpacked: list[str] = []
+        """Ids whose first add happened since ``take_changes()``, in ``_first`` order: ``first``
+        only ever grows, so a checkpoint packs each entry once."""
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -232,9 +229,9 @@ class Document:
         deleted = [id for id in ids if live.pop(id, None) is not None]
         if not deleted:
             return _refuse(op, "not_found", "None of the ids names a live element.")
-        packed, with_z = self._packed, self._with_z
+        with_z = self._with_z
+        self._dirty.update(deleted)
         for id in deleted:
-            packed.pop(id, None)
             with_z.discard(id)
         if self._order is not None:
             if len(deleted) <= _SMALL_DELETE:
@@ -260,42 +257,17 @@ class Document:
             "first": dict(self._first),
         }
 
-    def packed_parts(self) -> list[bytes]:
-        """``msgpack(to_state())`` as immutable pieces: their concatenation is byte for byte
-        what packing ``to_state()`` gives. The pieces are the header up to the elements' array
-        header, one piece per element in stacking order, then ``"first"`` and its map.
+    def take_changes(self) -> tuple[set[str], list[str]]:
+        """The ids added, changed or deleted, and the ids first added, since the last call
+        (in order); the document forgets them. ``history/checkpoint.py`` is the one caller."""
+        dirty, self._dirty = self._dirty, set()
+        first, self._first_unpacked = self._first_unpacked, []
+        return dirty, first
 
-        Only elements changed since the last call are packed here; the rest are the cached
-        bytes, so the cost on the caller's thread is the changes plus one pointer per element.
-        The pieces share nothing mutable with the document, so they can be joined anywhere
-        (``bytes.join`` of megabytes releases the GIL: a worker thread does it for free).
-        """
-        packed, live = self._packed, self._live
-        for id in self._dirty:
-            el = live.get(id)
-            if el is not None:
-                packed[id] = _pack(el)
-        self._dirty.clear()
-        pending = self._first_unpacked
-        if pending:
-            first = self._first
-            pairs = _pack({id: first[id] for id in pending})
-            self._first_packed += pairs[len(_map_header(len(pending))) :]
-            pending.clear()
-        order = self.order()
-        header = b"".join(
-            (
-                _STATE_HEAD,
-                _pack(self.seq),
-                _ELEMENTS_KEY,
-                _array_header(len(order)),
-            )
-        )
-        tail = b"".join((_FIRST_KEY, _map_header(len(self._first)), self._first_packed))
-        parts = [header]
-        parts.extend(map(packed.__getitem__, order))
-        parts.append(tail)
-        return parts
+    @property
+    def first_count(self) -> int:
+        """How many ids were ever added (the size of the checkpoint's ``first`` map)."""
+        return len(self._first)
 
     def order(self) -> list[str]:
         """Live ids in stacking order (the document's own list: read-only, valid until the
@@ -317,45 +289,6 @@ class Document:
         return ids, list(map(self._first.__getitem__, ids)), z
 
     @classmethod
-    def from_packed(cls, packed: bytes, limits: Limits) -> Document:
-        """``from_state(msgpack.unpackb(packed))``, keeping each element's bytes as its packed
-        cache, so that a board loaded from a checkpoint writes its next one as cheaply as a
-        board that never left memory."""
-        unpacker = msgpack.Unpacker(raw=False, max_buffer_size=max(1, len(packed)))
-        unpacker.feed(packed)
-        tell, unpack = unpacker.tell, unpacker.unpack
-        state: dict[str, Any] = {}
-        slices: list[bytes] = []
-        first_pairs = b""
-        for _ in range(unpacker.read_map_header()):
-            key = unpack()
-            if key == "elements":
-                elements = []
-                for _ in range(unpacker.read_array_header()):
-                    start = tell()
-                    elements.append(unpack())
-                    slices.append(packed[start : tell()])
-                state[key] = elements
-            elif key == "first":
-                start = tell()
-                state[key] = unpack()
-                first_pairs = packed[start : tell()]
-            else:
-                state[key] = unpack()
-        if unpacker.tell() != len(packed):
-            raise ValueError("checkpoint has bytes after the state")
-        doc = cls.from_state(state, limits)
-        doc._dirty.clear()
-        doc._packed = {e["id"]: b for e, b in zip(state["elements"], slices, strict=True)}
-        head = _map_header(len(doc._first))
-        if first_pairs.startswith(head) and all(
-            type(k) is str and type(v) is int for k, v in state["first"].items()
-        ):
-            doc._first_packed = bytearray(first_pairs[len(head) :])
-            doc._first_unpacked = []
-        return doc
-
-    @classmethod
     def from_state(cls, state: dict[str, Any], limits: Limits) -> Document:
         """Rebuild a document from ``to_state()`` output (possibly after a msgpack round trip)."""
         doc = cls(limits)
@@ -373,40 +306,6 @@ class Document:
         doc._first_unpacked = list(doc._first)
         # The stacking order is recomputed on first use rather than trusted from the list.
         return doc
-
-    def copy(self) -> Document:
-        """An independent copy (for a history view or a what-if), cheaper than a round trip."""
-        doc = Document(self.limits)
-        doc.seq = self.seq
-        doc._live = {id: _copy_element(e) for id, e in self._live.items()}
-        doc._first = dict(self._first)
-        doc._order = None if self._order is None else list(self._order)
-        doc._with_z = set(self._with_z)
-        doc._packed = dict(self._packed)
-        doc._dirty = set(self._dirty)
-        doc._first_packed = bytearray(self._first_packed)
-        doc._first_unpacked = list(self._first_unpacked)
-        return doc
-
-
-def _pack(obj: Any) -> bytes:
-    packed: bytes = msgpack.packb(obj, use_bin_type=True)
-    return packed
-
-
-def _array_header(n: int) -> bytes:
-    header: bytes = msgpack.Packer().pack_array_header(n)
-    return header
-
-
-def _map_header(n: int) -> bytes:
-    header: bytes = msgpack.Packer().pack_map_header(n)
-    return header
-
-
-_STATE_HEAD = _map_header(3) + _pack("seq")
-_ELEMENTS_KEY = _pack("elements")
-_FIRST_KEY = _pack("first")
 
 
 def _copy_element(e: dict[str, Any]) -> dict[str, Any]:

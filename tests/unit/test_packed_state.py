@@ -3,8 +3,8 @@
 The store, ``layout.py`` and ``?at=`` read checkpoints written before the cache existed and
 after it; they can only keep working if the bytes do not change. So at random points of random
 op sequences the joined pieces are compared byte for byte with packing ``to_state()``, on the
-live document, on its ``copy()`` and on documents loaded back with ``from_packed``; and the
-layout index built from the document is compared with the one parsed from the bytes.
+live document, on its copy (``copy_doc``) and on documents loaded back with ``checkpoint.load``;
+and the layout index built from the document is compared with the one parsed from the bytes.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tests.unit.test_document import ops_st, pen, rect
+from tests.unit.test_document import copy_doc, ops_st, pen, rect
 from whiteboard.document import Document
-from whiteboard.history import layout
+from whiteboard.history import checkpoint, layout
 from whiteboard.protocol import Limits, ProtocolError, validate_op
 
 LIMITS = Limits(elements_per_board=4, values_per_op=6, values_per_element=30, text_chars=5)
@@ -33,7 +33,7 @@ def packed_before(doc: Document) -> bytes:
 def packed_now(doc: Document) -> bytes:
     """The pieces joined; checks on the way that the layout index the writer derives from the
     document is the one the store would compute by parsing the bytes."""
-    parts = doc.packed_parts()
+    parts = checkpoint.packed_parts(doc)
     packed = b"".join(parts)
     assert layout.from_parts(parts, *doc.stacking()) == layout.compute(packed)
     return packed
@@ -61,9 +61,9 @@ def test_packed_parts_are_byte_for_byte_the_packed_state(data: st.DataObject, n_
             assert packed_now(doc) == packed_before(doc)
         fork = data.draw(st.sampled_from(["none"] * 6 + ["copy", "reload", "from_state"]))
         if fork == "copy":
-            others.append(doc.copy())
+            others.append(copy_doc(doc))
         elif fork == "reload":
-            others.append(Document.from_packed(packed_now(doc), LIMITS))
+            others.append(checkpoint.load(packed_now(doc), LIMITS))
         elif fork == "from_state":
             others.append(Document.from_state(msgpack.unpackb(packed_before(doc)), LIMITS))
     expected = packed_before(doc)
@@ -78,7 +78,7 @@ def test_parts_taken_before_later_ops_keep_the_state_of_their_time() -> None:
     doc.apply({"k": "add", "c": 1, "e": pen("p", pts=[0, 0])}, 1)
     doc.apply({"k": "add", "c": 2, "e": rect("r")}, 2)
     then = packed_before(doc)
-    parts = doc.packed_parts()
+    parts = checkpoint.packed_parts(doc)
     doc.apply({"k": "append", "c": 3, "id": "p", "pts": [5, 5]}, 3)
     doc.apply({"k": "update", "c": 4, "id": "r", "set": {"z": -1}}, 4)
     doc.apply({"k": "delete", "c": 5, "ids": ["p"]}, 5)
@@ -92,7 +92,7 @@ def test_from_packed_reads_what_from_state_reads() -> None:
     doc.apply({"k": "add", "c": 2, "e": rect("r", z=3)}, 2)
     doc.apply({"k": "delete", "c": 3, "ids": ["p"]}, 3)
     state = packed_before(doc)
-    loaded = Document.from_packed(state, Limits())
+    loaded = checkpoint.load(state, Limits())
     assert loaded.to_state() == Document.from_state(msgpack.unpackb(state), Limits()).to_state()
     assert loaded.first_seq("p") == 1 and loaded.get("p") is None
 
@@ -106,10 +106,10 @@ def test_from_packed_reads_what_from_state_reads() -> None:
 )
 def test_from_packed_refuses_inconsistent_checkpoints(state: dict[str, Any]) -> None:
     with pytest.raises(ValueError):
-        Document.from_packed(msgpack.packb(state), Limits())
+        checkpoint.load(msgpack.packb(state), Limits())
 
 
 def test_from_packed_refuses_trailing_bytes() -> None:
     packed = packed_before(Document(Limits())) + b"\x00"
     with pytest.raises(ValueError):
-        Document.from_packed(packed, Limits())
+        checkpoint.load(packed, Limits())

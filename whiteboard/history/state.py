@@ -10,6 +10,7 @@ from typing import Any
 
 from whiteboard.codec import row_ops
 from whiteboard.document import Document
+from whiteboard.history import checkpoint
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Checkpoint, Store
 
@@ -27,7 +28,7 @@ async def state_at(store: Store, board: str, at: int, limits: Limits) -> Documen
 
 def replay(cp: Checkpoint | None, sops: list[dict[str, Any]], limits: Limits) -> Document:
     """The checkpoint's document (empty without one) advanced by ``sops``, which follow it."""
-    doc = Document.from_packed(cp.state, limits) if cp else Document(limits)
+    doc = checkpoint.load(cp.state, limits) if cp else Document(limits)
     for sop in sops:
         doc.apply_sop(sop)
     return doc
