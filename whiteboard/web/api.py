@@ -17,21 +17,16 @@ class CreateBoardHandler(ApiHandler):
     key, returned once and stored only as a hash. The app puts it in the link's fragment, which
     browsers never send to the server, so it appears in no request line and no log."""
 
+    store_failure = "The board could not be created; try again."
+
     async def post(self) -> None:
-        try:
-            self.check_same_site()
-        except ApiError as exc:
-            self.set_status(exc.status)
-            self.reply({"error": exc.message})
-            return
+        self.check_same_site()
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("protected", False), bool):
-            self.set_status(400)
-            self.reply({"error": 'The body must be a JSON object like {"protected": true}.'})
-            return
+            raise ApiError(400, 'The body must be a JSON object like {"protected": true}.')
         key = secrets.token_urlsafe(24) if body.get("protected") else None
         for _ in range(5):
             board = random_board_id()

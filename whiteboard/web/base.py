@@ -69,15 +69,24 @@ class BaseHandler(tornado.web.RequestHandler):
         self.render("error.html", title=title, message=message)
 
 
-class ApiError(Exception):
+class ApiError(tornado.web.HTTPError):
+    """A refusal with a sentence for the person behind the request (``{error}``)."""
+
     def __init__(self, status: int, message: str) -> None:
-        super().__init__(message)
+        super().__init__(status)
         self.status = status
         self.message = message
 
 
 class ApiHandler(BaseHandler):
-    """Shared parsing and encoding; malformed input is a 400 with ``{error}``, never a trace."""
+    """Shared parsing and encoding; malformed input is a 400 with ``{error}``, never a trace.
+
+    Errors are answered in one place (``write_error``): a handler raises ``ApiError`` with its
+    sentence, and a ``StoreError`` becomes a 503 with ``store_failure`` (one log line, no
+    traceback: an unreachable store is an operator's problem, not a bug).
+    """
+
+    store_failure = "The board could not be read; try again."
 
     def wants_msgpack(self) -> bool:
         return MSGPACK in self.request.headers.get("Accept", "")
@@ -115,9 +124,22 @@ class ApiHandler(BaseHandler):
             return
         raise ApiError(403, "Boards can only be created from this site's pages.")
 
+    def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, StoreError):
+            log.error("%s %s failed: %s", self.request.method, self.request.path, value)
+        else:
+            super().log_exception(typ, value, tb)
+
     def write_error(self, status_code: int, **kwargs: Any) -> None:
-        self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.finish(json.dumps({"error": self._reason}))
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            message = exc.message
+        elif isinstance(exc, StoreError):
+            self.set_status(503)
+            message = self.store_failure
+        else:
+            message = self._reason
+        self.reply({"error": message})
 
     async def elements_at(self, board: str, at: int | None) -> tuple[int, list[dict[str, Any]]]:
         """The committed state at ``at`` (the head when None)."""
@@ -141,12 +163,4 @@ class ApiHandler(BaseHandler):
         raise NotImplementedError
 
     async def get(self, board: str) -> None:
-        try:
-            await self.handle(self.board_id(board))
-        except ApiError as exc:
-            self.set_status(exc.status)
-            self.reply({"error": exc.message})
-        except StoreError as exc:
-            log.error("API read failed on %s: %s", board, exc)
-            self.set_status(503)
-            self.reply({"error": "The board could not be read; try again."})
+        await self.handle(self.board_id(board))

@@ -40,6 +40,8 @@ async def _in_thread(fn: Callable[[], T]) -> T:
 class _CreatingHandler(ApiHandler):
     """A POST that creates a board: same-site only, answers ``201 {board}`` or ``{error}``."""
 
+    store_failure = "The board could not be created; try again."
+
     async def create(self, build: Callable[[], boardfile.ImportedBoard]) -> None:
         """Build the new board's log in a thread, then store it under a fresh random id."""
         try:
@@ -57,16 +59,8 @@ class _CreatingHandler(ApiHandler):
         raise StoreError("no free board id after several attempts")
 
     async def run(self, action: Callable[[], Any]) -> None:
-        try:
-            self.check_same_site()
-            await action()
-        except ApiError as exc:
-            self.set_status(exc.status)
-            self.reply({"error": exc.message})
-        except StoreError as exc:
-            log.error("could not create a board: %s", exc)
-            self.set_status(503)
-            self.reply({"error": "The board could not be created; try again."})
+        self.check_same_site()
+        await action()
 
 
 class ForkHandler(_CreatingHandler):
