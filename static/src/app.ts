@@ -6,7 +6,9 @@
 import { Editor } from "./model/editor";
 import { Model } from "./model/model";
 import type { Element } from "./model/types";
+import { blobUrl } from "./net/blobs";
 import { Connection } from "./net/connection";
+import { ImageCache } from "./render/images";
 import { Renderer } from "./render/renderer";
 import { HistoryLoader } from "./replay/loader";
 import { Viewport } from "./render/viewport";
@@ -25,6 +27,8 @@ import type { Tool, ToolContext, ToolName } from "./tools/tool";
 import { CursorLayer } from "./ui/cursors";
 import { h } from "./ui/dom";
 import { HelpDialog } from "./ui/help";
+import { ICONS } from "./ui/icons";
+import { ImageInserter } from "./ui/insert-image";
 import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
@@ -191,6 +195,35 @@ export function startBoard(root: HTMLElement, board: string): void {
       toolbar.setHistoryOpen(active);
     },
   });
+
+  const images = new ImageCache(
+    (blob) => blobUrl(board, blob),
+    () => renderer.invalidate(),
+  );
+  const inserter = new ImageInserter(stage, {
+    board,
+    key,
+    viewport,
+    renderer,
+    images,
+    blobBytes: () => (model.limits as Partial<{ blob_bytes: number }>).blob_bytes ?? 10 << 20,
+    blocked: () =>
+      history.active
+        ? ""
+        : model.readOnly
+          ? "You can only watch this board: adding pictures needs its edit link."
+          : null,
+    place: (img) => {
+      const id = randomId();
+      const e = { ...img, id, type: "image" } as unknown as Element;
+      if (!editor.do({ k: "add", e })) return false;
+      setTool("select");
+      selection.set([id]);
+      return true;
+    },
+    toast: (t) => toasts.show(t),
+  });
+  toolbar.addAction("image", "Insert image", ICONS.image, () => inserter.pick());
 
   const input = new BoardInput(
     stage,

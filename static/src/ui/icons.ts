@@ -25,6 +25,7 @@ export const ICONS = {
   copy: ["M8 8h12v12H8z", "M16 8V4H4v12h4"],
   history: ["M4 12a8 8 0 1 0 2.3-5.7", "M4 4v4h4", "M12 8v4l3 2"],
   fit: ["M4 9V4h5", "M15 4h5v5", "M20 15v5h-5", "M9 20H4v-5"],
+  image: ["M4 5h16v14H4z", "M4 16l5-5 4 4 2-2 5 5", "M15.5 9.5h.01"],
 } as const;
 
 export type IconName = keyof typeof ICONS;

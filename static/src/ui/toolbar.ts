@@ -20,6 +20,7 @@ export class Toolbar {
   private readonly buttons = new Map<ToolName, HTMLButtonElement>();
 
   private readonly history: HTMLButtonElement;
+  private readonly bar: HTMLElement;
 
   constructor(
     parent: HTMLElement,
@@ -28,6 +29,7 @@ export class Toolbar {
     onHistory: () => void,
   ) {
     const bar = h("div", { class: "toolbar panel", role: "toolbar", "aria-label": "Tools" });
+    this.bar = bar;
     for (const [name, key, label] of TOOL_KEYS) {
       const b = h(
         "button",
@@ -92,6 +94,17 @@ export class Toolbar {
     this.history.addEventListener("click", onHistory);
     bar.append(undo, redo, this.history);
     parent.append(bar);
+  }
+
+  /** A button that does something once (not a tool), placed after the tools. */
+  addAction(action: string, label: string, icn: readonly string[], onClick: () => void): void {
+    const b = h(
+      "button",
+      { class: "tool", type: "button", title: label, "aria-label": label, "data-action": action },
+      icon(...icn),
+    );
+    b.addEventListener("click", onClick);
+    this.bar.querySelector(".sep")?.before(b);
   }
 
   setHistoryOpen(open: boolean): void {
