@@ -200,13 +200,14 @@ export function startBoard(root: HTMLElement, board: string): void {
     (blob) => blobUrl(board, blob),
     () => renderer.invalidate(),
   );
+  renderer.images = images;
   const inserter = new ImageInserter(stage, {
     board,
     key,
     viewport,
     renderer,
     images,
-    blobBytes: () => (model.limits as Partial<{ blob_bytes: number }>).blob_bytes ?? 10 << 20,
+    blobBytes: () => model.limits.blob_bytes,
     blocked: () =>
       history.active
         ? ""
@@ -215,8 +216,7 @@ export function startBoard(root: HTMLElement, board: string): void {
           : null,
     place: (img) => {
       const id = randomId();
-      const e = { ...img, id, type: "image" } as unknown as Element;
-      if (!editor.do({ k: "add", e })) return false;
+      if (!editor.do({ k: "add", e: { ...img, id, type: "image" } })) return false;
       setTool("select");
       selection.set([id]);
       return true;

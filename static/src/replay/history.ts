@@ -313,7 +313,12 @@ export class HistoryMode {
     }
     const seq = this.session?.state.seq ?? this.d.model.seq;
     try {
-      const png = await renderPng(renderer.index, box, whole ? 2 : window.devicePixelRatio || 1);
+      const png = await renderPng(
+        renderer.index,
+        box,
+        whole ? 2 : window.devicePixelRatio || 1,
+        renderer.images,
+      );
       downloadBlob(png, `${board}-${seq}${whole ? "" : "-view"}.png`);
     } catch {
       this.d.toast("The PNG could not be made.");
