@@ -162,9 +162,8 @@ class RedisCluster(Cluster):
                 script(keys=keys, args=[self.process, LOCK_MS, after, f"{after + 1}-0", *authors])
             )
             if got:
-                return [stream_row(eid, fields) for eid, fields in entries], {
-                    int(c) for c in retired
-                }
+                rows = [stream_row(eid, fields) for eid, fields in entries]
+                return rows, {int(c) for c in retired}
             if time.monotonic() > deadline:
                 raise StoreError(f"board {board} stayed locked by another process")
             await asyncio.sleep(delay)
