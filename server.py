@@ -1,4 +1,4 @@
-"""Entry point: settings -> store -> hub -> app -> listen. Nothing else lives here."""
+"""Entry point: settings -> store -> cluster -> hub -> app -> listen. Nothing else lives here."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from whiteboard import metrics, workers
 from whiteboard.config import Settings, load_settings, redacted
 from whiteboard.hub import Hub
 from whiteboard.store.base import StoreError
-from whiteboard.web.app import make_app, make_store
+from whiteboard.web.app import make_app, make_cluster, make_store
 
 log = logging.getLogger("whiteboard")
 
@@ -24,7 +24,9 @@ log = logging.getLogger("whiteboard")
 async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     store = make_store(settings)
     await store.start()
-    hub = Hub(store, settings)
+    cluster = make_cluster(settings, store)
+    await cluster.start()
+    hub = Hub(store, settings, cluster)
     app = make_app(settings, store, hub)
     server = tornado.httpserver.HTTPServer(app, xheaders=False)
     server.add_sockets(sockets)
@@ -58,6 +60,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     for sock in list(hub.sockets):
         sock.close_going_away()
+    await cluster.close()  # before the store: it may share the store's connection
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
     log.info("stopped")

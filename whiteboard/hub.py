@@ -24,6 +24,8 @@ from typing import Any, Protocol
 import msgpack
 
 from whiteboard import metrics, protocol
+from whiteboard.cluster.base import Cluster
+from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history import state as history
@@ -34,7 +36,6 @@ from whiteboard.store.base import (
     Client,
     LoadedBoard,
     LogRow,
-    SharedStore,
     Store,
     StoreConflict,
     StoreError,
@@ -128,7 +129,8 @@ class Board:
         self.failed = False
         self.closed = False  # set on shutdown: no more ticks
         # Scale-out (--redis): other processes serve this board too (see ``_catch_up``).
-        self.shared = store if isinstance(store, SharedStore) else None
+        self.cluster = hub.cluster
+        self.shared = self.cluster.shared
         self._remote_rows: list[LogRow] = []
         self.remote: dict[int, tuple[dict[str, Any], str]] = {}  # id -> (info, process)
         self._remote_joins: list[dict[str, Any]] = []
@@ -166,16 +168,16 @@ class Board:
         """
         self._cancel_unload()
         if prev is not None:
-            if prev[0] in self.peers or self.shared is None:
+            if prev[0] in self.peers or not self.shared:
                 self._evict(*prev)
-            elif await self.shared.retire(self.id, *prev):
+            elif await self.cluster.retire(self.id, *prev):
                 # Its process drops what that connection still has queued, at its next lock;
                 # our next tick takes the lock too, so whatever it committed before is in
                 # this welcome and nothing it judged can land after it.
                 self._need_lock = True
         peer.readonly = self.key_hash is not None and not key_matches(key, self.key_hash)
-        if self.shared is not None:
-            client_id = await self.shared.next_client_id(self.id)
+        if self.shared:
+            client_id = await self.store.next_client_id(self.id)
         else:
             client_id = self.next_client_id
             self.next_client_id += 1
@@ -192,7 +194,7 @@ class Board:
             self._joining -= 1
         if self.failed:
             raise StoreError("the board was dropped while this client joined")
-        if self.shared is not None and since is not None and since > self.doc.seq:
+        if self.shared and since is not None and since > self.doc.seq:
             # It saw ops (on another process) that have not reached us yet: catch up under the
             # lock before its welcome, so that it gets only what it missed, not an older board.
             self._need_lock = True
@@ -278,7 +280,7 @@ class Board:
         loop = asyncio.get_running_loop()
         readonly = loop.time() < self.readonly_until
         locked = False
-        if self.shared is not None:
+        if self.shared:
             want_lock = (bool(queued) and not readonly) or self._need_lock
             try:
                 retired = await self._catch_up(
@@ -303,8 +305,8 @@ class Board:
             if await self._judge_and_commit(queued, readonly):
                 locked = False  # the append script released it (stored or not)
         finally:
-            if locked and self.shared is not None:
-                await self.shared.unlock(self.id)
+            if locked and self.shared:
+                await self.cluster.unlock(self.id)
 
     async def _judge_and_commit(
         self, queued: list[tuple[Peer, list[dict[str, Any]]]], readonly: bool
@@ -372,7 +374,7 @@ class Board:
 
     def _checkpoint_due(self, first: int) -> bool:
         every = self.settings.checkpoint_every
-        if self.shared is not None:
+        if self.shared:
             # Every process serving the board sees the same seqs, not the same checkpoints: the
             # one whose tick crosses a multiple of ``every`` writes it, and only that one.
             return self.doc.seq // every > (first - 1) // every
@@ -393,12 +395,11 @@ class Board:
         ops are judged against the state they will be appended to. Without, the rows the
         subscription delivered are enough, unless one is missing (then the stream is read).
         """
-        assert self.shared is not None
         retired: set[int] = set()
         if lock:
-            rows, retired = await self.shared.lock(self.id, self.doc.seq, sorted(authors))
+            rows, retired = await self.cluster.lock(self.id, self.doc.seq, sorted(authors))
         elif self._behind:
-            rows = await self.shared.read_log(self.id, self.doc.seq)
+            rows = await self.store.read_log(self.id, self.doc.seq)
         else:  # a gap among these (a lost message) is read from the log below
             rows = sorted(self._remote_rows, key=lambda r: r.first_seq)
         self._behind = False
@@ -406,7 +407,7 @@ class Board:
             if row.last_seq <= self.doc.seq:
                 continue
             if row.first_seq != self.doc.seq + 1:
-                rows = await self.shared.read_log(self.id, self.doc.seq)
+                rows = await self.store.read_log(self.id, self.doc.seq)
                 for again in rows:
                     self._apply_row(again)
                 break
@@ -610,14 +611,14 @@ class Board:
             self._send_all(ws_frame(protocol.encode_presence(join=[_peer_info(peer)])))
             self.peers[peer.client_id] = peer
             peer.admitted()
-            if self.shared is not None:
-                self._share(self.shared.peer_joined(self.id, _peer_info(peer), peer.token))
+            if self.shared:
+                self._share(self.cluster.peer_joined(self.id, _peer_info(peer), peer.token))
 
     def _send_presence(self) -> None:
         leaves, self._leaves = self._leaves, []
         cursors, self._cursors = self._cursors, {}
         cur = [[cid, x, y] for cid, (x, y) in cursors.items() if cid in self.peers]
-        if self.shared is not None:
+        if self.shared:
             self._share_presence(leaves, cur)
             joins, self._remote_joins = self._remote_joins, []
             if joins:
@@ -651,11 +652,10 @@ class Board:
 
     def _share_presence(self, leaves: list[int], cur: list[list[Any]]) -> None:
         """Tell the other processes of this tick's local leaves and cursors (one message each)."""
-        assert self.shared is not None
         if leaves:
-            self._share(self.shared.peers_left(self.id, list(leaves)))
+            self._share(self.cluster.peers_left(self.id, list(leaves)))
         if cur:
-            self._share(self.shared.publish_presence(self.id, {"c": cur}))
+            self._share(self.cluster.publish_presence(self.id, {"c": cur}))
 
     def _share(self, coro: Coroutine[Any, Any, None]) -> None:
         """Publish presence in the order it happened: a leave must never overtake its join
@@ -761,8 +761,9 @@ class Board:
 class Hub:
     """The boards loaded in this process, by id. Loading is shared by concurrent joiners."""
 
-    def __init__(self, store: Store, settings: Settings) -> None:
+    def __init__(self, store: Store, settings: Settings, cluster: Cluster | None = None) -> None:
         self.store = store
+        self.cluster = cluster if cluster is not None else SoloCluster()
         self.settings = settings
         self.limits = Limits.from_object(settings)
         self.boards: dict[str, Board] = {}
@@ -770,12 +771,12 @@ class Hub:
         self.sockets: set[Any] = set()
         self.ip_connections: Counter[str] = Counter()
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
-        self.shared = store if isinstance(store, SharedStore) else None
+        self.shared = self.cluster.shared
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
         self._early_presence: dict[str, list[dict[str, Any]]] = {}
         self._reaper: asyncio.Task[None] | None = None
-        if self.shared is not None:
-            self.shared.listen(self._on_row, self._on_presence, self._revive)
+        if self.shared:
+            self.cluster.listen(self._on_row, self._on_presence, self._revive)
 
     def loaded(self, board_id: str) -> Board | None:
         return self.boards.get(board_id)
@@ -795,17 +796,17 @@ class Hub:
         return await asyncio.shield(pending)
 
     async def _load(self, board_id: str) -> Board:
-        if self.shared is not None:
+        if self.shared:
             # Subscribed before reading, so that no row committed meanwhile is missed: rows
             # heard during the load wait in _early and are applied by the board's first tick.
             self._early[board_id] = []
             self._early_presence[board_id] = []
             try:
-                await self.shared.subscribe(board_id)
-                remote = await self.shared.remote_peers(board_id)
+                await self.cluster.subscribe(board_id)
+                remote = await self.cluster.remote_peers(board_id)
                 board = await self._read(board_id)
             except BaseException:
-                self.track(self.shared.unsubscribe(board_id))
+                self.track(self.cluster.unsubscribe(board_id))
                 raise
             finally:
                 early = self._early.pop(board_id)
@@ -843,8 +844,8 @@ class Hub:
     def forget(self, board: Board) -> None:
         if self.boards.get(board.id) is board:
             del self.boards[board.id]
-            if self.shared is not None:
-                self.track(self.shared.unsubscribe(board.id))
+            if self.shared:
+                self.track(self.cluster.unsubscribe(board.id))
 
     # -- scale-out -----------------------------------------------------------------------------
 
@@ -868,14 +869,12 @@ class Hub:
     def _revive(self) -> None:
         """Others took this process for dead and announced its clients as gone: say again
         that they are here (in order, after anything this board was still publishing)."""
-        assert self.shared is not None
         for board in self.boards.values():
             for peer in list(board.peers.values()):
-                board._share(self.shared.peer_joined(board.id, _peer_info(peer), peer.token))
+                board._share(self.cluster.peer_joined(board.id, _peer_info(peer), peer.token))
 
     async def _reap_forever(self) -> None:
         """Announce as gone the clients of processes that stopped beating (killed, cut off)."""
-        assert self.shared is not None
         while True:
             await asyncio.sleep(1.0)
             try:
@@ -884,22 +883,19 @@ class Hub:
                 log.warning("could not check other processes: %s", exc)
 
     async def _reap(self) -> None:
-        assert self.shared is not None
         boards = list(self.boards.values())
         # A row whose message was lost (a subscription that reconnected) shows here as a head
         # ahead of ours, even on a board where nothing else happens.
-        for board, head in zip(
-            boards, await self.shared.heads([b.id for b in boards]), strict=True
-        ):
+        for board, head in zip(boards, await self.store.heads([b.id for b in boards]), strict=True):
             board.fell_behind(head)
         if not any(board.remote for board in boards):
             return
-        alive = await self.shared.live_processes()
+        alive = await self.cluster.live_processes()
         for board in list(self.boards.values()):
             gone = [cid for cid, (_, proc) in board.remote.items() if proc not in alive]
             if gone:
                 board.remote_presence({"l": gone})
-                await self.shared.forget_peers(board.id, gone)
+                await self.cluster.forget_peers(board.id, gone)
 
     async def shutdown(self) -> None:
         """Finish every board's tick in flight and checkpoint it (SIGTERM)."""
@@ -907,9 +903,9 @@ class Hub:
             self._reaper.cancel()
         for board in list(self.boards.values()):
             await board.drain()
-            if self.shared is not None and board.peers:
+            if self.shared and board.peers:
                 # The sockets close next: tell the other processes now, while the board can.
-                await board._publish(self.shared.peers_left(board.id, list(board.peers)))
+                await board._publish(self.cluster.peers_left(board.id, list(board.peers)))
         if self._tasks:
             await asyncio.wait(list(self._tasks), timeout=10)
 

@@ -1,4 +1,5 @@
-"""make_app: the routes, templates and static files around one Hub and one Store."""
+"""make_app: the routes, templates and static files around one Hub and one Store; make_store and
+make_cluster: which store and which cluster the settings ask for."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import os
 
 import tornado.web
 
+from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.hub import Hub
 from whiteboard.store.base import Store
@@ -23,6 +25,20 @@ def make_store(settings: Settings) -> Store:
     from whiteboard.store.sqlite import SQLiteStore
 
     return SQLiteStore(settings.data)
+
+
+def make_cluster(settings: Settings, store: Store) -> Cluster:
+    """One process alone by default; with --redis, every process on that Redis, coordinated
+    over the store's own connection (``cluster/redis.py`` says why they share it)."""
+    if settings.redis:
+        from whiteboard.cluster.redis import RedisCluster
+        from whiteboard.store.redis import RedisStore
+
+        assert isinstance(store, RedisStore)
+        return RedisCluster(store)
+    from whiteboard.cluster.solo import SoloCluster
+
+    return SoloCluster()
 
 
 def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Application:
