@@ -120,9 +120,7 @@ REFUSALS = [
     pytest.param(
         images.png(300, 200)[:400], "image/png", {}, 400, "ends too early", id="truncated-png"
     ),
-    pytest.param(
-        images.png_bomb(), "image/png", {}, 400, "at most 40,000,000 pixels", id="bomb"
-    ),
+    pytest.param(images.png_bomb(), "image/png", {}, 400, "at most 40,000,000 pixels", id="bomb"),
     pytest.param(images.jpeg(), "image/png", {}, 400, "sent as image/png", id="wrong-type"),
     pytest.param(noise_png(160, 160), "image/png", {}, 413, "at most 64 KB", id="blob-bytes"),
     pytest.param(
