@@ -73,8 +73,6 @@ export class Connection {
   private flushScheduled = false;
   private cursor: { x: number | null; y: number | null } | null = null;
   private stopped: string | null = null;
-  /** Test hook: while true, no connection is attempted (simulates a network that is down). */
-  private blocked = false;
   private kind: StatusKind = "connecting";
   private readonly onlineHandler = (): void => this.retrySoon(0);
   private readonly offlineHandler = (): void => this.drop(4000, "offline");
@@ -134,13 +132,6 @@ export class Connection {
     else this.retrySoon(0);
   }
 
-  /** Test hook: drops the socket and refuses to reconnect until `setBlocked(false)`. */
-  setBlocked(blocked: boolean): void {
-    this.blocked = blocked;
-    if (blocked) this.drop(4000, "blocked");
-    else this.retrySoon(0);
-  }
-
   /**
    * Abandons the socket now. A browser fires `close` only after the closing handshake, which
    * on a dead network may take minutes; we do not wait for it.
@@ -179,7 +170,7 @@ export class Connection {
 
   private open(): void {
     this.retryTimer = null;
-    if (this.stopped || this.blocked || this.ws) return;
+    if (this.stopped || this.ws) return;
     if (navigator.onLine === false) {
       this.setKind("offline");
       return;
