@@ -192,7 +192,7 @@ def check_frame(data: bytes) -> None:
     if isinstance(parsed, CursorMessage):
         xy = (parsed.x, parsed.y)
         ensure(
-            xy == (None, None) or all(protocol._is_num(v) for v in xy),
+            xy == (None, None) or all(protocol.is_num(v) for v in xy),
             f"cursor accepted with {xy!r}",
         )
         return
