@@ -1,4 +1,4 @@
-"""Fuzz the wire protocol (``whiteboard/protocol.py``) and the ``Document`` behind it.
+"""Fuzz the wire protocol (``whiteboard/protocol/``) and the ``Document`` behind it.
 
 Why: every byte a socket receives goes through ``decode_frame``, then ``parse_hello`` or
 ``parse_message`` and ``validate_op``, before ``Document.apply`` sees it. The server's promise
