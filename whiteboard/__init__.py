@@ -1,3 +1,6 @@
 """A self-hosted collaborative whiteboard with a replayable history."""
 
-BOARD_ID_PATTERN = r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}"
+# Kept until live/ adopts it: web/socket.py still imports the pattern from here.
+from whiteboard.protocol import BOARD_ID_PATTERN
+
+__all__ = ["BOARD_ID_PATTERN"]

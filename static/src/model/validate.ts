@@ -4,7 +4,8 @@
  * The server refuses anything this module refuses, so the client runs the same checks before it
  * applies an op optimistically: a change the server would refuse must never appear on screen,
  * even for the few milliseconds before the refusal arrives. The shared test vectors
- * (tests/vectors/document.json) hold both implementations to the same rules.
+ * (tests/vectors/document.json) hold both implementations to the same rules, and
+ * tests/unit/test_ts_constants.py the exported constants to the server's.
  */
 import type { Element, ErrorCode, Limits, Op, UpdateSet } from "./types";
 
@@ -15,7 +16,8 @@ export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$/; // "\-": also 
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
 /** PROTOCOL.md 1.1: a blob is named by the SHA-256 of its bytes, in hex. */
 export const BLOB_PATTERN = /^[0-9a-f]{64}$/;
-const COORD_MAX = 1e7;
+/** PROTOCOL.md: largest |x|, |y|, |w|, |h|. */
+export const COORD_MAX = 1e7;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const C_MAX = 2 ** 53 - 1;
