@@ -302,11 +302,30 @@ class Board:
             if retired:
                 queued = self._drop_retired(queued, retired)
         try:
+            if self.shared:
+                await self._learn_blobs(queued)
             if await self._judge_and_commit(queued, readonly):
                 locked = False  # the append script released it (stored or not)
         finally:
             if locked and self.shared:
                 await self.cluster.unlock(self.id)
+
+    async def _learn_blobs(self, queued: list[tuple[Peer, list[dict[str, Any]]]]) -> None:
+        """Another process may have stored a blob that an op here names: read the board's
+        blob names again, once, when an image names one this process has not heard of."""
+        blobs = self.doc.blobs
+        if blobs is None:
+            return
+        for _, ops in queued:
+            for op in ops:
+                e = op.get("e") if op["k"] == "add" else op.get("set")
+                name = e.get("blob") if isinstance(e, dict) else None
+                if name is not None and name not in blobs:
+                    try:
+                        blobs.update(await self.store.blob_names(self.id))
+                    except StoreError as exc:  # its images are refused as unknown, no more
+                        log.warning("board %s could not read its blobs: %s", self.id, exc)
+                    return
 
     async def _judge_and_commit(
         self, queued: list[tuple[Peer, list[dict[str, Any]]]], readonly: bool
@@ -831,6 +850,7 @@ class Hub:
         board.committed_seq = doc.seq
         board.next_client_id = loaded.next_client_id
         board.key_hash = loaded.key_hash
+        doc.blobs = loaded.blobs
         self.boards[board_id] = board
         return board
 

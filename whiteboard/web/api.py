@@ -70,6 +70,8 @@ class SvgHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
         _, elements = await self.elements_at(board, at)
+        names = svg.image_blobs(elements)
+        found = await self.store.get_blobs(board, names) if names else {}
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write(svg.render(elements))
+        self.write(svg.render(elements, {n: (b.type, b.data) for n, b in found.items()}))

@@ -7,11 +7,12 @@ import os
 
 import tornado.web
 
+from whiteboard.blobs.check import ImageChecker
 from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.hub import Hub
 from whiteboard.store.base import Store
-from whiteboard.web import api, history, metrics, pages, socket
+from whiteboard.web import api, blobs, history, metrics, pages, socket
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -43,6 +44,8 @@ def make_cluster(settings: Settings, store: Store) -> Cluster:
 
 def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Application:
     deps = {"hub": hub, "store": store}
+    # Images are decoded on two threads at most: a burst of uploads leaves the other core free.
+    checker = ImageChecker(settings.image_pixels, workers=2)
     return tornado.web.Application(
         [
             (r"/", pages.IndexHandler, deps),
@@ -56,6 +59,8 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
             (r"/api/boards/([^/]*)/export\.wbd", history.ExportHandler, deps),
             (r"/api/boards/([^/]*)/ops", api.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
+            (r"/api/boards/([^/]*)/blobs", blobs.BlobUploadHandler, {**deps, "checker": checker}),
+            (r"/api/boards/([^/]*)/blobs/([^/]*)", blobs.BlobHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
             (r"/metrics", metrics.MetricsHandler, {"hub": hub}),
         ],
