@@ -19,9 +19,9 @@ from typing import Any
 
 import pytest
 
-from whiteboard import BOARD_ID_PATTERN
 from whiteboard.config import Settings
 from whiteboard.protocol import (
+    BOARD_ID_PATTERN,
     COORD_MAX,
     FIELDS,
     IDS_PER_DELETE,
