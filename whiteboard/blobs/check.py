@@ -73,12 +73,26 @@ def _too_many_pixels(limit: int) -> ImageRefused:
     return ImageRefused(f"The image is too large: at most {limit:,} pixels are allowed.")
 
 
-def _not_an_image(data: bytes) -> ImageRefused:
+def not_an_image(data: bytes) -> ImageRefused:
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n").lower()
     if head.startswith(b"<"):
         what = "SVG" if b"<svg" in data[:4096].lower() else "HTML or XML"
         return ImageRefused(f"The file is {what} text, not a picture: {_ONLY}.")
     return ImageRefused(f"The file is not an image the board can show: {_ONLY}.")
+
+
+def sniff_type(data: bytes) -> str:
+    """The type the first bytes claim ("" for none of the four): for bytes that come without
+    one (a board file's images), which ``check_image`` then holds to it like any upload."""
+    if data.startswith(containers.PNG_SIGNATURE):
+        return "image/png"
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data[:6] in (b"GIF87a", b"GIF89a"):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return ""
 
 
 def check_image(data: bytes, declared: str, image_pixels: int) -> CheckedImage:
@@ -115,7 +129,7 @@ def check_image(data: bytes, declared: str, image_pixels: int) -> CheckedImage:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise _too_many_pixels(image_pixels) from None
     except UnidentifiedImageError:
-        raise _not_an_image(data) from None
+        raise not_an_image(data) from None
     except Exception as e:
         # A file that Pillow's parsers choke on raises whatever the parser hit (OSError,
         # SyntaxError, struct.error, IndexError...): any of them means it cannot be read.
