@@ -16,6 +16,11 @@ MARGIN = 20.0
 # The app's font (static/src/render/geometry.ts), so text takes the same room in both.
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
 
+FIRST_BASELINE = 0.78
+"""Where the app's canvas puts the first line's baseline, in font sizes below the text's ``y``
+(it draws from the top of the em box, which common sans fonts have 0.76 to 0.81 above the
+baseline): so text sits where it does in the app, turned or not, give or take a pixel."""
+
 Blobs = Mapping[str, tuple[str, bytes]]
 """Blob name -> (type, bytes) of the pictures the elements name."""
 
@@ -138,7 +143,7 @@ def element_svg(e: dict[str, Any], blobs: Blobs | None = None) -> str:
         size = float(e["size"])
         lines = str(e["text"]).split("\n")
         spans = "".join(
-            f'<tspan x="{_num(e["x"])}" dy="{_num(size * (1.25 if i else 1.0))}">'
+            f'<tspan x="{_num(e["x"])}" dy="{_num(size * (1.25 if i else FIRST_BASELINE))}">'
             f"{escape(line) or ' '}</tspan>"
             for i, line in enumerate(lines)
         )
@@ -151,13 +156,15 @@ def element_svg(e: dict[str, Any], blobs: Blobs | None = None) -> str:
         if not angle:
             return text
         # The text's width is the renderer's to measure: it turns the group about the middle
-        # of its own box, whose height the unpainted line makes that of the lines, as in the app.
-        bottom = e["y"] + len(lines) * size * 1.25
+        # of the group's own box. An unpainted line, centred on the lines' box and taller than
+        # any glyph reaches, makes that box's middle the lines' middle, as in the app.
+        height = len(lines) * size * 1.25
+        middle = e["y"] + height / 2
         return (
             '<g style="transform-box:fill-box;transform-origin:center;'
             f'transform:rotate({_num(math.degrees(angle))}deg)">'
-            f'<line x1="{_num(e["x"])}" y1="{_num(e["y"])}" x2="{_num(e["x"])}"'
-            f' y2="{_num(bottom)}" stroke="none"/>{text}</g>'
+            f'<line x1="{_num(e["x"])}" y1="{_num(middle - height)}" x2="{_num(e["x"])}"'
+            f' y2="{_num(middle + height)}" stroke="none"/>{text}</g>'
         )
     return ""
 
