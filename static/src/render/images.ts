@@ -35,6 +35,9 @@ interface Entry {
   full: Source | null;
   /** A fetch and decode of the full picture is under way or queued. */
   loading: boolean;
+  /** Keep the full picture once decoded (it is drawn large, or exported); else only the
+   * preview is kept from the decode. */
+  keepFull: boolean;
   failed: boolean;
   /** Natural size in pixels, once known. */
   w: number;
@@ -66,11 +69,14 @@ export class ImageCache {
     if (e.failed) return null;
     // A preview smaller than the picture is enough until it would be stretched visibly.
     const wantFull =
-      e.preview === null || (e.preview.width < e.w && screenPx > e.preview.width * 1.25);
+      e.preview === null
+        ? screenPx > PREVIEW_PX * 1.25
+        : e.preview.width < e.w && screenPx > e.preview.width * 1.25;
     if (e.full) {
       this.touch(blob);
       return e.full;
     }
+    if (wantFull) e.keepFull = true;
     if (wantFull || e.preview === null) this.load(blob, e);
     return e.preview;
   }
@@ -84,6 +90,7 @@ export class ImageCache {
     const e = this.entry(blob);
     if (e.preview) return;
     e.failed = false;
+    e.keepFull = true; // it was just placed, large: likely drawn larger than a preview
     await this.adopt(blob, e, picture);
     this.onReady();
   }
@@ -93,7 +100,8 @@ export class ImageCache {
     const waits: Promise<void>[] = [];
     for (const blob of new Set(blobs)) {
       const e = this.entry(blob);
-      if (e.full || e.failed) continue;
+      if (e.full || e.failed || (e.preview && e.preview.width >= e.w)) continue;
+      e.keepFull = true;
       waits.push(new Promise((resolve) => this.whenLoaded(blob, resolve)));
       this.load(blob, e);
     }
@@ -105,17 +113,33 @@ export class ImageCache {
     return this.entries.get(blob)?.full ?? null;
   }
 
-  /** Bytes of decoded pixels held (previews and full pictures), for the bench and tests. */
-  decodedBytes(): number {
-    let n = this.fullBytes;
-    for (const e of this.entries.values()) if (e.preview) n += bytesOf(e.preview);
-    return n;
+  /** Pictures shown, failed, and bytes of decoded pixels held (the bench and tests). */
+  stats(): { ready: number; failed: number; decodedBytes: number } {
+    let ready = 0;
+    let failed = 0;
+    let bytes = this.fullBytes;
+    for (const e of this.entries.values()) {
+      if (e.preview) {
+        ready++;
+        bytes += bytesOf(e.preview);
+      }
+      if (e.failed) failed++;
+    }
+    return { ready, failed, decodedBytes: bytes };
   }
 
   private entry(blob: string): Entry {
     let e = this.entries.get(blob);
     if (!e) {
-      e = { preview: null, full: null, loading: false, failed: false, w: 0, h: 0 };
+      e = {
+        preview: null,
+        full: null,
+        loading: false,
+        keepFull: false,
+        failed: false,
+        w: 0,
+        h: 0,
+      };
       this.entries.set(blob, e);
     }
     return e;
@@ -173,10 +197,14 @@ export class ImageCache {
           : await createImageBitmap(picture, {
               resizeWidth: Math.max(1, Math.round(e.w * s)),
               resizeHeight: Math.max(1, Math.round(e.h * s)),
-              resizeQuality: "high",
+              resizeQuality: "medium",
             });
     }
     if (e.preview === picture) return; // small enough to be its own preview
+    if (!e.keepFull) {
+      picture.close(); // drawn small: the preview is all it needs
+      return;
+    }
     if (e.full) e.full.close();
     else this.fullBytes += bytesOf(picture);
     e.full = picture;

@@ -32,6 +32,8 @@ export interface TestHook {
   redo(): boolean;
   /** The history view: the moment shown and the head of its timeline (null: closed). */
   history(): { seq: number; head: number; busy: boolean } | null;
+  /** The image cache: pictures shown, failed, bytes of decoded pixels held. */
+  images(): { ready: number; failed: number; decodedBytes: number };
 }
 
 declare global {
@@ -81,5 +83,6 @@ export function installTestHook(p: BoardParts): void {
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     history: () => history.position,
+    images: () => renderer.images?.stats() ?? { ready: 0, failed: 0, decodedBytes: 0 },
   };
 }
