@@ -340,3 +340,39 @@ def test_turned_image_rect_and_text_look_the_same_in_the_app_and_both_exports(
 
     red, blue = seen["app"]["red"], seen["app"]["blue"]
     assert abs(math.degrees(math.atan2(blue[1] - red[1], blue[0] - red[0])) - 60) < 3
+
+
+def test_a_picture_resizes_in_proportion_unless_shift_and_undoes(
+    server: Server, board: str, people: Any
+) -> None:
+    ana = open_board(people(), server, board, "Ana")
+    ana.evaluate(PASTE_JS, [b64(png_halves()), "image/png", "clip.png"])
+    ana.wait_for_function("() => window.__wb.elements().length === 1")
+    wait_synced(ana)
+    # Placed at 480, 340, 240 x 120, and selected: drag its bottom-right corner.
+    ana.mouse.move(720, 460)
+    ana.mouse.down()
+    ana.mouse.move(820, 480, steps=4)
+    ana.mouse.up()
+    wait_synced(ana)
+    el = images_of(ana)[0]
+    assert (el["x"], el["y"]) == (480, 340), "the opposite corner stays"
+    assert abs(el["w"] / el["h"] - 2) < 1e-9 and el["w"] == 340
+    ana.keyboard.down("Shift")
+    ana.mouse.move(820, 510)
+    ana.mouse.down()
+    ana.mouse.move(900, 700, steps=4)
+    ana.mouse.up()
+    ana.keyboard.up("Shift")
+    wait_synced(ana)
+    free = images_of(ana)[0]
+    assert (free["w"], free["h"]) == (420, 360), "Shift: free proportions"
+    ana.keyboard.press("Control+z")
+    ana.keyboard.press("Control+z")
+    wait_synced(ana)
+    assert {k: images_of(ana)[0][k] for k in "xywh"} == {"x": 480, "y": 340, "w": 240, "h": 120}
+    ana.keyboard.press("Delete")
+    ana.wait_for_function("() => window.__wb.elements().length === 0")
+    ana.keyboard.press("Control+z")
+    ana.wait_for_function("() => window.__wb.elements().length === 1")
+    wait_colour(ana, 540, 400, RED)
