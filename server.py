@@ -12,11 +12,11 @@ import sys
 import tornado.httpserver
 import tornado.netutil
 
-from whiteboard import metrics, workers
+from whiteboard import metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
-from whiteboard.hub import Hub
 from whiteboard.store.base import StoreError
-from whiteboard.web.app import make_app, make_store
+from whiteboard.web.app import make_app, make_hub, make_store
+from whiteboard.web.connections import Connections
 
 log = logging.getLogger("whiteboard")
 
@@ -24,8 +24,9 @@ log = logging.getLogger("whiteboard")
 async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     store = make_store(settings)
     await store.start()
-    hub = Hub(store, settings)
-    app = make_app(settings, store, hub)
+    hub = make_hub(settings, store)
+    connections = Connections()
+    app = make_app(settings, store, hub, connections)
     server = tornado.httpserver.HTTPServer(app, xheaders=False)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
@@ -56,8 +57,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     lag.stop()
     server.stop()  # stop accepting
     await hub.shutdown()  # finish the ticks in flight and checkpoint
-    for sock in list(hub.sockets):
-        sock.close_going_away()
+    connections.close_all(protocol.CLOSE_GOING_AWAY, "the server is restarting")
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
     log.info("stopped")

@@ -16,9 +16,10 @@ import tornado.web
 import tornado.websocket
 
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.sqlite import SQLiteStore
-from whiteboard.web.app import make_app
+from whiteboard.web.app import make_app, make_hub
+from whiteboard.web.connections import Connections
 
 TIMEOUT = 5.0
 _board_ids = itertools.count(1)
@@ -56,14 +57,21 @@ def store(io_loop: tornado.ioloop.IOLoop, settings: Settings) -> Iterator[SQLite
 
 @pytest.fixture
 def hub(io_loop: tornado.ioloop.IOLoop, store: SQLiteStore, settings: Settings) -> Iterator[Hub]:
-    h = Hub(store, settings)
+    h = make_hub(settings, store)
     yield h
     io_loop.run_sync(h.shutdown)  # no tick may be left pending when the loop closes
 
 
 @pytest.fixture
-def app(settings: Settings, store: SQLiteStore, hub: Hub) -> tornado.web.Application:
-    return make_app(settings, store, hub)
+def connections() -> Connections:
+    return Connections()
+
+
+@pytest.fixture
+def app(
+    settings: Settings, store: SQLiteStore, hub: Hub, connections: Connections
+) -> tornado.web.Application:
+    return make_app(settings, store, hub, connections)
 
 
 @pytest.fixture

@@ -1,4 +1,6 @@
-"""make_app: the routes, templates and static files around one Hub and one Store."""
+"""make_app: the routes, templates and static files around one Hub and one Store; and the
+wiring that picks the store and how this process relates to others (``make_store``,
+``make_hub``)."""
 
 from __future__ import annotations
 
@@ -7,9 +9,10 @@ import os
 import tornado.web
 
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
-from whiteboard.store.base import Store
+from whiteboard.live.registry import Hub
+from whiteboard.store.base import SharedStore, Store
 from whiteboard.web import api, history, metrics, pages, socket
+from whiteboard.web.connections import Connections
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -25,13 +28,24 @@ def make_store(settings: Settings) -> Store:
     return SQLiteStore(settings.data)
 
 
-def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Application:
+def make_hub(settings: Settings, store: Store) -> Hub:
+    """A store that several processes share (Redis) also coordinates them, for now: it is
+    passed as the cluster too. One process on SQLite has no cluster."""
+    return Hub(store, settings, cluster=store if isinstance(store, SharedStore) else None)
+
+
+def make_app(
+    settings: Settings, store: Store, hub: Hub, connections: Connections | None = None
+) -> tornado.web.Application:
+    """``connections`` are this app's open WebSockets (the server closes them at shutdown)."""
     deps = {"hub": hub, "store": store}
+    connections = connections if connections is not None else Connections()
+    ws_deps = {"hub": hub, "settings": settings, "connections": connections}
     return tornado.web.Application(
         [
             (r"/", pages.IndexHandler, deps),
             (r"/b/([^/]*)", pages.BoardPageHandler, deps),
-            (r"/ws/([^/]*)", socket.BoardSocket, {"hub": hub, "settings": settings}),
+            (r"/ws/([^/]*)", socket.BoardSocket, ws_deps),
             (r"/api/boards", api.CreateBoardHandler, deps),
             # Before the snapshot route, whose GET it inherits: a board may be named "import".
             (r"/api/boards/(import)", history.ImportHandler, deps),
@@ -41,7 +55,7 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
             (r"/api/boards/([^/]*)/ops", api.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
-            (r"/metrics", metrics.MetricsHandler, {"hub": hub}),
+            (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],
         template_path=os.path.join(ROOT, "templates"),
         static_path=os.path.join(ROOT, "static"),

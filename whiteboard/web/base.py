@@ -18,7 +18,7 @@ import tornado.web
 
 from whiteboard import BOARD_ID_PATTERN
 from whiteboard.history.state import state_at
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store, StoreError
 from whiteboard.web.origin import same_site
 

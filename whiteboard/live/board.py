@@ -1,0 +1,535 @@
+"""The tick: a board's queued ops judged, committed and broadcast, and its clients admitted.
+
+A board advances only in ticks (``docs/architecture.md``, "How an edit flows"): the ops queued
+since the last tick are applied in arrival order, appended to the store as one row, and only
+once the store has committed them is one ``ops`` frame encoded and the same bytes written to
+every connection, author included. Connections that said ``hello`` meanwhile are admitted right
+after that broadcast, so their ``welcome`` is exactly the state the others have just seen and no
+op can fall between the two. Presence (joins, leaves, cursors) is coalesced into the same tick.
+
+What other processes serving the board change (``--redis``) is the replica's business
+(``replica.py``); presence is ``presence.py``'s, the rows kept for ``since`` ``resume.py``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from whiteboard import metrics, protocol
+from whiteboard.clock import now_ms
+from whiteboard.codec import row_ops
+from whiteboard.config import Settings
+from whiteboard.document import Document
+from whiteboard.history import state as history
+from whiteboard.history.checkpoint import take as take_checkpoint
+from whiteboard.keys import key_matches
+from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.replica import NOTHING, Replica
+from whiteboard.live.resume import ResumeBuffer
+from whiteboard.live.session import Session, Transport
+from whiteboard.live.wsframe import ws_frame
+from whiteboard.protocol import Limits, ProtocolError
+from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
+
+log = logging.getLogger(__name__)
+
+DISK_FULL = "The server cannot save changes right now, so this board is read-only for a moment."
+CLOSE_REPLACED = (1000, "replaced by a newer connection of this client")
+CLOSE_FAILED = (1011, "the server could not store the board; reconnect")
+DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
+
+Queue = list[tuple[Session, list[dict[str, Any]]]]
+Run = Callable[[Coroutine[Any, Any, None]], "asyncio.Future[None]"]
+
+
+def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
+    """The latest checkpoint plus the log after it."""
+    after = loaded.checkpoint.seq if loaded.checkpoint else 0
+    sops = [sop for row in loaded.rows for sop in row_ops(row, after)]
+    return history.replay(loaded.checkpoint, sops, limits)
+
+
+class Board:
+    """One board in memory. All methods run on the IOLoop; only ``tick`` awaits (the store).
+
+    Its owner hears of it through ``on_gone`` (the board left memory: unloaded, or dropped after
+    a store failure) and gives it ``run`` for background jobs that shutdown must wait for.
+    """
+
+    def __init__(
+        self,
+        board_id: str,
+        loaded: LoadedBoard,
+        store: Store,
+        settings: Settings,
+        replica: Replica,
+        *,
+        on_gone: Callable[[Board], None] | None = None,
+        run: Run = asyncio.ensure_future,
+    ) -> None:
+        self.id = board_id
+        self.doc = build_document(loaded, Limits.from_object(settings))
+        self.store = store
+        self.settings = settings
+        self.replica = replica
+        self.committed_seq = self.doc.seq
+        self.checkpoint_seq = loaded.checkpoint.seq if loaded.checkpoint else 0
+        self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
+        self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
+        self.peers: dict[int, Session] = {}
+        self.presence = Presence(replica, self._schedule)
+        self.recent = ResumeBuffer(settings.resume_ops, settings.resume_bytes)
+        for row in loaded.rows:
+            self.recent.remember(row)
+        self._queue: Queue = []
+        self._joins: list[tuple[Session, int | None]] = []
+        self._joining = 0
+        self._tick_handle: asyncio.TimerHandle | None = None
+        self._ticking = False
+        self._tick_task: asyncio.Future[None] | None = None
+        self._last_tick = 0.0
+        self._unload_handle: asyncio.TimerHandle | None = None
+        self._committed = asyncio.Event()
+        self.failed = False
+        self.closed = False  # set on shutdown: no more ticks
+        # A tick's committed rows (others' and ours), written to each client in one go.
+        self._outbox: list[tuple[int, bytes, list[dict[str, Any]]]] = []  # ts, row, sops
+        self._on_gone = on_gone
+        self._run = run
+        replica.bind(self, loaded)
+
+    @property
+    def ticking(self) -> bool:
+        return self._ticking
+
+    def wake(self) -> None:
+        """Something is waiting for the next tick (rows or presence from another process)."""
+        self._schedule()
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def submit(self, session: Session, ops: list[dict[str, Any]]) -> None:
+        """Queue a client's ops for the next tick; ops sent before its welcome wait for it."""
+        if session.admitted:
+            self._queue.append((session, ops))
+            self._schedule()
+        else:
+            session.early.append(ops)
+
+    def cursor(self, session: Session, x: float | None, y: float | None) -> None:
+        if session.admitted:
+            self.presence.cursor(session.client_id, x, y)
+            self._schedule()
+
+    async def join(
+        self,
+        transport: Transport,
+        name: str,
+        since: int | None,
+        *,
+        compact: bool = False,
+        key: str | None = None,
+        prev: tuple[int, str] | None = None,
+    ) -> Session:
+        """Give the client an id, store it durably, then admit it at the end of a tick.
+
+        ``prev`` is the (client id, token) of the connection this one replaces: that one is
+        dropped now, with any ops it still has queued, so nothing it sends late can be
+        committed after this welcome (the client resends those ops itself).
+        """
+        self._cancel_unload()
+        # Counted until the joiner is queued, so an idle unload cannot drop the board under it
+        # (which would leave two Boards with one id).
+        self._joining += 1
+        try:
+            if prev is not None:
+                if prev[0] in self.peers:
+                    self._evict(*prev)
+                else:
+                    await self.replica.retire(*prev)
+            client_id = await self.replica.client_id()
+            session = Session(
+                transport,
+                client_id,
+                name,
+                color_of(client_id),
+                readonly=self.key_hash is not None and not key_matches(key, self.key_hash),
+                token=secrets.token_urlsafe(12),
+                compact=compact,
+            )
+            await self.store.add_client(self.id, Client(client_id, name, session.color))
+        finally:
+            self._joining -= 1
+        if self.failed:
+            raise StoreError("the board was dropped while this client joined")
+        if since is not None and since > self.doc.seq:
+            self.replica.client_ahead()
+        self._joins.append((session, since))
+        self._schedule()
+        return session
+
+    def _evict(self, client_id: int, token: str) -> None:
+        old = self.peers.get(client_id)
+        if old is not None and hmac.compare_digest(old.token, token):
+            self.leave(old)
+            old.close(*CLOSE_REPLACED)
+
+    def leave(self, session: Session) -> None:
+        """Forget a client now; the others hear of it in the next tick, not when TCP closes."""
+        if self.peers.get(session.client_id) is session:
+            del self.peers[session.client_id]
+            self.presence.left(session.client_id)
+            self._schedule()
+        else:
+            self._joins = [(s, since) for s, since in self._joins if s is not session]
+        self._queue = [(s, ops) for s, ops in self._queue if s is not session]
+        self._maybe_schedule_unload()
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    def _schedule(self) -> None:
+        if self._tick_handle is not None or self._ticking or self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        delay = max(0.0, self._last_tick + self.settings.tick_ms / 1000 - loop.time())
+        self._tick_handle = loop.call_later(delay, self._start_tick)
+
+    def _start_tick(self) -> None:
+        self._tick_handle = None
+        self._ticking = True
+        self._tick_task = asyncio.ensure_future(self._run_tick())
+
+    async def _run_tick(self) -> None:
+        try:
+            with metrics.tick(bool(self._queue)):
+                await self.tick()
+        except StoreError as exc:
+            # The store is unreachable or refused even the reads that undo a tick: clients are
+            # closed and reconnect; the board reloads from what the store holds.
+            log.warning("board %s dropped: %s", self.id, exc)
+            self._fail()
+        except Exception:
+            log.exception("tick failed on board %s", self.id)
+            self._fail()
+        finally:
+            self._ticking = False
+            self._last_tick = asyncio.get_running_loop().time()
+            if self._pending():
+                self._schedule()
+
+    def _pending(self) -> bool:
+        return bool(self._queue or self._joins or self.presence.pending() or self.replica.pending())
+
+    async def tick(self) -> None:
+        try:
+            await self._advance()
+        finally:
+            self._flush_out()  # before the joins: their welcome already holds these rows
+        self._admit_joins()
+        self.presence.flush(self.peers)
+
+    async def _advance(self) -> None:
+        """Catch up with other processes, then judge, store and queue this tick's ops."""
+        queued, self._queue = self._queue, []
+        loop = asyncio.get_running_loop()
+        readonly = loop.time() < self.readonly_until
+        try:
+            caught = await self.replica.catch_up(self.doc.seq, queued, readonly)
+        except StoreError as exc:
+            # The board could not be locked (Redis full, or unreachable): as with a full disk.
+            log.warning("board %s is read-only for now: %s", self.id, exc)
+            self.readonly_until = loop.time() + self.settings.readonly_retry_s
+            readonly = True
+            caught = NOTHING
+        for row in caught.rows:
+            self._apply_row(row)
+        if caught.retired:
+            queued = self._drop_retired(queued, caught.retired)
+        appended = False
+        try:
+            appended = await self._judge_and_commit(queued, readonly)
+        finally:
+            if caught.locked and not appended:
+                await self.replica.unlock()  # an append releases the lock, stored or not
+
+    async def _judge_and_commit(self, queued: Queue, readonly: bool) -> bool:
+        """Apply the queued ops, store the accepted ones as one row and queue it for everyone.
+
+        True when the store answered an append (which, in Redis, releases the board's lock).
+        """
+        accepted: list[dict[str, Any]] = []
+        authors: dict[int, Session] = {}
+        first = self.doc.seq + 1
+        for session, ops in queued:
+            if self.peers.get(session.client_id) is not session:
+                continue  # left before its ops were applied
+            if readonly:
+                for op in ops:
+                    metrics.refused("read_only")
+                    session.send(protocol.encode_err("read_only", DISK_FULL, op["c"]))
+                continue
+            for op in ops:
+                result = self.doc.apply(op, self.doc.seq + 1)
+                if isinstance(result, ProtocolError):
+                    metrics.refused(result.code)
+                    session.send(protocol.encode_err(result.code, result.msg, result.c))
+                    continue
+                # The op map is ours (decoded from this frame) and the Document keeps copies of
+                # what it needs, so the server op is the same map with s and by added.
+                result["s"] = self.doc.seq
+                result["by"] = session.client_id
+                accepted.append(result)
+                authors[session.client_id] = session
+
+        if not accepted:
+            return False
+        ts = now_ms()
+        row = LogRow(first, self.doc.seq, ts, protocol.encode_ops_array(accepted))
+        checkpoint = None
+        every = self.settings.checkpoint_every
+        if self.replica.checkpoint_due(first, self.doc.seq, self.checkpoint_seq, every):
+            # Costs the IOLoop a few ms on any board (history/checkpoint.py).
+            checkpoint = await take_checkpoint(self.doc)
+        try:
+            with metrics.store_commit():
+                await self.store.append(self.id, row, checkpoint)
+        except StoreConflict as exc:
+            await self._conflict(accepted, authors, exc)
+            return True
+        except StoreError as exc:
+            await self._store_failed(accepted, authors, exc)
+            return False
+        if checkpoint is not None:
+            self.checkpoint_seq = checkpoint.seq
+        self.committed_seq = self.doc.seq
+        self.recent.remember(row)
+        self._wake_readers()
+        self._outbox.append((ts, row.ops, accepted))
+        metrics.committed(len(accepted))
+        return True
+
+    def _wake_readers(self) -> None:
+        """HTTP readers waiting for the tick in flight: the document is committed again."""
+        self._committed.set()
+        self._committed = asyncio.Event()
+
+    def _apply_row(self, row: LogRow) -> None:
+        """A row another process committed: applied, kept for ``since``, and broadcast."""
+        if row.last_seq <= self.doc.seq:
+            return
+        sops = row_ops(row, self.doc.seq)
+        for sop in sops:
+            self.doc.apply_sop(sop)
+        self.committed_seq = self.doc.seq
+        self.recent.remember(row)
+        self._outbox.append((row.ts, row.ops, sops))
+
+    def _drop_retired(self, queued: Queue, retired: set[int]) -> Queue:
+        """Connections that a reconnect on another process took over: their queued ops are
+        the client's to resend there, so they are dropped here unjudged, and they close."""
+        for cid in retired:
+            old = self.peers.get(cid)
+            if old is not None:
+                self.leave(old)
+                old.close(*CLOSE_REPLACED)
+        return [(s, ops) for s, ops in queued if s.client_id not in retired]
+
+    def _flush_out(self) -> None:
+        """Write the tick's rows to every client: one ``send`` each, however many rows.
+
+        With several processes a tick often carries another process's row as well as its own;
+        the write per client is the cost that matters, so the rows go out together. PROTOCOL.md
+        clients get one ``ops`` message per row (each has its own ``ts``), compact clients one
+        message for all (their seqs follow each other). Each kind is built once, and only if
+        someone reads it (the app asks for compact frames, so ``ops`` frames are often unused).
+        """
+        outbox, self._outbox = self._outbox, []
+        if not outbox:
+            return
+        frames: bytes | None = None
+        compact: bytes | None = None
+        compact_peers = 0
+        for session in list(self.peers.values()):
+            if session.compact:
+                if compact is None:
+                    sops = [sop for _, _, row in outbox for sop in row]
+                    compact = ws_frame(protocol.encode_compact_ops(sops))
+                session.send_frame(compact)
+                compact_peers += 1
+            else:
+                if frames is None:
+                    frames = b"".join(
+                        ws_frame(protocol.encode_ops_frame(ts, ops)) for ts, ops, _ in outbox
+                    )
+                session.send_frame(frames)
+        if frames is not None:
+            metrics.broadcast(len(frames), len(self.peers) - compact_peers)
+        if compact is not None:
+            metrics.broadcast(len(compact), compact_peers)
+
+    async def _conflict(
+        self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreConflict
+    ) -> None:
+        """Another process appended first (our lock had expired): judge the ops again.
+
+        Nothing of the tick was shown to anyone, so the document goes back to the last
+        committed state and the ops go back to the front of the queue, as their authors sent
+        them; the next tick catches up with the other process's rows and judges them anew.
+        """
+        log.warning("board %s: %s; judging the tick again", self.id, exc)
+        await self._rewind()
+        again: dict[int, list[dict[str, Any]]] = {}
+        for sop in sops:
+            op = {k: v for k, v in sop.items() if k not in ("s", "by")}
+            again.setdefault(sop["by"], []).append(op)
+        self._queue[:0] = [(authors[cid], ops) for cid, ops in again.items()]
+
+    async def _store_failed(
+        self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreError
+    ) -> None:
+        """The tick could not be stored (disk full): undo it, refuse it, go read-only a while.
+
+        The document is rebuilt from the store, which holds exactly what was acknowledged, so
+        nothing anyone has seen is lost and nothing unseen is kept. Edits are refused with
+        ``read_only`` until ``readonly_retry_s`` has passed; the next edit after that tries the
+        disk again, so the board recovers by itself once space returns.
+        """
+        log.warning("board %s is read-only for now: %s", self.id, exc)
+        self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
+        await self._rewind()
+        for sop in sops:
+            session = authors.get(sop["by"])
+            if session is not None:
+                metrics.refused("read_only")
+                session.send(protocol.encode_err("read_only", DISK_FULL, sop["c"]))
+
+    async def _rewind(self) -> None:
+        """Undo a tick that was not stored: the document as of the last committed op, read
+        from the store (which holds exactly what anyone was shown)."""
+        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.doc.limits)
+        if self.doc.seq != self.committed_seq:
+            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        self._wake_readers()
+
+    def _admit_joins(self) -> None:
+        joins, self._joins = self._joins, []
+        if not joins:
+            return
+        limits = self.settings.limits()
+        elements: list[dict[str, Any]] | None = None
+        first: list[int] = []
+        for session, since in joins:
+            ops = self.recent.ops_since(since, self.doc.seq) if since is not None else None
+            if ops is None and elements is None:
+                elements = self.doc.elements()
+                first = [self.doc.first_seq(e["id"]) or 0 for e in elements]
+            extra: dict[str, Any] = {"readonly": session.readonly, "token": session.token}
+            if ops is None:
+                extra["first"] = first
+            session.send(
+                protocol.encode_welcome(
+                    board=self.id,
+                    me=session.client_id,
+                    color=session.color,
+                    seq=self.doc.seq,
+                    peers=self.presence.roster(self.peers),
+                    elements=elements if ops is None else None,
+                    ops=ops,
+                    limits=limits,
+                    extra=extra,
+                )
+            )
+            self.presence.joined(session, self.peers)
+            self.peers[session.client_id] = session
+            session.admitted = True
+            if session.early:  # sent before the welcome: handled now, in order
+                self._queue += [(session, ops) for ops in session.early]
+                session.early = []
+
+    # -- consistency for HTTP readers ------------------------------------------------------------
+
+    async def committed_elements(self) -> tuple[int, list[dict[str, Any]]] | None:
+        """The head state if it is committed now or after the tick in flight; else None."""
+        for _ in range(3):
+            if self.doc.seq == self.committed_seq:
+                return self.doc.seq, self.doc.elements()
+            try:
+                await asyncio.wait_for(self._committed.wait(), timeout=2)
+            except TimeoutError:
+                return None
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _fail(self) -> None:
+        """A tick could not be stored: drop the board so nothing unstored is ever shown.
+
+        Clients are closed with 1011 and reconnect; the board then reloads from the store,
+        which holds exactly what was acknowledged.
+        """
+        self.failed = True
+        self.closed = True  # no more ticks: a reloaded Board takes over
+        if self._on_gone is not None:
+            self._on_gone(self)
+        joiners = [session for session, _ in self._joins]
+        self._joins, self._queue = [], []
+        for session in [*self.peers.values(), *joiners]:
+            session.close(*CLOSE_FAILED)
+        self.peers.clear()
+
+    def _cancel_unload(self) -> None:
+        if self._unload_handle is not None:
+            self._unload_handle.cancel()
+            self._unload_handle = None
+
+    def _maybe_schedule_unload(self) -> None:
+        if self.peers or self._joins or self._unload_handle is not None or self.closed:
+            return
+        loop = asyncio.get_running_loop()
+        self._unload_handle = loop.call_later(self.settings.idle_unload_s, self._unload_later)
+
+    def _unload_later(self) -> None:
+        self._unload_handle = None
+        self._run(self.unload())
+
+    def idle(self) -> bool:
+        return (
+            not self.peers
+            and not self._joins
+            and not self._joining
+            and not self._queue
+            and not self._ticking
+        )
+
+    async def unload(self) -> None:
+        if not self.idle():
+            return
+        if self._on_gone is not None:
+            self._on_gone(self)
+        await self.save_checkpoint()
+
+    async def save_checkpoint(self) -> None:
+        if self.committed_seq > self.checkpoint_seq and self.doc.seq == self.committed_seq:
+            cp = await take_checkpoint(self.doc)
+            await self.store.save_checkpoint(self.id, cp)
+            self.checkpoint_seq = cp.seq
+
+    async def drain(self) -> None:
+        """Let queued ops and the tick in flight finish (graceful shutdown): each pending tick
+        runs now rather than after ``tick_ms``, and is awaited, up to ``DRAIN_TICKS``."""
+        for _ in range(DRAIN_TICKS):
+            if self._tick_handle is not None:
+                self._tick_handle.cancel()
+                self._start_tick()
+            task = self._tick_task
+            if task is None or task.done():
+                break
+            await asyncio.wait([task])
+        self.closed = True
+        self._cancel_unload()
+        await self.save_checkpoint()
