@@ -17,7 +17,7 @@ import asyncio
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import Any
 
 from whiteboard import metrics, protocol
@@ -28,11 +28,13 @@ from whiteboard.document import Document
 from whiteboard.history import state as history
 from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.keys import key_matches
+from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.presence import Presence, color_of
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
-from whiteboard.live.wsframe import ws_frame
+from whiteboard.live.ticker import Ticker
+from whiteboard.live.welcome import Welcomes
 from whiteboard.protocol import Limits, ProtocolError
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
@@ -44,7 +46,6 @@ CLOSE_FAILED = (1011, "the server could not store the board; reconnect")
 DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
 
 Queue = list[tuple[Session, list[dict[str, Any]]]]
-Run = Callable[[Coroutine[Any, Any, None]], "asyncio.Future[None]"]
 
 
 def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
@@ -54,11 +55,16 @@ def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
     return history.replay(loaded.checkpoint, sops, limits)
 
 
+def _refuse(session: Session, code: str, msg: str, c: int | None) -> None:
+    metrics.refused(code)
+    session.send(protocol.encode_err(code, msg, c))
+
+
 class Board:
     """One board in memory. All methods run on the IOLoop; only ``tick`` awaits (the store).
 
-    Its owner hears of it through ``on_gone`` (the board left memory: unloaded, or dropped after
-    a store failure) and gives it ``run`` for background jobs that shutdown must wait for.
+    Its owner hears of it through two callbacks: ``on_idle`` (its last client left: unload it
+    if it stays ``idle()``) and ``on_failed`` (the store failed it: it must leave memory).
     """
 
     def __init__(
@@ -69,8 +75,8 @@ class Board:
         settings: Settings,
         replica: Replica,
         *,
-        on_gone: Callable[[Board], None] | None = None,
-        run: Run = asyncio.ensure_future,
+        on_idle: Callable[[Board], None] | None = None,
+        on_failed: Callable[[Board], None] | None = None,
     ) -> None:
         self.id = board_id
         self.doc = build_document(loaded, Limits.from_object(settings))
@@ -82,34 +88,26 @@ class Board:
         self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
         self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
         self.peers: dict[int, Session] = {}
-        self.presence = Presence(replica, self._schedule)
+        self.ticker = Ticker(settings.tick_ms / 1000, self._run_tick, self._pending)
+        self.wake = self.ticker.wake  # schedules the next tick: something is waiting for it
+        self.presence = Presence(replica, self.wake)
         self.recent = ResumeBuffer(settings.resume_ops, settings.resume_bytes)
         for row in loaded.rows:
             self.recent.remember(row)
         self._queue: Queue = []
         self._joins: list[tuple[Session, int | None]] = []
         self._joining = 0
-        self._tick_handle: asyncio.TimerHandle | None = None
-        self._ticking = False
-        self._tick_task: asyncio.Future[None] | None = None
-        self._last_tick = 0.0
-        self._unload_handle: asyncio.TimerHandle | None = None
         self._committed = asyncio.Event()
         self.failed = False
-        self.closed = False  # set on shutdown: no more ticks
         # A tick's committed rows (others' and ours), written to each client in one go.
-        self._outbox: list[tuple[int, bytes, list[dict[str, Any]]]] = []  # ts, row, sops
-        self._on_gone = on_gone
-        self._run = run
+        self._outbox: Outbox = []
+        self._on_idle = on_idle
+        self._on_failed = on_failed
         replica.bind(self, loaded)
 
     @property
     def ticking(self) -> bool:
-        return self._ticking
-
-    def wake(self) -> None:
-        """Something is waiting for the next tick (rows or presence from another process)."""
-        self._schedule()
+        return self.ticker.ticking
 
     # -- input ---------------------------------------------------------------------------------
 
@@ -117,14 +115,14 @@ class Board:
         """Queue a client's ops for the next tick; ops sent before its welcome wait for it."""
         if session.admitted:
             self._queue.append((session, ops))
-            self._schedule()
+            self.wake()
         else:
             session.early.append(ops)
 
     def cursor(self, session: Session, x: float | None, y: float | None) -> None:
         if session.admitted:
             self.presence.cursor(session.client_id, x, y)
-            self._schedule()
+            self.wake()
 
     async def join(
         self,
@@ -142,7 +140,6 @@ class Board:
         dropped now, with any ops it still has queued, so nothing it sends late can be
         committed after this welcome (the client resends those ops itself).
         """
-        self._cancel_unload()
         # Counted until the joiner is queued, so an idle unload cannot drop the board under it
         # (which would leave two Boards with one id).
         self._joining += 1
@@ -170,7 +167,7 @@ class Board:
         if since is not None and since > self.doc.seq:
             self.replica.client_ahead()
         self._joins.append((session, since))
-        self._schedule()
+        self.wake()
         return session
 
     def _evict(self, client_id: int, token: str) -> None:
@@ -184,25 +181,14 @@ class Board:
         if self.peers.get(session.client_id) is session:
             del self.peers[session.client_id]
             self.presence.left(session.client_id)
-            self._schedule()
+            self.wake()
         else:
             self._joins = [(s, since) for s, since in self._joins if s is not session]
         self._queue = [(s, ops) for s, ops in self._queue if s is not session]
-        self._maybe_schedule_unload()
+        if not (self.peers or self._joins or self.ticker.closed) and self._on_idle is not None:
+            self._on_idle(self)
 
     # -- the tick ------------------------------------------------------------------------------
-
-    def _schedule(self) -> None:
-        if self._tick_handle is not None or self._ticking or self.closed:
-            return
-        loop = asyncio.get_running_loop()
-        delay = max(0.0, self._last_tick + self.settings.tick_ms / 1000 - loop.time())
-        self._tick_handle = loop.call_later(delay, self._start_tick)
-
-    def _start_tick(self) -> None:
-        self._tick_handle = None
-        self._ticking = True
-        self._tick_task = asyncio.ensure_future(self._run_tick())
 
     async def _run_tick(self) -> None:
         try:
@@ -216,11 +202,6 @@ class Board:
         except Exception:
             log.exception("tick failed on board %s", self.id)
             self._fail()
-        finally:
-            self._ticking = False
-            self._last_tick = asyncio.get_running_loop().time()
-            if self._pending():
-                self._schedule()
 
     def _pending(self) -> bool:
         return bool(self._queue or self._joins or self.presence.pending() or self.replica.pending())
@@ -242,8 +223,7 @@ class Board:
             caught = await self.replica.catch_up(self.doc.seq, queued, readonly)
         except StoreError as exc:
             # The board could not be locked (Redis full, or unreachable): as with a full disk.
-            log.warning("board %s is read-only for now: %s", self.id, exc)
-            self.readonly_until = loop.time() + self.settings.readonly_retry_s
+            self._read_only_for_now(exc)
             readonly = True
             caught = NOTHING
         for row in caught.rows:
@@ -270,14 +250,12 @@ class Board:
                 continue  # left before its ops were applied
             if readonly:
                 for op in ops:
-                    metrics.refused("read_only")
-                    session.send(protocol.encode_err("read_only", DISK_FULL, op["c"]))
+                    _refuse(session, "read_only", DISK_FULL, op["c"])
                 continue
             for op in ops:
                 result = self.doc.apply(op, self.doc.seq + 1)
                 if isinstance(result, ProtocolError):
-                    metrics.refused(result.code)
-                    session.send(protocol.encode_err(result.code, result.msg, result.c))
+                    _refuse(session, result.code, result.msg, result.c)
                     continue
                 # The op map is ours (decoded from this frame) and the Document keeps copies of
                 # what it needs, so the server op is the same map with s and by added.
@@ -340,37 +318,9 @@ class Board:
         return [(s, ops) for s, ops in queued if s.client_id not in retired]
 
     def _flush_out(self) -> None:
-        """Write the tick's rows to every client: one ``send`` each, however many rows.
-
-        With several processes a tick often carries another process's row as well as its own;
-        the write per client is the cost that matters, so the rows go out together. PROTOCOL.md
-        clients get one ``ops`` message per row (each has its own ``ts``), compact clients one
-        message for all (their seqs follow each other). Each kind is built once, and only if
-        someone reads it (the app asks for compact frames, so ``ops`` frames are often unused).
-        """
         outbox, self._outbox = self._outbox, []
-        if not outbox:
-            return
-        frames: bytes | None = None
-        compact: bytes | None = None
-        compact_peers = 0
-        for session in list(self.peers.values()):
-            if session.compact:
-                if compact is None:
-                    sops = [sop for _, _, row in outbox for sop in row]
-                    compact = ws_frame(protocol.encode_compact_ops(sops))
-                session.send_frame(compact)
-                compact_peers += 1
-            else:
-                if frames is None:
-                    frames = b"".join(
-                        ws_frame(protocol.encode_ops_frame(ts, ops)) for ts, ops, _ in outbox
-                    )
-                session.send_frame(frames)
-        if frames is not None:
-            metrics.broadcast(len(frames), len(self.peers) - compact_peers)
-        if compact is not None:
-            metrics.broadcast(len(compact), compact_peers)
+        if outbox:
+            send_rows(self.peers, outbox)
 
     async def _conflict(
         self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreConflict
@@ -399,14 +349,16 @@ class Board:
         ``read_only`` until ``readonly_retry_s`` has passed; the next edit after that tries the
         disk again, so the board recovers by itself once space returns.
         """
-        log.warning("board %s is read-only for now: %s", self.id, exc)
-        self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
+        self._read_only_for_now(exc)
         await self._rewind()
         for sop in sops:
             session = authors.get(sop["by"])
             if session is not None:
-                metrics.refused("read_only")
-                session.send(protocol.encode_err("read_only", DISK_FULL, sop["c"]))
+                _refuse(session, "read_only", DISK_FULL, sop["c"])
+
+    def _read_only_for_now(self, exc: StoreError) -> None:
+        log.warning("board %s is read-only for now: %s", self.id, exc)
+        self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
 
     async def _rewind(self) -> None:
         """Undo a tick that was not stored: the document as of the last committed op, read
@@ -420,30 +372,9 @@ class Board:
         joins, self._joins = self._joins, []
         if not joins:
             return
-        limits = self.settings.limits()
-        elements: list[dict[str, Any]] | None = None
-        first: list[int] = []
+        welcomes = Welcomes(self.id, self.doc, self.recent, self.settings.limits())
         for session, since in joins:
-            ops = self.recent.ops_since(since, self.doc.seq) if since is not None else None
-            if ops is None and elements is None:
-                elements = self.doc.elements()
-                first = [self.doc.first_seq(e["id"]) or 0 for e in elements]
-            extra: dict[str, Any] = {"readonly": session.readonly, "token": session.token}
-            if ops is None:
-                extra["first"] = first
-            session.send(
-                protocol.encode_welcome(
-                    board=self.id,
-                    me=session.client_id,
-                    color=session.color,
-                    seq=self.doc.seq,
-                    peers=self.presence.roster(self.peers),
-                    elements=elements if ops is None else None,
-                    ops=ops,
-                    limits=limits,
-                    extra=extra,
-                )
-            )
+            session.send(welcomes.encode(session, since, self.presence.roster(self.peers)))
             self.presence.joined(session, self.peers)
             self.peers[session.client_id] = session
             session.admitted = True
@@ -473,29 +404,14 @@ class Board:
         which holds exactly what was acknowledged.
         """
         self.failed = True
-        self.closed = True  # no more ticks: a reloaded Board takes over
-        if self._on_gone is not None:
-            self._on_gone(self)
+        self.ticker.closed = True  # no more ticks: a reloaded Board takes over
+        if self._on_failed is not None:
+            self._on_failed(self)
         joiners = [session for session, _ in self._joins]
         self._joins, self._queue = [], []
         for session in [*self.peers.values(), *joiners]:
             session.close(*CLOSE_FAILED)
         self.peers.clear()
-
-    def _cancel_unload(self) -> None:
-        if self._unload_handle is not None:
-            self._unload_handle.cancel()
-            self._unload_handle = None
-
-    def _maybe_schedule_unload(self) -> None:
-        if self.peers or self._joins or self._unload_handle is not None or self.closed:
-            return
-        loop = asyncio.get_running_loop()
-        self._unload_handle = loop.call_later(self.settings.idle_unload_s, self._unload_later)
-
-    def _unload_later(self) -> None:
-        self._unload_handle = None
-        self._run(self.unload())
 
     def idle(self) -> bool:
         return (
@@ -503,15 +419,8 @@ class Board:
             and not self._joins
             and not self._joining
             and not self._queue
-            and not self._ticking
+            and not self.ticker.ticking
         )
-
-    async def unload(self) -> None:
-        if not self.idle():
-            return
-        if self._on_gone is not None:
-            self._on_gone(self)
-        await self.save_checkpoint()
 
     async def save_checkpoint(self) -> None:
         if self.committed_seq > self.checkpoint_seq and self.doc.seq == self.committed_seq:
@@ -520,16 +429,6 @@ class Board:
             self.checkpoint_seq = cp.seq
 
     async def drain(self) -> None:
-        """Let queued ops and the tick in flight finish (graceful shutdown): each pending tick
-        runs now rather than after ``tick_ms``, and is awaited, up to ``DRAIN_TICKS``."""
-        for _ in range(DRAIN_TICKS):
-            if self._tick_handle is not None:
-                self._tick_handle.cancel()
-                self._start_tick()
-            task = self._tick_task
-            if task is None or task.done():
-                break
-            await asyncio.wait([task])
-        self.closed = True
-        self._cancel_unload()
+        """Let queued ops and the tick in flight finish (graceful shutdown)."""
+        await self.ticker.drain(DRAIN_TICKS)
         await self.save_checkpoint()

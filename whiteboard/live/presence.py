@@ -19,6 +19,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from whiteboard import metrics, protocol
+from whiteboard.live.broadcast import send_all
 from whiteboard.live.session import Session
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.store.base import StoreError
@@ -42,13 +43,6 @@ def color_of(client_id: int) -> str:
 
 Cursor = tuple[float | None, float | None]
 RemotePeers = dict[int, tuple[dict[str, Any], str]]  # client id -> (info, process)
-
-
-def send_all(peers: dict[int, Session], frame: bytes) -> None:
-    """One shared frame to every client (a write can drop a slow one: iterate a copy)."""
-    for session in list(peers.values()):
-        session.send_frame(frame)
-    metrics.broadcast(len(frame), len(peers))
 
 
 class Presence:

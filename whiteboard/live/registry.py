@@ -1,9 +1,10 @@
 """The boards loaded in this process, by id: loading, unloading and shutdown.
 
-A board is loaded by its first joiner (concurrent joiners share the load) and unloads itself
-when idle; the ``Hub`` only hears of that (``Board.on_gone``). With ``--redis`` the Hub also
-routes what other processes publish (rows, presence) to the boards, and watches for processes
-that died (their clients are announced as gone) or rows whose message was lost.
+A board is loaded by its first joiner (concurrent joiners share the load), and unloaded once it
+has been idle for ``idle_unload_s`` (it says when its last client left: ``on_idle``). With
+``--redis`` the Hub also routes what other processes publish (rows, presence) to the boards,
+and watches for processes that died (their clients are announced as gone) or rows whose message
+was lost.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ class Hub:
         self.settings = settings
         self.limits = Limits.from_object(settings)
         self.boards: dict[str, Board] = {}
+        self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
         self.cluster = cluster
@@ -93,8 +95,8 @@ class Hub:
             self.store,
             self.settings,
             replica,
-            on_gone=self._forget,
-            run=self.track,
+            on_idle=self._idle,
+            on_failed=self._forget,
         )
         self.boards[board_id] = board
         board.presence.remote = remote
@@ -113,8 +115,22 @@ class Hub:
         task.add_done_callback(self._tasks.discard)
         return task
 
+    def _idle(self, board: Board) -> None:
+        """Its last client left: unload it unless someone joins within ``idle_unload_s``."""
+        handle = self._unloads.pop(board, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._unloads[board] = loop.call_later(self.settings.idle_unload_s, self._unload, board)
+
+    def _unload(self, board: Board) -> None:
+        del self._unloads[board]
+        if board.idle() and self.boards.get(board.id) is board:
+            self._forget(board)
+            self.track(board.save_checkpoint())
+
     def _forget(self, board: Board) -> None:
-        """The board left memory (unloaded, or dropped after a store failure)."""
+        """The board leaves memory (unloaded, or dropped after a store failure)."""
         if self.boards.get(board.id) is board:
             del self.boards[board.id]
             self.track(board.replica.unsubscribe())
@@ -174,6 +190,9 @@ class Hub:
         """Finish every board's tick in flight and checkpoint it (SIGTERM)."""
         if self._reaper is not None:
             self._reaper.cancel()
+        for handle in self._unloads.values():
+            handle.cancel()
+        self._unloads.clear()
         for board in list(self.boards.values()):
             await board.drain()
             if board.peers:
