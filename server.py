@@ -1,4 +1,4 @@
-"""Entry point: settings -> store -> hub -> app -> listen. Nothing else lives here."""
+"""Entry point: settings -> store -> cluster -> hub -> app -> listen. Nothing else lives here."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ import tornado.netutil
 
 from whiteboard import metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
+from whiteboard.live.registry import Hub
 from whiteboard.store.base import StoreError
-from whiteboard.web.app import make_app, make_hub, make_store
+from whiteboard.web.app import make_app, make_cluster, make_store
 from whiteboard.web.connections import Connections
 
 log = logging.getLogger("whiteboard")
@@ -24,7 +25,9 @@ log = logging.getLogger("whiteboard")
 async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     store = make_store(settings)
     await store.start()
-    hub = make_hub(settings, store)
+    cluster = make_cluster(settings, store)
+    await cluster.start()
+    hub = Hub(store, settings, cluster)
     connections = Connections()
     app = make_app(settings, store, hub, connections)
     server = tornado.httpserver.HTTPServer(app, xheaders=False)
@@ -58,6 +61,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     server.stop()  # stop accepting
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     connections.close_all(protocol.CLOSE_GOING_AWAY, "the server is restarting")
+    await cluster.close()  # before the store: it may share the store's connection
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
     log.info("stopped")

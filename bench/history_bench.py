@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 from tests.server.subprocess_server import ServerProcess  # noqa: E402
 from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
-from whiteboard.history import seek  # noqa: E402
+from whiteboard.history import layout, seek  # noqa: E402
 from whiteboard.live.presence import PALETTE  # noqa: E402
 from whiteboard.protocol import Limits, ProtocolError, encode_ops_array  # noqa: E402
 from whiteboard.store.base import Checkpoint, Client, LogRow  # noqa: E402
@@ -186,7 +186,10 @@ async def build(
         row = LogRow(first, doc.seq, ts, encode_ops_array(sops))
         checkpoint = None
         if doc.seq - checkpoint_seq >= every:  # the Board's rule (live/replica.py, Solo)
-            checkpoint = Checkpoint(doc.seq, pack(doc.to_state()))
+            # With its layout, as the Board's checkpoints come: the append then goes to the
+            # writer at once, in order with the others (appends are conditional on the head).
+            state = pack(doc.to_state())
+            checkpoint = Checkpoint(doc.seq, state, layout.compute(state))
             checkpoint_seq = doc.seq
             built.checkpoints += 1
             built.checkpoint_bytes += len(checkpoint.state)

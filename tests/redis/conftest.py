@@ -1,5 +1,6 @@
 """Scale-out fixtures: a real redis-server per session, and the server fixtures of
-``tests/server`` with the store swapped for Redis, so the same tests run in both modes."""
+``tests/server`` with the store and the cluster swapped for Redis, so the same tests run in both
+modes."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from tests.server.conftest import *  # noqa: F403 (the same fixtures, one overri
 # Autouse fixtures start with _ and are not star-imported: without these, clients of a test
 # would be left open for the next one and errors in the log would pass unnoticed.
 from tests.server.conftest import _close_clients, _no_errors_logged  # noqa: F401
+from whiteboard.cluster.redis import RedisCluster
 from whiteboard.config import Settings
+from whiteboard.live.registry import Hub
 from whiteboard.store.redis import RedisStore
 
 skip_without_redis_server()
@@ -37,6 +40,23 @@ def store(
     io_loop.run_sync(s.r.flushdb)
     yield s
     io_loop.run_sync(s.close)
+
+
+@pytest.fixture
+def cluster(io_loop: tornado.ioloop.IOLoop, store: RedisStore) -> Iterator[RedisCluster]:
+    c = RedisCluster(store)
+    io_loop.run_sync(c.start)
+    yield c
+    io_loop.run_sync(c.close)  # before the store, whose connection it uses
+
+
+@pytest.fixture
+def hub(
+    io_loop: tornado.ioloop.IOLoop, store: RedisStore, settings: Settings, cluster: RedisCluster
+) -> Iterator[Hub]:
+    h = Hub(store, settings, cluster)
+    yield h
+    io_loop.run_sync(h.shutdown)  # no tick may be left pending when the loop closes
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ import msgpack
 import pytest
 
 from tests.server.conftest import connect, rect
+from whiteboard.cluster.redis import RedisCluster
 from whiteboard.store.base import LogRow
 from whiteboard.store.redis import RedisStore
 
@@ -16,7 +17,12 @@ pytestmark = pytest.mark.gen_test(timeout=30)
 
 
 async def test_a_tick_that_lost_the_race_is_judged_again(
-    url: str, board: str, store: RedisStore, redis_url: str, monkeypatch: Any
+    url: str,
+    board: str,
+    store: RedisStore,
+    cluster: RedisCluster,
+    redis_url: str,
+    monkeypatch: Any,
 ) -> None:
     ana = await connect(url, board, "Ana")
     (c,) = await ana.ops({"k": "add", "e": rect("first")})
@@ -24,7 +30,7 @@ async def test_a_tick_that_lost_the_race_is_judged_again(
 
     other = RedisStore(redis_url)  # another process, whose append lands inside our tick
     await other.start()
-    real_lock = store.lock
+    real_lock = cluster.lock
     raced = []
 
     async def lock_then_lose_the_race(
@@ -37,7 +43,7 @@ async def test_a_tick_that_lost_the_race_is_judged_again(
             await other.append(board_id, LogRow(after + 1, after + 1, 1, msgpack.packb([sop])))
         return rows
 
-    monkeypatch.setattr(store, "lock", lock_then_lose_the_race)
+    monkeypatch.setattr(cluster, "lock", lock_then_lose_the_race)
     (c,) = await ana.ops({"k": "add", "e": rect("mine", x=100)})
     mine = await ana.acked(c)
     await other.close()

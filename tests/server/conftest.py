@@ -18,7 +18,7 @@ import tornado.websocket
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
 from whiteboard.store.sqlite import SQLiteStore
-from whiteboard.web.app import make_app, make_hub
+from whiteboard.web.app import make_app
 from whiteboard.web.connections import Connections
 
 TIMEOUT = 5.0
@@ -57,7 +57,7 @@ def store(io_loop: tornado.ioloop.IOLoop, settings: Settings) -> Iterator[SQLite
 
 @pytest.fixture
 def hub(io_loop: tornado.ioloop.IOLoop, store: SQLiteStore, settings: Settings) -> Iterator[Hub]:
-    h = make_hub(settings, store)
+    h = Hub(store, settings)
     yield h
     io_loop.run_sync(h.shutdown)  # no tick may be left pending when the loop closes
 

@@ -14,9 +14,11 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from whiteboard.cluster.base import Cluster
+from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
-from whiteboard.live.replica import Cluster, Replica, Shared, SharedData, Solo
+from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import Limits
 from whiteboard.store.base import LogRow, Store, StoreError
 
@@ -28,9 +30,8 @@ REAP_EVERY_S = 1.0
 class Hub:
     """The boards loaded in this process, by id. Loading is shared by concurrent joiners.
 
-    ``cluster`` is given when other processes serve the same boards (``--redis``): the boards'
-    replicas then coordinate through it (``replica.Shared``), and ``store`` must be one that
-    every process shares.
+    When other processes serve the same boards (``cluster.shared``, with ``--redis``), each
+    board's replica coordinates through the cluster (``replica.Shared``); else it is ``Solo``.
     """
 
     def __init__(self, store: Store, settings: Settings, cluster: Cluster | None = None) -> None:
@@ -41,16 +42,11 @@ class Hub:
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
-        self.cluster = cluster
-        self._shared: SharedData | None = None
+        self.cluster = cluster if cluster is not None else SoloCluster()
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
         self._early_presence: dict[str, list[dict[str, Any]]] = {}
         self._reaper: asyncio.Task[None] | None = None
-        if cluster is not None:
-            if not isinstance(store, SharedData):
-                raise TypeError("a cluster needs a store that every process shares")
-            self._shared = store
-            cluster.listen(self._on_row, self._on_presence, self._revive)
+        self.cluster.listen(self._on_row, self._on_presence, self._revive)
 
     def loaded(self, board_id: str) -> Board | None:
         return self.boards.get(board_id)
@@ -70,9 +66,9 @@ class Hub:
         return await asyncio.shield(pending)
 
     def _replica(self, board_id: str) -> Replica:
-        if self.cluster is None or self._shared is None:
+        if not self.cluster.shared:
             return Solo()
-        return Shared(board_id, self._shared, self.cluster, self.track)
+        return Shared(board_id, self.store, self.cluster, self.track)
 
     async def _load(self, board_id: str) -> Board:
         replica = self._replica(board_id)
@@ -104,7 +100,7 @@ class Hub:
             replica.received(row)
         for event in presence:  # heard after the peers were read: newer
             board.presence.heard(event)
-        if self.cluster is not None and self._reaper is None:
+        if self.cluster.shared and self._reaper is None:
             self._reaper = asyncio.ensure_future(self._reap_forever())
         return board
 
@@ -171,11 +167,10 @@ class Hub:
                 log.warning("could not check other processes: %s", exc)
 
     async def _reap(self) -> None:
-        assert self.cluster is not None and self._shared is not None
         boards = list(self.boards.values())
         # A row whose message was lost (a subscription that reconnected) shows here as a head
         # ahead of ours, even on a board where nothing else happens.
-        heads = await self._shared.heads([b.id for b in boards])
+        heads = await self.store.heads([b.id for b in boards])
         for board, head in zip(boards, heads, strict=True):
             board.replica.check_head(head)
         if not any(board.presence.remote for board in boards):

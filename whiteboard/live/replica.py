@@ -7,9 +7,9 @@ takes the board's lock and applies what the others committed, it gets client ids
 and it tells the others of its clients' presence. The board calls the same methods either way
 and never asks which one it has.
 
-``Shared`` talks to two objects: ``store`` for the data (the log, clients, checkpoints) and
+``Shared`` talks to two objects: ``store`` for the data (the log, client ids, heads) and
 ``cluster`` for the coordination (locks, retired connections, presence across processes,
-liveness). Today one ``RedisStore`` is both.
+liveness; ``whiteboard/cluster/``).
 """
 
 from __future__ import annotations
@@ -18,57 +18,17 @@ import asyncio
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Coroutine, Sequence
-from typing import Any, NamedTuple, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol
 
+from whiteboard.cluster.base import Cluster
 from whiteboard.live.presence import InOrder, RemotePeers, best_effort
 from whiteboard.live.session import Session
-from whiteboard.store.base import Checkpoint, Client, LoadedBoard, LogRow, StoreError
+from whiteboard.store.base import LoadedBoard, LogRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 Queued = Sequence[tuple[Session, list[dict[str, Any]]]]
 Run = Callable[[Coroutine[Any, Any, None]], "asyncio.Future[None]"]
-
-
-@runtime_checkable
-class SharedData(Protocol):
-    """The data methods ``Shared`` needs from the store several processes share (``heads`` and
-    ``next_client_id`` are not on every ``Store``: one process counts its clients itself)."""
-
-    async def append(
-        self, board: str, row: LogRow, checkpoint: Checkpoint | None = None
-    ) -> None: ...
-    async def add_client(self, board: str, client: Client) -> None: ...
-    async def load(self, board: str) -> LoadedBoard: ...
-    async def head(self, board: str) -> int: ...
-    async def heads(self, boards: list[str]) -> list[int]: ...
-    async def read_log(self, board: str, after: int, upto: int | None = None) -> list[LogRow]: ...
-    async def next_client_id(self, board: str) -> int: ...
-    async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None: ...
-
-
-class Cluster(Protocol):
-    """The coordination of processes serving the same boards (``store/base.SharedStore``)."""
-
-    async def lock(
-        self, board: str, after: int, authors: list[int]
-    ) -> tuple[list[LogRow], set[int]]: ...
-    async def unlock(self, board: str) -> None: ...
-    async def retire(self, board: str, client_id: int, token: str) -> bool: ...
-    def listen(
-        self,
-        on_row: Callable[[str, LogRow], None],
-        on_presence: Callable[[str, dict[str, Any]], None],
-        on_revive: Callable[[], None] | None = None,
-    ) -> None: ...
-    async def subscribe(self, board: str) -> None: ...
-    async def unsubscribe(self, board: str) -> None: ...
-    async def peer_joined(self, board: str, info: dict[str, Any], token: str) -> None: ...
-    async def peers_left(self, board: str, ids: list[int]) -> None: ...
-    async def publish_presence(self, board: str, event: dict[str, Any]) -> None: ...
-    async def remote_peers(self, board: str) -> RemotePeers: ...
-    async def live_processes(self) -> set[str]: ...
-    async def forget_peers(self, board: str, ids: list[int]) -> None: ...
 
 
 class Host(Protocol):
@@ -217,7 +177,7 @@ class Solo(Replica):
 class Shared(Replica):
     """One of the processes serving a board from a shared store (``--redis``)."""
 
-    def __init__(self, board_id: str, store: SharedData, cluster: Cluster, run: Run) -> None:
+    def __init__(self, board_id: str, store: Store, cluster: Cluster, run: Run) -> None:
         self.board_id = board_id
         self.store = store
         self.cluster = cluster

@@ -1,7 +1,10 @@
-"""The storage interface the Hub and the HTTP API rely on.
+"""The storage interface the live boards and the HTTP API rely on: data, and nothing else.
 
-The embedded default is ``SQLiteStore``; a Redis store implements the same methods for
-scale-out. Everything is async so that no implementation ever blocks the IOLoop on a disk or a
+A store keeps boards' logs, checkpoints and clients. It knows no connections, sessions or
+processes: how processes serving one board agree (locks, presence, liveness) is the cluster's
+job (``whiteboard/cluster/``). The embedded default is ``SQLiteStore``; ``RedisStore`` implements
+the same contract for scale-out, and ``tests/store/test_contract.py`` runs one suite against
+both. Everything is async so that no implementation ever blocks the IOLoop on a disk or a
 network round trip.
 """
 
@@ -10,9 +13,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from whiteboard.history import layout
 
@@ -80,7 +82,8 @@ class StoreError(Exception):
 
 
 class StoreConflict(StoreError):
-    """Another process appended to the board first: the tick was judged on an old state."""
+    """The row does not follow the stored head (another process appended first): the tick
+    was judged on an old state and nothing of it was stored."""
 
 
 class Store(ABC):
@@ -93,11 +96,20 @@ class Store(ABC):
 
     @abstractmethod
     async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
-        """Durably append one tick's ops (and optionally a checkpoint). Resolves once committed."""
+        """Durably append one tick's ops (and optionally a checkpoint). Resolves once committed.
+
+        Conditional: ``row.first_seq`` must be the stored head + 1, else ``StoreConflict`` and
+        nothing is stored. The log then never forks or gets a hole, whoever appends (another
+        process whose lock expired under it, a board judged on an old state).
+        """
 
     @abstractmethod
     async def add_client(self, board: str, client: Client) -> None:
         """Durably record a client id and its name; ids are never reused on a board."""
+
+    @abstractmethod
+    async def next_client_id(self, board: str) -> int:
+        """A client id that no earlier call, nor any stored client, has on this board."""
 
     @abstractmethod
     async def create_board(self, board: str, key_hash: str | None) -> bool:
@@ -108,14 +120,34 @@ class Store(ABC):
         """
 
     @abstractmethod
+    async def create_board_with_history(
+        self,
+        board: str,
+        clients: list[Client],
+        rows: list[LogRow],
+        checkpoints: list[Checkpoint],
+    ) -> bool:
+        """Create a board with its whole log at once (a fork or an import), in one transaction.
+
+        All or nothing, so that a refused or interrupted copy never leaves half a board behind.
+        False, with nothing written, when the id already has a log or clients: the caller picks
+        another random id.
+        """
+
+    @abstractmethod
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None: ...
 
     @abstractmethod
-    async def load(self, board: str) -> LoadedBoard: ...
+    async def load(self, board: str) -> LoadedBoard:
+        """The latest checkpoint, the rows after it, the next client id and the key hash."""
 
     @abstractmethod
     async def head(self, board: str) -> int:
         """The last committed sequence number (0 for an unknown board)."""
+
+    @abstractmethod
+    async def heads(self, boards: list[str]) -> list[int]:
+        """The committed head of each board, in one round trip."""
 
     @abstractmethod
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None: ...
@@ -137,84 +169,5 @@ class Store(ABC):
         """Rows after ``after``, oldest first, stopping once they cover ``max_ops`` ops."""
 
     @abstractmethod
-    async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]: ...
-
-    @abstractmethod
-    async def create_board_with_history(
-        self,
-        board: str,
-        clients: list[Client],
-        rows: list[LogRow],
-        checkpoints: list[Checkpoint],
-    ) -> bool:
-        """Create a board with its whole log at once (a fork or an import), in one transaction.
-
-        All or nothing, so that a refused or interrupted copy never leaves half a board behind.
-        False, with nothing written, when the id already has a log or clients: the caller picks
-        another random id.
-        """
-
-
-class SharedStore(Store):
-    """A store that several processes serve boards from at once (``--redis``).
-
-    A process then no longer owns its boards: it must take a board's lock before judging ops,
-    get client ids from the store, and hear of rows and presence from the other processes.
-    """
-
-    process: str  # this process's name in locks and presence
-
-    @abstractmethod
-    async def lock(
-        self, board: str, after: int, authors: list[int]
-    ) -> tuple[list[LogRow], set[int]]:
-        """Take the board's short lock; the rows after ``after`` that this process lacks, and
-        which of ``authors`` a reconnect on another process has retired (``retire``)."""
-
-    @abstractmethod
-    async def retire(self, board: str, client_id: int, token: str) -> bool:
-        """A client reconnected elsewhere and proved (``token``) it held ``client_id``: that
-        connection's process must drop its queued ops. False when the proof fails."""
-
-    @abstractmethod
-    async def heads(self, boards: list[str]) -> list[int]:
-        """The committed head of each board, in one round trip."""
-
-    @abstractmethod
-    async def unlock(self, board: str) -> None:
-        """Give the lock back when a tick ends without an append (append releases it)."""
-
-    @abstractmethod
-    async def next_client_id(self, board: str) -> int: ...
-
-    @abstractmethod
-    def listen(
-        self,
-        on_row: Callable[[str, LogRow], None],
-        on_presence: Callable[[str, dict[str, Any]], None],
-        on_revive: Callable[[], None] | None = None,
-    ) -> None: ...
-
-    @abstractmethod
-    async def subscribe(self, board: str) -> None: ...
-
-    @abstractmethod
-    async def unsubscribe(self, board: str) -> None: ...
-
-    @abstractmethod
-    async def peer_joined(self, board: str, info: dict[str, Any], token: str) -> None: ...
-
-    @abstractmethod
-    async def peers_left(self, board: str, ids: list[int]) -> None: ...
-
-    @abstractmethod
-    async def publish_presence(self, board: str, event: dict[str, Any]) -> None: ...
-
-    @abstractmethod
-    async def remote_peers(self, board: str) -> dict[int, tuple[dict[str, Any], str]]: ...
-
-    @abstractmethod
-    async def live_processes(self) -> set[str]: ...
-
-    @abstractmethod
-    async def forget_peers(self, board: str, ids: list[int]) -> None: ...
+    async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]:
+        """Names of the board's clients: all of them, or those of ``ids`` that exist."""

@@ -5,6 +5,10 @@ a disk sync. Queuing every board's writes to one thread and committing whatever 
 one transaction keeps the IOLoop free of disk waits and makes the cost per op fall as load
 rises. Reads run on a small thread pool with their own connections; WAL lets them proceed while
 the writer commits, and they only ever see committed data.
+
+Appends are conditional (``Store.append``) without a read per append: this store is the only
+writer of its data directory, so the writer thread knows every board's head once it has read it
+(``_heads``), and checks a row against it in memory.
 """
 
 from __future__ import annotations
@@ -20,12 +24,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
+from whiteboard.store import sql
 from whiteboard.store.base import (
     Checkpoint,
     Client,
     LoadedBoard,
     LogRow,
     Store,
+    StoreConflict,
     StoreError,
     layout_of,
 )
@@ -34,56 +40,9 @@ log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS log (
-    board TEXT NOT NULL,
-    first_seq INTEGER NOT NULL,
-    last_seq INTEGER NOT NULL,
-    ts INTEGER NOT NULL,
-    ops BLOB NOT NULL,
-    PRIMARY KEY (board, first_seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoints (
-    board TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    state BLOB NOT NULL,
-    PRIMARY KEY (board, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS checkpoint_layouts (
-    board TEXT NOT NULL,
-    seq INTEGER NOT NULL,
-    layout BLOB NOT NULL,
-    PRIMARY KEY (board, seq)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS boards (
-    board TEXT PRIMARY KEY,
-    key_hash TEXT,
-    created INTEGER NOT NULL
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS clients (
-    board TEXT NOT NULL,
-    id INTEGER NOT NULL,
-    name TEXT NOT NULL,
-    color TEXT NOT NULL,
-    PRIMARY KEY (board, id)
-) WITHOUT ROWID;
-"""
-
 DB_NAME = "whiteboard.sqlite3"
-_IDS_PER_QUERY = 500
-"""Bound parameters per ``IN (...)`` query, well under SQLite's limit."""
-
 _Job = Callable[[sqlite3.Connection], Any]
 _STOP = object()
-
-
-def _connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
-    conn.execute("PRAGMA journal_mode=WAL")
-    # NORMAL in WAL mode survives a crash of the process (kill -9), which is the promise of
-    # PROTOCOL.md; only a power cut can lose the last commits.
-    conn.execute("PRAGMA synchronous=NORMAL")
-    return conn
 
 
 class SQLiteStore(Store):
@@ -97,12 +56,17 @@ class SQLiteStore(Store):
         self._local = threading.local()
         self._closed = False
         self.commits = 0  # transactions committed (for tests and metrics)
+        # The writer thread's: the head of each board it has written, as its transaction
+        # leaves it (forgotten if that transaction fails: read again from the database).
+        self._heads: dict[str, int] = {}
+        # The IOLoop's: client ids handed out, past those stored (``next_client_id``).
+        self._client_ids: dict[str, int] = {}
 
     async def start(self) -> None:
         os.makedirs(self._data_dir, exist_ok=True)
         self._loop = asyncio.get_running_loop()
-        conn = _connect(self.path)
-        conn.executescript(SCHEMA)
+        conn = sql.connect(self.path)
+        conn.executescript(sql.SCHEMA)
         self._writer = threading.Thread(
             target=self._write_loop, args=(conn,), name="sqlite-writer", daemon=True
         )
@@ -158,6 +122,9 @@ class SQLiteStore(Store):
                 try:
                     results.append((fut, job(conn), None))
                     conn.execute(f"RELEASE j{i}")
+                except StoreConflict as exc:  # raised before the job wrote anything
+                    conn.execute(f"RELEASE j{i}")
+                    results.append((fut, None, exc))
                 except sqlite3.Error as exc:
                     if not conn.in_transaction:
                         raise  # SQLite rolled the whole transaction back (disk full, I/O)
@@ -174,19 +141,30 @@ class SQLiteStore(Store):
                     conn.execute("ROLLBACK")
             error = StoreError(f"the database could not be written: {exc}")
             results = [(fut, None, error) for _, fut in jobs]
+            self._heads.clear()
         assert self._loop is not None
         self._loop.call_soon_threadsafe(_resolve_all, results)
 
     async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
         index = await layout_of(checkpoint) if checkpoint is not None else None
 
+        heads = self._heads
+        first, last = row.first_seq, row.last_seq
+        values = (board, *row)  # the columns in LogRow's order
+
         def job(conn: sqlite3.Connection) -> None:
+            head = heads.get(board)
+            if head is None:
+                head = heads[board] = sql.last_seq(conn, board)
+            if first != head + 1:
+                raise StoreConflict(f"board {board} is at {head}, not {first - 1}")
             conn.execute(
                 "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
-                (board, row.first_seq, row.last_seq, row.ts, row.ops),
+                values,
             )
             if checkpoint is not None:
-                _insert_checkpoint(conn, board, checkpoint, index)
+                sql.insert_checkpoint(conn, board, checkpoint, index)
+            heads[board] = last  # last: a job that failed changed no head
 
         await self._submit(job)
 
@@ -213,6 +191,18 @@ class SQLiteStore(Store):
         created: bool = await self._submit(job)
         return created
 
+    async def next_client_id(self, board: str) -> int:
+        """Counted in memory past the stored clients: no other process gives out ids here.
+
+        Not durable by itself (the id is stored by ``add_client``), which is enough: an id
+        handed out and never stored was never shown to anyone else.
+        """
+        if board not in self._client_ids:
+            stored = await self._read(lambda conn: sql.max_client_id(conn, board))
+            self._client_ids[board] = max(self._client_ids.get(board, 0), stored)
+        self._client_ids[board] += 1
+        return self._client_ids[board]
+
     async def set_max_page_count(self, pages: int) -> int:
         """Cap the database size (tests simulate a full disk with it); returns the cap in force."""
 
@@ -225,14 +215,14 @@ class SQLiteStore(Store):
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         index = await layout_of(checkpoint)
-        await self._submit(lambda conn: _insert_checkpoint(conn, board, checkpoint, index))
+        await self._submit(lambda conn: sql.insert_checkpoint(conn, board, checkpoint, index))
 
     # -- reads -------------------------------------------------------------------------------
 
     def _reader(self) -> sqlite3.Connection:
         conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
         if conn is None:
-            conn = _connect(self.path)
+            conn = sql.connect(self.path)
             self._local.conn = conn
         return conn
 
@@ -247,34 +237,27 @@ class SQLiteStore(Store):
 
     async def load(self, board: str) -> LoadedBoard:
         def read(conn: sqlite3.Connection) -> LoadedBoard:
-            cp = _checkpoint_before(conn, board, None)
+            cp = sql.checkpoint_before(conn, board, None)
             after = cp.seq if cp else 0
-            rows = _rows(conn, board, after, None)
-            (max_id,) = conn.execute(
-                "SELECT COALESCE(MAX(id), 0) FROM clients WHERE board = ?", (board,)
-            ).fetchone()
+            rows = sql.rows(conn, board, after, None)
             key = conn.execute("SELECT key_hash FROM boards WHERE board = ?", (board,)).fetchone()
             return LoadedBoard(
                 checkpoint=cp,
                 rows=rows,
-                next_client_id=int(max_id) + 1,
+                next_client_id=sql.max_client_id(conn, board) + 1,
                 key_hash=key[0] if key else None,
             )
 
         return await self._read(read)
 
     async def head(self, board: str) -> int:
-        def read(conn: sqlite3.Connection) -> int:
-            row = conn.execute(
-                "SELECT last_seq FROM log WHERE board = ? ORDER BY first_seq DESC LIMIT 1",
-                (board,),
-            ).fetchone()
-            return int(row[0]) if row else 0
+        return await self._read(lambda conn: sql.last_seq(conn, board))
 
-        return await self._read(read)
+    async def heads(self, boards: list[str]) -> list[int]:
+        return await self._read(lambda conn: [sql.last_seq(conn, board) for board in boards])
 
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
-        return await self._read(lambda conn: _checkpoint_before(conn, board, seq))
+        return await self._read(lambda conn: sql.checkpoint_before(conn, board, seq))
 
     async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
         def read(conn: sqlite3.Connection) -> bytes | None:
@@ -286,34 +269,16 @@ class SQLiteStore(Store):
         return await self._read(read)
 
     async def read_log(self, board: str, after: int, upto: int | None = None) -> list[LogRow]:
-        return await self._read(lambda conn: _rows(conn, board, after, upto))
+        return await self._read(lambda conn: sql.rows(conn, board, after, upto))
 
     async def read_log_page(self, board: str, after: int, max_ops: int) -> list[LogRow]:
         # Rows hold contiguous seqs, so the rows starting at or before after + max_ops are
         # exactly those covering the next max_ops ops: one range query, no counting in Python
         # (history pages read thousands of rows per request).
-        return await self._read(lambda conn: _rows(conn, board, after, after + max_ops))
+        return await self._read(lambda conn: sql.rows(conn, board, after, after + max_ops))
 
     async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]:
-        def read(conn: sqlite3.Connection) -> dict[int, str]:
-            if ids is None:
-                rows = conn.execute("SELECT id, name FROM clients WHERE board = ?", (board,))
-                return {int(i): str(n) for i, n in rows}
-            # Every connection gets a client id, so a long-lived board has many thousands: look
-            # up only the authors asked for (an ops page names ten, not the board's whole past).
-            names: dict[int, str] = {}
-            wanted = sorted(set(ids))
-            for start in range(0, len(wanted), _IDS_PER_QUERY):
-                chunk = wanted[start : start + _IDS_PER_QUERY]
-                marks = ",".join("?" * len(chunk))
-                rows = conn.execute(
-                    f"SELECT id, name FROM clients WHERE board = ? AND id IN ({marks})",
-                    (board, *chunk),
-                )
-                names.update((int(i), str(n)) for i, n in rows)
-            return names
-
-        return await self._read(read)
+        return await self._read(lambda conn: sql.client_names(conn, board, ids))
 
     async def create_board_with_history(
         self,
@@ -340,7 +305,8 @@ class SQLiteStore(Store):
                 [(board, r.first_seq, r.last_seq, r.ts, r.ops) for r in rows],
             )
             for cp, cp_layout in zip(checkpoints, layouts, strict=True):
-                _insert_checkpoint(conn, board, cp, cp_layout)
+                sql.insert_checkpoint(conn, board, cp, cp_layout)
+            self._heads[board] = rows[-1].last_seq if rows else 0
             return True
 
         created: bool = await self._submit(job)
@@ -355,63 +321,3 @@ def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | N
             fut.set_exception(error)
         else:
             fut.set_result(value)
-
-
-def _insert_checkpoint(
-    conn: sqlite3.Connection, board: str, checkpoint: Checkpoint, index: bytes | None = None
-) -> None:
-    conn.execute(
-        "INSERT OR REPLACE INTO checkpoints (board, seq, state) VALUES (?, ?, ?)",
-        (board, checkpoint.seq, checkpoint.state),
-    )
-    # A layout always describes the very bytes stored beside it: a replaced state drops it.
-    conn.execute(
-        "DELETE FROM checkpoint_layouts WHERE board = ? AND seq = ?", (board, checkpoint.seq)
-    )
-    if index is not None:
-        conn.execute(
-            "INSERT INTO checkpoint_layouts (board, seq, layout) VALUES (?, ?, ?)",
-            (board, checkpoint.seq, index),
-        )
-
-
-def _checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> Checkpoint | None:
-    if seq is None:
-        row = conn.execute(
-            "SELECT seq, state FROM checkpoints WHERE board = ? ORDER BY seq DESC LIMIT 1",
-            (board,),
-        ).fetchone()
-    else:
-        row = conn.execute(
-            "SELECT seq, state FROM checkpoints WHERE board = ? AND seq <= ?"
-            " ORDER BY seq DESC LIMIT 1",
-            (board, seq),
-        ).fetchone()
-    return Checkpoint(int(row[0]), bytes(row[1])) if row else None
-
-
-def _start_of(conn: sqlite3.Connection, board: str, after: int) -> int:
-    """first_seq of the row holding op ``after + 1``: an index seek, not a scan of the board."""
-    row = conn.execute(
-        "SELECT first_seq FROM log WHERE board = ? AND first_seq <= ?"
-        " ORDER BY first_seq DESC LIMIT 1",
-        (board, after + 1),
-    ).fetchone()
-    return int(row[0]) if row else 0
-
-
-def _rows(conn: sqlite3.Connection, board: str, after: int, upto: int | None) -> list[LogRow]:
-    start = _start_of(conn, board, after)
-    if upto is None:
-        cursor = conn.execute(
-            "SELECT first_seq, last_seq, ts, ops FROM log"
-            " WHERE board = ? AND first_seq >= ? AND last_seq > ? ORDER BY first_seq",
-            (board, start, after),
-        )
-    else:
-        cursor = conn.execute(
-            "SELECT first_seq, last_seq, ts, ops FROM log WHERE board = ? AND first_seq >= ?"
-            " AND last_seq > ? AND first_seq <= ? ORDER BY first_seq",
-            (board, start, after, upto),
-        )
-    return list(map(LogRow._make, cursor))  # INTEGER and BLOB columns come back as int, bytes

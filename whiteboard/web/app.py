@@ -1,6 +1,5 @@
-"""make_app: the routes, templates and static files around one Hub and one Store; and the
-wiring that picks the store and how this process relates to others (``make_store``,
-``make_hub``)."""
+"""make_app: the routes, templates and static files around one Hub and one Store; make_store and
+make_cluster: which store and which cluster the settings ask for."""
 
 from __future__ import annotations
 
@@ -8,9 +7,10 @@ import os
 
 import tornado.web
 
+from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
-from whiteboard.store.base import SharedStore, Store
+from whiteboard.store.base import Store
 from whiteboard.web import api, history, metrics, pages, socket
 from whiteboard.web.connections import Connections
 
@@ -28,10 +28,18 @@ def make_store(settings: Settings) -> Store:
     return SQLiteStore(settings.data)
 
 
-def make_hub(settings: Settings, store: Store) -> Hub:
-    """A store that several processes share (Redis) also coordinates them, for now: it is
-    passed as the cluster too. One process on SQLite has no cluster."""
-    return Hub(store, settings, cluster=store if isinstance(store, SharedStore) else None)
+def make_cluster(settings: Settings, store: Store) -> Cluster:
+    """One process alone by default; with --redis, every process on that Redis, coordinated
+    over the store's own connection (``cluster/redis.py`` says why they share it)."""
+    if settings.redis:
+        from whiteboard.cluster.redis import RedisCluster
+        from whiteboard.store.redis import RedisStore
+
+        assert isinstance(store, RedisStore)
+        return RedisCluster(store)
+    from whiteboard.cluster.solo import SoloCluster
+
+    return SoloCluster()
 
 
 def make_app(

@@ -1,0 +1,1 @@
+"""Coordination between the processes that serve the same boards (locks, presence, liveness)."""

@@ -1,0 +1,151 @@
+"""The SQLite store's schema and queries, as plain functions of a connection.
+
+They run on the store's writer thread or on one of its readers (``sqlite.py`` says why there
+are both); keeping them apart leaves ``sqlite.py`` about threads and transactions only.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+from whiteboard.store.base import Checkpoint, LogRow
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS log (
+    board TEXT NOT NULL,
+    first_seq INTEGER NOT NULL,
+    last_seq INTEGER NOT NULL,
+    ts INTEGER NOT NULL,
+    ops BLOB NOT NULL,
+    PRIMARY KEY (board, first_seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoints (
+    board TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    state BLOB NOT NULL,
+    PRIMARY KEY (board, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS checkpoint_layouts (
+    board TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    layout BLOB NOT NULL,
+    PRIMARY KEY (board, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS boards (
+    board TEXT PRIMARY KEY,
+    key_hash TEXT,
+    created INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS clients (
+    board TEXT NOT NULL,
+    id INTEGER NOT NULL,
+    name TEXT NOT NULL,
+    color TEXT NOT NULL,
+    PRIMARY KEY (board, id)
+) WITHOUT ROWID;
+"""
+
+IDS_PER_QUERY = 500
+"""Bound parameters per ``IN (...)`` query, well under SQLite's limit."""
+
+
+def connect(path: str) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    conn.execute("PRAGMA journal_mode=WAL")
+    # NORMAL in WAL mode survives a crash of the process (kill -9), which is the promise of
+    # PROTOCOL.md; only a power cut can lose the last commits.
+    conn.execute("PRAGMA synchronous=NORMAL")
+    return conn
+
+
+def insert_checkpoint(
+    conn: sqlite3.Connection, board: str, checkpoint: Checkpoint, index: bytes | None = None
+) -> None:
+    conn.execute(
+        "INSERT OR REPLACE INTO checkpoints (board, seq, state) VALUES (?, ?, ?)",
+        (board, checkpoint.seq, checkpoint.state),
+    )
+    # A layout always describes the very bytes stored beside it: a replaced state drops it.
+    conn.execute(
+        "DELETE FROM checkpoint_layouts WHERE board = ? AND seq = ?", (board, checkpoint.seq)
+    )
+    if index is not None:
+        conn.execute(
+            "INSERT INTO checkpoint_layouts (board, seq, layout) VALUES (?, ?, ?)",
+            (board, checkpoint.seq, index),
+        )
+
+
+def last_seq(conn: sqlite3.Connection, board: str) -> int:
+    row = conn.execute(
+        "SELECT last_seq FROM log WHERE board = ? ORDER BY first_seq DESC LIMIT 1", (board,)
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def max_client_id(conn: sqlite3.Connection, board: str) -> int:
+    (found,) = conn.execute(
+        "SELECT COALESCE(MAX(id), 0) FROM clients WHERE board = ?", (board,)
+    ).fetchone()
+    return int(found)
+
+
+def checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> Checkpoint | None:
+    if seq is None:
+        row = conn.execute(
+            "SELECT seq, state FROM checkpoints WHERE board = ? ORDER BY seq DESC LIMIT 1",
+            (board,),
+        ).fetchone()
+    else:
+        row = conn.execute(
+            "SELECT seq, state FROM checkpoints WHERE board = ? AND seq <= ?"
+            " ORDER BY seq DESC LIMIT 1",
+            (board, seq),
+        ).fetchone()
+    return Checkpoint(int(row[0]), bytes(row[1])) if row else None
+
+
+def start_of(conn: sqlite3.Connection, board: str, after: int) -> int:
+    """first_seq of the row holding op ``after + 1``: an index seek, not a scan of the board."""
+    row = conn.execute(
+        "SELECT first_seq FROM log WHERE board = ? AND first_seq <= ?"
+        " ORDER BY first_seq DESC LIMIT 1",
+        (board, after + 1),
+    ).fetchone()
+    return int(row[0]) if row else 0
+
+
+def rows(conn: sqlite3.Connection, board: str, after: int, upto: int | None) -> list[LogRow]:
+    start = start_of(conn, board, after)
+    if upto is None:
+        cursor = conn.execute(
+            "SELECT first_seq, last_seq, ts, ops FROM log"
+            " WHERE board = ? AND first_seq >= ? AND last_seq > ? ORDER BY first_seq",
+            (board, start, after),
+        )
+    else:
+        cursor = conn.execute(
+            "SELECT first_seq, last_seq, ts, ops FROM log WHERE board = ? AND first_seq >= ?"
+            " AND last_seq > ? AND first_seq <= ? ORDER BY first_seq",
+            (board, start, after, upto),
+        )
+    return list(map(LogRow._make, cursor))  # INTEGER and BLOB columns come back as int, bytes
+
+
+def client_names(conn: sqlite3.Connection, board: str, ids: list[int] | None) -> dict[int, str]:
+    if ids is None:
+        rows = conn.execute("SELECT id, name FROM clients WHERE board = ?", (board,))
+        return {int(i): str(n) for i, n in rows}
+    # Every connection gets a client id, so a long-lived board has many thousands: look
+    # up only the authors asked for (an ops page names ten, not the board's whole past).
+    names: dict[int, str] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), IDS_PER_QUERY):
+        chunk = wanted[start : start + IDS_PER_QUERY]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT id, name FROM clients WHERE board = ? AND id IN ({marks})",
+            (board, *chunk),
+        )
+        names.update((int(i), str(n)) for i, n in rows)
+    return names
