@@ -52,9 +52,9 @@ class Ticker:
             if self._pending():
                 self.wake()
 
-    async def drain(self, max_ticks: int) -> None:
+    async def flush(self, max_ticks: int) -> None:
         """Run what is pending now rather than after the interval, awaiting each tick, until
-        nothing is (or ``max_ticks`` ran: clients may still be sending); then stop."""
+        nothing is (or ``max_ticks`` ran: clients may still be sending)."""
         for _ in range(max_ticks):
             if self._handle is not None:
                 self._handle.cancel()
@@ -62,4 +62,8 @@ class Ticker:
             if self._task is None or self._task.done():
                 break
             await asyncio.wait([self._task])
+
+    async def drain(self, max_ticks: int) -> None:
+        """``flush``, then stop: no tick after this one."""
+        await self.flush(max_ticks)
         self.closed = True
