@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8888
 
-.PHONY: setup run test test-server test-e2e lint bench bench-quick build clean
+.PHONY: setup run test test-server test-e2e screenshot lint bench bench-quick build clean
 
 setup: $(VENV)/.installed node_modules/.installed build
 
@@ -34,6 +34,11 @@ test-server: setup
 
 test-e2e: setup
 	$(BIN)/python -m pytest -q -p no:tornado tests/e2e
+
+# The README's picture, taken by the browser test that draws it (a test run writes it to a
+# temporary folder instead, so `make test` leaves the tree clean).
+screenshot: setup
+	WHITEBOARD_SCREENSHOT=$(CURDIR)/docs/screenshot.png $(BIN)/python -m pytest -q -p no:tornado tests/e2e/test_screenshot.py
 
 lint: setup
 	$(BIN)/ruff check .

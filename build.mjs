@@ -1,6 +1,11 @@
 // Bundles the TypeScript app into static/dist/ (not committed). Tornado's static_url adds a
 // content hash to the URL, so browsers never run a stale bundle.
 //
+// `node build.mjs --e2e --outdir DIR` bundles the same app with its test hooks (window.__wb,
+// see static/src/testing/) into DIR: the browser tests serve that bundle in place of
+// static/dist (tests/e2e/conftest.py), so what `make run` serves carries no test code.
+// `--outdir DIR` alone puts the production bundle in DIR instead of static/dist.
+//
 // `node build.mjs --tests` instead bundles every static/src/**/*.test.ts for Node's own test
 // runner (node --test), outside the served static folder.
 import * as esbuild from "esbuild";
@@ -8,6 +13,20 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const TEST_OUT = "node_modules/.cache/whiteboard-tests";
+const args = process.argv.slice(2);
+
+function option(name) {
+  const i = args.indexOf(name);
+  if (i < 0) return null;
+  const value = args[i + 1];
+  if (value === undefined || value.startsWith("--")) throw new Error(`${name} needs a value`);
+  return value;
+}
+
+/** Compile-time flags (declared in static/src/flags.d.ts); false leaves the code out. */
+function flags(testHooks) {
+  return { __TEST_HOOKS__: testHooks ? "true" : "false" };
+}
 
 function testFiles(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((d) =>
@@ -19,7 +38,7 @@ function testFiles(dir) {
   );
 }
 
-if (process.argv.includes("--tests")) {
+if (args.includes("--tests")) {
   // A renamed or moved test must not keep running from an old bundle.
   rmSync(TEST_OUT, { recursive: true, force: true });
   await esbuild.build({
@@ -30,11 +49,16 @@ if (process.argv.includes("--tests")) {
     target: ["node20"],
     outdir: TEST_OUT,
     outExtension: { ".js": ".mjs" },
+    define: flags(false),
     logLevel: "warning",
   });
 } else {
+  const e2e = args.includes("--e2e");
+  const outdir = option("--outdir") ?? (e2e ? null : "static/dist");
+  if (outdir === null)
+    throw new Error("--e2e needs --outdir: static/dist is what `make run` serves");
   // Chunks are named by content hash: old ones would pile up.
-  rmSync("static/dist", { recursive: true, force: true });
+  rmSync(outdir, { recursive: true, force: true });
   await esbuild.build({
     entryPoints: ["static/src/main.ts"],
     bundle: true,
@@ -44,7 +68,8 @@ if (process.argv.includes("--tests")) {
     sourcemap: true,
     format: "esm",
     target: ["es2022"],
-    outdir: "static/dist",
+    outdir,
+    define: flags(e2e),
     logLevel: "warning",
   });
 }

@@ -41,7 +41,7 @@ from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
 from whiteboard.history.checkpoint import packed_parts  # noqa: E402
 from whiteboard.history.checkpoint import take as _pack_state  # noqa: E402
-from whiteboard.protocol import Limits, ProtocolError, encode_ops_array  # noqa: E402
+from whiteboard.protocol import Limits, ProtocolError, encode_ops_array, server_op  # noqa: E402
 from whiteboard.store.base import Checkpoint, LogRow  # noqa: E402
 from whiteboard.store.sqlite import SQLiteStore  # noqa: E402
 
@@ -84,7 +84,7 @@ def advance(doc: Document, work: Workload, n: int) -> list[dict[str, Any]]:
         for op, by in work.tick(doc):
             result = doc.apply(op, doc.seq + 1)
             if not isinstance(result, ProtocolError):
-                sops.append({**result, "s": doc.seq, "by": by})
+                sops.append(server_op(dict(result), doc.seq, by))
     return sops
 
 

@@ -27,7 +27,7 @@ import msgpack
 from tornado.websocket import websocket_connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "e2e"))
-from conftest import CHROMIUM, CHROMIUM_ARGS, Server
+from conftest import CHROMIUM, CHROMIUM_ARGS, Server, build_test_app, serve_test_app
 from playwright.sync_api import sync_playwright
 
 BOARD = "bench-frames"
@@ -110,7 +110,9 @@ def main() -> None:
     ap.add_argument("--frames", type=int, default=240)
     args = ap.parse_args()
 
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryDirectory() as dist:
+        # The app with its test hooks (window.__wb), which the served bundle does not have.
+        app = build_test_app(Path(dist))
         # Seeding is one client sending far more than a person could: lift its rate limit.
         server = Server(Path(tmp), "--ops-per-s", "1000000", "--ops-burst", "1000000").start()
         try:
@@ -118,7 +120,9 @@ def main() -> None:
             print(f"board: {args.strokes} pen strokes ({seq} ops)")
             with sync_playwright() as p:
                 browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-                page = browser.new_page(viewport={"width": 1200, "height": 800})
+                ctx = browser.new_context(viewport={"width": 1200, "height": 800})
+                serve_test_app(ctx, app)
+                page = ctx.new_page()
                 started = time.monotonic()
                 page.goto(f"{server.url}/b/{BOARD}")
                 page.wait_for_function(

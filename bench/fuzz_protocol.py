@@ -1,4 +1,4 @@
-"""Fuzz the wire protocol (``whiteboard/protocol.py``) and the ``Document`` behind it.
+"""Fuzz the wire protocol (``whiteboard/protocol/``) and the ``Document`` behind it.
 
 Why: every byte a socket receives goes through ``decode_frame``, then ``parse_hello`` or
 ``parse_message`` and ``validate_op``, before ``Document.apply`` sees it. The server's promise
@@ -192,7 +192,7 @@ def check_frame(data: bytes) -> None:
     if isinstance(parsed, CursorMessage):
         xy = (parsed.x, parsed.y)
         ensure(
-            xy == (None, None) or all(protocol._is_num(v) for v in xy),
+            xy == (None, None) or all(protocol.is_num(v) for v in xy),
             f"cursor accepted with {xy!r}",
         )
         return

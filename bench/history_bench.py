@@ -46,7 +46,7 @@ from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
 from whiteboard.history import layout, seek  # noqa: E402
 from whiteboard.live.presence import PALETTE  # noqa: E402
-from whiteboard.protocol import Limits, ProtocolError, encode_ops_array  # noqa: E402
+from whiteboard.protocol import Limits, ProtocolError, encode_ops_array, server_op  # noqa: E402
 from whiteboard.store.base import Checkpoint, Client, LogRow  # noqa: E402
 from whiteboard.store.sqlite import DB_NAME, SQLiteStore  # noqa: E402
 
@@ -172,7 +172,7 @@ async def build(
             result = doc.apply(op, doc.seq + 1)
             if isinstance(result, ProtocolError):
                 continue
-            sops.append({**result, "s": doc.seq, "by": by})
+            sops.append(server_op(dict(result), doc.seq, by))
             if doc.seq in sweep_seqs:
                 pending.append(
                     asyncio.ensure_future(

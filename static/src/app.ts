@@ -5,11 +5,11 @@
  */
 import { Editor } from "./model/editor";
 import { Model } from "./model/model";
-import type { Element } from "./model/types";
 import { Connection } from "./net/connection";
 import { Renderer } from "./render/renderer";
 import { HistoryLoader } from "./replay/loader";
 import { Viewport } from "./render/viewport";
+import { installTestHook } from "./testing/hook";
 import { ArrowTool } from "./tools/arrow";
 import { EllipseTool } from "./tools/ellipse";
 import { EraserTool } from "./tools/eraser";
@@ -41,35 +41,6 @@ import { ZoomControls } from "./ui/zoom";
 import { randomId } from "./util/ids";
 import { boardKey } from "./util/board-key";
 import { rememberBoard } from "./util/recent";
-
-/** What tests (and the frame-time bench) may read and drive; see tests/e2e. */
-export interface TestHook {
-  board: string;
-  elements(): Element[];
-  confirmed(): Element[];
-  pending(): number;
-  status(): string;
-  seq(): number;
-  me(): number;
-  viewport(): { x: number; y: number; zoom: number };
-  setViewport(x: number, y: number, zoom: number): void;
-  /** Simulates losing the network (true) and getting it back (false). */
-  setOffline(offline: boolean): void;
-  setTool(name: ToolName): void;
-  frameStats(): { lastPaintMs: number; frames: number; drawn: number };
-  /** Resolves after the next painted frame. */
-  nextFrame(): Promise<void>;
-  undo(): boolean;
-  redo(): boolean;
-  /** The history view: the moment shown and the head of its timeline (null: closed). */
-  history(): { seq: number; head: number; busy: boolean } | null;
-}
-
-declare global {
-  interface Window {
-    __wb?: TestHook;
-  }
-}
 
 export function startBoard(root: HTMLElement, board: string): void {
   rememberBoard(board);
@@ -260,24 +231,10 @@ export function startBoard(root: HTMLElement, board: string): void {
     space: (down) => input.setSpace(down),
   });
 
-  window.__wb = {
-    board,
-    elements: () => model.elements(),
-    confirmed: () => model.confirmedElements(),
-    pending: () => model.pendingCount,
-    status: () => conn.status.kind,
-    seq: () => model.seq,
-    me: () => conn.me,
-    viewport: () => ({ x: viewport.x, y: viewport.y, zoom: viewport.zoom }),
-    setViewport: (x, y, zoom) => viewport.set(x, y, zoom),
-    setOffline: (offline) => conn.setBlocked(offline),
-    setTool,
-    frameStats: () => ({ ...renderer.stats }),
-    nextFrame: () => renderer.whenPainted(),
-    undo: () => editor.undo(),
-    redo: () => editor.redo(),
-    history: () => history.position,
-  };
+  // Only in the browser tests' bundle (build.mjs --e2e): the production one has no hook.
+  if (__TEST_HOOKS__) {
+    installTestHook({ board, model, editor, viewport, renderer, conn, history, setTool });
+  }
 
   conn.start();
 }

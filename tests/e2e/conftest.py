@@ -15,6 +15,7 @@ import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page
+from playwright.sync_api import Browser, BrowserContext, Page, Route
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("WHITEBOARD_CHROMIUM", "/usr/bin/chromium")
@@ -126,18 +127,48 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     s.stop()
 
 
+def build_test_app(out: Path) -> Path:
+    """Bundles the app with its test hooks (window.__wb) into `out`: the bundle in static/dist,
+    the one `make run` serves, has none. Built from the sources each session, so it is never
+    stale."""
+    subprocess.run(["node", "build.mjs", "--e2e", "--outdir", str(out)], cwd=ROOT, check=True)
+    return out
+
+
+def serve_test_app(ctx: BrowserContext, bundle: Path) -> None:
+    """Answers this browser context's requests for /static/dist/ files from `bundle`, so its
+    pages run the app with test hooks. Files are looked up by name only: the server's static
+    URLs carry a content hash in their query, which is ignored here."""
+
+    def fulfill(route: Route) -> None:
+        name = urllib.parse.urlsplit(route.request.url).path.rsplit("/", 1)[-1]
+        path = bundle / name
+        if path.is_file():
+            route.fulfill(path=path)
+        else:
+            route.fulfill(status=404, body=f"{name} is not in the test bundle")
+
+    ctx.route(lambda url: "/static/dist/" in url, fulfill)
+
+
+@pytest.fixture(scope="session")
+def test_app(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_test_app(tmp_path_factory.mktemp("dist"))
+
+
 @pytest.fixture
 def board() -> str:
     return "e2e-" + uuid.uuid4().hex[:12]
 
 
 @pytest.fixture
-def people(browser: Browser) -> Iterator[Callable[[], BrowserContext]]:
+def people(browser: Browser, test_app: Path) -> Iterator[Callable[[], BrowserContext]]:
     """Makes browser contexts (one per person), closed at the end of the test."""
     made: list[BrowserContext] = []
 
     def make() -> BrowserContext:
         ctx = browser.new_context(viewport=VIEWPORT)
+        serve_test_app(ctx, test_app)
         made.append(ctx)
         return ctx
 

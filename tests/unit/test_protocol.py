@@ -6,8 +6,11 @@ rule is one more row. Range edges are tested on both sides because every range i
 
 from __future__ import annotations
 
+import json
 import math
+import re
 import struct
+from pathlib import Path
 from typing import Any
 
 import msgpack
@@ -15,7 +18,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from whiteboard import protocol
 from whiteboard.protocol import (
+    BOARD_ID_PATTERN,
     CLOSE_GOING_AWAY,
     CLOSE_INVALID,
     CLOSE_POLICY,
@@ -34,12 +39,14 @@ from whiteboard.protocol import (
     encode_ops_frame,
     encode_presence,
     encode_welcome,
+    frames,
     parse_hello,
     parse_message,
     validate_field,
     validate_op,
 )
 
+ROOT = Path(__file__).parents[2]
 LIMITS = Limits()
 DROP = object()
 """Marks a field to remove from a base element in a table row."""
@@ -165,6 +172,61 @@ def test_close_codes_match_the_protocol_table() -> None:
         CLOSE_TOO_BIG,
         CLOSE_TRY_AGAIN,
     ) == (1001, 1003, 1007, 1008, 1009, 1013)
+
+
+def named(prefix: str) -> dict[str, int]:
+    """The codes ``whiteboard.protocol`` names ``<prefix><NAME>``, by NAME."""
+    return {
+        name.removeprefix(prefix): value
+        for name, value in vars(protocol).items()
+        if name.startswith(prefix)
+    }
+
+
+def test_close_codes_are_the_shared_vector() -> None:
+    """static/src/net/messages.test.ts holds the app's names to the same file."""
+    vector = json.loads((ROOT / "tests/vectors/close_codes.json").read_text())
+    assert named("CLOSE_") == vector["CLOSE"]
+    assert named("APP_CLOSE_") == vector["APP_CLOSE"]
+
+
+def test_app_close_codes_are_private_and_never_the_servers() -> None:
+    server, app = named("CLOSE_").values(), named("APP_CLOSE_").values()
+    assert all(1000 <= code <= 2999 for code in server)  # RFC 6455's protocol range
+    assert all(4000 <= code <= 4999 for code in app)  # its private range
+    assert len(set(server)) == len(server) and len(set(app)) == len(app)
+
+
+def test_every_close_code_the_docs_promise_is_named_and_no_other() -> None:
+    text = (ROOT / "docs/protocol.md").read_text()
+    table = text.split("Close codes the server uses:")[1].split("\n\n")[1]
+    documented = {int(code) for code in re.findall(r"^\| (\d{4}) \|", table, flags=re.M)}
+    documented |= {
+        int(code)
+        for code in re.findall(r"[Cc]lose(?:s the connection with|d with)?\** (\d{4})", text)
+    }
+    assert documented == set(named("CLOSE_").values())
+
+
+@pytest.mark.parametrize(
+    ("board", "ok"),
+    [
+        ("a", True),
+        ("Z9", True),
+        ("my-board_2", True),
+        ("x" * 64, True),
+        ("", False),
+        ("x" * 65, False),
+        ("-a", False),
+        ("_a", False),
+        ("a.b", False),
+        ("a b", False),
+        ("a\n", False),
+        ("café", False),
+    ],
+)
+def test_board_id_pattern(board: str, ok: bool) -> None:
+    assert (re.fullmatch(BOARD_ID_PATTERN, board) is not None) is ok
 
 
 def test_decode_frame_returns_the_map() -> None:
@@ -308,6 +370,51 @@ def test_hello_refused(msg: dict[str, Any]) -> None:
     assert info.value.code == "bad_message"
     assert info.value.c is None
     assert_sentence(info.value.msg)
+
+
+@pytest.mark.parametrize(
+    ("changes", "key", "prev"),
+    [
+        ({}, None, None),
+        ({"key": "k" * 43}, "k" * 43, None),
+        ({"key": ""}, "", None),
+        ({"key": "k" * 5000}, "k" * 5000, None),
+        ({"key": None}, None, None),
+        ({"key": 5}, None, None),
+        ({"key": b"k"}, None, None),
+        ({"key": ["k"]}, None, None),
+        ({"prev": {"id": 3, "token": "abc"}}, None, (3, "abc")),
+        ({"prev": {"id": 3, "token": "t" * 64}}, None, (3, "t" * 64)),
+        ({"prev": {"id": 0, "token": ""}}, None, (0, "")),
+        ({"prev": {"id": -1, "token": "abc"}}, None, (-1, "abc")),
+        ({"prev": {"id": 3, "token": "abc", "more": 1}}, None, (3, "abc")),
+        ({"prev": {"id": 3, "token": "t" * 65}}, None, None),
+        ({"prev": {"id": 3.0, "token": "abc"}}, None, None),
+        ({"prev": {"id": True, "token": "abc"}}, None, None),
+        ({"prev": {"id": "3", "token": "abc"}}, None, None),
+        ({"prev": {"id": 3, "token": b"abc"}}, None, None),
+        ({"prev": {"id": 3, "token": None}}, None, None),
+        ({"prev": {"id": 3}}, None, None),
+        ({"prev": {"token": "abc"}}, None, None),
+        ({"prev": {}}, None, None),
+        ({"prev": [3, "abc"]}, None, None),
+        ({"prev": "3:abc"}, None, None),
+        ({"prev": None}, None, None),
+        ({"key": "k", "prev": {"id": 9, "token": "z"}, "since": 4, "compact": 1}, "k", (9, "z")),
+    ],
+)
+def test_hello_key_and_prev_are_read_but_never_refused(
+    changes: dict[str, Any], key: str | None, prev: tuple[int, str] | None
+) -> None:
+    """docs/protocol.md additions: a malformed one is absent, not a reason to lock a client out."""
+    parsed = parse_hello(decode_frame(pack(hello(**changes))))
+    assert (parsed.key, parsed.prev) == (key, prev)
+    assert parsed.name == "Ada"
+
+
+def test_hello_prev_keys_that_are_not_strings_are_not_id_or_token() -> None:
+    msg = decode_frame(pack(hello(prev={1: 3, b"token": "abc"})))
+    assert parse_hello(msg).prev is None
 
 
 # -- messages after hello ------------------------------------------------------------------------
@@ -1001,58 +1108,71 @@ def unpack(data: bytes) -> Any:
     return msgpack.unpackb(data, raw=False, strict_map_key=False)
 
 
-def test_encode_welcome() -> None:
-    peers = [{"id": 2, "name": "Bob", "color": "#ff0000"}]
-    data = encode_welcome(
-        board="b1",
-        me=3,
-        color="#00ff00",
-        seq=7,
-        peers=peers,
-        elements=[element("rect")],
-        ops=None,
-        limits={"frame_bytes": 1 << 20},
-        extra={"server": "test"},
-    )
-    assert unpack(data) == {
-        "t": "welcome",
-        "v": 1,
-        "board": "b1",
-        "me": 3,
-        "color": "#00ff00",
-        "seq": 7,
-        "peers": peers,
-        "elements": [element("rect")],
-        "ops": None,
-        "limits": {"frame_bytes": 1 << 20},
-        "server": "test",
-    }
-
-
 def test_encode_welcome_with_ops() -> None:
     kwargs: dict[str, Any] = {"board": "b", "me": 1, "color": "#000000", "seq": 0, "peers": []}
-    msg = unpack(encode_welcome(**kwargs, elements=None, ops=[], limits={}))
+    msg = unpack(
+        encode_welcome(**kwargs, elements=None, ops=[], limits={}, readonly=False, token="t")
+    )
     assert msg["ops"] == [] and msg["elements"] is None
 
 
+WELCOME: dict[str, Any] = {
+    "board": "b1",
+    "me": 3,
+    "color": "#00ff00",
+    "seq": 7,
+    "peers": [{"id": 2, "name": "Bob", "color": "#ff0000"}],
+    "limits": {"frame_bytes": 1 << 20},
+}
+
+
+def test_encode_welcome_with_elements_names_its_additions() -> None:
+    data = frames.encode_welcome(
+        **WELCOME, elements=[element("rect")], ops=None, readonly=True, token="tok", first=[4]
+    )
+    # PROTOCOL.md's keys in its order, then docs/protocol.md's additions.
+    assert list(unpack(data).items()) == [
+        ("t", "welcome"),
+        ("v", 1),
+        ("board", "b1"),
+        ("me", 3),
+        ("color", "#00ff00"),
+        ("seq", 7),
+        ("peers", WELCOME["peers"]),
+        ("elements", [element("rect")]),
+        ("ops", None),
+        ("limits", WELCOME["limits"]),
+        ("readonly", True),
+        ("token", "tok"),
+        ("first", [4]),
+    ]
+
+
+def test_encode_welcome_with_ops_has_no_first() -> None:
+    sops = [{**add(element("rect")), "s": 7, "by": 2, "ts": 99}]
+    msg = unpack(
+        frames.encode_welcome(**WELCOME, elements=None, ops=sops, readonly=False, token="t")
+    )
+    assert msg["elements"] is None and msg["ops"] == sops
+    assert msg["readonly"] is False and msg["token"] == "t" and "first" not in msg
+
+
 @pytest.mark.parametrize(
-    ("elements", "ops", "extra"),
-    [(None, None, None), ([], [], None), ([], None, {"seq": 1})],
+    ("elements", "ops", "first"),
+    [
+        pytest.param(None, None, None, id="neither"),
+        pytest.param([], [], [], id="both"),
+        pytest.param([element("rect")], None, None, id="elements-without-first"),
+        pytest.param(None, [], [], id="first-with-ops"),
+        pytest.param([element("rect")], None, [1, 2], id="first-of-another-length"),
+    ],
 )
-def test_encode_welcome_refuses_programming_errors(
-    elements: Any, ops: Any, extra: dict[str, Any] | None
+def test_encode_welcome_refuses_programming_errors_of_named_additions(
+    elements: Any, ops: Any, first: Any
 ) -> None:
     with pytest.raises(ValueError):
-        encode_welcome(
-            board="b",
-            me=1,
-            color="#000000",
-            seq=0,
-            peers=[],
-            elements=elements,
-            ops=ops,
-            limits={},
-            extra=extra,
+        frames.encode_welcome(
+            **WELCOME, elements=elements, ops=ops, readonly=False, token="t", first=first
         )
 
 

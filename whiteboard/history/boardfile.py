@@ -22,10 +22,9 @@ from typing import Any, Final
 
 import msgpack
 
-from whiteboard import BOARD_ID_PATTERN
 from whiteboard.codec import pack as _pack
 from whiteboard.document import Document
-from whiteboard.protocol import Limits, ProtocolError, validate_op
+from whiteboard.protocol import BOARD_ID_PATTERN, Limits, ProtocolError, server_op, validate_op
 from whiteboard.store.base import Checkpoint, Client, LogRow
 
 FORMAT: Final = "whiteboard-board"
@@ -248,10 +247,7 @@ class LogBuilder:
         if isinstance(result, ProtocolError):
             raise BoardFileError(f"Op {s} cannot be applied ({result.code}): {result.msg}")
         self.authors.add(by)
-        stored = dict(result)
-        stored["s"] = s
-        stored["by"] = by
-        self._row.append(stored)
+        self._row.append(server_op(result, s, by))
         self._row_ts = ts
 
     def _close_row(self) -> None:

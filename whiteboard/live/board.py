@@ -41,8 +41,8 @@ from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConfl
 log = logging.getLogger(__name__)
 
 DISK_FULL = "The server cannot save changes right now, so this board is read-only for a moment."
-CLOSE_REPLACED = (1000, "replaced by a newer connection of this client")
-CLOSE_FAILED = (1011, "the server could not store the board; reconnect")
+CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
+CLOSE_FAILED = (protocol.CLOSE_SERVER_ERROR, "the server could not store the board; reconnect")
 DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
 
 Queue = list[tuple[Session, list[dict[str, Any]]]]
@@ -245,6 +245,7 @@ class Board:
         accepted: list[dict[str, Any]] = []
         authors: dict[int, Session] = {}
         first = self.doc.seq + 1
+        server_op = protocol.server_op  # a local: called for every accepted op
         for session, ops in queued:
             if self.peers.get(session.client_id) is not session:
                 continue  # left before its ops were applied
@@ -259,9 +260,7 @@ class Board:
                     continue
                 # The op map is ours (decoded from this frame) and the Document keeps copies of
                 # what it needs, so the server op is the same map with s and by added.
-                result["s"] = self.doc.seq
-                result["by"] = session.client_id
-                accepted.append(result)
+                accepted.append(server_op(result, self.doc.seq, session.client_id))
                 authors[session.client_id] = session
 
         if not accepted:

@@ -30,9 +30,6 @@ class Welcomes:
         if ops is None and self._elements is None:
             self._elements = doc.elements()
             self._first = [doc.first_seq(e["id"]) or 0 for e in self._elements]
-        extra: dict[str, Any] = {"readonly": session.readonly, "token": session.token}
-        if ops is None:
-            extra["first"] = self._first
         return protocol.encode_welcome(
             board=self.board_id,
             me=session.client_id,
@@ -42,5 +39,7 @@ class Welcomes:
             elements=self._elements if ops is None else None,
             ops=ops,
             limits=self.limits,
-            extra=extra,
+            readonly=session.readonly,
+            token=session.token,
+            first=self._first if ops is None else None,
         )

@@ -16,9 +16,9 @@ from typing import Any
 import msgpack
 import tornado.web
 
-from whiteboard import BOARD_ID_PATTERN
 from whiteboard.history.state import state_at
 from whiteboard.live.registry import Hub
+from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Store, StoreError
 from whiteboard.web.origin import same_site
 

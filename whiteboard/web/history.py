@@ -19,6 +19,7 @@ from whiteboard.clock import now_ms
 from whiteboard.document import Document
 from whiteboard.history import boardfile, pages, rebuild, state
 from whiteboard.live.presence import color_of
+from whiteboard.protocol import server_op
 from whiteboard.store.base import Client, StoreError
 from whiteboard.web.api import SnapshotHandler
 from whiteboard.web.base import MSGPACK, ApiError, ApiHandler, random_board_id
@@ -92,7 +93,9 @@ def _fork_log(
 ) -> boardfile.ImportedBoard:
     builder = boardfile.LogBuilder(source.limits, checkpoint_every)
     for c, op in enumerate(rebuild.fork_ops(source), start=1):
-        builder.add({**op, "c": c, "s": c, "by": SERVER_AUTHOR, "ts": ts})
+        sop = server_op({**op, "c": c}, c, SERVER_AUTHOR)
+        sop["ts"] = ts  # a board file's op: the server op with its time
+        builder.add(sop)
     doc = builder.finish()
     if doc.elements() != source.elements():
         raise ValueError("the fork's ops do not rebuild the source state")  # a bug, not input

@@ -25,13 +25,13 @@ from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from whiteboard import BOARD_ID_PATTERN, metrics, protocol
+from whiteboard import metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
 from whiteboard.live.registry import Hub
 from whiteboard.live.session import Session
 from whiteboard.live.wsframe import ws_frame
-from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
+from whiteboard.protocol import BOARD_ID_PATTERN, CloseError, CursorMessage, ProtocolError
 from whiteboard.store.base import StoreError
 from whiteboard.web.connections import Connections
 from whiteboard.web.origin import same_site
@@ -68,16 +68,6 @@ def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
         if not _in_networks(hop, trusted):
             return hop
     return hops[0] if hops else ip
-
-
-def _prev(value: Any) -> tuple[int, str] | None:
-    """hello.prev = {id, token} from the previous welcome; anything else is ignored."""
-    if not isinstance(value, dict):
-        return None
-    cid, token = value.get("id"), value.get("token")
-    if type(cid) is int and isinstance(token, str) and len(token) <= 64:
-        return cid, token
-    return None
 
 
 def _in_networks(ip: str, networks: tuple[str, ...]) -> bool:
@@ -248,14 +238,13 @@ class BoardSocket(WebSocketHandler):
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
-            key = msg.get("key")
             session = await board.join(
                 self,
                 hello.name,
                 hello.since,
                 compact=hello.compact,
-                key=key if isinstance(key, str) else None,
-                prev=_prev(msg.get("prev")),
+                key=hello.key,
+                prev=hello.prev,
             )
         except StoreError as exc:
             log.warning("could not join board %s: %s", self.board_id, exc)

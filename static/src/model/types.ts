@@ -97,7 +97,10 @@ export type ErrorCode =
   | "board_full"
   | "read_only";
 
-/** The limits announced in `welcome.limits`; the defaults are PROTOCOL.md's. */
+/**
+ * The limits announced in `welcome.limits`; the defaults are PROTOCOL.md's, held to the
+ * server's by tests/unit/test_ts_constants.py.
+ */
 export interface Limits {
   frame_bytes: number;
   ops_per_frame: number;

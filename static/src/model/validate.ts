@@ -4,7 +4,8 @@
  * The server refuses anything this module refuses, so the client runs the same checks before it
  * applies an op optimistically: a change the server would refuse must never appear on screen,
  * even for the few milliseconds before the refusal arrives. The shared test vectors
- * (tests/vectors/document.json) hold both implementations to the same rules.
+ * (tests/vectors/document.json) hold both implementations to the same rules, and
+ * tests/unit/test_ts_constants.py the exported constants to the server's.
  */
 import type { Element, ErrorCode, Limits, Op, UpdateSet } from "./types";
 
@@ -13,7 +14,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const MAX_IDS_PER_DELETE = 1024;
 export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$/; // "\-": also valid as an HTML pattern (v flag)
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
-const COORD_MAX = 1e7;
+/** PROTOCOL.md: largest |x|, |y|, |w|, |h|. */
+export const COORD_MAX = 1e7;
 const INT32_MIN = -(2 ** 31);
 const INT32_MAX = 2 ** 31 - 1;
 const C_MAX = 2 ** 53 - 1;

@@ -10,6 +10,8 @@ import { Divergence, type Model, SequenceGap } from "../model/model";
 import type { Limits, Op, Peer } from "../model/types";
 import { DEFAULT_LIMITS } from "../model/types";
 import {
+  APP_CLOSE,
+  CLOSE,
   type ClientMessage,
   decodeMessage,
   encodeMessage,
@@ -73,11 +75,9 @@ export class Connection {
   private flushScheduled = false;
   private cursor: { x: number | null; y: number | null } | null = null;
   private stopped: string | null = null;
-  /** Test hook: while true, no connection is attempted (simulates a network that is down). */
-  private blocked = false;
   private kind: StatusKind = "connecting";
   private readonly onlineHandler = (): void => this.retrySoon(0);
-  private readonly offlineHandler = (): void => this.drop(4000, "offline");
+  private readonly offlineHandler = (): void => this.drop(APP_CLOSE.OFFLINE, "offline");
   /** Fires when the server has been silent too long while we wait for an answer. */
   private watchdog: ReturnType<typeof setTimeout> | null = null;
   /**
@@ -130,14 +130,7 @@ export class Connection {
    * resent by us, never both.
    */
   reconnect(): void {
-    if (this.ws) this.drop(4001, "reconnect");
-    else this.retrySoon(0);
-  }
-
-  /** Test hook: drops the socket and refuses to reconnect until `setBlocked(false)`. */
-  setBlocked(blocked: boolean): void {
-    this.blocked = blocked;
-    if (blocked) this.drop(4000, "blocked");
+    if (this.ws) this.drop(APP_CLOSE.RECONNECT, "reconnect");
     else this.retrySoon(0);
   }
 
@@ -168,7 +161,7 @@ export class Connection {
     if (this.watchdog !== null) return;
     this.watchdog = setTimeout(() => {
       this.watchdog = null;
-      this.drop(4003, "no answer from the server");
+      this.drop(APP_CLOSE.NO_ANSWER, "no answer from the server");
     }, WATCHDOG_MS);
   }
 
@@ -179,7 +172,7 @@ export class Connection {
 
   private open(): void {
     this.retryTimer = null;
-    if (this.stopped || this.blocked || this.ws) return;
+    if (this.stopped || this.ws) return;
     if (navigator.onLine === false) {
       this.setKind("offline");
       return;
@@ -214,7 +207,7 @@ export class Connection {
 
   private onClosed(code: number, reason: string): void {
     this.answered();
-    if (code === 1008) {
+    if (code === CLOSE.POLICY) {
       // Policy: a bad hello, too many refusals, or access denied. Retrying would only repeat it.
       this.stopped = reason || "the server refused this connection";
       this.setKind("stopped");
@@ -222,9 +215,13 @@ export class Connection {
     }
     this.failures++;
     this.setKind(this.reconnectingKind());
-    // 1001 (server restarting), 1011 (it could not store: docs/protocol.md) and 1013 (we read
-    // too slowly) are routine: come back at once and resume.
-    const quick = code === 1001 || code === 1011 || code === 1013 || code === 4001;
+    // A restart, a store failure (docs/protocol.md), reading too slowly and our own reconnect
+    // are routine: come back at once and resume.
+    const quick =
+      code === CLOSE.GOING_AWAY ||
+      code === CLOSE.SERVER_ERROR ||
+      code === CLOSE.TRY_AGAIN ||
+      code === APP_CLOSE.RECONNECT;
     const exp = quick ? 0 : Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * 2 ** (this.failures - 1));
     this.retrySoon(quick ? BACKOFF_FIRST_MS * Math.random() : exp * (0.5 + Math.random() / 2));
   }
@@ -275,7 +272,7 @@ export class Connection {
     if (e instanceof Divergence) this.hasState = false;
     else if (!(e instanceof SequenceGap)) throw e;
     console.warn("whiteboard: resynchronising:", e);
-    this.drop(4002, "resync");
+    this.drop(APP_CLOSE.RESYNC, "resync");
   }
 
   private onWelcome(w: Welcome): void {

@@ -9,6 +9,41 @@ import { isMap } from "../model/validate";
 import { decodeCompactOps } from "./compact";
 import type { Element, Limits, Op, Peer, ServerOp } from "../model/types";
 
+/**
+ * The close codes the server sends (PROTOCOL.md "Transport", docs/protocol.md), named as
+ * whiteboard/protocol names them; tests/vectors/close_codes.json holds both to the same numbers.
+ */
+export const CLOSE = {
+  /** A newer connection of this client took over (hello.prev). */
+  NORMAL: 1000,
+  /** The server is restarting: resume at once. */
+  GOING_AWAY: 1001,
+  UNSUPPORTED: 1003,
+  INVALID: 1007,
+  /** A bad hello, too many refusals, too many connections: a retry would repeat it. */
+  POLICY: 1008,
+  TOO_BIG: 1009,
+  /** The server could not store the board's ops: resume at once. */
+  SERVER_ERROR: 1011,
+  /** We read too slowly, or the board cannot be opened now: resume at once. */
+  TRY_AGAIN: 1013,
+} as const;
+
+/**
+ * The codes this app closes its own socket with (4000-4999, RFC 6455's private range; the
+ * server never sends them). Named in whiteboard/protocol too, so no server code takes them.
+ */
+export const APP_CLOSE = {
+  /** The browser went offline (or a test blocked the connection). */
+  OFFLINE: 4000,
+  /** A deliberate reconnect, e.g. to announce a new name. */
+  RECONNECT: 4001,
+  /** A gap in sequence numbers or a divergence: start over. */
+  RESYNC: 4002,
+  /** No answer from the server in time: the connection is taken for half-open. */
+  NO_ANSWER: 4003,
+} as const;
+
 export interface Welcome {
   t: "welcome";
   v: number;

@@ -13,17 +13,17 @@ import type { Renderer } from "../render/renderer";
 import { renderPng, wholeBoard } from "../render/export-png";
 import type { Viewport } from "../render/viewport";
 import type { Tool } from "../tools/tool";
-import { AuthorTip } from "../ui/author-tip";
-import { type AuthorEntry, HistoryPanel, type HistoryView } from "../ui/history-panel";
-import type { TimelineData } from "../ui/timeline";
 import { downloadBlob } from "../util/download";
 import { ApiFailure, boardFileUrl, fetchStateAt, forkAt, svgUrl } from "./api";
+import { AuthorTip } from "./author-tip";
+import { type AuthorEntry, HistoryPanel, type HistoryView } from "./history-panel";
 import { HistoryLog } from "./log";
 import { Player } from "./player";
 import { ReplayTool } from "./replay-tool";
 import { restoreOps } from "./restore";
 import { longTime } from "./sessions";
 import { ReplayState } from "./state";
+import type { TimelineData } from "./timeline";
 
 /** Colours told apart at a glance, for authors in the order they first drew. */
 const AUTHOR_COLORS = [

@@ -6,7 +6,7 @@
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import { tolerance, type Tool, type ToolPointer } from "../tools/tool";
-import type { AuthorTip } from "../ui/author-tip";
+import type { AuthorTip } from "./author-tip";
 
 export interface Authorship {
   /** Name and colour of whoever last touched `id` as of the moment shown, or null if unknown. */

@@ -7,9 +7,9 @@
  * session started. Each column is tinted with the colour of whoever made most of its changes;
  * parts of the log not loaded yet are grey. Drag, click or use the arrow keys to seek.
  */
-import type { Landmark } from "../replay/sessions";
-import { shortTime } from "../replay/sessions";
-import { h } from "./dom";
+import { h } from "../ui/dom";
+import type { Landmark } from "./sessions";
+import { shortTime } from "./sessions";
 
 /** What the timeline reads about the log. */
 export interface TimelineData {

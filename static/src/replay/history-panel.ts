@@ -3,11 +3,11 @@
  * with the moment shown (restore it, copy it to a new board, export it).
  *
  * It is a view: it renders a HistoryView and reports what the user does through
- * HistoryActions; replay/history.ts does the work. Names come from the log and are set as
+ * HistoryActions; history.ts does the work. Names come from the log and are set as
  * text, never as markup.
  */
-import { SPEEDS } from "../replay/player";
-import { h } from "./dom";
+import { h } from "../ui/dom";
+import { SPEEDS } from "./player";
 import { type TimelineData, Timeline } from "./timeline";
 
 export interface AuthorEntry {

@@ -1,5 +1,5 @@
 /** The "who drew this" label that follows the pointer over an element in the history view. */
-import { h } from "./dom";
+import { h } from "../ui/dom";
 
 export class AuthorTip {
   private readonly dot = h("span", { class: "dot" });

@@ -1,0 +1,85 @@
+/**
+ * window.__wb: what the browser tests (tests/e2e) and the frame-time bench (bench/frames.py)
+ * read and drive. Only their bundle (`node build.mjs --e2e`) has it: app.ts installs it under
+ * the __TEST_HOOKS__ flag, so the bundle `make run` serves carries none of this file.
+ */
+import type { Editor } from "../model/editor";
+import type { Model } from "../model/model";
+import type { Element } from "../model/types";
+import type { Connection } from "../net/connection";
+import type { Renderer } from "../render/renderer";
+import type { Viewport } from "../render/viewport";
+import type { HistoryLoader } from "../replay/loader";
+import type { ToolName } from "../tools/tool";
+
+export interface TestHook {
+  board: string;
+  elements(): Element[];
+  confirmed(): Element[];
+  pending(): number;
+  status(): string;
+  seq(): number;
+  me(): number;
+  viewport(): { x: number; y: number; zoom: number };
+  setViewport(x: number, y: number, zoom: number): void;
+  /** Simulates losing the network (true) and getting it back (false). */
+  setOffline(offline: boolean): void;
+  setTool(name: ToolName): void;
+  frameStats(): { lastPaintMs: number; frames: number; drawn: number };
+  /** Resolves after the next painted frame. */
+  nextFrame(): Promise<void>;
+  undo(): boolean;
+  redo(): boolean;
+  /** The history view: the moment shown and the head of its timeline (null: closed). */
+  history(): { seq: number; head: number; busy: boolean } | null;
+}
+
+declare global {
+  interface Window {
+    __wb?: TestHook;
+  }
+}
+
+/** The parts of a board page the hook reaches into. */
+export interface BoardParts {
+  board: string;
+  model: Model;
+  editor: Editor;
+  viewport: Viewport;
+  renderer: Renderer;
+  conn: Connection;
+  history: HistoryLoader;
+  setTool(name: ToolName): void;
+}
+
+/**
+ * Goes offline or online the way a browser does when the network drops or returns:
+ * `navigator.onLine` changes and the window hears `offline` or `online`. The connection's own
+ * handlers do the rest, as they would for a real outage.
+ */
+function setNetwork(online: boolean): void {
+  Object.defineProperty(navigator, "onLine", { configurable: true, get: () => online });
+  window.dispatchEvent(new Event(online ? "online" : "offline"));
+}
+
+export function installTestHook(p: BoardParts): void {
+  const { model, editor, viewport, renderer, conn, history } = p;
+  window.__wb = {
+    board: p.board,
+    elements: () => model.elements(),
+    confirmed: () => model.confirmedElements(),
+    pending: () => model.pendingCount,
+    status: () => conn.status.kind,
+    seq: () => model.seq,
+    me: () => conn.me,
+    viewport: () => ({ x: viewport.x, y: viewport.y, zoom: viewport.zoom }),
+    setViewport: (x, y, zoom) => viewport.set(x, y, zoom),
+    setOffline: (offline) => setNetwork(!offline),
+    setTool: (name) => p.setTool(name),
+    frameStats: () => ({ ...renderer.stats }),
+    nextFrame: () => renderer.whenPainted(),
+    undo: () => editor.undo(),
+    redo: () => editor.redo(),
+    history: () => history.position,
+  };
+}

@@ -1,0 +1,139 @@
+"""Server to client: server ops and the frames that carry them, encoded as the wire has them.
+
+Frames that go to many clients (``ops``, ``presence``) are encoded once per tick and the same
+bytes written to each; frames that go to one (``welcome``, ``err``) are encoded per client.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from whiteboard.codec import pack
+from whiteboard.protocol.rules import PROTOCOL_VERSION
+
+
+def server_op(op: dict[str, Any], s: int, by: int) -> dict[str, Any]:
+    """The server op of an accepted client op: the same map with ``s`` then ``by`` added.
+
+    The op is changed in place and returned, so that a tick costs no copy per op: the map is
+    the server's own (decoded from the author's frame, or built by an import or a fork), and the
+    ``Document`` keeps copies of what it needs. It must not hold ``s`` or ``by`` already (a
+    validated client op cannot: unknown keys are refused).
+
+    **Key order is part of the stored format.** A server op's keys are the client op's keys in
+    the order the client sent them, then ``s``, then ``by``; readers that add ``ts`` (log pages,
+    board files, ``welcome.ops``) add it last. ``history/pages.py`` relies on this: it answers a
+    log page by copying each stored op's bytes, which must end with ``"s" <int> "by" <int>``,
+    and appending ``"ts" <int>``; an op stored any other way still reads right, but is decoded
+    and encoded again, several times slower (tests/unit/test_server_op.py holds both to it).
+    """
+    op["s"] = s
+    op["by"] = by
+    return op
+
+
+def encode_welcome(
+    *,
+    board: str,
+    me: int,
+    color: str,
+    seq: int,
+    peers: list[dict[str, Any]],
+    elements: list[dict[str, Any]] | None,
+    ops: list[dict[str, Any]] | None,
+    limits: dict[str, int],
+    readonly: bool,
+    token: str,
+    first: list[int] | None = None,
+) -> bytes:
+    """Encode the answer to ``hello``: PROTOCOL.md's keys, then docs/protocol.md's additions.
+
+    Exactly one of ``elements`` (a fresh state) and ``ops`` (the ops after ``since``) is given.
+    ``first`` goes with ``elements`` and only with them: the ``s`` of each element's first
+    ``add``, in the same order. ``readonly`` is always sent ("Protected boards"), ``token`` too
+    (the secret a reconnect sends back in ``hello.prev``). Breaking these rules is a programming
+    error (``ValueError``), not something a client can cause.
+    """
+    if (elements is None) == (ops is None):
+        raise ValueError("welcome needs exactly one of elements and ops")
+    if (first is None) != (elements is None) or (
+        first is not None and elements is not None and len(first) != len(elements)
+    ):
+        raise ValueError("welcome.first goes with elements, one seq per element")
+    msg = _welcome_head(board, me, color, seq, peers, elements, ops, limits)
+    msg["readonly"] = readonly
+    msg["token"] = token
+    if first is not None:
+        msg["first"] = first
+    return pack(msg)
+
+
+def _welcome_head(
+    board: str,
+    me: int,
+    color: str,
+    seq: int,
+    peers: list[dict[str, Any]],
+    elements: list[dict[str, Any]] | None,
+    ops: list[dict[str, Any]] | None,
+    limits: dict[str, int],
+) -> dict[str, Any]:
+    """The PROTOCOL.md part of a welcome, keys in the order the text lists them."""
+    return {
+        "t": "welcome",
+        "v": PROTOCOL_VERSION,
+        "board": board,
+        "me": me,
+        "color": color,
+        "seq": seq,
+        "peers": peers,
+        "elements": elements,
+        "ops": ops,
+        "limits": limits,
+    }
+
+
+def encode_err(code: str, msg: str, c: int | None = None) -> bytes:
+    """Encode a refusal; ``c`` is omitted when the refused thing was not a numbered op."""
+    frame: dict[str, Any] = {"t": "err", "code": code, "msg": msg}
+    if c is not None:
+        frame["c"] = c
+    return pack(frame)
+
+
+def encode_presence(
+    join: list[dict[str, Any]] | None = None,
+    leave: list[int] | None = None,
+    cur: list[list[Any]] | None = None,
+) -> bytes:
+    """Encode a presence change; empty parts are left out to keep the frequent frames small."""
+    frame: dict[str, Any] = {"t": "presence"}
+    if join:
+        frame["join"] = join
+    if leave:
+        frame["leave"] = leave
+    if cur:
+        frame["cur"] = cur
+    return pack(frame)
+
+
+def encode_ops_array(sops: list[dict[str, Any]]) -> bytes:
+    """Encode one tick's server ops as a msgpack array.
+
+    These bytes are both the stored log row of the tick and the body of its broadcast frame,
+    so each tick's ops are encoded exactly once.
+    """
+    return pack(sops)
+
+
+_OPS_FRAME_HEAD: Final = b"\x83" + pack("t") + pack("ops") + pack("ts")
+_OPS_KEY: Final = pack("ops")
+
+
+def encode_ops_frame(ts: int, ops_array: bytes) -> bytes:
+    """Wrap an already-encoded ops array into ``{t:"ops", ts, ops}`` without re-encoding it.
+
+    A map header for three entries, then the keys and values in order: byte concatenation is
+    all it costs, however many ops the tick holds.
+    """
+    return b"".join((_OPS_FRAME_HEAD, pack(ts), _OPS_KEY, ops_array))
