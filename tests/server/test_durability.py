@@ -14,6 +14,7 @@ from tests.server.subprocess_server import ServerProcess
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
 from whiteboard.live.replica import Solo
+from whiteboard.protocol import Hello
 from whiteboard.store.sqlite import DB_NAME, SQLiteStore
 
 pytestmark = pytest.mark.gen_test(timeout=60)
@@ -38,7 +39,7 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
             pass
 
     board = await hub.get("cp")
-    peer = await board.join(Fake(), "x", None)
+    peer = await board.join(Fake(), Hello("x", None))
     while peer.client_id not in board.peers:
         await asyncio.sleep(0.001)
     for i in range(30):

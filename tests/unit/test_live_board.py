@@ -15,9 +15,12 @@ import tornado.ioloop
 
 from tests.live import FakeTransport
 from whiteboard.config import Settings
+from whiteboard.keys import hash_key
 from whiteboard.live.board import Board
 from whiteboard.live.replica import Solo
 from whiteboard.live.session import Session
+from whiteboard.protocol import Hello
+from whiteboard.store.base import LoadedBoard
 from whiteboard.store.sqlite import SQLiteStore
 
 pytestmark = pytest.mark.gen_test(timeout=10)
@@ -75,7 +78,7 @@ async def join(
 ) -> tuple[Session, FakeTransport]:
     """A client that joined and got its welcome (which ``take`` then clears)."""
     transport = FakeTransport()
-    session = await board.join(transport, name, since, compact=compact)
+    session = await board.join(transport, Hello(name, since, compact=compact))
     await board.ticker.flush(10)
     (welcome,) = transport.take()
     assert welcome["t"] == "welcome" and welcome["me"] == session.client_id
@@ -126,7 +129,7 @@ async def test_a_join_is_admitted_after_the_ticks_broadcast(board: Board) -> Non
     a, ta = await join(board, "a")
     board.submit(a, [rect("r", 1)])
     tb = FakeTransport()
-    b = await board.join(tb, "b", None)  # said hello while the op waits for the same tick
+    b = await board.join(tb, Hello("b", None))  # said hello while the op waits for the same tick
     await board.ticker.flush(10)
     # The welcome holds the op; b gets no frame for it, a gets it before b's join.
     (welcome,) = tb.take()
@@ -139,7 +142,7 @@ async def test_a_join_is_admitted_after_the_ticks_broadcast(board: Board) -> Non
 
 async def test_ops_sent_before_the_welcome_are_judged_after_it(board: Board) -> None:
     transport = FakeTransport()
-    session = await board.join(transport, "a", None)
+    session = await board.join(transport, Hello("a", None))
     board.submit(session, [rect("early", 3)])
     await board.ticker.flush(10)
     welcome, ops = transport.take()
@@ -156,7 +159,7 @@ async def test_a_client_coming_back_gets_only_what_it_missed(board: Board) -> No
     board.submit(a, [rect("r2", 2)])
     await board.ticker.flush(10)
     transport = FakeTransport()
-    await board.join(transport, "b", 1)
+    await board.join(transport, Hello("b", 1))
     await board.ticker.flush(10)
     (welcome,) = transport.take()
     assert welcome["elements"] is None and "first" not in welcome
@@ -192,11 +195,11 @@ async def test_a_reconnect_with_prev_replaces_the_old_connection(board: Board) -
     a, ta = await join(board, "a")
     b, tb = await join(board, "b")
     again = FakeTransport()
-    a2 = await board.join(again, "a", 0, prev=(a.client_id, a.token))
+    a2 = await board.join(again, Hello("a", 0, prev=(a.client_id, a.token)))
     assert ta.closed is not None and ta.closed[0] == 1000
     assert a.client_id not in board.peers and a2.client_id != a.client_id
     wrong = FakeTransport()
-    await board.join(wrong, "x", None, prev=(b.client_id, "not its token"))
+    await board.join(wrong, Hello("x", None, prev=(b.client_id, "not its token")))
     assert tb.closed is None and b.client_id in board.peers
 
 
@@ -257,3 +260,17 @@ async def test_a_store_that_cannot_even_undo_the_tick_drops_the_board(
     assert owner.failed == [board]
     assert ta.closed is not None and ta.closed[0] == 1011
     assert not board.peers and board.ticker.closed
+
+
+async def test_a_protected_board_is_read_only_without_its_key(
+    store: SQLiteStore, settings: Settings
+) -> None:
+    board = Board("p", LoadedBoard(None, key_hash=hash_key("s3cret")), store, settings, Solo())
+    viewer, editor = FakeTransport(), FakeTransport()
+    v = await board.join(viewer, Hello("v", None))
+    e = await board.join(editor, Hello("e", None, key="s3cret"))
+    await board.ticker.flush(10)
+    assert (v.readonly, e.readonly) == (True, False)
+    assert viewer.of_type("welcome")[0]["readonly"] is True
+    assert editor.of_type("welcome")[0]["readonly"] is False
+    await board.drain()

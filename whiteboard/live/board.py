@@ -35,7 +35,7 @@ from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
 from whiteboard.live.ticker import Ticker
 from whiteboard.live.welcome import Welcomes
-from whiteboard.protocol import Limits, ProtocolError
+from whiteboard.protocol import Hello, Limits, ProtocolError
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
@@ -124,22 +124,14 @@ class Board:
             self.presence.cursor(session.client_id, x, y)
             self.wake()
 
-    async def join(
-        self,
-        transport: Transport,
-        name: str,
-        since: int | None,
-        *,
-        compact: bool = False,
-        key: str | None = None,
-        prev: tuple[int, str] | None = None,
-    ) -> Session:
+    async def join(self, transport: Transport, hello: Hello) -> Session:
         """Give the client an id, store it durably, then admit it at the end of a tick.
 
-        ``prev`` is the (client id, token) of the connection this one replaces: that one is
-        dropped now, with any ops it still has queued, so nothing it sends late can be
+        ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
+        is dropped now, with any ops it still has queued, so nothing it sends late can be
         committed after this welcome (the client resends those ops itself).
         """
+        name, since, prev = hello.name, hello.since, hello.prev
         # Counted until the joiner is queued, so an idle unload cannot drop the board under it
         # (which would leave two Boards with one id).
         self._joining += 1
@@ -155,9 +147,9 @@ class Board:
                 client_id,
                 name,
                 color_of(client_id),
-                readonly=self.key_hash is not None and not key_matches(key, self.key_hash),
+                readonly=self.key_hash is not None and not key_matches(hello.key, self.key_hash),
                 token=secrets.token_urlsafe(12),
-                compact=compact,
+                compact=hello.compact,
             )
             await self.store.add_client(self.id, Client(client_id, name, session.color))
         finally:

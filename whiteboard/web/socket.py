@@ -238,14 +238,7 @@ class BoardSocket(WebSocketHandler):
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
-            session = await board.join(
-                self,
-                hello.name,
-                hello.since,
-                compact=hello.compact,
-                key=hello.key,
-                prev=hello.prev,
-            )
+            session = await board.join(self, hello)
         except StoreError as exc:
             log.warning("could not join board %s: %s", self.board_id, exc)
             self.close(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
