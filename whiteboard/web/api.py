@@ -7,7 +7,7 @@ import secrets
 
 from whiteboard.export import svg
 from whiteboard.history import pages, seek
-from whiteboard.hub import hash_key
+from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
 from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
 
@@ -58,7 +58,7 @@ class OpsHandler(ApiHandler):
         if after > head:
             raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
         if self.wants_msgpack():
-            # Spliced from the stored rows, not decoded and re-encoded (history.py says why).
+            # Spliced from the stored rows, not decoded and re-encoded (history/pages.py says why).
             self.set_header("Content-Type", MSGPACK)
             self.write(await pages.ops_page_msgpack(self.store, board, after, limit, head))
             return

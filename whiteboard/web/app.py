@@ -10,9 +10,10 @@ import tornado.web
 from whiteboard.blobs.check import ImageChecker
 from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
 from whiteboard.web import api, blobs, history, metrics, pages, socket
+from whiteboard.web.connections import Connections
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -42,15 +43,20 @@ def make_cluster(settings: Settings, store: Store) -> Cluster:
     return SoloCluster()
 
 
-def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Application:
+def make_app(
+    settings: Settings, store: Store, hub: Hub, connections: Connections | None = None
+) -> tornado.web.Application:
+    """``connections`` are this app's open WebSockets (the server closes them at shutdown)."""
     deps = {"hub": hub, "store": store}
+    connections = connections if connections is not None else Connections()
+    ws_deps = {"hub": hub, "settings": settings, "connections": connections}
     # Images are decoded on two threads at most: a burst of uploads leaves the other core free.
     checker = ImageChecker(settings.image_pixels, workers=2)
     return tornado.web.Application(
         [
             (r"/", pages.IndexHandler, deps),
             (r"/b/([^/]*)", pages.BoardPageHandler, deps),
-            (r"/ws/([^/]*)", socket.BoardSocket, {"hub": hub, "settings": settings}),
+            (r"/ws/([^/]*)", socket.BoardSocket, ws_deps),
             (r"/api/boards", api.CreateBoardHandler, deps),
             # Before the snapshot route, whose GET it inherits: a board may be named "import".
             (r"/api/boards/(import)", history.ImportHandler, deps),
@@ -62,7 +68,7 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
             (r"/api/boards/([^/]*)/blobs", blobs.BlobUploadHandler, {**deps, "checker": checker}),
             (r"/api/boards/([^/]*)/blobs/([^/]*)", blobs.BlobHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
-            (r"/metrics", metrics.MetricsHandler, {"hub": hub}),
+            (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],
         template_path=os.path.join(ROOT, "templates"),
         static_path=os.path.join(ROOT, "static"),

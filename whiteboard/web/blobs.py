@@ -17,7 +17,8 @@ from typing import Any
 import tornado.web
 
 from whiteboard.blobs.check import ImageChecker, ImageRefused
-from whiteboard.hub import Hub, key_matches
+from whiteboard.keys import key_matches
+from whiteboard.live.registry import Hub
 from whiteboard.protocol.rules import BLOB_PATTERN
 from whiteboard.store.base import Blob, BlobPut, Store
 from whiteboard.web.base import ApiError, ApiHandler

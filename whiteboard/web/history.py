@@ -1,6 +1,6 @@
 """HTTP routes of the history features: fork a board at a moment, export and import board files.
 
-Kept apart from ``web.py`` (snapshot, log pages, SVG) because these routes create boards and
+Kept apart from ``api.py`` (snapshot, log pages, SVG) because these routes create boards and
 move whole logs, and share their own concerns: work too heavy for the IOLoop runs in a thread,
 and POSTs from other sites' pages are refused.
 """
@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 import tornado.iostream
 import tornado.web
 
+from whiteboard.clock import now_ms
 from whiteboard.document import Document
 from whiteboard.history import boardfile, pages, rebuild, state
-from whiteboard.hub import color_of, now_ms
+from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
 from whiteboard.store.base import Blob, Client, StoreError
 from whiteboard.web.api import SnapshotHandler
