@@ -4,6 +4,7 @@
  * plain text by nature: nothing typed is ever parsed as markup. Finishing (Escape, Ctrl+Enter,
  * or clicking elsewhere) hands the text to the tool; the canvas draws it from then on.
  */
+import { t } from "../i18n/i18n";
 import type { Renderer } from "../render/renderer";
 import { FONT_FAMILY, LINE_HEIGHT } from "../render/geometry";
 import type { Viewport } from "../render/viewport";
@@ -31,7 +32,7 @@ export class TextEditor implements TextPrompt {
     this.area = h("textarea", {
       class: "text-editor",
       spellcheck: "false",
-      "aria-label": "Text",
+      "aria-label": t("text.label"),
       hidden: true,
       wrap: "off",
     });
