@@ -5,6 +5,7 @@
 import { formatAgo, t } from "../i18n/i18n";
 import { BOARD_PATTERN } from "../model/validate";
 import { h } from "../ui/dom";
+import { settingsControls } from "../ui/settings";
 import { forgetBoard, recentBoards } from "../util/recent";
 import { importSection } from "./import";
 
@@ -137,6 +138,7 @@ export function startLanding(root: HTMLElement): void {
       ),
       importSection(),
       recent,
+      settingsControls(),
     ),
   );
 }
