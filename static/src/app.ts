@@ -22,9 +22,11 @@ import { RectTool } from "./tools/rect";
 import { SelectTool } from "./tools/select";
 import { Selection } from "./tools/selection";
 import { StyleState } from "./tools/style";
-import { TextTool } from "./tools/text";
+import { editText, TextTool } from "./tools/text";
 import type { Tool, ToolContext, ToolName } from "./tools/tool";
+import { Announcer } from "./ui/announcer";
 import { CursorLayer } from "./ui/cursors";
+import { ElementList } from "./ui/element-list";
 import { h } from "./ui/dom";
 import { HelpDialog } from "./ui/help";
 import { BoardMenu } from "./ui/menu";
@@ -142,6 +144,14 @@ export function startBoard(root: HTMLElement, board: string): void {
     () => name,
     model,
     {
+      ops: (sops) => {
+        for (const sop of sops) {
+          if (sop.k === "add") authors.set(sop.e.id, sop.by);
+          if (model.isMine(sop.by)) continue;
+          if (sop.k === "delete") for (const id of sop.ids) announcer.changed(sop.by, id);
+          else announcer.changed(sop.by, sop.k === "add" ? sop.e.id : sop.id);
+        }
+      },
       welcome: (w) => {
         share.setReadOnly(w.readonly === true);
         root.classList.toggle("read-only", w.readonly === true);
@@ -149,8 +159,14 @@ export function startBoard(root: HTMLElement, board: string): void {
         people.setMyColor(w.color);
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
+        announcer.peers(conn.peers, true);
+        elementList.refreshSoon();
       },
       presence: (p) => {
+        if (p.join || p.leave) {
+          announcer.peers(conn.peers);
+          elementList.refreshSoon();
+        }
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
         for (const [id, x, y] of p.cur ?? []) cursors.move(id, x, y);
@@ -205,6 +221,29 @@ export function startBoard(root: HTMLElement, board: string): void {
     current.paintOverlay?.(c);
   });
 
+  // The board for screen readers and keyboards: its elements as a list beside the canvas,
+  // and what others do, in words.
+  const announcer = new Announcer(chrome);
+  /** Who added each element seen being added since the page opened (client ids). */
+  const authors = new Map<string, number>();
+  const elementList = new ElementList(root, {
+    model,
+    selection,
+    renderer,
+    viewport,
+    author: (id) => {
+      const by = authors.get(id);
+      if (by === undefined) return null;
+      return model.isMine(by)
+        ? t("elements.byYou")
+        : t("elements.by", { name: announcer.nameOf(by) });
+    },
+    edit: (id) => {
+      const el = model.get(id);
+      if (el?.type === "text" && !history.active && !model.readOnly) void editText(ctx, el);
+    },
+  });
+
   function setTool(name: ToolName): void {
     const next = tools[name];
     if (next === current) return;
@@ -254,11 +293,31 @@ export function startBoard(root: HTMLElement, board: string): void {
     help: () => help.toggle(),
     history: () => history.toggle(),
     space: (down) => input.setSpace(down),
+    enter: () => {
+      if (history.active || model.readOnly) return false;
+      const sel = selection.list();
+      const one = sel.length === 1 ? model.get(sel[0] as string) : undefined;
+      if (one?.type === "text") {
+        void editText(ctx, one);
+        return true;
+      }
+      return addAtCentre(ctx, current.name as ToolName);
+    },
   });
 
   // Only in the browser tests' bundle (build.mjs --e2e): the production one has no hook.
   if (__TEST_HOOKS__) {
-    installTestHook({ board, model, editor, viewport, renderer, conn, history, setTool });
+    installTestHook({
+      board,
+      model,
+      editor,
+      viewport,
+      renderer,
+      conn,
+      history,
+      selection,
+      setTool,
+    });
   }
 
   conn.start();

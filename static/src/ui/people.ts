@@ -29,11 +29,12 @@ export class PeopleList {
         class: "people-button",
         type: "button",
         title: t("people.button"),
-        "aria-label": t("people.button"),
         "aria-expanded": "false",
       },
       icon(...ICONS.people),
       this.count,
+      // Named by its count and what it counts (the count must be in the name, WCAG 2.5.3).
+      h("span", { class: "visually-hidden", text: t("people.button") }),
     );
     this.nameInput = h("input", {
       class: "my-name",

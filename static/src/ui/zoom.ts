@@ -10,6 +10,8 @@ export class ZoomControls {
       h("button", { type: "button", title: `${label} — ${keys}`, "aria-label": label }, ...content);
     const out = button(t("zoom.out"), "−", "−");
     const label = button(t("zoom.reset"), "Shift+0", formatPercent(1));
+    // Named by what it shows (WCAG 2.5.3); what it does is its title.
+    label.removeAttribute("aria-label");
     label.classList.add("zoom-level");
     label.dataset["testid"] = "zoom-level";
     const inn = button(t("zoom.in"), "+", "+");
