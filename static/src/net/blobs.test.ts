@@ -1,7 +1,18 @@
 /** The upload helpers that need no browser (blobs.ts). */
 import assert from "node:assert/strict";
-import { test } from "node:test";
+import { before, test } from "node:test";
+import i18next from "i18next";
+import en from "../i18n/locales/en.json";
 import { fmtBytes, sniffImageType, uploadFailureText } from "./blobs";
+
+// The sentences come from the English locale file, as on a page in English (i18n.ts).
+before(async () => {
+  await i18next.init({
+    lng: "en",
+    resources: { en: { translation: en } },
+    interpolation: { escapeValue: false },
+  });
+});
 
 const bytes = (...v: number[]): Uint8Array => new Uint8Array(v);
 const ascii = (s: string): number[] => [...s].map((c) => c.charCodeAt(0));

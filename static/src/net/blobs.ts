@@ -3,6 +3,7 @@
  * board's elements name them by their SHA-256; they never pass through the WebSocket or the
  * tick. XMLHttpRequest rather than fetch: it is the one that reports upload progress.
  */
+import { formatNumber, language, t } from "../i18n/i18n";
 
 export const IMAGE_TYPES = ["image/png", "image/jpeg", "image/gif", "image/webp"] as const;
 export type ImageType = (typeof IMAGE_TYPES)[number];
@@ -43,27 +44,27 @@ export function sniffImageType(b: Uint8Array): ImageType | null {
   return null;
 }
 
+/** "10 MB", "1,5 MB": a size as the visitor's language writes the number. */
 export const fmtBytes = (n: number): string =>
   n >= 1 << 20
-    ? `${(n / (1 << 20)).toFixed(n >= 10 << 20 ? 0 : 1)} MB`
-    : `${Math.max(1, Math.round(n / 1024))} KB`;
+    ? `${formatNumber(n / (1 << 20), { maximumFractionDigits: n >= 10 << 20 ? 0 : 1 })} MB`
+    : `${formatNumber(Math.max(1, Math.round(n / 1024)))} KB`;
+
+/** Statuses with a sentence of their own (upload.<status> in the locale files). */
+const KNOWN_STATUS = new Set([0, 400, 403, 404, 413]);
 
 /** What a refusal means for the person at the board, when the server gave no sentence. */
 export function uploadFailureText(status: number): string {
-  switch (status) {
-    case 0:
-      return "Could not reach the server to upload the image.";
-    case 400:
-      return "The server did not accept that file as an image.";
-    case 403:
-      return "Adding images to this board needs its edit link.";
-    case 404:
-      return "This board does not exist.";
-    case 413:
-      return "The image is too large for this board.";
-    default:
-      return `The server could not store the image (${status}).`;
-  }
+  return KNOWN_STATUS.has(status) ? t(`upload.${status}`) : t("upload.other", { status });
+}
+
+/**
+ * Why an upload failed, in words. The server's `{error}` sentence is English: it is shown as it
+ * is to English readers (it says the most, like i18n's httpReason), and every other language
+ * gets the sentence for the status code.
+ */
+function failureText(status: number, sentence: string | null): string {
+  return sentence && language() === "en" ? sentence : uploadFailureText(status);
 }
 
 /** The server's `{error}` sentence from a JSON body, if it has one. */
@@ -125,13 +126,13 @@ export function uploadBlob(
       if (xhr.status === 200 || xhr.status === 201) {
         const stored = parseStored(xhr.responseText);
         if (stored) resolve(stored);
-        else reject(new UploadFailure("The server's answer to the upload could not be read."));
+        else reject(new UploadFailure(t("upload.unreadable")));
         return;
       }
-      reject(new UploadFailure(serverSentence(xhr.responseText) ?? uploadFailureText(xhr.status)));
+      reject(new UploadFailure(failureText(xhr.status, serverSentence(xhr.responseText))));
     };
     xhr.onerror = () => reject(new UploadFailure(uploadFailureText(0)));
-    xhr.onabort = () => reject(new UploadFailure("The upload was cancelled."));
+    xhr.onabort = () => reject(new UploadFailure(t("upload.cancelled")));
     xhr.send(data);
   });
   return { done, abort: () => xhr.abort() };

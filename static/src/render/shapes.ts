@@ -18,8 +18,26 @@ import {
   penSize,
 } from "./geometry";
 import { drawImageElement, type ImageCache } from "./images";
+import { type InkMap, trueInk } from "./ink";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
+
+/** How colours are inked: true colours, except while the dark board paints (withInk). */
+let ink: InkMap = trueInk;
+
+/** Paints with `map` applied to every colour (the renderer's dark mode; exports never). */
+export function withInk<T>(map: InkMap, paint: () => T): T {
+  const before = ink;
+  ink = map;
+  try {
+    return paint();
+  } finally {
+    ink = before;
+  }
+}
+
+/** The colour `c` as the current painting shows it. */
+export const inked = (c: string): string => ink(c);
 
 /** Builds a smooth closed path through an outline, with quadratic curves between midpoints. */
 function outlinePath(outline: number[][]): Path2D {
@@ -100,8 +118,8 @@ function drawUnturned(
     drawImageElement(ctx, el, images, pixel);
     return;
   }
-  ctx.strokeStyle = el.stroke;
-  ctx.fillStyle = el.stroke;
+  ctx.strokeStyle = ink(el.stroke);
+  ctx.fillStyle = ink(el.stroke);
   switch (el.type) {
     case "pen": {
       if (tiny) {
@@ -159,7 +177,7 @@ function drawUnturned(
         );
       }
       if (el.fill) {
-        ctx.fillStyle = el.fill;
+        ctx.fillStyle = ink(el.fill);
         ctx.fill();
       }
       ctx.stroke();

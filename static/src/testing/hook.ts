@@ -10,6 +10,7 @@ import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
+import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
 export interface TestHook {
@@ -34,6 +35,8 @@ export interface TestHook {
   history(): { seq: number; head: number; busy: boolean } | null;
   /** The image cache: pictures shown, failed, bytes of decoded pixels held. */
   images(): { ready: number; failed: number; decodedBytes: number };
+  /** The ids selected. */
+  selection(): string[];
 }
 
 declare global {
@@ -51,6 +54,7 @@ export interface BoardParts {
   renderer: Renderer;
   conn: Connection;
   history: HistoryLoader;
+  selection: Selection;
   setTool(name: ToolName): void;
 }
 
@@ -84,5 +88,6 @@ export function installTestHook(p: BoardParts): void {
     redo: () => editor.redo(),
     history: () => history.position,
     images: () => renderer.images?.stats() ?? { ready: 0, failed: 0, decodedBytes: 0 },
+    selection: () => p.selection.list(),
   };
 }

@@ -9,6 +9,7 @@
  * blob the board does not hold is refused). A file refused here or by the server is said in
  * words.
  */
+import { t } from "../i18n/i18n";
 import { fmtBytes, IMAGE_TYPES, sniffImageType, uploadBlob, type StoredBlob } from "../net/blobs";
 import type { ImageCache, ImageLike } from "../render/images";
 import type { Renderer } from "../render/renderer";
@@ -47,7 +48,9 @@ const editable = (t: EventTarget | null): boolean =>
   t instanceof HTMLTextAreaElement ||
   (t instanceof HTMLElement && t.isContentEditable);
 
-const nameOf = (f: Blob): string => (f instanceof File && f.name ? `“${f.name}”` : "That file");
+/** How a sentence names the file: its name in quotes, or "That file" when it has none. */
+const nameOf = (f: Blob): string =>
+  f instanceof File && f.name ? t("image.file", { name: f.name }) : t("image.thatFile");
 
 /** Files that may be images among a clipboard's or a drop's items. */
 function filesOf(data: DataTransfer | null): File[] {
@@ -150,19 +153,25 @@ export class ImageInserter {
     const { toast } = this.ctx;
     const type = sniffImageType(new Uint8Array(await file.slice(0, 16).arrayBuffer()));
     if (!type) {
-      toast(`${nameOf(file)} is not a picture the board can show: use PNG, JPEG, GIF or WebP.`);
+      toast(t("image.notPicture", { file: nameOf(file) }));
       return;
     }
     const limit = this.ctx.blobBytes();
     if (file.size > limit) {
-      toast(`${nameOf(file)} is too large (${fmtBytes(file.size)}): at most ${fmtBytes(limit)}.`);
+      toast(
+        t("image.tooLarge", {
+          file: nameOf(file),
+          size: fmtBytes(file.size),
+          limit: fmtBytes(limit),
+        }),
+      );
       return;
     }
     let preview: ImageBitmap;
     try {
       preview = await createImageBitmap(file);
     } catch {
-      toast(`${nameOf(file)} could not be read as a picture: it may be damaged or incomplete.`);
+      toast(t("image.unreadable", { file: nameOf(file) }));
       return;
     }
     const p: Pending = {
