@@ -5,14 +5,24 @@ from __future__ import annotations
 
 import base64
 import io
+import json
 import time
 import urllib.request
 from pathlib import Path
 from typing import Any
 
-from conftest import Server, open_board, wait_connected, wait_synced
+from conftest import (
+    ROOT,
+    VIEWPORT,
+    Server,
+    open_board,
+    serve_test_app,
+    wait_connected,
+    wait_synced,
+)
 from PIL import Image
-from playwright.sync_api import Page
+from playwright.sync_api import Browser, Page
+from test_mobile import PORTRAIT, on_screen
 
 RED = (220, 30, 30)
 BLUE = (30, 60, 220)
@@ -171,6 +181,24 @@ def test_a_refused_file_is_said_in_words(server: Server, board: str, people: Any
     ana.evaluate(PASTE_JS, [b64(png_halves()[:300]), "image/png", "cut.png"])
     ana.get_by_text("“cut.png” could not be read as a picture").wait_for()
     assert ana.evaluate("window.__wb.elements().length") == 0
+
+
+def test_a_refusal_is_said_in_the_visitors_language(
+    server: Server, board: str, browser: Browser, test_app: Path
+) -> None:
+    de = json.loads((ROOT / "static/src/i18n/locales/de.json").read_text(encoding="utf-8"))
+    ctx = browser.new_context(viewport=VIEWPORT, locale="de-DE")
+    serve_test_app(ctx, test_app)
+    try:
+        page = open_board(ctx, server, board, "Ana")
+        button = page.locator(".toolbar.tools [data-action=image]")
+        assert button.get_attribute("aria-label") == de["image"]["insert"]
+        page.evaluate(PASTE_JS, [b64(b"<svg/>"), "image/svg+xml", "logo.svg"])
+        file = de["image"]["file"].replace("{{name}}", "logo.svg")
+        page.get_by_text(de["image"]["notPicture"].replace("{{file}}", file)).wait_for()
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        ctx.close()
 
 
 def rotate_with_handle(page: Page, el: dict[str, Any], degrees: int) -> None:
@@ -376,3 +404,58 @@ def test_a_picture_resizes_in_proportion_unless_shift_and_undoes(
     ana.keyboard.press("Control+z")
     ana.wait_for_function("() => window.__wb.elements().length === 1")
     wait_colour(ana, 540, 400, RED)
+
+
+# The screen colour at the middle of each half of the first picture (page pixels).
+HALVES_JS = """() => {
+  const e = window.__wb.elements().find((x) => x.type === 'image');
+  const v = window.__wb.viewport();
+  const r = document.querySelector('canvas.board-scene').getBoundingClientRect();
+  const y = r.top + (e.y + e.h / 2 - v.y) * v.zoom;
+  const x = (f) => r.left + (e.x + e.w * f - v.x) * v.zoom;
+  return [[x(0.25), y], [x(0.75), y]];
+}"""
+
+
+def test_on_a_phone_the_tools_bar_inserts_a_picture_that_keeps_its_colours_on_a_dark_board(
+    server: Server, board: str, browser: Browser, test_app: Path
+) -> None:
+    # Red and a light yellow: dark ink would turn the yellow dark (render/ink.ts); a picture
+    # must show as it is.
+    light = (250, 235, 120)
+    im = Image.new("RGB", (240, 120), light)
+    im.paste(RED, (0, 0, 120, 120))
+    out = io.BytesIO()
+    im.save(out, "PNG")
+    ctx = browser.new_context(
+        viewport=PORTRAIT,
+        has_touch=True,
+        is_mobile=True,
+        device_scale_factor=2,
+        color_scheme="dark",
+    )
+    serve_test_app(ctx, test_app)
+    try:
+        page = open_board(ctx, server, board, "Ana")
+        assert page.evaluate("document.documentElement.dataset.theme") == "dark"
+        # In the tools bar (the bottom bar on a phone), on screen and big enough to tap.
+        assert page.locator(".toolbar.tools [data-action=image]").count() == 1
+        on_screen(page, ".toolbar.tools [data-action=image]")
+        with page.expect_file_chooser() as chooser:
+            page.locator(".toolbar.tools [data-action=image]").tap()
+        chooser.value.set_files(
+            files=[{"name": "halves.png", "mimeType": "image/png", "buffer": out.getvalue()}]
+        )
+        page.wait_for_function("() => window.__wb.elements().some((e) => e.type === 'image')")
+        wait_synced(page)
+        (rx, ry), (lx, ly) = page.evaluate(HALVES_JS)
+        wait_colour(page, rx, ry, RED)
+        wait_colour(page, lx, ly, light)
+        # The element list beside the canvas names it for a screen reader.
+        page.wait_for_function(
+            "() => [...document.querySelector('[data-testid=elements]').shadowRoot"
+            ".querySelectorAll('button')].some((b) => b.textContent === 'Image, by you')"
+        )
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        ctx.close()
