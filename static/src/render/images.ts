@@ -11,6 +11,7 @@
  * a placeholder box holds its place. The renderer only calls this for images in view, so
  * off-screen images cost nothing to draw.
  */
+import { type InkMap, trueInk } from "./ink";
 
 /** What an image element needs to be drawn (PROTOCOL.md 1.1: `w`, `h`, `blob`). */
 export interface ImageLike {
@@ -237,16 +238,21 @@ const bytesOf = (s: Source): number => s.width * s.height * 4;
 const PLACEHOLDER_FILL = "#f1f3f5";
 const PLACEHOLDER_LINE = "#ced4da";
 
-/** A grey box where a picture is not (yet) drawn; crossed out when it could not be loaded. */
+/**
+ * A grey box where a picture is not (yet) drawn; crossed out when it could not be loaded. The
+ * box is inked like the board (a dark grey on a dark board, not a glaring white); the picture
+ * itself never is.
+ */
 export function drawPlaceholder(
   ctx: CanvasRenderingContext2D,
   el: ImageLike,
   pixel: number,
   failed: boolean,
+  ink: InkMap = trueInk,
 ): void {
-  ctx.fillStyle = PLACEHOLDER_FILL;
+  ctx.fillStyle = ink(PLACEHOLDER_FILL);
   ctx.fillRect(el.x, el.y, el.w, el.h);
-  ctx.strokeStyle = PLACEHOLDER_LINE;
+  ctx.strokeStyle = ink(PLACEHOLDER_LINE);
   ctx.lineWidth = pixel;
   ctx.strokeRect(el.x, el.y, el.w, el.h);
   if (failed) {
@@ -260,18 +266,19 @@ export function drawPlaceholder(
 }
 
 /**
- * Draws an image element from the cache (a placeholder while it loads). `pixel` is one
- * device pixel in board units.
+ * Draws an image element from the cache (a placeholder while it loads, inked with `ink`).
+ * `pixel` is one device pixel in board units.
  */
 export function drawImageElement(
   ctx: CanvasRenderingContext2D,
   el: ImageLike,
   cache: ImageCache | null,
   pixel: number,
+  ink: InkMap = trueInk,
 ): void {
   const picture = cache?.source(el.blob, Math.abs(el.w) / pixel) ?? null;
   if (!picture) {
-    drawPlaceholder(ctx, el, pixel, cache?.failed(el.blob) === true);
+    drawPlaceholder(ctx, el, pixel, cache?.failed(el.blob) === true, ink);
     return;
   }
   ctx.imageSmoothingEnabled = true;

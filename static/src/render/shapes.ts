@@ -115,7 +115,7 @@ function drawUnturned(
   images: ImageCache | null,
 ): void {
   if (el.type === "image") {
-    drawImageElement(ctx, el, images, pixel);
+    drawImageElement(ctx, el, images, pixel, ink);
     return;
   }
   ctx.strokeStyle = ink(el.stroke);
