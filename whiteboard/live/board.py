@@ -124,6 +124,22 @@ class Board:
             self.presence.cursor(session.client_id, x, y)
             self.wake()
 
+    def laser(self, session: Session, x: float, y: float) -> None:
+        if session.admitted:
+            self.presence.laser(session.client_id, x, y)
+            self.wake()
+
+    def view(self, session: Session, vp: list[float]) -> None:
+        """Kept even before the welcome: the roster then shows it from the first tick."""
+        self.presence.view(session, vp)
+        if session.admitted:
+            self.wake()
+
+    def summon(self, session: Session) -> None:
+        if session.admitted:
+            self.presence.summon(session)
+            self.wake()
+
     async def join(self, transport: Transport, hello: Hello) -> Session:
         """Give the client an id, store it durably, then admit it at the end of a tick.
 
