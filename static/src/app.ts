@@ -13,6 +13,8 @@ import { installTestHook } from "./testing/hook";
 import { ArrowTool } from "./tools/arrow";
 import { EllipseTool } from "./tools/ellipse";
 import { EraserTool } from "./tools/eraser";
+import { LaserTool } from "./tools/laser";
+import { LaserTrails } from "./render/laser";
 import { HandTool } from "./tools/hand";
 import { LineTool } from "./tools/line";
 import { PenTool } from "./tools/pen";
@@ -23,6 +25,8 @@ import { StyleState } from "./tools/style";
 import { TextTool } from "./tools/text";
 import type { Tool, ToolContext, ToolName } from "./tools/tool";
 import { CursorLayer } from "./ui/cursors";
+import { Follow } from "./ui/follow";
+import { PRESENTING_TEXT } from "./ui/presenting-text";
 import { h } from "./ui/dom";
 import { HelpDialog } from "./ui/help";
 import { BoardInput } from "./ui/input";
@@ -82,6 +86,10 @@ export function startBoard(root: HTMLElement, board: string): void {
     text: textEditor,
     newId: () => randomId(),
     setTool: (t) => setTool(t),
+    laser: (x, y) => {
+      lasers.add(conn.me, myColor, x, y);
+      conn.sendLaser(x, y);
+    },
   };
   const select = new SelectTool(ctx);
   const tools: Record<ToolName, Tool> = {
@@ -94,6 +102,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     ellipse: new EllipseTool(ctx),
     text: new TextTool(ctx),
     eraser: new EraserTool(ctx),
+    laser: new LaserTool(ctx),
   };
   const firstTool: ToolName = "pen";
   let current: Tool = tools[firstTool];
@@ -115,6 +124,18 @@ export function startBoard(root: HTMLElement, board: string): void {
   const key = boardKey(board);
   const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
 
+  // Presenting: follow someone's view, be summoned, see laser trails (PROTOCOL.md 1.1).
+  let myColor = "#e03131";
+  const lasers = new LaserTrails(renderer, viewport);
+  const follow = new Follow(chrome, viewport, (peer) => people.setFollowed(peer?.id ?? null));
+  const reportView = (): void => {
+    const b = viewport.visible();
+    if (viewport.width > 0 && b.maxX > b.minX && b.maxY > b.minY) {
+      conn.sendView([b.minX, b.minY, b.maxX, b.maxY]);
+    }
+  };
+  const colorOf = (id: number): string => conn.peers.find((p) => p.id === id)?.color ?? myColor;
+
   const conn = new Connection(
     `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${encodeURIComponent(board)}`,
     () => name,
@@ -125,24 +146,53 @@ export function startBoard(root: HTMLElement, board: string): void {
         root.classList.toggle("read-only", w.readonly === true);
         if (w.readonly && !["select", "hand"].includes(current.name)) setTool("hand");
         people.setMyColor(w.color);
+        people.setCanSummon(w.readonly !== true);
+        myColor = w.color;
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
+        follow.peers(conn.peers);
+        reportView();
       },
       presence: (p) => {
-        people.show(conn.peers);
-        cursors.setPeers(conn.peers);
+        if (p.join || p.leave) {
+          people.show(conn.peers);
+          cursors.setPeers(conn.peers);
+          follow.peers(conn.peers);
+        }
         for (const [id, x, y] of p.cur ?? []) cursors.move(id, x, y);
+        if (p.view) follow.views(p.view);
+        for (const [id, x, y] of p.laser ?? []) {
+          if (id !== conn.me) lasers.add(id, colorOf(id), x, y);
+        }
+      },
+      summon: (by, vp) => {
+        follow.stop();
+        follow.glide(vp);
+        const who = conn.peers.find((p) => p.id === by)?.name ?? PRESENTING_TEXT.someone;
+        toasts.show(PRESENTING_TEXT.summoned(who));
       },
       refused: (code, msg) => toasts.show(refusalText(code, model.limits, msg)),
       status: (s) => status.show(s),
     },
     key,
   );
-  const people = new PeopleList(top, name, (fresh) => {
-    name = fresh;
-    storeName(fresh);
-    conn.reconnect();
-  });
+  viewport.onChange(reportView);
+  const people = new PeopleList(
+    top,
+    name,
+    (fresh) => {
+      name = fresh;
+      storeName(fresh);
+      conn.reconnect();
+    },
+    {
+      follow: (peer) => follow.follow(conn.peers.find((p) => p.id === peer.id) ?? peer),
+      summon: () => {
+        reportView();
+        conn.sendSummon();
+      },
+    },
+  );
 
   // While the history is open, the pointer belongs to it: the moment shown is read-only.
   const history = new HistoryLoader({
@@ -211,6 +261,7 @@ export function startBoard(root: HTMLElement, board: string): void {
       selection.set(ids);
     }),
     escape: () => {
+      follow.stop();
       if (help.open) help.toggle();
       else if (history.active) history.close();
       current.cancel();
@@ -233,7 +284,18 @@ export function startBoard(root: HTMLElement, board: string): void {
 
   // Only in the browser tests' bundle (build.mjs --e2e): the production one has no hook.
   if (__TEST_HOOKS__) {
-    installTestHook({ board, model, editor, viewport, renderer, conn, history, setTool });
+    installTestHook({
+      board,
+      model,
+      editor,
+      viewport,
+      renderer,
+      conn,
+      history,
+      setTool,
+      lasers,
+      follow,
+    });
   }
 
   conn.start();

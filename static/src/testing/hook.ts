@@ -10,6 +10,8 @@ import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
+import type { LaserTrails } from "../render/laser";
+import type { Follow } from "../ui/follow";
 import type { ToolName } from "../tools/tool";
 
 export interface TestHook {
@@ -32,6 +34,12 @@ export interface TestHook {
   redo(): boolean;
   /** The history view: the moment shown and the head of its timeline (null: closed). */
   history(): { seq: number; head: number; busy: boolean } | null;
+  /** The board rectangle on screen, [x0, y0, x1, y1]. */
+  visible(): [number, number, number, number];
+  /** Whom this page follows (a client id), or null. */
+  following(): number | null;
+  /** Laser points still fading on this page, anyone's. */
+  laserPoints(): number;
 }
 
 declare global {
@@ -50,6 +58,8 @@ export interface BoardParts {
   conn: Connection;
   history: HistoryLoader;
   setTool(name: ToolName): void;
+  lasers: LaserTrails;
+  follow: Follow;
 }
 
 /**
@@ -81,5 +91,11 @@ export function installTestHook(p: BoardParts): void {
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     history: () => history.position,
+    visible: () => {
+      const b = viewport.visible();
+      return [b.minX, b.minY, b.maxX, b.maxY];
+    },
+    following: () => p.follow.following?.id ?? null,
+    laserPoints: () => p.lasers.size,
   };
 }

@@ -3,6 +3,7 @@ import type { Editor } from "../model/editor";
 import type { ToolName } from "../tools/tool";
 import { h, icon } from "./dom";
 import { ICONS } from "./icons";
+import { PRESENTING_TEXT } from "./presenting-text";
 
 export const TOOL_KEYS: [ToolName, string, string][] = [
   ["select", "V", "Select"],
@@ -14,6 +15,7 @@ export const TOOL_KEYS: [ToolName, string, string][] = [
   ["ellipse", "O", "Ellipse"],
   ["text", "T", "Text"],
   ["eraser", "E", "Eraser"],
+  ["laser", "K", PRESENTING_TEXT.laser],
 ];
 
 export class Toolbar {
