@@ -62,6 +62,7 @@ def make_app(
             (r"/api/boards/([^/]*)/export\.wbd", history.ExportHandler, deps),
             (r"/api/boards/([^/]*)/ops", api.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
+            (r"/api/boards/([^/]*)/export\.pdf", api.PdfHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
             (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],
