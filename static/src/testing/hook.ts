@@ -12,6 +12,7 @@ import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
 import type { LaserTrails } from "../render/laser";
 import type { Follow } from "../ui/follow";
+import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
 export interface TestHook {
@@ -40,6 +41,8 @@ export interface TestHook {
   following(): number | null;
   /** Laser points still fading on this page, anyone's. */
   laserPoints(): number;
+  /** The ids selected. */
+  selection(): string[];
 }
 
 declare global {
@@ -57,6 +60,7 @@ export interface BoardParts {
   renderer: Renderer;
   conn: Connection;
   history: HistoryLoader;
+  selection: Selection;
   setTool(name: ToolName): void;
   lasers: LaserTrails;
   follow: Follow;
@@ -97,5 +101,6 @@ export function installTestHook(p: BoardParts): void {
     },
     following: () => p.follow.following?.id ?? null,
     laserPoints: () => p.lasers.size,
+    selection: () => p.selection.list(),
   };
 }

@@ -1,13 +1,14 @@
 /**
- * Every sentence of following, summoning and the laser in one place, so that a translation
- * (issue 18's i18n) replaces this file's values and nothing else.
+ * Every sentence of following, summoning and the laser, through the translation layer
+ * (i18n/locales/*.json, "presenting"), kept in one place.
  */
+import { t } from "../i18n/i18n";
+
 export const PRESENTING_TEXT = {
-  following: (name: string): string => `Following ${name} - Esc to stop`,
-  summoned: (name: string): string => `${name} brought everyone to their view`,
-  summonButton: "Bring everyone here",
-  summonTitle: "Move everyone else's view to yours",
-  followTitle: (name: string): string => `Follow ${name}'s view`,
-  laser: "Laser pointer",
-  someone: "Someone",
+  following: (name: string): string => t("presenting.following", { name }),
+  summoned: (name: string): string => t("presenting.summoned", { name }),
+  summonButton: (): string => t("presenting.summon"),
+  summonTitle: (): string => t("presenting.summonTitle"),
+  followTitle: (name: string): string => t("presenting.follow", { name }),
+  someone: (): string => t("presenting.someone"),
 } as const;
