@@ -148,6 +148,8 @@ export function startBoard(root: HTMLElement, board: string): void {
   const key = boardKey(board);
   const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
 
+  const atParam = new URLSearchParams(location.search).get("at");
+  let openAt = atParam !== null && /^\d+$/.test(atParam) ? Number(atParam) : null;
   // Presenting: follow someone's view, be summoned, see laser trails (PROTOCOL.md 1.1).
   let myColor = "#e03131";
   const lasers = new LaserTrails(renderer, viewport);
@@ -186,6 +188,9 @@ export function startBoard(root: HTMLElement, board: string): void {
         elementList.refreshSoon();
         follow.peers(conn.peers);
         reportView();
+        // `/b/{board}?at=S` opens the history at S, once, when the board's head is known.
+        if (openAt !== null) history.openAt(Math.min(openAt, w.seq));
+        openAt = null;
       },
       presence: (p) => {
         if (p.join || p.leave) {

@@ -129,3 +129,30 @@ def test_a_viewer_follows_but_cannot_point_or_summon(server, people) -> None:
     v.locator(".toast").first.wait_for()
     assert a.evaluate("window.__wb.laserPoints()") == 0
     assert server.log_ops(board) == []
+
+
+def test_a_link_with_at_opens_the_replay_at_that_moment(server, board, people) -> None:
+    from conftest import drag, wait_connected, wait_synced
+
+    a = open_board(people(), server, board, "Ana")
+    a.keyboard.press("r")
+    for i in range(3):
+        drag(a, (100 + 150 * i, 300), (200 + 150 * i, 400))
+    wait_synced(a)
+    head = len(server.log_ops(board))
+
+    ctx = people()
+    ctx.grant_permissions(["clipboard-read", "clipboard-write"])
+    b = ctx.new_page()
+    b.goto(f"{server.url}/b/{board}?at=2")
+    wait_connected(b)
+    b.wait_for_function(
+        "() => { const h = window.__wb.history(); return h && h.seq === 2 && !h.busy; }"
+    )
+    assert b.evaluate("window.__wb.history().head") == head
+    # The history panel copies that link, and offers the PDF of that moment.
+    b.get_by_role("button", name="Export…").click()
+    assert b.get_by_test_id("export-pdf").get_attribute("href").endswith("/export.pdf?at=2")
+    b.get_by_test_id("copy-link").click()
+    b.locator(".toast", has_text="Link copied").wait_for()
+    assert b.evaluate("navigator.clipboard.readText()") == f"{server.url}/b/{board}?at=2"
