@@ -37,6 +37,7 @@ import { BoardMenu } from "./ui/menu";
 import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
+import { PenMode } from "./ui/pen-mode";
 import { PeopleList } from "./ui/people";
 import { ShareMenu } from "./ui/share";
 import { rememberView } from "./ui/remembered-view";
@@ -268,6 +269,11 @@ export function startBoard(root: HTMLElement, board: string): void {
       return true;
     },
   );
+  // Pen mode: a stylus draws, fingers pan; its eraser end erases (ui/pen-mode.ts).
+  const penMode = new PenMode(stylePanel.el);
+  input.penOnly = () => penMode.on;
+  input.penSeen = () => penMode.stylus();
+  input.eraser = () => tools.eraser;
   renderer.addOverlay((c) => {
     if (history.active) return;
     if (current !== select) select.paintOverlay(c);

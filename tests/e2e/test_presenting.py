@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.request
+from typing import Any
 
 from conftest import open_board, stroke, to_screen, wait_until
 from playwright.sync_api import Page
@@ -156,3 +157,46 @@ def test_a_link_with_at_opens_the_replay_at_that_moment(server, board, people) -
     b.get_by_test_id("copy-link").click()
     b.locator(".toast", has_text="Link copied").wait_for()
     assert b.evaluate("navigator.clipboard.readText()") == f"{server.url}/b/{board}?at=2"
+
+
+def _stylus(cdp: Any, points: list[tuple[float, float]], buttons: int = 1) -> None:
+    """A real stylus stroke (Chromium's input pipeline: pointerType "pen", with pressure)."""
+    kinds = ["mousePressed"] + ["mouseMoved"] * (len(points) - 2) + ["mouseReleased"]
+    for kind, (x, y) in zip(kinds, points, strict=True):
+        cdp.send(
+            "Input.dispatchMouseEvent",
+            {"type": kind, "x": x, "y": y, "button": "left", "buttons": buttons,
+             "clickCount": 1, "pointerType": "pen", "force": 0.6},
+        )  # fmt: skip
+
+
+def _finger(cdp: Any, points: list[tuple[float, float]]) -> None:
+    kinds = ["touchStart"] + ["touchMove"] * (len(points) - 2) + ["touchEnd"]
+    for kind, (x, y) in zip(kinds, points, strict=True):
+        touch = [] if kind == "touchEnd" else [{"x": x, "y": y, "id": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": touch})
+
+
+def test_pen_mode_a_stylus_draws_and_a_finger_pans(server, board, people) -> None:
+    from conftest import wait_synced
+
+    page = open_board(people(), server, board, "Ana")
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Emulation.setTouchEmulationEnabled", {"enabled": True, "maxTouchPoints": 5})
+    line = [(300.0 + 10 * i, 300.0 + 4 * i) for i in range(12)]
+
+    _stylus(cdp, line)
+    wait_synced(page)
+    assert [e["type"] for e in page.evaluate("window.__wb.elements()")] == ["pen"]
+    assert page.get_by_test_id("pen-mode").get_attribute("aria-pressed") == "true"
+
+    before = page.evaluate("window.__wb.viewport()")
+    _finger(cdp, [(600.0, 500.0 + 10 * i) for i in range(10)])  # a palm or a finger: pans
+    page.wait_for_function(f"() => window.__wb.viewport().y !== {before['y']}")
+    wait_synced(page)
+    assert len(page.evaluate("window.__wb.elements()")) == 1
+
+    # The toggle turns pen mode off: a finger draws again.
+    page.get_by_test_id("pen-mode").click()
+    _finger(cdp, [(700.0 + 8 * i, 200.0) for i in range(10)])
+    page.wait_for_function("() => window.__wb.elements().length === 2")

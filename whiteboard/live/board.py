@@ -130,10 +130,9 @@ class Board:
             self.wake()
 
     def view(self, session: Session, vp: list[float]) -> None:
-        """Kept even before the welcome: the roster then shows it from the first tick."""
+        """Kept even before the welcome: the roster then shows it from the first tick.
+        Presence wakes the board when views are due (``VIEW_EVERY_S``)."""
         self.presence.view(session, vp)
-        if session.admitted:
-            self.wake()
 
     def summon(self, session: Session) -> None:
         if session.admitted:

@@ -53,6 +53,10 @@ Viewport = list[float]  # [x0, y0, x1, y1]
 # Laser points kept per tick, all clients together: a client's byte budget bounds what it sends,
 # this bounds what one tick's frame can carry whoever sends.
 LASER_PER_TICK = 1024
+# Views go out at most this often per board, not every tick: with everyone sending 10 a second,
+# a view in every 5 ms tick would cost every client a write per tick (docs/scaling.md).
+# Followers glide between views, so 20 a second is as smooth as more.
+VIEW_EVERY_S = 0.05
 RemotePeers = dict[int, tuple[dict[str, Any], str]]  # client id -> (info, process)
 
 
@@ -69,6 +73,8 @@ class Presence:
         self._leaves: list[int] = []
         self._cursors: dict[int, Cursor] = {}
         self._views: dict[int, Viewport] = {}
+        self._views_due = 0.0  # loop time from which the held views may go out
+        self._views_timer: asyncio.TimerHandle | None = None
         self._lasers: list[list[Any]] = []
         self._summons: list[list[Any]] = []  # [by, x0, y0, x1, y1]
         self._remote_joins: list[dict[str, Any]] = []
@@ -90,9 +96,32 @@ class Presence:
             self._lasers.append([client_id, x, y])
 
     def view(self, session: Session, vp: Viewport) -> None:
-        """The latest view wins within a tick; the session keeps it for ``vp`` and summons."""
+        """The latest view wins until views go out; the session keeps it for ``vp`` and
+        summons. Views wake the board at most every ``VIEW_EVERY_S``."""
         session.vp = vp
         self._views[session.client_id] = vp
+        if self._views_timer is not None or not session.admitted:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._views_due - loop.time()
+        if wait <= 0:
+            self._wake()
+        else:
+            self._views_timer = loop.call_later(wait, self._views_ready)
+
+    def _views_ready(self) -> None:
+        self._views_timer = None
+        self._wake()
+
+    def _views_out(self) -> bool:
+        """Whether the held views go out in this tick (and if so, when the next may)."""
+        if not self._views:
+            return False
+        now = asyncio.get_running_loop().time()
+        if now < self._views_due:
+            return False
+        self._views_due = now + VIEW_EVERY_S
+        return True
 
     def summon(self, session: Session) -> None:
         """ "Come to my view": sent next tick with the view the sender has at that moment."""
@@ -155,7 +184,7 @@ class Presence:
         return bool(
             self._leaves
             or self._cursors
-            or self._views
+            or (self._views and self._views_timer is None and self._views_ready_now())
             or self._summons
             or self._remote_joins
             or self._remote_leaves
@@ -164,6 +193,9 @@ class Presence:
             or self._remote_lasers
             or self._remote_summons
         )
+
+    def _views_ready_now(self) -> bool:
+        return asyncio.get_running_loop().time() >= self._views_due
 
     def roster(self, peers: dict[int, Session]) -> list[dict[str, Any]]:
         """Everyone on the board, here and in other processes (``welcome.peers``)."""
@@ -178,7 +210,7 @@ class Presence:
         view: list[list[Any]] = []
         laser: list[list[Any]] = []
         summons: list[list[Any]] = []
-        if self._views:
+        if self._views_out():
             view = [[cid, *vp] for cid, vp in self._views.items() if cid in peers]
             self._views = {}
         if self._lasers:
