@@ -125,6 +125,21 @@ class Board:
             self.presence.cursor(session.client_id, x, y)
             self.wake()
 
+    def laser(self, session: Session, x: float, y: float) -> None:
+        if session.admitted:
+            self.presence.laser(session.client_id, x, y)
+            self.wake()
+
+    def view(self, session: Session, vp: list[float]) -> None:
+        """Kept even before the welcome: the roster then shows it from the first tick.
+        Presence wakes the board when views are due (``VIEW_EVERY_S``)."""
+        self.presence.view(session, vp)
+
+    def summon(self, session: Session) -> None:
+        if session.admitted:
+            self.presence.summon(session)
+            self.wake()
+
     async def join(self, transport: Transport, hello: Hello) -> Session:
         """Give the client an id, store it durably, then admit it at the end of a tick.
 

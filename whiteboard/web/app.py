@@ -67,6 +67,7 @@ def make_app(
             (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
             (r"/api/boards/([^/]*)/blobs", blobs.BlobUploadHandler, {**deps, "checker": checker}),
             (r"/api/boards/([^/]*)/blobs/([^/]*)", blobs.BlobHandler, deps),
+            (r"/api/boards/([^/]*)/export\.pdf", api.PdfHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
             (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],

@@ -158,4 +158,6 @@ export interface Peer {
   id: number;
   name: string;
   color: string;
+  /** Version 1.1: the board rectangle [x0, y0, x1, y1] it sees, once it has said. */
+  vp?: [number, number, number, number];
 }

@@ -20,6 +20,7 @@ export const TOOL_KEYS: [ToolName, string][] = [
   ["ellipse", "O"],
   ["text", "T"],
   ["eraser", "E"],
+  ["laser", "K"],
 ];
 
 export class Toolbar {
