@@ -7,6 +7,7 @@ import { t } from "./i18n/i18n";
 import { Editor } from "./model/editor";
 import { Model } from "./model/model";
 import { Connection } from "./net/connection";
+import { LocalCopy } from "./net/local-copy";
 import { Renderer } from "./render/renderer";
 import { HistoryLoader } from "./replay/loader";
 import { Viewport } from "./render/viewport";
@@ -161,6 +162,7 @@ export function startBoard(root: HTMLElement, board: string): void {
         cursors.setPeers(conn.peers);
         announcer.peers(conn.peers, true);
         elementList.refreshSoon();
+        localCopy.welcomed();
       },
       presence: (p) => {
         if (p.join || p.leave) {
@@ -320,5 +322,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     });
   }
 
+  const localCopy = new LocalCopy(board, model, conn);
+  localCopy.restore();
   conn.start();
 }

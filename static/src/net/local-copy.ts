@@ -1,0 +1,106 @@
+/**
+ * A copy of the board in this browser (localStorage), so that the page opened without a
+ * network (the service worker keeps the app, pwa/sw.ts) shows the board as last seen and keeps
+ * the edits not yet acknowledged across a reload; they go out when the server is back.
+ *
+ * Saved a moment after changes stop (not per op: serialising a board is not for the drawing
+ * path) and when the page is hidden or closed. A copy that fails to parse is ignored: the
+ * server's welcome is the truth, the copy only bridges the time without it.
+ */
+import type { Model, SavedModel } from "../model/model";
+import type { Limits, Op } from "../model/types";
+import { isMap, parseElement, parseOp } from "../model/validate";
+import { load, save } from "../util/storage";
+import type { Connection } from "./connection";
+
+const SAVE_AFTER_MS = 1000;
+const VERSION = 1;
+
+interface Copy extends SavedModel {
+  v: number;
+  prev: { id: number; token: string } | null;
+}
+
+function storageKey(board: string): string {
+  return `wb.copy.${board}`;
+}
+
+const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
+
+/** The saved copy, checked as strictly as a server message; null when absent or damaged. */
+export function parseCopy(raw: unknown, limits: Limits): Copy | null {
+  if (!isMap(raw) || raw["v"] !== VERSION || !isInt(raw["seq"]) || (raw["seq"] as number) < 0)
+    return null;
+  const { elements, first, pending, prev } = raw;
+  if (!Array.isArray(elements) || !Array.isArray(first) || !Array.isArray(pending)) return null;
+  if (first.length !== elements.length || !first.every(isInt)) return null;
+  const copy: Copy = {
+    v: VERSION,
+    seq: raw["seq"] as number,
+    elements: [],
+    first,
+    pending: [],
+    prev: null,
+  };
+  for (const e of elements) {
+    const parsed = parseElement(e, limits);
+    if (!parsed.ok) return null;
+    copy.elements.push(parsed.value);
+  }
+  for (const p of pending) {
+    if (!isMap(p) || typeof p["sent"] !== "boolean") return null;
+    const parsed = parseOp(p["op"], limits);
+    if (!parsed.ok) return null;
+    copy.pending.push({ op: parsed.value as Op, sent: p["sent"] });
+  }
+  if (isMap(prev) && isInt(prev["id"]) && typeof prev["token"] === "string")
+    copy.prev = { id: prev["id"], token: prev["token"] };
+  return copy;
+}
+
+export class LocalCopy {
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  /** Nothing is saved before the first welcome (or a restored copy): no state to keep. */
+  private hasState = false;
+  private readonly saveNow = (): void => this.save();
+
+  constructor(
+    private readonly board: string,
+    private readonly model: Model,
+    private readonly conn: Connection,
+  ) {}
+
+  /** Shows the saved copy, if any, and has the connection continue from it. */
+  restore(): void {
+    const copy = parseCopy(load<unknown>(storageKey(this.board), null), this.model.limits);
+    if (copy) {
+      this.model.restore(copy);
+      this.conn.resume(copy.prev);
+      this.hasState = true;
+    }
+    this.model.onChange(() => this.saveSoon());
+    window.addEventListener("pagehide", this.saveNow);
+    document.addEventListener("visibilitychange", () => {
+      if (document.visibilityState === "hidden") this.save();
+    });
+  }
+
+  /** After a welcome: the state and the connection to name in the next page's hello. */
+  welcomed(): void {
+    this.hasState = true;
+    this.saveSoon();
+  }
+
+  private saveSoon(): void {
+    if (this.timer !== null || !this.hasState) return;
+    this.timer = setTimeout(this.saveNow, SAVE_AFTER_MS);
+  }
+
+  private save(): void {
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    if (!this.hasState) return;
+    const copy: Copy = { v: VERSION, ...this.model.saved(), prev: this.conn.last };
+    save(storageKey(this.board), copy);
+  }
+}
