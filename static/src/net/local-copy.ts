@@ -3,13 +3,15 @@
  * network (the service worker keeps the app, pwa/sw.ts) shows the board as last seen and keeps
  * the edits not yet acknowledged across a reload; they go out when the server is back.
  *
- * Saved a moment after changes stop (not per op: serialising a board is not for the drawing
- * path) and when the page is hidden or closed. A copy that fails to parse is ignored: the
+ * Saved a moment after changes stop (not per op, nor mid-stroke: serialising a board is not
+ * for the drawing path) and when the page is hidden or closed; only the recent boards' copies
+ * are kept. A copy that fails to parse is ignored: the
  * server's welcome is the truth, the copy only bridges the time without it.
  */
 import type { Model, SavedModel } from "../model/model";
 import type { Limits, Op } from "../model/types";
 import { isMap, parseElement, parseOp } from "../model/validate";
+import { recentBoards } from "../util/recent";
 import { load, save } from "../util/storage";
 import type { Connection } from "./connection";
 
@@ -21,8 +23,26 @@ interface Copy extends SavedModel {
   prev: { id: number; token: string } | null;
 }
 
+const PREFIX = "wb.copy.";
+
 function storageKey(board: string): string {
-  return `wb.copy.${board}`;
+  return PREFIX + board;
+}
+
+/**
+ * Drops the copies of boards no longer among the recent ones (util/recent.ts), so the copies
+ * stay within localStorage's few megabytes however many boards this browser has seen.
+ */
+function pruneCopies(): void {
+  const keep = new Set(recentBoards().map((b) => storageKey(b.id)));
+  try {
+    for (let i = localStorage.length - 1; i >= 0; i--) {
+      const key = localStorage.key(i);
+      if (key?.startsWith(PREFIX) && !keep.has(key)) localStorage.removeItem(key);
+    }
+  } catch {
+    // No storage here (a private window): there are no copies either.
+  }
 }
 
 const isInt = (v: unknown): v is number => Number.isSafeInteger(v);
@@ -60,6 +80,8 @@ export function parseCopy(raw: unknown, limits: Limits): Copy | null {
 
 export class LocalCopy {
   private timer: ReturnType<typeof setTimeout> | null = null;
+  /** When the model last changed (a number, not a new timer per op: ink makes one per frame). */
+  private changedAt = 0;
   /** Nothing is saved before the first welcome (or a restored copy): no state to keep. */
   private hasState = false;
   private readonly saveNow = (): void => this.save();
@@ -72,6 +94,7 @@ export class LocalCopy {
 
   /** Shows the saved copy, if any, and has the connection continue from it. */
   restore(): void {
+    pruneCopies();
     const copy = parseCopy(load<unknown>(storageKey(this.board), null), this.model.limits);
     if (copy) {
       this.model.restore(copy);
@@ -92,9 +115,17 @@ export class LocalCopy {
   }
 
   private saveSoon(): void {
+    this.changedAt = performance.now();
     if (this.timer !== null || !this.hasState) return;
-    this.timer = setTimeout(this.saveNow, SAVE_AFTER_MS);
+    this.timer = setTimeout(this.saveWhenQuiet, SAVE_AFTER_MS);
   }
+
+  /** Saves once changes have stopped for SAVE_AFTER_MS: never mid-stroke. */
+  private readonly saveWhenQuiet = (): void => {
+    const quietFor = performance.now() - this.changedAt;
+    if (quietFor >= SAVE_AFTER_MS) this.save();
+    else this.timer = setTimeout(this.saveWhenQuiet, SAVE_AFTER_MS - quietFor);
+  };
 
   private save(): void {
     if (this.timer !== null) clearTimeout(this.timer);
