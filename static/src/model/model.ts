@@ -40,6 +40,8 @@ export interface SavedModel {
   elements: Element[];
   first: number[];
   pending: { op: Op; sent: boolean }[];
+  /** The next `c`: a later page must not reuse one that the saving page's connection used. */
+  next: number;
 }
 
 export type ProposeResult = { ok: true; op: Op } | { ok: false; code: ErrorCode };
@@ -385,6 +387,7 @@ export class Model {
       elements,
       first: elements.map((e) => this.confirmed.rank(e.id) ?? 0),
       pending: this.pending.map((p) => ({ op: p.op, sent: p.sent })),
+      next: this.nextC,
     };
   }
 
@@ -396,7 +399,7 @@ export class Model {
     this.confirmed = Document.fromElements(copy.elements, this.limits, copy.first);
     this.seqApplied = copy.seq;
     this.pending = copy.pending.map((p) => ({ op: p.op, sent: p.sent }));
-    this.nextC = Math.max(this.nextC, ...this.pending.map((p) => p.op.c + 1));
+    this.nextC = Math.max(this.nextC, copy.next, ...this.pending.map((p) => p.op.c + 1));
     this.pendingAdds = null;
     const ids = new Set<string>(this.overlay.keys());
     for (const p of this.pending) for (const id of opIds(p.op)) ids.add(id);

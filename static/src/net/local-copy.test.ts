@@ -38,6 +38,24 @@ function savedBoard(): { model: Model; raw: unknown } {
   return { model, raw };
 }
 
+test("a later page never reuses a c that the saving page used, even for acknowledged ops", () => {
+  const model = new Model();
+  model.addClientId(7);
+  for (const id of ["a", "b", "c"]) assert.ok(model.propose({ k: "add", e: rect(id) }).ok);
+  model.receive(model.takeUnsent().map((op, i) => ({ ...op, s: i + 1, by: 7 }) as ServerOp));
+  assert.equal(model.pendingCount, 0);
+  const copy = parseCopy(
+    JSON.parse(JSON.stringify({ v: 1, ...model.saved(), prev: null })),
+    DEFAULT_LIMITS,
+  );
+  assert.ok(copy);
+  const again = new Model();
+  again.restore(copy);
+  const next = again.propose({ k: "add", e: rect("d") });
+  assert.ok(next.ok);
+  assert.equal(next.op.c, 4);
+});
+
 test("a saved board comes back with its waiting edits, which keep their order and c", () => {
   const { model, raw } = savedBoard();
   const copy = parseCopy(raw, DEFAULT_LIMITS);

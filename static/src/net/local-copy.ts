@@ -54,12 +54,15 @@ export function parseCopy(raw: unknown, limits: Limits): Copy | null {
   const { elements, first, pending, prev } = raw;
   if (!Array.isArray(elements) || !Array.isArray(first) || !Array.isArray(pending)) return null;
   if (first.length !== elements.length || !first.every(isInt)) return null;
+  const next = raw["next"];
+  if (!isInt(next) || next < 1) return null;
   const copy: Copy = {
     v: VERSION,
     seq: raw["seq"] as number,
     elements: [],
     first,
     pending: [],
+    next,
     prev: null,
   };
   for (const e of elements) {
