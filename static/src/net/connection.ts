@@ -197,7 +197,9 @@ export class Connection {
       this.setKind("offline");
       return;
     }
-    this.setKind(this.hasState || this.failures > 0 ? this.reconnectingKind() : "connecting");
+    // A page resuming from its local copy (me still 0) is connecting, not reconnecting.
+    const before = (this.hasState && this.me !== 0) || this.failures > 0;
+    this.setKind(before ? this.reconnectingKind() : "connecting");
     const ws = new WebSocket(this.url);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
