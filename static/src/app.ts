@@ -8,6 +8,7 @@ import { Editor } from "./model/editor";
 import { Model } from "./model/model";
 import { blobUrl } from "./net/blobs";
 import { Connection } from "./net/connection";
+import { LocalCopy } from "./net/local-copy";
 import { ImageCache } from "./render/images";
 import { Renderer } from "./render/renderer";
 import { HistoryLoader } from "./replay/loader";
@@ -196,6 +197,7 @@ export function startBoard(root: HTMLElement, board: string): void {
         // `/b/{board}?at=S` opens the history at S, once, when the board's head is known.
         if (openAt !== null) history.openAt(Math.min(openAt, w.seq));
         openAt = null;
+        localCopy.welcomed();
       },
       presence: (p) => {
         if (p.join || p.leave) {
@@ -410,5 +412,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     });
   }
 
+  const localCopy = new LocalCopy(board, model, conn);
+  localCopy.restore();
   conn.start();
 }

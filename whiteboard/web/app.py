@@ -12,7 +12,7 @@ from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
-from whiteboard.web import api, blobs, history, metrics, pages, socket
+from whiteboard.web import api, blobs, history, metrics, pages, pwa, socket
 from whiteboard.web.connections import Connections
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -69,6 +69,8 @@ def make_app(
             (r"/api/boards/([^/]*)/blobs/([^/]*)", blobs.BlobHandler, deps),
             (r"/api/boards/([^/]*)/export\.pdf", api.PdfHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
+            (r"/manifest\.webmanifest", pwa.ManifestHandler, deps),
+            (r"/sw\.js", pwa.ServiceWorkerHandler, deps),
             (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],
         template_path=os.path.join(ROOT, "templates"),

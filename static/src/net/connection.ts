@@ -122,6 +122,23 @@ export class Connection {
     window.addEventListener("offline", this.offlineHandler);
   }
 
+  /**
+   * Continues from a saved copy (net/local-copy.ts): the model already holds its state, so the
+   * hello asks only for what came `since`; `prev` is the connection of the page that saved it,
+   * retired by the server before our welcome, so its edits are in the welcome's ops (by its
+   * id, now ours too) or resent by us, never both.
+   */
+  resume(prev: { id: number; token: string } | null): void {
+    this.hasState = true;
+    this.prev = prev;
+    if (prev) this.model.addClientId(prev.id);
+  }
+
+  /** The last welcomed connection (what a saved copy names as `prev`). */
+  get last(): { id: number; token: string } | null {
+    return this.prev;
+  }
+
   get status(): Status {
     const s: Status = { kind: this.kind, unsaved: this.model.pendingCount };
     if (this.stopped) s.reason = this.stopped;
@@ -214,7 +231,9 @@ export class Connection {
       this.setKind("offline");
       return;
     }
-    this.setKind(this.hasState || this.failures > 0 ? this.reconnectingKind() : "connecting");
+    // A page resuming from its local copy (me still 0) is connecting, not reconnecting.
+    const before = (this.hasState && this.me !== 0) || this.failures > 0;
+    this.setKind(before ? this.reconnectingKind() : "connecting");
     const ws = new WebSocket(this.url);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
