@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,17 +17,25 @@ from whiteboard import metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import StoreError
+from whiteboard.store.control import Control
+from whiteboard.store.datalock import DataLock
+from whiteboard.store.sqlite import path_in as store_path
 from whiteboard.web.app import make_app, make_cluster, make_store
 from whiteboard.web.connections import Connections
 
 log = logging.getLogger("whiteboard")
 
 
-async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
+async def serve(
+    settings: Settings, sockets: list[socket.socket], lock: DataLock | None = None
+) -> None:
     store = make_store(settings)
     await store.start()
     cluster = make_cluster(settings, store)
     await cluster.start()
+    control = None if settings.redis else Control(settings.data, store_path(settings.data))
+    if control is not None:
+        await control.start()
     hub = Hub(store, settings, cluster)
     connections = Connections()
     app = make_app(settings, store, hub, connections)
@@ -40,6 +49,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
         else f"data in {settings.data}"
     )
     log.info("whiteboard listening on http://%s:%d/ (%s)", host, port, where)
+    if lock is not None:
+        lock.describe(f"pid {os.getpid()}, listening on http://{host}:{port}/")
 
     # Long-lived start-up objects leave the collector's view, and young collections run less
     # often: collections of Futures and frames were the largest source of latency spikes.
@@ -62,6 +73,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     connections.close_all(protocol.CLOSE_GOING_AWAY, "the server is restarting")
     await cluster.close()  # before the store: it may share the store's connection
+    if control is not None:
+        await control.close()
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
     log.info("stopped")
@@ -103,13 +116,19 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    lock = None if settings.redis else DataLock(settings.data)
     try:
         if settings.redis:
             check_redis(settings.redis)
-        asyncio.run(serve(settings, listen(settings)))
+        if lock is not None:
+            lock.acquire()  # before listening: a second server says so before taking a port
+        asyncio.run(serve(settings, listen(settings), lock))
     except (StartupError, StoreError) as exc:
         print(f"server.py: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 
