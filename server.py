@@ -84,17 +84,37 @@ class StartupError(Exception):
     """Something an operator must fix before the server can start: said in one line."""
 
 
-def check_redis(url: str) -> None:
+def check_redis(url: str, volatile: bool) -> None:
     """Reach Redis once before forking workers: a wrong URL is one clear line, not workers
-    that crash and are restarted in a loop."""
+    that crash and are restarted in a loop. Then its durability: without the append-only file
+    a restart of Redis loses acknowledged ops and reuses their seqs, and an evicting
+    ``maxmemory-policy`` drops whole boards; either is refused unless ``--redis-volatile``
+    says the operator accepts the loss."""
     import redis
     from redis.exceptions import RedisError
 
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5) as r:
             r.ping()
+            info = r.info("persistence") | r.info("memory")
     except (RedisError, OSError, ValueError) as exc:
         raise StartupError(f"cannot reach Redis at {redacted(url)}: {exc}") from None
+    problems = []
+    if not int(info.get("aof_enabled", 0)):
+        problems.append("appendonly is off (a restart of Redis loses acknowledged ops)")
+    policy = str(info.get("maxmemory_policy", "noeviction"))
+    if policy != "noeviction":
+        problems.append(f"maxmemory-policy is {policy} (Redis may evict boards)")
+    if not problems:
+        return
+    text = f"Redis at {redacted(url)}: " + "; ".join(problems)
+    if volatile:
+        log.warning("%s: accepted by --redis-volatile", text)
+        return
+    raise StartupError(
+        f"{text}: set appendonly yes and maxmemory-policy noeviction, "
+        "or start with --redis-volatile to accept the loss"
+    )
 
 
 def listen(settings: Settings) -> list[socket.socket]:
@@ -119,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     lock = None if settings.redis else DataLock(settings.data)
     try:
         if settings.redis:
-            check_redis(settings.redis)
+            check_redis(settings.redis, settings.redis_volatile)
         if lock is not None:
             lock.acquire()  # before listening: a second server says so before taking a port
         asyncio.run(serve(settings, listen(settings), lock))

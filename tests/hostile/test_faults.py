@@ -21,13 +21,14 @@ def hello(url: str, board: str) -> WsClient:
     ws.send({"t": "hello", "v": 1, "name": "h"})
     welcome = ws.recv()
     assert welcome is not None and welcome["t"] == "welcome"
+    ws.welcome = welcome  # type: ignore[attr-defined]
     return ws
 
 
-def draw(url: str, board: str, n: int = 5) -> None:
+def draw(url: str, board: str, n: int = 5, prefix: str = "r") -> None:
     ws = hello(url, board)
     for i in range(n):
-        ws.send({"t": "ops", "ops": [{"c": i + 1, "k": "add", "e": rect(f"r{i}", i)}]})
+        ws.send({"t": "ops", "ops": [{"c": i + 1, "k": "add", "e": rect(f"{prefix}{i}", i)}]})
     seen = 0
     while seen < n:
         msg = ws.recv()

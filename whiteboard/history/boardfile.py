@@ -36,6 +36,11 @@ NAME_CHARS: Final = 200
 ROW_OPS: Final = 256
 """Most ops per stored log row of an imported or forked board, like one full tick."""
 MAX_INT: Final = 2**53 - 1
+IMPORTED_ID_MAX: Final = 2**47
+"""Largest client id an import keeps as is. Live boards number new connections from the
+largest stored id, and a browser holds ids as doubles: ids past 2^53 would round onto each
+other and two people would share one. Larger ids in a file are renumbered just above this (in
+the order they appear), leaving nearly all of the ids below 2^53 to the connections to come."""
 
 _BOARD_ID: Final = re.compile(BOARD_ID_PATTERN)
 _CLIENT_ID: Final = re.compile(r"[1-9][0-9]{0,15}")
@@ -135,7 +140,7 @@ def read(
     for key in KEYS:
         if key not in seen:
             raise BoardFileError(f"The file has no {key!r}: it is not a complete board file.")
-    names = _names(seen["names"])
+    names = {builder.client_id(i): n for i, n in _names(seen["names"]).items()}
     for author in sorted(builder.authors):
         if author not in names:
             raise BoardFileError(f"Client {author} wrote ops but has no entry in 'names'.")
@@ -222,6 +227,16 @@ class LogBuilder:
         self._row: list[dict[str, Any]] = []
         self._row_ts = 0
         self._checkpoint_seq = 0
+        self._renumbered: dict[int, int] = {}
+
+    def client_id(self, by: int) -> int:
+        """``by`` as stored: see ``IMPORTED_ID_MAX``."""
+        if by <= IMPORTED_ID_MAX:
+            return by
+        new = self._renumbered.get(by)
+        if new is None:
+            new = self._renumbered[by] = IMPORTED_ID_MAX + 1 + len(self._renumbered)
+        return new
 
     def add(self, sop: Any) -> None:
         """Validate and apply the next op; ``BoardFileError`` says why one is refused."""
@@ -233,6 +248,7 @@ class LogBuilder:
         by = _int_field(sop, "by", 1, MAX_INT)
         if by is None:
             raise BoardFileError(f"Op {s} has no valid author 'by' (a client id).")
+        by = self.client_id(by)
         ts = _int_field(sop, "ts", 0, MAX_INT)
         if ts is None:
             raise BoardFileError(f"Op {s} has no valid time 'ts' (ms since the epoch).")

@@ -13,6 +13,7 @@ from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
 from whiteboard.web import api, history, metrics, pages, socket
 from whiteboard.web.connections import Connections
+from whiteboard.web.guard import GuardedApplication
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -49,7 +50,7 @@ def make_app(
     deps = {"hub": hub, "store": store}
     connections = connections if connections is not None else Connections()
     ws_deps = {"hub": hub, "settings": settings, "connections": connections}
-    return tornado.web.Application(
+    return GuardedApplication(
         [
             (r"/", pages.IndexHandler, deps),
             (r"/b/([^/]*)", pages.BoardPageHandler, deps),
@@ -73,4 +74,5 @@ def make_app(
         # Pings find dead peers (a laptop that went to sleep) so their presence is cleared.
         websocket_ping_interval=25,
         websocket_ping_timeout=20,
+        settings=settings,
     )

@@ -20,6 +20,8 @@ from whiteboard.history.state import state_at
 from whiteboard.live.registry import Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Store, StoreError
+from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
+from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
 
 log = logging.getLogger(__name__)
@@ -37,11 +39,6 @@ def random_board_id() -> str:
 MSGPACK = "application/msgpack"
 
 # No inline script anywhere: user text can never become code, even if escaping failed somewhere.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
 
 
@@ -51,9 +48,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.store = store
 
     def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("Content-Security-Policy", PAGE_CSP)
+        set_headers(self)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A page in words with a way back, rather than Tornado's bare status line."""

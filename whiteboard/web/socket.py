@@ -34,6 +34,7 @@ from whiteboard.live.wsframe import ws_frame
 from whiteboard.protocol import BOARD_ID_PATTERN, CloseError, CursorMessage, ProtocolError
 from whiteboard.store.base import StoreError
 from whiteboard.web.connections import Connections
+from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,9 @@ class BoardSocket(WebSocketHandler):
         if not _BOARD_ID.fullmatch(args[0] if args else ""):
             raise HTTPError(404)
         await super().get(*args, **kwargs)
+
+    def set_default_headers(self) -> None:
+        set_headers(self)  # refusals before the upgrade (400, 403) carry them too
 
     def check_origin(self, origin: str) -> bool:
         """Same host and port as the request, or on the allow-list (PROTOCOL.md, Transport)."""
