@@ -22,6 +22,7 @@ from whiteboard.store.datalock import DataLock
 from whiteboard.store.sqlite import path_in as store_path
 from whiteboard.web.app import make_app, make_cluster, make_store
 from whiteboard.web.connections import Connections
+from whiteboard.web.listener import Listener
 
 log = logging.getLogger("whiteboard")
 
@@ -39,7 +40,14 @@ async def serve(
     hub = Hub(store, settings, cluster)
     connections = Connections()
     app = make_app(settings, store, hub, connections)
-    server = tornado.httpserver.HTTPServer(app, xheaders=False)
+    server = Listener(
+        app,
+        xheaders=False,
+        idle_connection_timeout=settings.header_timeout_s,  # Tornado's header timeout too
+        body_timeout=settings.body_timeout_s,
+        per_ip=settings.http_connections_per_ip,
+        trusted=settings.trusted_proxies,
+    )
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"

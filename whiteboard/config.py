@@ -74,6 +74,18 @@ class Settings:
     )
     bytes_burst: int = _setting(8 << 20, "burst of bytes allowed per connection above that rate")
     connections_per_ip: int = _setting(100, "most open WebSockets from one client address")
+    http_connections_per_ip: int = _setting(
+        64,
+        "most open HTTP connections (requests, keep-alives) from one client address; "
+        "upgraded WebSockets count against --connections-per-ip instead",
+    )
+    header_timeout_s: float = _setting(
+        20.0, "seconds a connection may take to send a request's headers, or stay idle"
+    )
+    body_timeout_s: float = _setting(120.0, "seconds a client may take to send a request body")
+    hello_timeout_s: float = _setting(
+        10.0, "seconds a new WebSocket may take to send its hello before it is closed (1008)"
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed, "
@@ -201,6 +213,10 @@ RANGES: dict[str, tuple[float, float]] = {
     "bytes_burst": (1, _NEVER),
     "connections_per_ip": (1, 1_000_000),
     "readonly_retry_s": (0.01, 86_400),
+    "http_connections_per_ip": (1, 1_000_000),
+    "header_timeout_s": (0.1, 86_400),
+    "body_timeout_s": (0.1, 86_400),
+    "hello_timeout_s": (0.1, 86_400),
     "refusals_per_min": (1, _NEVER),
 }
 """Each number's sensible bounds: a value outside is a mistake said in one line at start, not

@@ -135,6 +135,7 @@ class BoardSocket(WebSocketHandler):
         self._bytes_bucket = TokenBucket(settings.bytes_per_s, settings.bytes_burst)
         self._refusals: list[float] = []
         self._counted = False
+        self._hello_timer: asyncio.TimerHandle | None = None
 
     # -- handshake -----------------------------------------------------------------------------
 
@@ -167,6 +168,10 @@ class BoardSocket(WebSocketHandler):
             self.close(protocol.CLOSE_POLICY, "too many connections from your address")
             return
         self._counted = True
+        # A connection that never says hello holds a descriptor and a slot of its address.
+        self._hello_timer = asyncio.get_running_loop().call_later(
+            self.cfg.hello_timeout_s, self._no_hello
+        )
         # Tornado turns TCP_NODELAY off again after the upgrade; small frames need it on.
         self.set_nodelay(True)
         # A small kernel send buffer keeps a non-reading client's backlog visible to us (and
@@ -230,7 +235,13 @@ class BoardSocket(WebSocketHandler):
             self._refuse(ProtocolError("rate_limited", SLOW_DOWN, op["c"]))
         return ops[:granted] if granted < len(ops) else ops
 
+    def _no_hello(self) -> None:
+        if self.state is State.HELLO:
+            self.close(protocol.CLOSE_POLICY, "no hello in time")
+
     async def _on_hello(self, msg: dict[str, Any]) -> None:
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
         try:
             hello = protocol.parse_hello(msg)
         except ProtocolError as exc:
@@ -324,6 +335,8 @@ class BoardSocket(WebSocketHandler):
             asyncio.get_running_loop().call_later(ABORT_AFTER_S, stream.close)
 
     def on_close(self) -> None:
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
         if self._counted:
             self._counted = False
             self.connections.uncount_ip(self.ip)
