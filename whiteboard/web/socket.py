@@ -45,6 +45,12 @@ _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 SNDBUF_BYTES = 256 * 1024
 SLOW_DOWN = "Too many changes at once: slow down a little."
 READ_ONLY = "This board is view-only: open it with its edit link to draw."
+PRESENCE_FRAME_BYTES = 512
+"""Largest presence frame (cursor; view, laser, summon) relayed: a cursor is about 20 bytes, and
+a padded one is dropped (PROTOCOL.md lets the server drop cursors), not relayed to everyone."""
+PRESENCE_PER_S, PRESENCE_BURST = 120.0, 240.0
+"""Presence frames relayed per second per connection: two per animation frame at 60 Hz; the
+rest are dropped (each tick sends only the latest anyway)."""
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
 
 
@@ -108,6 +114,15 @@ class TokenBucket:
             return True
         return False
 
+    def charge(self, n: float) -> bool:
+        """Take ``n`` whether or not they are there: true if they were. What was not there
+        becomes a debt (at most one burst) repaid before anything passes again, so that frames
+        refused for the budget cost their bytes too (bytes received are work done)."""
+        self._refill()
+        ok = self.tokens >= n
+        self.tokens = max(self.tokens - n, -self.burst)
+        return ok
+
     def take_up_to(self, n: int) -> int:
         """As many of ``n`` single tokens as are left: one clock read per frame, not per op."""
         self._refill()
@@ -133,6 +148,7 @@ class BoardSocket(WebSocketHandler):
         self._direct = False  # a plain TCP stream: frames may go straight to its socket
         self._ops_bucket = TokenBucket(settings.ops_per_s, settings.ops_burst)
         self._bytes_bucket = TokenBucket(settings.bytes_per_s, settings.bytes_burst)
+        self._presence_bucket = TokenBucket(PRESENCE_PER_S, PRESENCE_BURST)
         self._refusals: list[float] = []
         self._counted = False
         self._hello_timer: asyncio.TimerHandle | None = None
@@ -188,6 +204,9 @@ class BoardSocket(WebSocketHandler):
         if isinstance(message, str):
             self.close(protocol.CLOSE_UNSUPPORTED, "text frames are not accepted")
             return
+        # Every frame pays for its bytes before it is even decoded, whatever it turns out to be
+        # (a cursor padded to a megabyte cost nothing before issue 12).
+        affordable = self._bytes_bucket.charge(len(message))
         try:
             msg = protocol.decode_frame(message)
             if self.state is State.HELLO:
@@ -204,9 +223,10 @@ class BoardSocket(WebSocketHandler):
         if board is None or session is None:
             return  # not reached: Tornado reads no frame while the hello is being handled
         if isinstance(parsed, CursorMessage):
-            board.cursor(session, parsed.x, parsed.y)
+            if self.presence_allowed(len(message), affordable):
+                board.cursor(session, parsed.x, parsed.y)
             return
-        if not self._bytes_bucket.take(len(message)):
+        if not affordable:
             for item in parsed.items:
                 c = item.c if isinstance(item, ProtocolError) else item["c"]
                 self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c))
@@ -218,6 +238,12 @@ class BoardSocket(WebSocketHandler):
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
         await asyncio.sleep(0)
+
+    def presence_allowed(self, nbytes: int, affordable: bool) -> bool:
+        """Whether a presence frame (cursor, and every presence message after it) is relayed:
+        within the byte budget (``affordable``, charged on arrival), small, and not too
+        frequent. Presence is dropped silently, never refused: it is ephemeral by contract."""
+        return affordable and nbytes <= PRESENCE_FRAME_BYTES and self._presence_bucket.take()
 
     def _admit_ops(
         self, items: list[dict[str, Any] | ProtocolError], readonly: bool
