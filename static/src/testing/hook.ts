@@ -10,6 +10,7 @@ import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
+import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
 export interface TestHook {
@@ -32,6 +33,8 @@ export interface TestHook {
   redo(): boolean;
   /** The history view: the moment shown and the head of its timeline (null: closed). */
   history(): { seq: number; head: number; busy: boolean } | null;
+  /** The ids selected. */
+  selection(): string[];
 }
 
 declare global {
@@ -49,6 +52,7 @@ export interface BoardParts {
   renderer: Renderer;
   conn: Connection;
   history: HistoryLoader;
+  selection: Selection;
   setTool(name: ToolName): void;
 }
 
@@ -81,5 +85,6 @@ export function installTestHook(p: BoardParts): void {
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     history: () => history.position,
+    selection: () => p.selection.list(),
   };
 }

@@ -1,26 +1,31 @@
-/** The shortcuts dialog, opened with `?` or the help button. */
+/** The shortcuts dialog, opened with `?`, the help button or the menu. */
+import { t } from "../i18n/i18n";
 import { h } from "./dom";
 
+/** [keys (a help.keys entry, or the key itself), what it does (a help entry)] */
 const SHORTCUTS: [string, string][] = [
-  ["V", "Select (click, Shift+click, drag a box)"],
-  ["H / Space+drag", "Pan (also middle button, two fingers)"],
-  ["P", "Pen"],
-  ["L / A", "Line / Arrow"],
-  ["R / O", "Rectangle / Ellipse (Shift: square, circle)"],
-  ["T", "Text (Ctrl+Enter or Escape to finish)"],
-  ["E", "Eraser"],
-  ["Ctrl+Z", "Undo your last change"],
-  ["Ctrl+Shift+Z / Ctrl+Y", "Redo"],
-  ["Delete", "Delete the selection"],
-  ["Ctrl+D", "Duplicate the selection"],
-  ["Ctrl+A", "Select everything"],
-  ["Arrows", "Nudge the selection (Shift: 10 units)"],
-  ["Wheel / + / −", "Zoom"],
-  ["Shift+1", "Zoom to fit"],
-  ["Shift+0 / Ctrl+0", "Reset zoom to 100 %"],
-  ["Ctrl+Shift+H", "History: replay, restore or copy any past moment"],
-  ["← / → in history", "One change back / forward"],
-  ["?", "This help"],
+  ["V", "select"],
+  ["@pan", "pan"],
+  ["P", "pen"],
+  ["L / A", "lineArrow"],
+  ["R / O", "shapes"],
+  ["T", "text"],
+  ["E", "eraser"],
+  ["@enter", "enter"],
+  ["@tab", "tab"],
+  ["@arrows", "arrows"],
+  ["@undo", "undo"],
+  ["@redo", "redo"],
+  ["@delete", "delete"],
+  ["@duplicate", "duplicate"],
+  ["@selectAll", "selectAll"],
+  ["@escape", "escape"],
+  ["@zoom", "zoom"],
+  ["@fit", "fit"],
+  ["@reset", "reset"],
+  ["@history", "history"],
+  ["@historyStep", "historyStep"],
+  ["?", "help"],
 ];
 
 export class HelpDialog {
@@ -28,13 +33,22 @@ export class HelpDialog {
 
   constructor(parent: HTMLElement) {
     const rows = SHORTCUTS.map(([keys, what]) =>
-      h("tr", {}, h("th", { scope: "row" }, h("kbd", { text: keys })), h("td", { text: what })),
+      h(
+        "tr",
+        {},
+        h(
+          "th",
+          { scope: "row" },
+          h("kbd", { text: keys.startsWith("@") ? t(`help.keys.${keys.slice(1)}`) : keys }),
+        ),
+        h("td", { text: t(`help.${what}`) }),
+      ),
     );
-    const close = h("button", { type: "button", class: "close", text: "Close" });
+    const close = h("button", { type: "button", class: "close", text: t("help.close") });
     this.dialog = h(
       "dialog",
-      { class: "help", "aria-label": "Keyboard shortcuts" },
-      h("h2", { text: "Keyboard shortcuts" }),
+      { class: "help", "aria-labelledby": "help-title" },
+      h("h2", { id: "help-title", text: t("help.title") }),
       h("table", {}, h("tbody", {}, ...rows)),
       close,
     );
@@ -45,8 +59,9 @@ export class HelpDialog {
     const button = h("button", {
       class: "help-button panel",
       type: "button",
-      title: "Keyboard shortcuts — ?",
-      "aria-label": "Keyboard shortcuts",
+      title: `${t("help.title")} — ?`,
+      "aria-label": t("help.title"),
+      "aria-keyshortcuts": "?",
       text: "?",
     });
     button.addEventListener("click", () => this.toggle());

@@ -21,6 +21,8 @@ export interface ShortcutActions {
   /** Opens or closes the history panel (Ctrl+Shift+H). */
   history(): void;
   space(down: boolean): void;
+  /** Enter outside any control: add a shape in the middle (keyboard drawing); true if it did. */
+  enter(): boolean;
 }
 
 const TOOL_BY_KEY: Record<string, ToolName> = {
@@ -43,6 +45,10 @@ const typing = (t: EventTarget | null): boolean =>
   t instanceof HTMLSelectElement ||
   (t instanceof HTMLElement && t.isContentEditable);
 
+/** The keyboard focus is on the page itself, not on a control that takes Enter. */
+const onPage = (t: EventTarget | null): boolean =>
+  t === document.body || t === document.documentElement || t instanceof HTMLCanvasElement;
+
 export function installShortcuts(a: ShortcutActions): void {
   window.addEventListener("keydown", (e) => {
     if (typing(e.target)) return;
@@ -64,6 +70,7 @@ export function installShortcuts(a: ShortcutActions): void {
       if (!e.repeat) a.space(true);
     } else if (key === "Delete" || key === "Backspace") a.deleteSelection();
     else if (key === "Escape") a.escape();
+    else if (key === "Enter" && !e.shiftKey && onPage(e.target)) handled = a.enter();
     else if (key === "?") a.help();
     else if (e.shiftKey && (e.code === "Digit1" || key === "!")) a.zoomFit();
     else if (e.shiftKey && (e.code === "Digit0" || key === ")")) a.zoomReset();
