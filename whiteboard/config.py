@@ -85,6 +85,9 @@ class Settings:
     hello_timeout_s: float = _setting(
         10.0, "seconds a new WebSocket may take to send its hello before it is closed (1008)"
     )
+    creations_per_min: int = _setting(
+        60, "boards one client address may create (new, fork, import) per minute; more: 429"
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed, "
@@ -213,6 +216,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "connections_per_ip": (1, 1_000_000),
     "readonly_retry_s": (0.01, 86_400),
     "http_connections_per_ip": (1, 1_000_000),
+    "creations_per_min": (1, 1_000_000),
     "header_timeout_s": (0.1, 86_400),
     "body_timeout_s": (0.1, 86_400),
     "hello_timeout_s": (0.1, 86_400),

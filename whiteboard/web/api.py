@@ -21,6 +21,7 @@ class CreateBoardHandler(ApiHandler):
 
     async def post(self) -> None:
         self.check_same_site()
+        self.check_creation_rate()
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:

@@ -13,6 +13,7 @@ from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
 from whiteboard.web import api, history, metrics, pages, socket
 from whiteboard.web.connections import Connections
+from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import GuardedApplication
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -75,4 +76,5 @@ def make_app(
         websocket_ping_interval=25,
         websocket_ping_timeout=20,
         settings=settings,
+        creations=CreationLimiter(settings.creations_per_min),
     )

@@ -20,9 +20,11 @@ from whiteboard.history.state import state_at
 from whiteboard.live.registry import Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Store, StoreError
+from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
+from whiteboard.web.socket import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -67,10 +69,11 @@ class BaseHandler(tornado.web.RequestHandler):
 class ApiError(tornado.web.HTTPError):
     """A refusal with a sentence for the person behind the request (``{error}``)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
 class ApiHandler(BaseHandler):
@@ -119,6 +122,20 @@ class ApiHandler(BaseHandler):
             return
         raise ApiError(403, "Boards can only be created from this site's pages.")
 
+    def check_creation_rate(self) -> None:
+        """Refuse a creation (create, fork, import) past the address's allowance
+        (``web/creations.py``): 429 with ``Retry-After`` and a sentence."""
+        limiter: CreationLimiter | None = self.application.settings.get("creations")
+        if limiter is None:
+            return
+        if not limiter.allow(client_ip(self.request, self.hub.settings.trusted_proxies)):
+            raise ApiError(
+                429,
+                f"Too many boards created from your address (at most {limiter.per_min} a "
+                "minute): wait a moment and try again.",
+                retry_after=limiter.retry_after(),
+            )
+
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, StoreError):
             log.error("%s %s failed: %s", self.request.method, self.request.path, value)
@@ -129,6 +146,8 @@ class ApiHandler(BaseHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ApiError):
             message = exc.message
+            if exc.retry_after is not None:
+                self.set_header("Retry-After", str(exc.retry_after))
         elif isinstance(exc, StoreError):
             self.set_status(503)
             message = self.store_failure
