@@ -85,6 +85,11 @@ class Settings:
     hello_timeout_s: float = _setting(
         10.0, "seconds a new WebSocket may take to send its hello before it is closed (1008)"
     )
+    heavy_requests: int = _setting(
+        2,
+        "export.svg, JSON ?at= snapshots and JSON ops pages built at once, in threads off the "
+        "event loop; more at the same time: 503 with Retry-After",
+    )
     creations_per_min: int = _setting(
         60, "boards one client address may create (new, fork, import) per minute; more: 429"
     )
@@ -217,6 +222,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "readonly_retry_s": (0.01, 86_400),
     "http_connections_per_ip": (1, 1_000_000),
     "creations_per_min": (1, 1_000_000),
+    "heavy_requests": (1, 64),
     "header_timeout_s": (0.1, 86_400),
     "body_timeout_s": (0.1, 86_400),
     "hello_timeout_s": (0.1, 86_400),

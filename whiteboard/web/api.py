@@ -46,8 +46,9 @@ class SnapshotHandler(ApiHandler):
             self.set_header("Content-Type", MSGPACK)
             self.write(await seek.snapshot_msgpack(self.store, board, at, self.hub.limits))
             return
-        seq, elements = await self.elements_at(board, at)
-        self.reply({"board": board, "seq": seq, "elements": elements})
+        with self.heavy_slot():
+            seq, job = await self.state_job(board, at)
+            await self.reply_off_loop(lambda: {"board": board, "seq": seq, "elements": job()})
 
 
 class OpsHandler(ApiHandler):
@@ -63,14 +64,17 @@ class OpsHandler(ApiHandler):
             self.set_header("Content-Type", MSGPACK)
             self.write(await pages.ops_page_msgpack(self.store, board, after, limit, head))
             return
-        page = await pages.ops_page(self.store, board, after, limit, head)
-        self.reply(page.body())
+        with self.heavy_slot():
+            page = await pages.ops_page(self.store, board, after, limit, head)
+            await self.reply_off_loop(page.body)
 
 
 class SvgHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
-        _, elements = await self.elements_at(board, at)
+        with self.heavy_slot():
+            _, job = await self.state_job(board, at)
+            body = await self.off_loop(lambda: svg.render(job()))
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write(svg.render(elements))
+        self.write(body)

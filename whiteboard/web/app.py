@@ -15,6 +15,7 @@ from whiteboard.web import api, history, metrics, pages, socket
 from whiteboard.web.connections import Connections
 from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import GuardedApplication
+from whiteboard.web.heavy import HeavyWork
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -77,4 +78,5 @@ def make_app(
         websocket_ping_timeout=20,
         settings=settings,
         creations=CreationLimiter(settings.creations_per_min),
+        heavy=HeavyWork(settings.heavy_requests),
     )
