@@ -175,3 +175,14 @@ def test_board_creation_on_a_full_disk_is_503_with_a_sentence(tmp_path: Path) ->
             srv.kill()
     finally:
         subprocess.run(["umount", "-l", str(mount)], check=True)
+
+
+def test_import_stores_no_names_of_clients_without_ops(server: ServerProcess) -> None:
+    data = msgpack.unpackb(_board_file(1))
+    data["names"].update({str(i): "ghost" for i in range(2, 20_002)})
+    status, _, body = request(server.url, "POST", "/api/boards/import", msgpack.packb(data))
+    assert status == 201, body
+    board = json.loads(body)["board"]
+    ws = hello(server.url, board)
+    assert ws.welcome["me"] == 2  # type: ignore[attr-defined]  # no ghost row was stored
+    ws.close()

@@ -152,7 +152,9 @@ def read(
     return ImportedBoard(
         source=seen["board"],
         doc=doc,
-        clients=[Client(i, n, color(i)) for i, n in sorted(names.items())],
+        # Only authors' names are stored: a file may name a million clients who wrote
+        # nothing, and each would be a durable row (an export names its authors only).
+        clients=[Client(i, n, color(i)) for i, n in sorted(names.items()) if i in builder.authors],
         rows=builder.rows,
         checkpoints=builder.checkpoints,
     )
