@@ -8,6 +8,7 @@ the server, the benchmarks, the history tools and the tests read from one place.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -83,28 +84,40 @@ PR_MAX: Final = 255
 NAME_MAX: Final = 40
 IDS_PER_DELETE: Final = 1024
 
-ELEMENT_TYPES: Final = ("pen", "line", "arrow", "rect", "ellipse", "text")
+BLOB_PATTERN: Final = r"[0-9a-f]{64}"
+"""A blob's name (PROTOCOL.md 1.1): the SHA-256 of its bytes, hex, for ``re.fullmatch``."""
+ANGLE_MAX: Final = math.pi
+"""``angle`` is radians from -π to π (PROTOCOL.md 1.1)."""
+
+ELEMENT_TYPES: Final = ("pen", "line", "arrow", "rect", "ellipse", "text", "image")
 OP_KINDS: Final = ("add", "append", "update", "delete")
 
-_COMMON: Final = frozenset({"id", "type", "x", "y", "stroke", "z"})
+_PLACED: Final = frozenset({"id", "type", "x", "y", "z"})
+_COMMON: Final = _PLACED | {"stroke"}
 FIELDS: Final[dict[str, frozenset[str]]] = {
     "pen": _COMMON | {"width", "pts", "ps", "pr"},
     "line": _COMMON | {"width", "w", "h"},
     "arrow": _COMMON | {"width", "w", "h"},
-    "rect": _COMMON | {"width", "fill", "w", "h"},
-    "ellipse": _COMMON | {"width", "fill", "w", "h"},
-    "text": _COMMON | {"text", "size"},
+    "rect": _COMMON | {"width", "fill", "w", "h", "angle"},
+    "ellipse": _COMMON | {"width", "fill", "w", "h", "angle"},
+    "text": _COMMON | {"text", "size", "angle"},
+    # PROTOCOL.md 1.1: a picture has no stroke; its blob must be stored on the board.
+    "image": _PLACED | {"w", "h", "blob", "angle"},
 }
 """Every field each element type may have (required and optional)."""
 
-OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr"})
+POSITIVE_SIZE_TYPES: Final = frozenset({"image"})
+"""Types whose ``w`` and ``h`` must be > 0 (a shape's may be negative: drawn up or left)."""
+
+OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr", "angle"})
 REQUIRED_FIELDS: Final[dict[str, frozenset[str]]] = {
     etype: fields - OPTIONAL_FIELDS for etype, fields in FIELDS.items()
 }
 UNSETTABLE_FIELDS: Final = frozenset({"id", "type", "pts", "pr", "ps"})
 """Fields ``update`` may never touch: identity, and the point data that only ``append`` grows."""
-REMOVABLE_FIELDS: Final = frozenset({"fill", "z"})
-"""Optional fields that ``update`` may remove by setting them to ``null``."""
+REMOVABLE_FIELDS: Final = frozenset({"fill", "z", "angle"})
+"""Optional fields that ``update`` may remove by setting them to ``null`` (undoing the first
+turn of an element removes its ``angle``)."""
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from whiteboard.protocol.rules import (
+    ANGLE_MAX,
+    BLOB_PATTERN,
     COLOR_PATTERN,
     COORD_MAX,
     ELEMENT_TYPES,
@@ -24,6 +26,7 @@ from whiteboard.protocol.rules import (
     ID_PATTERN,
     IDS_PER_DELETE,
     MAX_C,
+    POSITIVE_SIZE_TYPES,
     PR_MAX,
     PS_MAX,
     PS_MIN,
@@ -42,6 +45,7 @@ from whiteboard.protocol.rules import (
 
 _ID_RE: Final = re.compile(ID_PATTERN)
 _COLOR_RE: Final = re.compile(COLOR_PATTERN)
+_BLOB_RE: Final = re.compile(BLOB_PATTERN)
 _ANY_TYPE_FIELDS: Final = frozenset().union(*FIELDS.values())
 
 # (allowed keys, required keys) per op kind.
@@ -164,6 +168,8 @@ def validate_field(etype: str, key: str, value: Any, limits: Limits) -> None:
             f"Field '{key}' of {_a(etype)} {etype} element is required; it cannot be removed.",
         )
     _FIELD_CHECKS[key](value, key, limits)
+    if etype in POSITIVE_SIZE_TYPES and key in ("w", "h"):
+        _check_positive(value, key, etype)
 
 
 def validate_element(e: Any, limits: Limits, *, in_op: bool = True) -> dict[str, Any]:
@@ -192,6 +198,9 @@ def validate_element(e: Any, limits: Limits, *, in_op: bool = True) -> dict[str,
             continue
         else:
             _FIELD_CHECKS[key](value, key, limits)
+    if etype in POSITIVE_SIZE_TYPES:
+        _check_positive(e["w"], "w", etype)
+        _check_positive(e["h"], "h", etype)
     return e
 
 
@@ -208,6 +217,27 @@ def _check_coord(value: Any, key: str, limits: Limits) -> None:
     if not is_num(value) or abs(value) > COORD_MAX:
         raise ProtocolError(
             "bad_op", f"'{key}' must be a number from -1e7 to 1e7, not {show(value)}."
+        )
+
+
+def _check_positive(value: Any, key: str, etype: str) -> None:
+    """After ``_check_coord``: the size of a picture is more than 0."""
+    if value <= 0:
+        raise ProtocolError(
+            "bad_op", f"'{key}' of {_a(etype)} {etype} must be more than 0, not {show(value)}."
+        )
+
+
+def _check_angle(value: Any, key: str, limits: Limits) -> None:
+    if not is_num(value) or abs(value) > ANGLE_MAX:
+        raise ProtocolError("bad_op", f"'{key}' must be radians from -pi to pi, not {show(value)}.")
+
+
+def _check_blob(value: Any, key: str, limits: Limits) -> None:
+    if type(value) is not str or _BLOB_RE.fullmatch(value) is None:
+        raise ProtocolError(
+            "bad_op",
+            f"'{key}' must name a blob by its SHA-256 (64 hex digits), not {show(value)}.",
         )
 
 
@@ -325,6 +355,8 @@ _FIELD_CHECKS: Final[dict[str, Callable[[Any, str, Limits], None]]] = {
     "text": _check_text,
     "size": _check_size,
     "ps": _check_ps,
+    "angle": _check_angle,
+    "blob": _check_blob,
 }
 """One checker per scalar field: a field has the same rule whatever the element type. ``type``,
 ``pts`` and ``pr`` are checked by ``validate_element`` itself, as they depend on other fields."""

@@ -31,7 +31,14 @@ from whiteboard.live.board import Board
 from whiteboard.live.registry import Hub
 from whiteboard.live.session import Session
 from whiteboard.live.wsframe import ws_frame
-from whiteboard.protocol import BOARD_ID_PATTERN, CloseError, CursorMessage, ProtocolError
+from whiteboard.protocol import (
+    BOARD_ID_PATTERN,
+    CloseError,
+    CursorMessage,
+    ProtocolError,
+    SummonMessage,
+    ViewMessage,
+)
 from whiteboard.store.base import StoreError
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
@@ -51,6 +58,8 @@ a padded one is dropped (PROTOCOL.md lets the server drop cursors), not relayed 
 PRESENCE_PER_S, PRESENCE_BURST = 120.0, 240.0
 """Presence frames relayed per second per connection: two per animation frame at 60 Hz; the
 rest are dropped (each tick sends only the latest anyway)."""
+READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
+NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
 
 
@@ -206,7 +215,8 @@ class BoardSocket(WebSocketHandler):
             return
         # Every frame pays for its bytes before it is even decoded, whatever it turns out to be
         # (a cursor padded to a megabyte cost nothing before issue 12).
-        affordable = self._bytes_bucket.charge(len(message))
+        # (The hello is not: one per connection, and the budget is announced in its answer.)
+        affordable = self.state is State.HELLO or self._bytes_bucket.charge(len(message))
         try:
             msg = protocol.decode_frame(message)
             if self.state is State.HELLO:
@@ -222,9 +232,8 @@ class BoardSocket(WebSocketHandler):
         board, session = self.board, self.session
         if board is None or session is None:
             return  # not reached: Tornado reads no frame while the hello is being handled
-        if isinstance(parsed, CursorMessage):
-            if self.presence_allowed(len(message), affordable):
-                board.cursor(session, parsed.x, parsed.y)
+        if not isinstance(parsed, protocol.OpsMessage):
+            self._presence(board, session, parsed, len(message), affordable)
             return
         if not affordable:
             for item in parsed.items:
@@ -244,6 +253,42 @@ class BoardSocket(WebSocketHandler):
         within the byte budget (``affordable``, charged on arrival), small, and not too
         frequent. Presence is dropped silently, never refused: it is ephemeral by contract."""
         return affordable and nbytes <= PRESENCE_FRAME_BYTES and self._presence_bucket.take()
+
+    def _presence(
+        self,
+        board: Board,
+        session: Session,
+        msg: CursorMessage | ViewMessage | SummonMessage,
+        size: int,
+        affordable: bool,
+    ) -> None:
+        """Cursors, views, laser points and summons: charged to the byte budget like ops
+        (on arrival: ``affordable``), size-capped and rate-limited (``presence_allowed``).
+
+        Over budget, a cursor or a view is dropped without an answer (the next one replaces
+        it: docs/protocol.md says cursors are never refused); a summon is refused.
+        """
+        if isinstance(msg, SummonMessage):
+            if session.readonly:
+                self._refuse(ProtocolError("read_only", READ_ONLY_PRESENT))
+            elif session.vp is None:
+                self._refuse(ProtocolError("bad_message", NO_VIEW))
+            elif not affordable:
+                self._refuse(ProtocolError("rate_limited", SLOW_DOWN))
+            else:
+                board.summon(session)
+            return
+        if isinstance(msg, CursorMessage) and msg.laser and session.readonly:
+            self._refuse(ProtocolError("read_only", READ_ONLY_PRESENT))
+            return
+        if not self.presence_allowed(size, affordable):
+            return
+        if isinstance(msg, ViewMessage):
+            board.view(session, list(msg.vp))
+        elif msg.laser and msg.x is not None and msg.y is not None:
+            board.laser(session, msg.x, msg.y)
+        else:
+            board.cursor(session, msg.x, msg.y)
 
     def _admit_ops(
         self, items: list[dict[str, Any] | ProtocolError], readonly: bool

@@ -7,7 +7,7 @@
  */
 import type { Element, ErrorCode, Limits, Op } from "./types";
 import { DEFAULT_LIMITS } from "./types";
-import { updatable } from "./validate";
+import { sizeFits, updatable } from "./validate";
 
 export type Outcome = { ok: true; op: Op } | { ok: false; code: ErrorCode };
 
@@ -44,6 +44,7 @@ export function step(el: Element | undefined, op: Op, id: string, limits: Limits
         if (v === null) delete next[key];
         else next[key] = v;
       }
+      if (!sizeFits(el.type, next)) return { ok: false, code: "bad_op" };
       return { ok: true, el: next as unknown as Element };
     }
     case "delete":

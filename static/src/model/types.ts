@@ -6,14 +6,18 @@
  * server holds.
  */
 
-export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text";
+export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "image";
 
-interface ElementBase {
+/** What every element has (PROTOCOL.md, common fields). */
+interface Placed {
   id: string;
   x: number;
   y: number;
-  stroke: string;
   z?: number;
+}
+
+interface ElementBase extends Placed {
+  stroke: string;
 }
 
 export interface PenElement extends ElementBase {
@@ -38,15 +42,31 @@ export interface ShapeElement extends ElementBase {
   w: number;
   h: number;
   fill?: string;
+  /** Radians about the centre, -π to π (PROTOCOL.md 1.1). */
+  angle?: number;
 }
 
 export interface TextElement extends ElementBase {
   type: "text";
   text: string;
   size: number;
+  angle?: number;
 }
 
-export type Element = PenElement | LineElement | ShapeElement | TextElement;
+/** A picture (PROTOCOL.md 1.1): `blob` names bytes stored on the board; no stroke. */
+export interface ImageElement extends Placed {
+  type: "image";
+  /** Size on the board, > 0 (the picture is stretched to it). */
+  w: number;
+  h: number;
+  blob: string;
+  angle?: number;
+}
+
+export type Element = PenElement | LineElement | ShapeElement | TextElement | ImageElement;
+
+/** The types that may be turned (carry `angle`). */
+export type Rotatable = ShapeElement | TextElement | ImageElement;
 
 /** Fields an `update` may carry; `null` removes an optional field. */
 export type UpdateSet = { [key: string]: string | number | null };
@@ -111,6 +131,12 @@ export interface Limits {
   ops_per_s: number;
   ops_burst: number;
   backlog_bytes: number;
+  /** Largest image upload, bytes (PROTOCOL.md 1.1, Blobs). */
+  blob_bytes: number;
+  /** Most pixels in one image. */
+  image_pixels: number;
+  /** Most bytes of images stored on one board in all. */
+  board_blob_bytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -123,10 +149,15 @@ export const DEFAULT_LIMITS: Limits = {
   ops_per_s: 1000,
   ops_burst: 5000,
   backlog_bytes: 8 << 20,
+  blob_bytes: 10 << 20,
+  image_pixels: 40_000_000,
+  board_blob_bytes: 1 << 30,
 };
 
 export interface Peer {
   id: number;
   name: string;
   color: string;
+  /** Version 1.1: the board rectangle [x0, y0, x1, y1] it sees, once it has said. */
+  vp?: [number, number, number, number];
 }

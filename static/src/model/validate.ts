@@ -14,6 +14,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const MAX_IDS_PER_DELETE = 1024;
 export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$/; // "\-": also valid as an HTML pattern (v flag)
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
+/** PROTOCOL.md 1.1: a blob is named by the SHA-256 of its bytes, in hex. */
+export const BLOB_PATTERN = /^[0-9a-f]{64}$/;
 /** PROTOCOL.md: largest |x|, |y|, |w|, |h|. */
 export const COORD_MAX = 1e7;
 const INT32_MIN = -(2 ** 31);
@@ -47,15 +49,16 @@ export const FIELDS: Record<Element["type"], readonly string[]> = {
   pen: [...COMMON, "width", "pts", "ps", "pr"],
   line: [...COMMON, "width", "w", "h"],
   arrow: [...COMMON, "width", "w", "h"],
-  rect: [...COMMON, "width", "w", "h", "fill"],
-  ellipse: [...COMMON, "width", "w", "h", "fill"],
-  text: [...COMMON, "text", "size"],
+  rect: [...COMMON, "width", "w", "h", "fill", "angle"],
+  ellipse: [...COMMON, "width", "w", "h", "fill", "angle"],
+  text: [...COMMON, "text", "size", "angle"],
+  image: ["id", "type", "x", "y", "z", "w", "h", "blob", "angle"],
 };
-const OPTIONAL = new Set(["z", "fill", "ps", "pr"]);
+const OPTIONAL = new Set(["z", "fill", "ps", "pr", "angle"]);
 /** Fields an update may never touch: identity, and the pen's geometry (only `append` grows it). */
 const NOT_UPDATABLE = new Set(["id", "type", "pts", "pr", "ps"]);
-/** Optional fields an update may remove with null. */
-const REMOVABLE = new Set(["fill", "z"]);
+/** Optional fields an update may remove with null (undoing a first turn removes `angle`). */
+const REMOVABLE = new Set(["fill", "z", "angle"]);
 
 /** Checks one field's value: null if valid, else the refusal's code. */
 function fieldError(key: string, v: unknown, limits: Limits): ErrorCode | null {
@@ -73,6 +76,10 @@ function fieldError(key: string, v: unknown, limits: Limits): ErrorCode | null {
       return ok(isNum(v) && v >= 0.1 && v <= 200);
     case "z":
       return ok(isNum(v));
+    case "angle":
+      return ok(isNum(v) && Math.abs(v) <= Math.PI);
+    case "blob":
+      return ok(typeof v === "string" && BLOB_PATTERN.test(v));
     case "size":
       return ok(isNum(v) && v >= 4 && v <= 400);
     case "text":
@@ -135,7 +142,13 @@ export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
     }
     if (code) return refuse(code);
   }
+  if (!sizeFits(type, raw)) return refuse("bad_op");
   return { ok: true, value: { ...raw } as unknown as Element };
+}
+
+/** An image's size is positive (a shape's may be negative: it is drawn up or left). */
+export function sizeFits(type: string, el: Record<string, unknown>): boolean {
+  return type !== "image" || ((el["w"] as number) > 0 && (el["h"] as number) > 0);
 }
 
 /**

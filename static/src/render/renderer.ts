@@ -6,6 +6,7 @@
  * repaints only the overlay. Both repaint on requestAnimationFrame, once per frame at most, and
  * only after invalidate(): an idle board costs nothing.
  */
+import type { ImageCache } from "./images";
 import { darkInk, trueInk } from "./ink";
 import { drawElement, withInk } from "./shapes";
 import { penSize } from "./geometry";
@@ -29,6 +30,8 @@ export class Renderer {
   readonly hidden = new Set<string>();
   /** Elements painted half transparent (marked by the eraser, about to go). */
   readonly faded = new Set<string>();
+  /** Where image elements' pictures come from (placeholders until set). */
+  images: ImageCache | null = null;
   private readonly scene: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly sceneCtx: CanvasRenderingContext2D;
@@ -213,7 +216,7 @@ export class Renderer {
         item.maxX - item.minX < 2 * pixel &&
         item.maxY - item.minY < 2 * pixel;
       if (faded) ctx.globalAlpha = 0.25;
-      drawElement(ctx, el, pixel, tiny);
+      drawElement(ctx, el, pixel, tiny, this.images);
       ctx.globalAlpha = 1;
     }
     this.thin.flush(ctx);

@@ -10,6 +10,8 @@ import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
+import type { LaserTrails } from "../render/laser";
+import type { Follow } from "../ui/follow";
 import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
@@ -33,6 +35,14 @@ export interface TestHook {
   redo(): boolean;
   /** The history view: the moment shown and the head of its timeline (null: closed). */
   history(): { seq: number; head: number; busy: boolean } | null;
+  /** The image cache: pictures shown, failed, bytes of decoded pixels held. */
+  images(): { ready: number; failed: number; decodedBytes: number };
+  /** The board rectangle on screen, [x0, y0, x1, y1]. */
+  visible(): [number, number, number, number];
+  /** Whom this page follows (a client id), or null. */
+  following(): number | null;
+  /** Laser points still fading on this page, anyone's. */
+  laserPoints(): number;
   /** The ids selected. */
   selection(): string[];
 }
@@ -54,6 +64,8 @@ export interface BoardParts {
   history: HistoryLoader;
   selection: Selection;
   setTool(name: ToolName): void;
+  lasers: LaserTrails;
+  follow: Follow;
 }
 
 /**
@@ -85,6 +97,13 @@ export function installTestHook(p: BoardParts): void {
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     history: () => history.position,
+    images: () => renderer.images?.stats() ?? { ready: 0, failed: 0, decodedBytes: 0 },
+    visible: () => {
+      const b = viewport.visible();
+      return [b.minX, b.minY, b.maxX, b.maxY];
+    },
+    following: () => p.follow.following?.id ?? null,
+    laserPoints: () => p.lasers.size,
     selection: () => p.selection.list(),
   };
 }

@@ -11,7 +11,7 @@ import type { Selection } from "./selection";
 import type { StyleState } from "./style";
 
 export type ToolName =
-  "select" | "hand" | "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "eraser";
+  "select" | "hand" | "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "eraser" | "laser";
 
 export interface Sample {
   board: Point;
@@ -59,6 +59,8 @@ export interface ToolContext {
   text: TextPrompt;
   newId(): string;
   setTool(name: ToolName): void;
+  /** A laser point at board (x, y): drawn and sent, never stored (tools/laser.ts). */
+  laser?(x: number, y: number): void;
 }
 
 export interface Tool {

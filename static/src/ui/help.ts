@@ -11,6 +11,7 @@ const SHORTCUTS: [string, string][] = [
   ["R / O", "shapes"],
   ["T", "text"],
   ["E", "eraser"],
+  ["K", "laser"],
   ["@enter", "enter"],
   ["@tab", "tab"],
   ["@arrows", "arrows"],

@@ -36,6 +36,7 @@ const TOOL_BY_KEY: Record<string, ToolName> = {
   o: "ellipse",
   t: "text",
   e: "eraser",
+  k: "laser",
 };
 
 const typing = (t: EventTarget | null): boolean =>
