@@ -55,9 +55,10 @@ READ_ONLY = "This board is view-only: open it with its edit link to draw."
 PRESENCE_FRAME_BYTES = 512
 """Largest presence frame (cursor; view, laser, summon) relayed: a cursor is about 20 bytes, and
 a padded one is dropped (PROTOCOL.md lets the server drop cursors), not relayed to everyone."""
-PRESENCE_PER_S, PRESENCE_BURST = 120.0, 240.0
-"""Presence frames relayed per second per connection: two per animation frame at 60 Hz; the
-rest are dropped (each tick sends only the latest anyway)."""
+PRESENCE_PER_S, PRESENCE_BURST = 600.0, 1200.0
+"""Presence frames relayed per second per connection: room for a laser stroke's every point
+(the app sends each one, several per animation frame on a fast pointer); past it they are
+dropped. With PRESENCE_FRAME_BYTES this bounds a connection's presence to 300 kB/s."""
 READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
