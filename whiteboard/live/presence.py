@@ -218,8 +218,14 @@ class Presence:
             self._lasers = []
         if self._summons:
             summons, self._summons = self._summons, []
-        # Ours only, and never changed after: no copy needed.
-        self.replica.share(leaves, cur, view, laser, summons)
+        # Ours only, and never changed after: no copy needed. One message per tick for all the
+        # ephemeral parts, under the keys ``heard`` reads back on the other processes.
+        event = {
+            key: part
+            for key, part in (("c", cur), ("v", view), ("k", laser), ("s", summons))
+            if part
+        }
+        self.replica.share(leaves, event)
         if self._remote_joins:
             joins, self._remote_joins = self._remote_joins, []
             send_all(peers, ws_frame(protocol.encode_presence(join=joins)))

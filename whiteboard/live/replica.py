@@ -104,16 +104,9 @@ class Replica(ABC):
         """Tell the other processes of a client admitted here."""
 
     @abstractmethod
-    def share(
-        self,
-        leaves: list[int],
-        cursors: list[list[Any]],
-        views: list[list[Any]],
-        lasers: list[list[Any]],
-        summons: list[list[Any]],
-    ) -> None:
-        """Tell the other processes of this tick's local leaves, cursors, views, laser points
-        and summons."""
+    def share(self, leaves: list[int], event: dict[str, Any]) -> None:
+        """Tell the other processes of this tick's local leaves, and of its ephemeral presence
+        (``event``: cursors, views, laser points, summons, keyed as ``presence.py`` names them)."""
 
     @abstractmethod
     async def depart(self, ids: list[int]) -> None:
@@ -169,14 +162,7 @@ class Solo(Replica):
     def joined(self, info: dict[str, Any], token: str) -> None:
         return None
 
-    def share(
-        self,
-        leaves: list[int],
-        cursors: list[list[Any]],
-        views: list[list[Any]],
-        lasers: list[list[Any]],
-        summons: list[list[Any]],
-    ) -> None:
+    def share(self, leaves: list[int], event: dict[str, Any]) -> None:
         return None
 
     async def depart(self, ids: list[int]) -> None:
@@ -318,26 +304,9 @@ class Shared(Replica):
     def joined(self, info: dict[str, Any], token: str) -> None:
         self._out.publish(self.cluster.peer_joined(self.board_id, info, token))
 
-    def share(
-        self,
-        leaves: list[int],
-        cursors: list[list[Any]],
-        views: list[list[Any]],
-        lasers: list[list[Any]],
-        summons: list[list[Any]],
-    ) -> None:
+    def share(self, leaves: list[int], event: dict[str, Any]) -> None:
         if leaves:
             self._out.publish(self.cluster.peers_left(self.board_id, list(leaves)))
-        # One message per tick for all the ephemeral parts (presence.py names the keys).
-        event: dict[str, Any] = {}
-        if cursors:
-            event["c"] = cursors
-        if views:
-            event["v"] = views
-        if lasers:
-            event["k"] = lasers
-        if summons:
-            event["s"] = summons
         if event:
             self._out.publish(self.cluster.publish_presence(self.board_id, event))
 
