@@ -83,28 +83,68 @@ PR_MAX: Final = 255
 NAME_MAX: Final = 40
 IDS_PER_DELETE: Final = 1024
 
-ELEMENT_TYPES: Final = ("pen", "line", "arrow", "rect", "ellipse", "text")
+ELEMENT_TYPES: Final = ("pen", "line", "arrow", "rect", "ellipse", "text", "note", "frame")
 OP_KINDS: Final = ("add", "append", "update", "delete")
+ERROR_CODES: Final = (
+    "bad_message",
+    "bad_op",
+    "not_found",
+    "exists",
+    "too_large",
+    "rate_limited",
+    "board_full",
+    "read_only",
+    "locked",
+)
+"""Every ``err.code`` (PROTOCOL.md; ``locked`` from version 1.1)."""
 
-_COMMON: Final = frozenset({"id", "type", "x", "y", "stroke", "z"})
+FRAME_NAME_MAX: Final = 200
+"""Longest frame ``name`` (PROTOCOL.md 1.1), in code points."""
+LABEL_SIZE: Final = 20
+"""A label's font size when a rect or ellipse with ``text`` has no ``size`` (PROTOCOL.md 1.1)."""
+
+_COMMON: Final = frozenset({"id", "type", "x", "y", "stroke", "z", "locked"})
+_LABEL: Final = frozenset({"text", "size"})
 FIELDS: Final[dict[str, frozenset[str]]] = {
     "pen": _COMMON | {"width", "pts", "ps", "pr"},
-    "line": _COMMON | {"width", "w", "h"},
-    "arrow": _COMMON | {"width", "w", "h"},
-    "rect": _COMMON | {"width", "fill", "w", "h"},
-    "ellipse": _COMMON | {"width", "fill", "w", "h"},
+    "line": _COMMON | {"width", "w", "h", "from", "to"},
+    "arrow": _COMMON | {"width", "w", "h", "from", "to"},
+    "rect": _COMMON | {"width", "fill", "w", "h"} | _LABEL,
+    "ellipse": _COMMON | {"width", "fill", "w", "h"} | _LABEL,
     "text": _COMMON | {"text", "size"},
+    # PROTOCOL.md 1.1: a note's fill is its colour and its stroke the text's; a frame has
+    # neither stroke nor width.
+    "note": _COMMON | {"fill", "w", "h", "text", "size"},
+    "frame": _COMMON - {"stroke"} | {"w", "h", "name"},
 }
 """Every field each element type may have (required and optional)."""
 
-OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr"})
+OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr", "locked", "from", "to"})
+"""Fields that are optional on every type that has them; ``_OPTIONAL_HERE`` and
+``_REQUIRED_HERE`` are the per-type exceptions of PROTOCOL.md 1.1."""
+_OPTIONAL_HERE: Final[dict[str, frozenset[str]]] = {
+    "rect": _LABEL,
+    "ellipse": _LABEL,
+    "note": frozenset({"size"}),
+}
+_REQUIRED_HERE: Final[dict[str, frozenset[str]]] = {"note": frozenset({"fill"})}
 REQUIRED_FIELDS: Final[dict[str, frozenset[str]]] = {
-    etype: fields - OPTIONAL_FIELDS for etype, fields in FIELDS.items()
+    etype: fields - OPTIONAL_FIELDS - _OPTIONAL_HERE.get(etype, frozenset())
+    | _REQUIRED_HERE.get(etype, frozenset())
+    for etype, fields in FIELDS.items()
 }
 UNSETTABLE_FIELDS: Final = frozenset({"id", "type", "pts", "pr", "ps"})
 """Fields ``update`` may never touch: identity, and the point data that only ``append`` grows."""
-REMOVABLE_FIELDS: Final = frozenset({"fill", "z"})
-"""Optional fields that ``update`` may remove by setting them to ``null``."""
+REMOVABLE: Final[dict[str, frozenset[str]]] = {
+    etype: fields - REQUIRED_FIELDS[etype] - UNSETTABLE_FIELDS for etype, fields in FIELDS.items()
+}
+"""Per type, the optional fields an ``update`` may remove by setting them to ``null`` (a
+label, a binding, ``locked``, as well as version 1's ``fill`` and ``z``)."""
+REMOVABLE_FIELDS: Final = frozenset().union(*REMOVABLE.values())
+"""Fields that some type may remove with ``null``: all an update's ``set`` is checked against
+before the target's type is known (the ``Document`` then checks ``REMOVABLE``)."""
+POSITIVE_SIZE_TYPES: Final = frozenset({"note", "frame"})
+"""Types whose ``w`` and ``h`` must be > 0 (a shape's may be negative: drawn up or left)."""
 
 
 @dataclass(frozen=True)

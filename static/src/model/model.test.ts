@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { Editor } from "./editor";
 import { Model } from "./model";
-import type { Element, Op, ServerOp } from "./types";
+import type { Element, Op, ServerOp, ShapeElement } from "./types";
 
 const ME = 7;
 const OTHER = 9;
@@ -119,7 +119,7 @@ test("undo reverts only my change, leaving others' later edits to other fields",
   server.ackAll();
   server.other({ k: "update", c: 2, id: "theirs", set: { x: 40 } });
   assert.ok(editor.undo());
-  assert.equal(model.get("theirs")?.stroke, "#000000");
+  assert.equal((model.get("theirs") as ShapeElement | undefined)?.stroke, "#000000");
   assert.equal(model.get("theirs")?.x, 40);
   assert.ok(editor.undo());
   assert.equal(model.has("mine"), false);

@@ -8,7 +8,7 @@
  * A server op therefore never hides a field the user has just changed: the user's pending
  * change is replayed on top until it is confirmed or refused.
  */
-import { Document, opIds, step } from "./document";
+import { deletable, Document, opIds, step } from "./document";
 import type { Element, ErrorCode, Limits, Op, OpBody, ServerOp } from "./types";
 import { DEFAULT_LIMITS } from "./types";
 
@@ -175,10 +175,9 @@ export class Model {
     if (this.readOnly) return { ok: false, code: "read_only" };
     let op = { ...body, c: this.nextC++ } as Op;
     if (op.k === "delete") {
-      const asked = op.ids;
-      const ids = asked.filter((id, i) => this.has(id) && asked.indexOf(id) === i);
-      if (ids.length === 0) return { ok: false, code: "not_found" };
-      op = { ...op, ids };
+      const found = deletable(op.ids, (id) => this.get(id));
+      if (!found.ok) return found;
+      op = { ...op, ids: found.ids };
     }
     if (op.k === "add" && !this.has(op.e.id) && this.size >= this.limits.elements_per_board) {
       return { ok: false, code: "board_full" };
@@ -232,6 +231,8 @@ export class Model {
       return false;
     }
     if (prev.k === "update" && prev.id === op.id) {
+      // An unlock must reach the server alone: {locked: false, x: 1} is refused when locked.
+      if ("locked" in prev.set || "locked" in op.set) return false;
       last.op = { ...prev, set: { ...prev.set, ...op.set } };
       return true;
     }
@@ -321,7 +322,8 @@ export class Model {
 
   /**
    * Loads a snapshot (a fresh `welcome`, or a resume the server could not serve with ops);
-   * `first` is welcome.first, the first-add seqs that place elements exactly as the server does.
+   * `first` is welcome.first, the first-add seqs that place elements exactly as the server does,
+   * and `gone` welcome.gone, those of the ids deleted before it (an undo may bring them back).
    *
    * Ops already sent may or may not be in the snapshot. Since hello.prev retires the old
    * connection before the welcome, none of them can be committed later, so what the snapshot
@@ -329,9 +331,16 @@ export class Model {
    * committed as far as its points go (a connection's ops are committed in order) and the rest
    * are sent again; updates and deletes are idempotent and are sent again.
    */
-  reset(elements: readonly Element[], seq: number, first: readonly number[] | null = null): void {
+  reset(
+    elements: readonly Element[],
+    seq: number,
+    first: readonly number[] | null = null,
+    gone: readonly (readonly [string, number])[] = [],
+  ): void {
     const old = this.confirmed;
     this.confirmed = Document.fromElements(elements, this.limits, first);
+    // welcome.gone: ids deleted before this snapshot keep their place if they come back.
+    for (const [id, s] of gone) this.confirmed.seedRank(id, s);
     this.seqApplied = seq;
     /** Points of each pen as far as our ops counted committed so far explain them. */
     const counted = new Map<string, number>();

@@ -6,14 +6,20 @@
  * server holds.
  */
 
-export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text";
+export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "note" | "frame";
 
-interface ElementBase {
+/** What every element has (PROTOCOL.md, common fields). */
+interface Placed {
   id: string;
   x: number;
   y: number;
-  stroke: string;
   z?: number;
+  /** PROTOCOL.md 1.1: only `{locked: false}` may change a locked element; nothing deletes it. */
+  locked?: boolean;
+}
+
+interface ElementBase extends Placed {
+  stroke: string;
 }
 
 export interface PenElement extends ElementBase {
@@ -30,6 +36,9 @@ export interface LineElement extends ElementBase {
   width: number;
   w: number;
   h: number;
+  /** PROTOCOL.md 1.1: the ids of the elements the start and the end are attached to. */
+  from?: string;
+  to?: string;
 }
 
 export interface ShapeElement extends ElementBase {
@@ -38,6 +47,9 @@ export interface ShapeElement extends ElementBase {
   w: number;
   h: number;
   fill?: string;
+  /** PROTOCOL.md 1.1: a label centred inside, in `size` (LABEL_SIZE when absent). */
+  text?: string;
+  size?: number;
 }
 
 export interface TextElement extends ElementBase {
@@ -46,10 +58,31 @@ export interface TextElement extends ElementBase {
   size: number;
 }
 
-export type Element = PenElement | LineElement | ShapeElement | TextElement;
+/** PROTOCOL.md 1.1: a sticky note; `fill` is its colour, `stroke` its text's. */
+export interface NoteElement extends ElementBase {
+  type: "note";
+  w: number;
+  h: number;
+  fill: string;
+  /** May be empty. */
+  text: string;
+  /** Absent: the text is fitted to the note. */
+  size?: number;
+}
+
+/** PROTOCOL.md 1.1: a named area (a slide, a section), drawn below everything else. */
+export interface FrameElement extends Placed {
+  type: "frame";
+  w: number;
+  h: number;
+  name: string;
+}
+
+export type Element =
+  PenElement | LineElement | ShapeElement | TextElement | NoteElement | FrameElement;
 
 /** Fields an `update` may carry; `null` removes an optional field. */
-export type UpdateSet = { [key: string]: string | number | null };
+export type UpdateSet = { [key: string]: string | number | boolean | null };
 
 export interface AddOp {
   k: "add";
@@ -95,7 +128,8 @@ export type ErrorCode =
   | "too_large"
   | "rate_limited"
   | "board_full"
-  | "read_only";
+  | "read_only"
+  | "locked";
 
 /**
  * The limits announced in `welcome.limits`; the defaults are PROTOCOL.md's, held to the
