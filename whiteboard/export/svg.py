@@ -7,6 +7,14 @@ from collections.abc import Iterable
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from whiteboard.export.bindings import resolve_line
+from whiteboard.export.structure_svg import (
+    frame_svg,
+    label_svg,
+    note_svg,
+    structure_bounds,
+)
+
 MARGIN = 20.0
 
 
@@ -29,6 +37,9 @@ def pen_points(e: dict[str, Any]) -> list[tuple[float, float]]:
 
 def bounds(e: dict[str, Any]) -> tuple[float, float, float, float]:
     t = e["type"]
+    box = structure_bounds(e)
+    if box is not None:
+        return box
     pad = float(e.get("width", 0)) / 2
     if t == "pen":
         pts = pen_points(e)
@@ -72,8 +83,10 @@ def element_svg(e: dict[str, Any]) -> str:
             f"{_stroke_attrs(e)}/>"
         )
         if t == "arrow" and (x1 != x0 or y1 != y0):
+            # The app's head (render/shapes.ts): max(10, 4 * width), at most half the shaft.
             angle = math.atan2(y1 - y0, x1 - x0)
-            size = 10 + float(e["width"]) * 2
+            width = float(e["width"])
+            size = min(max(10, width * 4), math.hypot(x1 - x0, y1 - y0) * 0.5 + width)
             wings = []
             for side in (-1, 1):
                 a = angle + math.pi - side * math.pi / 7
@@ -90,13 +103,13 @@ def element_svg(e: dict[str, Any]) -> str:
         y, h = (e["y"], e["h"]) if e["h"] >= 0 else (e["y"] + e["h"], -e["h"])
         return (
             f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"'
-            f" fill={fill}{_stroke_attrs(e)}/>"
+            f" fill={fill}{_stroke_attrs(e)}/>" + label_svg(e, _num)
         )
     if t == "ellipse":
         cx, cy = e["x"] + e["w"] / 2, e["y"] + e["h"] / 2
         return (
             f'<ellipse cx="{_num(cx)}" cy="{_num(cy)}" rx="{_num(abs(e["w"]) / 2)}"'
-            f' ry="{_num(abs(e["h"]) / 2)}" fill={fill}{_stroke_attrs(e)}/>'
+            f' ry="{_num(abs(e["h"]) / 2)}" fill={fill}{_stroke_attrs(e)}/>' + label_svg(e, _num)
         )
     if t == "text":
         size = float(e["size"])
@@ -111,12 +124,32 @@ def element_svg(e: dict[str, Any]) -> str:
             f' font-family="sans-serif" fill={quoteattr(e["stroke"])}'
             f' xml:space="preserve">{spans}</text>'
         )
+    if t == "note":
+        return note_svg(e, _num)
+    if t == "frame":
+        return frame_svg(e, _num)
     return ""
 
 
+def drawn(elements: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The elements in drawing order (frames first, a stable sort) with lines resolved."""
+    live = list(elements)
+    by_id = {e["id"]: e for e in live}
+    out = [e for e in live if e["type"] == "frame"]
+    for e in live:
+        if e["type"] in ("line", "arrow"):
+            out.append(resolve_line(e, by_id.get))
+        elif e["type"] != "frame":
+            out.append(e)
+    return out
+
+
 def render(elements: Iterable[dict[str, Any]]) -> str:
-    """A standalone SVG document whose view box fits every element (or a small empty page)."""
-    els = list(elements)
+    """A standalone SVG document whose view box fits every element (or a small empty page).
+
+    As in the app: frames first (below everything, whatever their z), attached line ends on
+    their elements' outlines (PROTOCOL.md 1.1)."""
+    els = drawn(elements)
     if els:
         boxes = [bounds(e) for e in els]
         x0 = min(b[0] for b in boxes) - MARGIN

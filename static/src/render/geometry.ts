@@ -4,6 +4,7 @@
  */
 import { decodePoints } from "../model/points";
 import type { Element, PenElement, TextElement } from "../model/types";
+import { frameNameBox } from "./structure";
 import type { Box, Point } from "./viewport";
 
 export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -95,6 +96,15 @@ export function bounds(el: Element): Box {
       const { w, h } = textSize(el);
       return { minX: el.x, minY: el.y, maxX: el.x + w, maxY: el.y + h };
     }
+    case "note":
+      return { minX: el.x, minY: el.y, maxX: el.x + el.w, maxY: el.y + el.h };
+    case "frame":
+      return unionBox(frameNameBox(el), {
+        minX: el.x,
+        minY: el.y,
+        maxX: el.x + el.w,
+        maxY: el.y + el.h,
+      });
   }
 }
 
@@ -174,7 +184,7 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
       const r = el.width / 2 + tol;
       const inside = p.x >= x0 - r && p.x <= x1 + r && p.y >= y0 - r && p.y <= y1 + r;
       if (!inside) return false;
-      if (el.fill) return true;
+      if (el.fill || el.text) return true;
       return p.x <= x0 + r || p.x >= x1 - r || p.y <= y0 + r || p.y >= y1 - r;
     }
     case "ellipse": {
@@ -188,8 +198,25 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
       const ny = (p.y - cy) / Math.max(ry, 1e-9);
       const d = Math.hypot(nx, ny);
       const slack = r / Math.max(Math.min(rx, ry), 1e-9);
-      if (el.fill) return d <= 1 + slack;
+      if (el.fill || el.text) return d <= 1 + slack;
       return Math.abs(d - 1) <= slack;
+    }
+    case "note":
+      return (
+        p.x >= el.x - tol &&
+        p.x <= el.x + el.w + tol &&
+        p.y >= el.y - tol &&
+        p.y <= el.y + el.h + tol
+      );
+    case "frame": {
+      // Its name or its edge: inside, a click goes to what lies on it, or starts a marquee.
+      const n = frameNameBox(el);
+      if (p.x >= n.minX && p.x <= n.maxX && p.y >= n.minY - tol && p.y <= n.maxY) return true;
+      const outside =
+        p.x < el.x - tol || p.x > el.x + el.w + tol || p.y < el.y - tol || p.y > el.y + el.h + tol;
+      const within =
+        p.x > el.x + tol && p.x < el.x + el.w - tol && p.y > el.y + tol && p.y < el.y + el.h - tol;
+      return !outside && !within;
     }
     case "text": {
       const b = bounds(el);

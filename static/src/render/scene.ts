@@ -5,12 +5,16 @@
  */
 import RBush from "rbush";
 import type { Element } from "../model/types";
+import { bindingsOf, resolveLine } from "./bindings";
 import { bounds, hitTest, unionBox } from "./geometry";
 import type { Box, Point } from "./viewport";
 
 export interface Item extends Box {
   id: string;
+  /** The element as drawn: a line's attached ends are on their elements' outlines. */
   el: Element;
+  /** 0 for frames, which are drawn below everything else whatever their z; 1 otherwise. */
+  layer: number;
   /** Stacking key (z, else first-add rank) and the rank that breaks ties. */
   key: number;
   rank: number;
@@ -31,7 +35,7 @@ export interface SceneSource {
 }
 
 const byStacking = (a: Item, b: Item): number =>
-  a.key !== b.key ? a.key - b.key : a.rank - b.rank;
+  a.layer !== b.layer ? a.layer - b.layer : a.key !== b.key ? a.key - b.key : a.rank - b.rank;
 
 export class SceneIndex {
   private readonly tree = new RBush<Item>();
@@ -40,6 +44,8 @@ export class SceneIndex {
   private order: string[] = [];
   private orderDirty = false;
   private stamp = 0;
+  /** For each id, the lines attached to it: they move when it does (PROTOCOL.md 1.1). */
+  private readonly attached = new Map<string, Set<string>>();
 
   constructor(private readonly model: SceneSource) {
     this.rebuild();
@@ -55,22 +61,25 @@ export class SceneIndex {
       this.rebuild();
       return;
     }
-    for (const id of ids) {
+    for (const id of this.withAttached(ids)) {
       const el = this.model.get(id);
       const old = this.items.get(id);
       if (old) {
         this.tree.remove(old);
         this.items.delete(id);
+        this.unlink(old.el);
       }
       if (!el) {
         if (old) this.orderDirty = true;
         continue;
       }
+      this.link(el);
       const item = this.makeItem(el);
       this.items.set(id, item);
       this.tree.insert(item);
       if (old) {
-        if (old.key !== item.key || old.rank !== item.rank) this.orderDirty = true;
+        if (old.key !== item.key || old.rank !== item.rank || old.layer !== item.layer)
+          this.orderDirty = true;
       } else if (!this.orderDirty) {
         // The common case, a new element on top, keeps the order without a sort.
         const lastId = this.order[this.order.length - 1];
@@ -131,6 +140,34 @@ export class SceneIndex {
     return box;
   }
 
+  /** `ids` and the lines attached to any of them (whose drawn ends follow them). */
+  private withAttached(ids: ReadonlySet<string>): Iterable<string> {
+    let out: Set<string> | null = null;
+    for (const id of ids) {
+      const lines = this.attached.get(id);
+      if (!lines) continue;
+      out ??= new Set(ids);
+      for (const line of lines) out.add(line);
+    }
+    return out ?? ids;
+  }
+
+  private link(el: Element): void {
+    for (const target of bindingsOf(el)) {
+      let lines = this.attached.get(target);
+      if (!lines) this.attached.set(target, (lines = new Set()));
+      lines.add(el.id);
+    }
+  }
+
+  private unlink(el: Element): void {
+    for (const target of bindingsOf(el)) {
+      const lines = this.attached.get(target);
+      lines?.delete(el.id);
+      if (lines?.size === 0) this.attached.delete(target);
+    }
+  }
+
   private stacking(): string[] {
     if (this.orderDirty) {
       this.order = [...this.items.values()].sort(byStacking).map((i) => i.id);
@@ -140,16 +177,23 @@ export class SceneIndex {
   }
 
   private makeItem(el: Element): Item {
-    const b = bounds(el);
+    const shown =
+      el.type === "line" || el.type === "arrow" ? resolveLine(el, (id) => this.model.get(id)) : el;
+    const b = bounds(shown);
     const rank = this.model.rank(el.id);
-    return { ...b, id: el.id, el, key: el.z ?? rank, rank, stamp: 0 };
+    const layer = el.type === "frame" ? 0 : 1;
+    return { ...b, id: el.id, el: shown, layer, key: el.z ?? rank, rank, stamp: 0 };
   }
 
   private rebuild(): void {
     this.tree.clear();
     this.items.clear();
+    this.attached.clear();
     const all: Item[] = [];
-    this.model.forEach((el) => all.push(this.makeItem(el)));
+    this.model.forEach((el) => {
+      this.link(el);
+      all.push(this.makeItem(el));
+    });
     for (const item of all) this.items.set(item.id, item);
     this.tree.load(all);
     this.orderDirty = true;

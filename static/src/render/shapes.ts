@@ -8,6 +8,8 @@
 import { getStroke } from "perfect-freehand";
 import type { Element, PenElement } from "../model/types";
 import { arrowHead, fontFor, LINE_HEIGHT, penPoints, penSize } from "./geometry";
+import { textBlock } from "./layout";
+import { drawFrame, drawNote, drawTextBlock } from "./structure";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
 
@@ -61,7 +63,17 @@ export function drawElement(
   el: Element,
   pixel: number,
   tiny = false,
+  /** False while the text is being edited in place (the editor shows it instead). */
+  withText = true,
 ): void {
+  if (el.type === "frame") {
+    drawFrame(ctx, el, pixel);
+    return;
+  }
+  if (el.type === "note") {
+    drawNote(ctx, el, withText ? textBlock(el) : null);
+    return;
+  }
   ctx.strokeStyle = el.stroke;
   ctx.fillStyle = el.stroke;
   switch (el.type) {
@@ -125,6 +137,8 @@ export function drawElement(
         ctx.fill();
       }
       ctx.stroke();
+      const label = withText ? textBlock(el) : null;
+      if (label) drawTextBlock(ctx, label, el.stroke);
       return;
     }
     case "text": {

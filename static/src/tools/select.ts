@@ -207,7 +207,9 @@ export class SelectTool implements Tool {
     if (!el) return [];
     switch (el.type) {
       case "rect":
-      case "ellipse": {
+      case "ellipse":
+      case "note":
+      case "frame": {
         const x0 = Math.min(el.x, el.x + el.w);
         const y0 = Math.min(el.y, el.y + el.h);
         const x1 = Math.max(el.x, el.x + el.w);
