@@ -25,8 +25,8 @@ class LogRow(NamedTuple):
     """One tick of one board: its ops as one msgpack array (the broadcast frame's body).
 
     Storing a row per tick rather than per op keeps the writer thread's work per commit small
-    (see DESIGN.md, "How an edit flows"). A named tuple rather than a frozen dataclass because
-    history pages read thousands per request, and a tuple is built several times faster.
+    (docs/architecture.md, "How an edit flows"). A named tuple rather than a frozen dataclass
+    because history pages read thousands per request, and a tuple is built several times faster.
     """
 
     first_seq: int

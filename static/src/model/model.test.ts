@@ -1,5 +1,5 @@
 /**
- * The Model's reconciliation (DESIGN.md "Sync semantics") and the Editor's per-user undo, as a
+ * The Model's reconciliation (docs/architecture.md "Sync semantics") and the Editor's per-user undo, as a
  * user would notice them: what is visible after local edits, others' edits, acknowledgements,
  * refusals and resumes.
  */

@@ -1,8 +1,8 @@
 /**
  * Model: the board as this user sees it = the server's confirmed state + the user's pending ops.
  *
- * DESIGN.md "Sync semantics": local edits apply at once (optimistically) and stay pending until
- * the server's broadcast of them (the acknowledgement) or an `err` for them arrives. The view is
+ * docs/architecture.md "Sync semantics": local edits apply at once (optimistically) and stay
+ * pending until the server's broadcast of them (the acknowledgement) or an `err` for them arrives. The view is
  * never stored as a second full copy: only ids touched by pending ops differ from the confirmed
  * state, and those are kept in a small overlay recomputed by replaying the pending ops on them.
  * A server op therefore never hides a field the user has just changed: the user's pending
