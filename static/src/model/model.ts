@@ -52,6 +52,9 @@ export class Model {
   private readonly myIds = new Set<number>();
   private nextC = 1;
   private readonly listeners: ChangeListener[] = [];
+  /** Per id, the seq and author of the last server op that touched it since the snapshot. */
+  private readonly touchedAt = new Map<string, number>();
+  private readonly touchedBy = new Map<string, number>();
 
   get seq(): number {
     return this.seqApplied;
@@ -81,6 +84,16 @@ export class Model {
 
   isMine(by: number): boolean {
     return this.myIds.has(by);
+  }
+
+  /**
+   * The seq and author of the last server op this page saw touch `id` (undefined before any
+   * since the last snapshot): whoever changed something last settles what follows from it.
+   */
+  lastTouch(id: string): { s: number; by: number } | undefined {
+    const s = this.touchedAt.get(id);
+    const by = this.touchedBy.get(id);
+    return s === undefined || by === undefined ? undefined : { s, by };
   }
 
   setLimits(limits: Limits): void {
@@ -291,7 +304,11 @@ export class Model {
         const out = this.confirmed.apply(op as Op, s);
         if (!out.ok) throw new Divergence(`server op ${s} refused locally: ${out.code}`);
         this.seqApplied = s;
-        for (const id of opIds(op as Op)) touched.add(id);
+        for (const id of opIds(op as Op)) {
+          touched.add(id);
+          this.touchedAt.set(id, s);
+          this.touchedBy.set(id, by);
+        }
         if (this.myIds.has(by)) {
           const i = this.pending.findIndex((p) => p.op.c === op.c);
           if (i >= 0) {
@@ -341,6 +358,8 @@ export class Model {
     this.confirmed = Document.fromElements(elements, this.limits, first);
     // welcome.gone: ids deleted before this snapshot keep their place if they come back.
     for (const [id, s] of gone) this.confirmed.seedRank(id, s);
+    this.touchedAt.clear();
+    this.touchedBy.clear();
     this.seqApplied = seq;
     /** Points of each pen as far as our ops counted committed so far explain them. */
     const counted = new Map<string, number>();

@@ -15,7 +15,7 @@ import type { Point } from "./viewport";
 /** The types an end may attach to: those with a box or an ellipse for an outline. */
 export const BINDABLE: ReadonlySet<string> = new Set(["rect", "ellipse", "note", "frame", "image"]);
 
-interface Boxed {
+export interface Boxed {
   type: string;
   x: number;
   y: number;

@@ -34,6 +34,8 @@ export interface SceneSource {
   onChange(listener: (ids: ReadonlySet<string> | null) => void): () => void;
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
+
 const byStacking = (a: Item, b: Item): number =>
   a.layer !== b.layer ? a.layer - b.layer : a.key !== b.key ? a.key - b.key : a.rank - b.rank;
 
@@ -115,8 +117,13 @@ export class SceneIndex {
     return this.tree.search(box);
   }
 
-  /** The topmost element whose ink is within `tol` of `p`. */
-  hit(p: Point, tol: number, skip?: ReadonlySet<string>): Element | undefined {
+  /** The topmost element whose ink is within `tol` of `p` (and that `accept` takes). */
+  hit(
+    p: Point,
+    tol: number,
+    skip?: ReadonlySet<string>,
+    accept?: (el: Element) => boolean,
+  ): Element | undefined {
     const found = this.tree.search({
       minX: p.x - tol,
       minY: p.y - tol,
@@ -126,10 +133,31 @@ export class SceneIndex {
     found.sort(byStacking);
     for (let i = found.length - 1; i >= 0; i--) {
       const item = found[i] as Item;
-      if (skip?.has(item.id)) continue;
+      if (skip?.has(item.id) || (accept && !accept(item.el))) continue;
       if (hitTest(item.el, p, tol)) return item.el;
     }
     return undefined;
+  }
+
+  /** The topmost element near `p` (its box within `tol`) for which `test` holds. */
+  topmost(p: Point, tol: number, test: (el: Element) => boolean): Element | undefined {
+    const found = this.tree.search({
+      minX: p.x - tol,
+      minY: p.y - tol,
+      maxX: p.x + tol,
+      maxY: p.y + tol,
+    });
+    found.sort(byStacking);
+    for (let i = found.length - 1; i >= 0; i--) {
+      const el = (found[i] as Item).el;
+      if (test(el)) return el;
+    }
+    return undefined;
+  }
+
+  /** The lines whose drawn ends follow element `id` (attached to it). */
+  attachedTo(id: string): ReadonlySet<string> {
+    return this.attached.get(id) ?? EMPTY;
   }
 
   /** The box around everything (null on an empty board). */

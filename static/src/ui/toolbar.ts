@@ -13,6 +13,8 @@ export const TOOL_KEYS: [ToolName, string, string][] = [
   ["rect", "R", "Rectangle"],
   ["ellipse", "O", "Ellipse"],
   ["text", "T", "Text"],
+  ["note", "N", "Sticky note"],
+  ["frame", "F", "Frame"],
   ["eraser", "E", "Eraser"],
 ];
 
