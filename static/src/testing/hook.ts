@@ -32,6 +32,10 @@ export interface TestHook {
   redo(): boolean;
   /** The history view: the moment shown and the head of its timeline (null: closed). */
   history(): { seq: number; head: number; busy: boolean } | null;
+  /** An element as the canvas draws it (a line's attached ends on their shapes). */
+  drawn(id: string): Element | null;
+  /** The ids the canvas paints, bottom to top (frames first). */
+  painted(): string[];
 }
 
 declare global {
@@ -81,5 +85,14 @@ export function installTestHook(p: BoardParts): void {
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     history: () => history.position,
+    drawn: (id) => {
+      renderer.sync();
+      return renderer.index.get(id)?.el ?? null;
+    },
+    painted: () => {
+      renderer.sync();
+      const all = { minX: -1e8, minY: -1e8, maxX: 1e8, maxY: 1e8 };
+      return renderer.index.visible(all).map((e) => e.id);
+    },
   };
 }
