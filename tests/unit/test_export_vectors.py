@@ -31,7 +31,10 @@ def test_fit(case: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", LAYOUT["blocks"], ids=lambda c: c["name"])
 def test_text_block(case: dict[str, Any]) -> None:
     block = text_block(case["element"])
-    got = None if block is None else {k: getattr(block, k) for k in ("lines", "size", "cx", "cy")}
+    got = None
+    if block is not None:
+        got = {k: getattr(block, k) for k in ("lines", "size", "cx", "cy")}
+        got["baselines"] = [block.line_y(i) for i in range(len(block.lines))]
     assert got == case["block"]
 
 

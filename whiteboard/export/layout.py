@@ -8,12 +8,15 @@ real font. ``tests/vectors/layout.json`` holds both implementations to the same 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
 from whiteboard.protocol import LABEL_SIZE
 
 LINE_HEIGHT: Final = 1.25
+BASELINE_SHIFT: Final = 0.35
+"""Where a line's alphabetic baseline sits below its middle, in ems (capitals centred)."""
 NOTE_PAD: Final = 12.0
 """Board units between a note's edge and its text."""
 LABEL_PAD: Final = 8.0
@@ -99,8 +102,10 @@ class TextBlock:
     cy: float
 
     def line_y(self, i: int) -> float:
-        """The y of the middle of line ``i`` (lines are drawn with a central baseline)."""
-        return self.cy + (i - (len(self.lines) - 1) / 2) * self.size * LINE_HEIGHT
+        """The y of the alphabetic baseline of line ``i`` (``BASELINE_SHIFT`` below its middle,
+        as the app draws it), on a whole board unit as the app rounds it."""
+        middle = self.cy + (i - (len(self.lines) - 1) / 2) * self.size * LINE_HEIGHT
+        return math.floor(middle + BASELINE_SHIFT * self.size + 0.5)
 
 
 def text_block(e: dict[str, Any]) -> TextBlock | None:

@@ -22,12 +22,12 @@ Num = Callable[[float], str]
 
 
 def text_block_svg(block: TextBlock, color: str, num: Num) -> str:
-    """Centred lines, each on its middle (the canvas draws them with a "middle" baseline)."""
+    """Centred lines on their baselines, as the canvas draws them."""
     font = quoteattr(FONT_FAMILY)
     return "".join(
         f'<text x="{num(block.cx)}" y="{num(block.line_y(i))}" font-size="{num(block.size)}"'
         f' font-family={font} fill={quoteattr(color)} text-anchor="middle"'
-        f' dominant-baseline="central" xml:space="preserve">{escape(line)}</text>'
+        f' xml:space="preserve">{escape(line)}</text>'
         for i, line in enumerate(block.lines)
         if line
     )

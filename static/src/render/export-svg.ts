@@ -17,6 +17,8 @@ import {
 } from "./structure";
 import type { Box } from "./viewport";
 
+/** The first baseline of a text element below its top, in ems (the canvas draws from the top). */
+const TOP_BASELINE = 0.78;
 const n = (v: number): string => String(Math.round(v * 100) / 100);
 const esc = (s: string): string =>
   s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -31,7 +33,7 @@ function block(b: TextBlock, color: string): string {
     .map((line, i) =>
       line === ""
         ? ""
-        : `<text x="${n(b.cx)}" y="${n(lineY(b, i))}" font-size="${n(b.size)}" font-family="${font}" fill="${esc(color)}" text-anchor="middle" dominant-baseline="central" xml:space="preserve">${esc(line)}</text>`,
+        : `<text x="${n(b.cx)}" y="${n(lineY(b, i))}" font-size="${n(b.size)}" font-family="${font}" fill="${esc(color)}" text-anchor="middle" xml:space="preserve">${esc(line)}</text>`,
     )
     .join("");
 }
@@ -81,7 +83,7 @@ export function elementSvg(el: Element): string {
         .split("\n")
         .map(
           (line, i) =>
-            `<text x="${n(el.x)}" y="${n(el.y + (i + 0.5) * el.size * LINE_HEIGHT)}" font-size="${n(el.size)}" font-family="${font}" fill="${esc(el.stroke)}" dominant-baseline="central" xml:space="preserve">${esc(line)}</text>`,
+            `<text x="${n(el.x)}" y="${n(el.y + (i * LINE_HEIGHT + TOP_BASELINE) * el.size)}" font-size="${n(el.size)}" font-family="${font}" fill="${esc(el.stroke)}" xml:space="preserve">${esc(line)}</text>`,
         )
         .join("");
     case "note": {

@@ -135,6 +135,17 @@ export function textBlock(el: Element): TextBlock | null {
   return b;
 }
 
-/** The y of the middle of line `i` of a block (lines are drawn with a "middle" baseline). */
+/**
+ * Where a line's alphabetic baseline sits below its middle, in ems: capitals are centred on the
+ * middle. A fixed share rather than the font's own "middle", which canvas and SVG place apart.
+ */
+export const BASELINE_SHIFT = 0.35;
+
+/**
+ * The y of the baseline of line `i` of a block, on a whole board unit: canvas and SVG round a
+ * baseline between two pixels differently, so none is left there.
+ */
 export const lineY = (b: TextBlock, i: number): number =>
-  b.cy + (i - (b.lines.length - 1) / 2) * b.size * LINE_HEIGHT;
+  Math.floor(
+    b.cy + (i - (b.lines.length - 1) / 2) * b.size * LINE_HEIGHT + BASELINE_SHIFT * b.size + 0.5,
+  );

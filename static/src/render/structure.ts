@@ -23,7 +23,7 @@ export function drawTextBlock(ctx: CanvasRenderingContext2D, b: TextBlock, color
   ctx.font = `${b.size}px ${FONT_FAMILY}`;
   ctx.fillStyle = color;
   ctx.textAlign = "center";
-  ctx.textBaseline = "middle";
+  ctx.textBaseline = "alphabetic";
   b.lines.forEach((line, i) => ctx.fillText(line, b.cx, lineY(b, i)));
   ctx.textAlign = "start";
 }

@@ -5,7 +5,8 @@
  */
 import type { Editor } from "../model/editor";
 import type { Model } from "../model/model";
-import type { Element } from "../model/types";
+import type { Element, OpBody } from "../model/types";
+import { renderPng } from "../render/export-png";
 import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
@@ -36,6 +37,10 @@ export interface TestHook {
   drawn(id: string): Element | null;
   /** The ids the canvas paints, bottom to top (frames first). */
   painted(): string[];
+  /** Makes these edits as the user would (one undoable action); false if one was refused. */
+  apply(ops: OpBody[]): boolean;
+  /** The PNG export (render/export-png.ts) of a board box at `scale`, as a data: URL. */
+  exportPng(minX: number, minY: number, maxX: number, maxY: number, scale: number): Promise<string>;
 }
 
 declare global {
@@ -93,6 +98,21 @@ export function installTestHook(p: BoardParts): void {
       renderer.sync();
       const all = { minX: -1e8, minY: -1e8, maxX: 1e8, maxY: 1e8 };
       return renderer.index.visible(all).map((e) => e.id);
+    },
+    apply: (ops) => {
+      editor.begin();
+      const ok = ops.every((op) => editor.do(op));
+      editor.end();
+      return ok;
+    },
+    exportPng: async (minX, minY, maxX, maxY, scale) => {
+      renderer.sync();
+      const png = await renderPng(renderer.index, { minX, minY, maxX, maxY }, scale);
+      return await new Promise<string>((resolve) => {
+        const r = new FileReader();
+        r.onload = () => resolve(r.result as string);
+        r.readAsDataURL(png);
+      });
     },
   };
 }
