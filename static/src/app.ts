@@ -117,7 +117,7 @@ export function startBoard(root: HTMLElement, board: string): void {
   new StylePanel(chrome, style, selection, model, editor);
   const frames = new FramesPanel(chrome, model, viewport);
   const arrange = new ArrangeMenu(chrome, ctx, () => frames.toggle());
-  new BindingKeeper(model, renderer);
+  const keeper = new BindingKeeper(model, renderer);
   /** Where the pointer is on the board (null when it is elsewhere): pastes land there. */
   let pointer: Point | null = null;
   const zoomFit = (): void => {
@@ -261,7 +261,17 @@ export function startBoard(root: HTMLElement, board: string): void {
 
   // Only in the browser tests' bundle (build.mjs --e2e): the production one has no hook.
   if (__TEST_HOOKS__) {
-    installTestHook({ board, model, editor, viewport, renderer, conn, history, setTool });
+    installTestHook({
+      board,
+      model,
+      editor,
+      viewport,
+      renderer,
+      conn,
+      history,
+      setTool,
+      settling: () => keeper.busy,
+    });
   }
 
   conn.start();

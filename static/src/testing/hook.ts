@@ -39,6 +39,8 @@ export interface TestHook {
   painted(): string[];
   /** Makes these edits as the user would (one undoable action); false if one was refused. */
   apply(ops: OpBody[]): boolean;
+  /** Whether nothing is left to send: no pending op and no attached line left to settle. */
+  quiet(): boolean;
   /** The PNG export (render/export-png.ts) of a board box at `scale`, as a data: URL. */
   exportPng(minX: number, minY: number, maxX: number, maxY: number, scale: number): Promise<string>;
 }
@@ -59,6 +61,8 @@ export interface BoardParts {
   conn: Connection;
   history: HistoryLoader;
   setTool(name: ToolName): void;
+  /** Whether the binding keeper has attached lines left to settle. */
+  settling(): boolean;
 }
 
 /**
@@ -99,6 +103,7 @@ export function installTestHook(p: BoardParts): void {
       const all = { minX: -1e8, minY: -1e8, maxX: 1e8, maxY: 1e8 };
       return renderer.index.visible(all).map((e) => e.id);
     },
+    quiet: () => model.pendingCount === 0 && !p.settling(),
     apply: (ops) => {
       editor.begin();
       const ok = ops.every((op) => editor.do(op));

@@ -38,6 +38,11 @@ export class BindingKeeper {
     });
   }
 
+  /** Whether some attached line may still be settled (tests wait for the board to be quiet). */
+  get busy(): boolean {
+    return this.timer !== null || this.candidates.size > 0;
+  }
+
   private schedule(): void {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = setTimeout(() => this.settle(), QUIET_MS);
