@@ -22,6 +22,8 @@ export function refusalText(code: string, limits: Limits, serverMsg?: string): s
       return "Someone else removed that element in the meantime.";
     case "exists":
       return "That element already exists on the board.";
+    case "locked":
+      return "That element is locked: unlock it first (Ctrl+Shift+L, or Unlock all).";
     case "bad_op":
       return "The server refused a change it could not understand; it was undone.";
     default:
