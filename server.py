@@ -12,11 +12,12 @@ import sys
 import tornado.httpserver
 import tornado.netutil
 
-from whiteboard import metrics, workers
+from whiteboard import metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.base import StoreError
 from whiteboard.web.app import make_app, make_cluster, make_store
+from whiteboard.web.connections import Connections
 
 log = logging.getLogger("whiteboard")
 
@@ -27,7 +28,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     cluster = make_cluster(settings, store)
     await cluster.start()
     hub = Hub(store, settings, cluster)
-    app = make_app(settings, store, hub)
+    connections = Connections()
+    app = make_app(settings, store, hub, connections)
     server = tornado.httpserver.HTTPServer(app, xheaders=False)
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
@@ -58,8 +60,7 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     lag.stop()
     server.stop()  # stop accepting
     await hub.shutdown()  # finish the ticks in flight and checkpoint
-    for sock in list(hub.sockets):
-        sock.close_going_away()
+    connections.close_all(protocol.CLOSE_GOING_AWAY, "the server is restarting")
     await cluster.close()  # before the store: it may share the store's connection
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()

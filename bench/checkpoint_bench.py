@@ -4,8 +4,8 @@ Builds a board in process with history_bench's workload (ten people drawing; 1,0
 a ~7 MB state), then writes checkpoints through a real ``SQLiteStore`` the way ``Board.tick``
 does, ``checkpoint_every`` ops apart, two ways:
 
-- before: ``msgpack.packb(doc.to_state())`` on the loop (what hub.py did);
-- after: ``hub._pack_state`` (checkpoint.py: cached element bytes and the layout index from
+- before: ``msgpack.packb(doc.to_state())`` on the loop (what the board once did);
+- after: ``history.checkpoint.take`` (checkpoint.py: cached element bytes and the layout index from
   the document, joined and packed in a worker thread).
 
 For each it reports the time the loop spends in the packing call itself and the loop's worst
@@ -72,7 +72,7 @@ class LagProbe:
 
 
 async def old_pack(doc: Document) -> Checkpoint:
-    """hub.py before: pack the whole state on the loop; the store then parses it in a thread
+    """The board before: pack the whole state on the loop; the store then parses it in a thread
     for the layout index."""
     return Checkpoint(doc.seq, msgpack.packb(doc.to_state(), use_bin_type=True))
 

@@ -45,7 +45,7 @@ from tests.server.subprocess_server import ServerProcess  # noqa: E402
 from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
 from whiteboard.history import layout, seek  # noqa: E402
-from whiteboard.hub import PALETTE  # noqa: E402
+from whiteboard.live.presence import PALETTE  # noqa: E402
 from whiteboard.protocol import Limits, ProtocolError, encode_ops_array, server_op  # noqa: E402
 from whiteboard.store.base import Checkpoint, Client, LogRow  # noqa: E402
 from whiteboard.store.sqlite import DB_NAME, SQLiteStore  # noqa: E402
@@ -185,7 +185,7 @@ async def build(
             continue
         row = LogRow(first, doc.seq, ts, encode_ops_array(sops))
         checkpoint = None
-        if doc.seq - checkpoint_seq >= every:  # the Board's rule (hub.py, tick)
+        if doc.seq - checkpoint_seq >= every:  # the Board's rule (live/replica.py, Solo)
             # With its layout, as the Board's checkpoints come: the append then goes to the
             # writer at once, in order with the others (appends are conditional on the head).
             state = pack(doc.to_state())

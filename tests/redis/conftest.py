@@ -18,7 +18,7 @@ from tests.server.conftest import *  # noqa: F403 (the same fixtures, one overri
 from tests.server.conftest import _close_clients, _no_errors_logged  # noqa: F401
 from whiteboard.cluster.redis import RedisCluster
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.redis import RedisStore
 
 skip_without_redis_server()

@@ -16,9 +16,10 @@ import tornado.web
 import tornado.websocket
 
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.sqlite import SQLiteStore
 from whiteboard.web.app import make_app
+from whiteboard.web.connections import Connections
 
 TIMEOUT = 5.0
 _board_ids = itertools.count(1)
@@ -62,8 +63,15 @@ def hub(io_loop: tornado.ioloop.IOLoop, store: SQLiteStore, settings: Settings) 
 
 
 @pytest.fixture
-def app(settings: Settings, store: SQLiteStore, hub: Hub) -> tornado.web.Application:
-    return make_app(settings, store, hub)
+def connections() -> Connections:
+    return Connections()
+
+
+@pytest.fixture
+def app(
+    settings: Settings, store: SQLiteStore, hub: Hub, connections: Connections
+) -> tornado.web.Application:
+    return make_app(settings, store, hub, connections)
 
 
 @pytest.fixture

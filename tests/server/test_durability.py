@@ -12,7 +12,9 @@ import pytest
 from tests.server.conftest import Client, connect, fetch, pen, rect
 from tests.server.subprocess_server import ServerProcess
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
+from whiteboard.live.replica import Solo
+from whiteboard.protocol import Hello
 from whiteboard.store.sqlite import DB_NAME, SQLiteStore
 
 pytestmark = pytest.mark.gen_test(timeout=60)
@@ -25,17 +27,7 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
     hub = Hub(store, settings)
 
     class Fake:
-        client_id = 0
-        name = ""
-        color = ""
         frames: list[bytes] = []
-
-        readonly = False
-        token = ""
-        compact = False
-
-        def replaced(self) -> None:
-            pass
 
         def send(self, frame: bytes) -> None:
             self.frames.append(frame)
@@ -43,12 +35,11 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
         def send_frame(self, frame: bytes) -> None:
             self.frames.append(frame)
 
-        def admitted(self) -> None:
+        def close(self, code: int, reason: str) -> None:
             pass
 
     board = await hub.get("cp")
-    peer = Fake()
-    await board.join(peer, "x", None)
+    peer = await board.join(Fake(), Hello("x", None))
     while peer.client_id not in board.peers:
         await asyncio.sleep(0.001)
     for i in range(30):
@@ -70,7 +61,7 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
     assert all(row.last_seq > loaded.checkpoint.seq for row in loaded.rows)
     board2 = await Hub(store2, settings).get("cp")
     assert board2.doc.seq == seq and board2.doc.elements() == expected
-    assert board2.next_client_id == 2
+    assert isinstance(board2.replica, Solo) and board2.replica.next_client_id == 2
     await store2.close()
 
 

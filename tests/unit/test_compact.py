@@ -10,8 +10,8 @@ import msgpack
 import pytest
 
 from tests.compact import decode_compact
+from whiteboard.live.wsframe import ws_frame
 from whiteboard.protocol import encode_compact_ops, encode_ops_array, encode_ops_frame
-from whiteboard.wsframe import ws_frame
 
 PEN = {"id": "p" * 16, "type": "pen", "x": 1.5, "y": 2, "stroke": "#112233", "width": 2,
        "pts": [0, 0, 3, -4], "pr": [10, 20]}  # fmt: skip

@@ -23,11 +23,9 @@ from whiteboard.protocol.frames import (
     encode_ops_array,
     encode_ops_frame,
     encode_presence,
+    encode_welcome,
     server_op,
 )
-
-# Kept until live/ adopts frames.encode_welcome's named parameters (hub.py passes ``extra``).
-from whiteboard.protocol.frames import encode_welcome_compat as encode_welcome
 from whiteboard.protocol.messages import (
     CursorMessage,
     Hello,

@@ -74,56 +74,6 @@ def encode_welcome(
     return pack(msg)
 
 
-def encode_welcome_compat(
-    *,
-    board: str,
-    me: int,
-    color: str,
-    seq: int,
-    peers: list[dict[str, Any]],
-    elements: list[dict[str, Any]] | None,
-    ops: list[dict[str, Any]] | None,
-    limits: dict[str, int],
-    readonly: bool | None = None,
-    token: str | None = None,
-    first: list[int] | None = None,
-    extra: dict[str, Any] | None = None,
-) -> bytes:
-    """``encode_welcome`` as ``whiteboard.protocol`` exports it until live/ adopts the named
-    parameters: hub.py still passes the additions in ``extra``. Called with ``readonly`` and
-    ``token`` (the new way) it is ``encode_welcome``; with ``extra``, the old encoder, which
-    gives the same bytes for ``extra={"readonly", "token", "first"}`` (tested).
-
-    Kept until live/ adopts ``encode_welcome(readonly=, token=, first=)``; then delete it and
-    export ``frames.encode_welcome`` under its own name (/work/brief/live-NEXT.md).
-    """
-    if readonly is not None and token is not None and extra is None:
-        return encode_welcome(
-            board=board,
-            me=me,
-            color=color,
-            seq=seq,
-            peers=peers,
-            elements=elements,
-            ops=ops,
-            limits=limits,
-            readonly=readonly,
-            token=token,
-            first=first,
-        )
-    if readonly is not None or token is not None or first is not None:
-        raise ValueError("pass the welcome additions by name (readonly and token) or in extra")
-    if (elements is None) == (ops is None):
-        raise ValueError("welcome needs exactly one of elements and ops")
-    msg = _welcome_head(board, me, color, seq, peers, elements, ops, limits)
-    if extra:
-        clash = msg.keys() & extra.keys()
-        if clash:
-            raise ValueError(f"extra welcome keys would replace protocol keys: {sorted(clash)}")
-        msg.update(extra)
-    return pack(msg)
-
-
 def _welcome_head(
     board: str,
     me: int,

@@ -7,7 +7,7 @@ import secrets
 
 from whiteboard.export import svg
 from whiteboard.history import pages, seek
-from whiteboard.hub import hash_key
+from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
 from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
 

@@ -9,9 +9,10 @@ import tornado.web
 
 from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
 from whiteboard.web import api, history, metrics, pages, socket
+from whiteboard.web.connections import Connections
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -41,13 +42,18 @@ def make_cluster(settings: Settings, store: Store) -> Cluster:
     return SoloCluster()
 
 
-def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Application:
+def make_app(
+    settings: Settings, store: Store, hub: Hub, connections: Connections | None = None
+) -> tornado.web.Application:
+    """``connections`` are this app's open WebSockets (the server closes them at shutdown)."""
     deps = {"hub": hub, "store": store}
+    connections = connections if connections is not None else Connections()
+    ws_deps = {"hub": hub, "settings": settings, "connections": connections}
     return tornado.web.Application(
         [
             (r"/", pages.IndexHandler, deps),
             (r"/b/([^/]*)", pages.BoardPageHandler, deps),
-            (r"/ws/([^/]*)", socket.BoardSocket, {"hub": hub, "settings": settings}),
+            (r"/ws/([^/]*)", socket.BoardSocket, ws_deps),
             (r"/api/boards", api.CreateBoardHandler, deps),
             # Before the snapshot route, whose GET it inherits: a board may be named "import".
             (r"/api/boards/(import)", history.ImportHandler, deps),
@@ -57,7 +63,7 @@ def make_app(settings: Settings, store: Store, hub: Hub) -> tornado.web.Applicat
             (r"/api/boards/([^/]*)/ops", api.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
-            (r"/metrics", metrics.MetricsHandler, {"hub": hub}),
+            (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],
         template_path=os.path.join(ROOT, "templates"),
         static_path=os.path.join(ROOT, "static"),

@@ -17,7 +17,7 @@ import msgpack
 import tornado.web
 
 from whiteboard.history.state import state_at
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Store, StoreError
 from whiteboard.web.origin import same_site

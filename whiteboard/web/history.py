@@ -15,9 +15,10 @@ from typing import Any, TypeVar
 import tornado.iostream
 import tornado.web
 
+from whiteboard.clock import now_ms
 from whiteboard.document import Document
 from whiteboard.history import boardfile, pages, rebuild, state
-from whiteboard.hub import color_of, now_ms
+from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
 from whiteboard.store.base import Client, StoreError
 from whiteboard.web.api import SnapshotHandler

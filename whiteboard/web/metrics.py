@@ -6,21 +6,23 @@ import tornado.web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from whiteboard import metrics
-from whiteboard.hub import Hub
+from whiteboard.live.registry import Hub
+from whiteboard.web.connections import Connections
 
 
 class MetricsHandler(tornado.web.RequestHandler):
     """Plain text for Prometheus; no page headers, no compression negotiation of our own.
 
-    The gauges the Hub already knows are read here, at scrape time, from the Hub of this app:
-    nothing maintains them on the hot path.
+    The gauges the app already knows are read here, at scrape time, from its Hub and its
+    connections: nothing maintains them on the hot path.
     """
 
-    def initialize(self, hub: Hub) -> None:
+    def initialize(self, hub: Hub, connections: Connections) -> None:
         self.hub = hub
+        self.connections = connections
 
     def get(self) -> None:
-        metrics.read_hub(len(self.hub.sockets), len(self.hub.boards))
+        metrics.read_hub(len(self.connections), len(self.hub.boards))
         self.set_header("Content-Type", CONTENT_TYPE_LATEST)
         self.set_header("Cache-Control", "no-store")
         self.write(generate_latest(metrics.REGISTRY))

@@ -1,10 +1,11 @@
 """BoardSocket: one browser's WebSocket on one board.
 
 It turns frames into validated messages (``protocol``), answers refusals to their author only,
-and hands valid ops to its ``Board``. It never touches the Document: the board's tick does.
-Writes bypass ``write_message`` on the hot path (see ``send``) because the same encoded frame
-goes to every connection of a board, and a Task plus a Future per message per client is most of
-the cost of a fan-out.
+and hands valid ops to its ``Board`` through the ``Session`` the board gave it. It never touches
+the Document: the board's tick does. To the board it is only a ``Transport`` (``send``,
+``send_frame``, ``close``). Writes bypass ``write_message`` on the hot path (see
+``send_frame``) because the same encoded frame goes to every connection of a board, and a Task
+plus a Future per message per client is most of the cost of a fan-out.
 """
 
 from __future__ import annotations
@@ -16,20 +17,24 @@ import logging
 import re
 import socket
 import time
+from enum import Enum
 from typing import Any
 
 from tornado.httputil import HTTPServerRequest
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler
 
-from whiteboard import BOARD_ID_PATTERN, metrics, protocol
+from whiteboard import metrics, protocol
 from whiteboard.config import Settings
-from whiteboard.hub import Board, Hub
-from whiteboard.protocol import CloseError, CursorMessage, ProtocolError
+from whiteboard.live.board import Board
+from whiteboard.live.registry import Hub
+from whiteboard.live.session import Session
+from whiteboard.live.wsframe import ws_frame
+from whiteboard.protocol import BOARD_ID_PATTERN, CloseError, CursorMessage, ProtocolError
 from whiteboard.store.base import StoreError
+from whiteboard.web.connections import Connections
 from whiteboard.web.origin import same_site
-from whiteboard.wsframe import ws_frame
 
 log = logging.getLogger(__name__)
 
@@ -39,6 +44,14 @@ _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 SNDBUF_BYTES = 256 * 1024
 SLOW_DOWN = "Too many changes at once: slow down a little."
 READ_ONLY = "This board is view-only: open it with its edit link to draw."
+ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
+
+
+class State(Enum):
+    HELLO = "hello"  # waiting for the first message
+    JOINING = "joining"  # hello accepted: the board is loading, or storing the client's id
+    LIVE = "live"  # on the board (its welcome may be a tick away: the board holds ops till then)
+    CLOSED = "closed"
 
 
 def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
@@ -55,16 +68,6 @@ def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
         if not _in_networks(hop, trusted):
             return hop
     return hops[0] if hops else ip
-
-
-def _prev(value: Any) -> tuple[int, str] | None:
-    """hello.prev = {id, token} from the previous welcome; anything else is ignored."""
-    if not isinstance(value, dict):
-        return None
-    cid, token = value.get("id"), value.get("token")
-    if type(cid) is int and isinstance(token, str) and len(token) <= 64:
-        return cid, token
-    return None
 
 
 def _in_networks(ip: str, networks: tuple[str, ...]) -> bool:
@@ -113,26 +116,23 @@ class TokenBucket:
 
 
 class BoardSocket(WebSocketHandler):
-    """States: waiting for ``hello`` -> joining (id stored, welcome pending) -> live -> closed."""
+    """One connection: ``state`` goes HELLO -> JOINING -> LIVE -> CLOSED (or straight to it)."""
 
-    def initialize(self, hub: Hub, settings: Settings) -> None:
+    def initialize(self, hub: Hub, settings: Settings, connections: Connections) -> None:
         self.hub = hub
         self.cfg = settings
+        self.connections = connections
         self.board_id = ""
         self.board: Board | None = None
-        self.client_id = 0
-        self.name = ""
-        self.color = ""
-        self.readonly = False
-        self.token = ""
-        self.compact = False
+        self.session: Session | None = None
         self.ip = ""
-        self.state = "hello"
-        self._early: list[list[dict[str, Any]]] = []
+        self.state = State.HELLO
+        # The stream while frames may be written to it: None before open and once closing.
+        self._stream: IOStream | None = None
+        self._direct = False  # a plain TCP stream: frames may go straight to its socket
         self._ops_bucket = TokenBucket(settings.ops_per_s, settings.ops_burst)
         self._bytes_bucket = TokenBucket(settings.bytes_per_s, settings.bytes_burst)
         self._refusals: list[float] = []
-        self._dropped = False
         self._counted = False
 
     # -- handshake -----------------------------------------------------------------------------
@@ -152,19 +152,21 @@ class BoardSocket(WebSocketHandler):
 
     def open(self, *args: str, **kwargs: str) -> None:
         self.board_id = args[0]
-        self.hub.sockets.add(self)
+        self.connections.add(self)
+        stream = self.ws_connection.stream if self.ws_connection else None
+        if stream is not None and not stream.closed():
+            self._stream = stream
+            self._direct = type(stream) is IOStream  # not TLS: its socket takes our bytes as is
         self.ip = client_ip(self.request, self.cfg.trusted_proxies)
-        if self.hub.ip_connections[self.ip] >= self.cfg.connections_per_ip:
+        if not self.connections.count_ip(self.ip, self.cfg.connections_per_ip):
             self._refuse(ProtocolError("rate_limited", "Too many connections from your address."))
-            self._drop(protocol.CLOSE_POLICY, "too many connections from your address")
+            self.close(protocol.CLOSE_POLICY, "too many connections from your address")
             return
-        self.hub.ip_connections[self.ip] += 1
         self._counted = True
         # Tornado turns TCP_NODELAY off again after the upgrade; small frames need it on.
         self.set_nodelay(True)
         # A small kernel send buffer keeps a non-reading client's backlog visible to us (and
         # bounded by backlog_bytes) instead of hidden in megabytes of kernel memory.
-        stream = self.ws_connection.stream if self.ws_connection else None
         if stream is not None and stream.socket is not None:
             with contextlib.suppress(OSError):
                 stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SNDBUF_BYTES)
@@ -172,26 +174,28 @@ class BoardSocket(WebSocketHandler):
     # -- input ---------------------------------------------------------------------------------
 
     async def on_message(self, message: str | bytes) -> None:
-        if self.state == "closed":
+        if self.state is State.CLOSED:
             return
         if isinstance(message, str):
-            self._drop(protocol.CLOSE_UNSUPPORTED, "text frames are not accepted")
+            self.close(protocol.CLOSE_UNSUPPORTED, "text frames are not accepted")
             return
         try:
             msg = protocol.decode_frame(message)
-            if self.state == "hello":
+            if self.state is State.HELLO:
                 await self._on_hello(msg)
                 return
             parsed = protocol.parse_message(msg, self.hub.limits)
         except CloseError as exc:
-            self._drop(exc.code, exc.reason)
+            self.close(exc.code, exc.reason)
             return
         except ProtocolError as exc:
             self._refuse(exc)
             return
+        board, session = self.board, self.session
+        if board is None or session is None:
+            return  # not reached: Tornado reads no frame while the hello is being handled
         if isinstance(parsed, CursorMessage):
-            if self.state == "live" and self.board is not None:
-                self.board.cursor(self, parsed.x, parsed.y)
+            board.cursor(session, parsed.x, parsed.y)
             return
         if not self._bytes_bucket.take(len(message)):
             for item in parsed.items:
@@ -199,22 +203,21 @@ class BoardSocket(WebSocketHandler):
                 self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c))
             await asyncio.sleep(0)
             return
-        ops = self._admit_ops(parsed.items)
+        ops = self._admit_ops(parsed.items, session.readonly)
         if ops:
-            if self.state == "live" and self.board is not None:
-                self.board.submit(self, ops)
-            else:
-                self._early.append(ops)
+            board.submit(session, ops)
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
         await asyncio.sleep(0)
 
-    def _admit_ops(self, items: list[dict[str, Any] | ProtocolError]) -> list[dict[str, Any]]:
+    def _admit_ops(
+        self, items: list[dict[str, Any] | ProtocolError], readonly: bool
+    ) -> list[dict[str, Any]]:
         ops: list[dict[str, Any]] = []
         for item in items:
             if isinstance(item, ProtocolError):
                 self._refuse(item)
-            elif self.readonly:
+            elif readonly:
                 self._refuse(ProtocolError("read_only", READ_ONLY, item["c"]))
             else:
                 ops.append(item)
@@ -229,37 +232,22 @@ class BoardSocket(WebSocketHandler):
         except ProtocolError as exc:
             metrics.refused(exc.code)
             self.send(protocol.encode_err(exc.code, exc.msg))
-            self._drop(protocol.CLOSE_POLICY, "the first message must be a valid hello")
+            self.close(protocol.CLOSE_POLICY, "the first message must be a valid hello")
             return
-        self.compact = hello.compact
-        self.state = "joining"
+        self.state = State.JOINING
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
-            key = msg.get("key")
-            await board.join(
-                self,
-                hello.name,
-                hello.since,
-                key if isinstance(key, str) else None,
-                _prev(msg.get("prev")),
-            )
+            session = await board.join(self, hello)
         except StoreError as exc:
             log.warning("could not join board %s: %s", self.board_id, exc)
-            self._drop(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
+            self.close(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
             return
-        if self.state == "closed":
-            board.leave(self)
-
-    def admitted(self) -> None:
-        """The welcome is out: ops sent before it are handled now, in order."""
-        if self.state != "joining":
+        if self.state is State.CLOSED:  # closed while joining
+            board.leave(session)
             return
-        self.state = "live"
-        assert self.board is not None
-        for ops in self._early:
-            self.board.submit(self, ops)
-        self._early = []
+        self.session = session
+        self.state = State.LIVE
 
     def _refuse(self, exc: ProtocolError) -> None:
         metrics.refused(exc.code)
@@ -269,33 +257,25 @@ class BoardSocket(WebSocketHandler):
         if len(self._refusals) > self.cfg.refusals_per_min:
             self._refusals = [t for t in self._refusals if now - t < 60]
             if len(self._refusals) > self.cfg.refusals_per_min:
-                self._drop(protocol.CLOSE_POLICY, "too many refused messages")
+                self.close(protocol.CLOSE_POLICY, "too many refused messages")
 
-    # -- output --------------------------------------------------------------------------------
+    # -- output (the board's Transport) --------------------------------------------------------
 
     def send(self, message: bytes) -> None:
         frame = ws_frame(message)
-        metrics.sent(len(frame))  # one client's own message; broadcasts are counted by the hub
+        metrics.sent(len(frame))  # one client's own message; broadcasts are counted by the board
         self.send_frame(frame)
 
     def send_frame(self, frame: bytes) -> None:
         """Write one complete WebSocket frame without a Task or awaiting anything.
 
-        The unsent backlog is checked on every write: past ``backlog_bytes`` the client is
-        dropped (1013) instead of buffering without bound.
+        Past ``backlog_bytes`` of unsent data the client is dropped (1013) instead of buffering
+        without bound.
         """
-        conn = self.ws_connection
-        if conn is None or self._dropped:
-            return
-        stream = conn.stream
+        stream = self._stream
         if stream is None or stream.closed():
             return
-        backlog = stream._total_write_index - stream._total_write_done_index
-        if backlog > self.cfg.backlog_bytes:
-            metrics.slow_client_dropped()
-            self._drop(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
-            return
-        if backlog == 0 and type(stream) is IOStream:
+        if self._direct and not stream.writing():
             # Nothing queued: hand the bytes to the kernel directly. IOStream.write would
             # create a Future per call, which at thousands of clients is most of the cost of
             # a fan-out (and most of the garbage). Only what the kernel did not take is queued.
@@ -308,43 +288,43 @@ class BoardSocket(WebSocketHandler):
             if sent == len(frame):
                 return
             frame = frame[sent:]
-        with contextlib.suppress(StreamClosedError, WebSocketClosedError):
+        # Tornado refuses a write that would take its buffer past max_write_buffer_size. The
+        # limit is set for our frames alone, and so that it trips once what was queued before
+        # this frame passes backlog_bytes: Tornado's own control frames (close, ping, pong)
+        # must still go out behind a full backlog, or a slow client would never get its 1013.
+        stream.max_write_buffer_size = self.cfg.backlog_bytes + len(frame)
+        try:
             stream.write(frame)
+        except StreamBufferFullError:
+            stream.max_write_buffer_size = None
+            metrics.slow_client_dropped()
+            self.close(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
+        except (StreamClosedError, WebSocketClosedError):
+            pass
+        stream.max_write_buffer_size = None
 
-    def _drop(self, code: int, reason: str) -> None:
-        """Close now and leave the board at once, before TCP finishes closing."""
-        if self._dropped:
+    def close(self, code: int | None = None, reason: str | None = None) -> None:
+        """Close now and leave the board at once, before TCP finishes closing.
+
+        Every close from our side comes here, the board's (``Transport.close``) included.
+        """
+        if self.state is State.CLOSED:
             return
-        self._dropped = True
-        if self.board is not None:
-            self.board.leave(self)
-        self.state = "closed"
+        self.state = State.CLOSED
+        stream, self._stream = self._stream, None
+        if self.board is not None and self.session is not None:
+            self.board.leave(self.session)
         with contextlib.suppress(StreamClosedError, WebSocketClosedError):
-            self.close(code, reason)
-        # A client that does not read may never let the close handshake finish.
-        asyncio.get_running_loop().call_later(5, self._abort)
-
-    def _abort(self) -> None:
-        conn = self.ws_connection
-        if conn is not None and conn.stream is not None:
-            conn.stream.close()
-
-    def replaced(self) -> None:
-        self._drop(1000, "replaced by a newer connection of this client")
-
-    def close_for_error(self) -> None:
-        self._drop(1011, "the server could not store the board; reconnect")
-
-    def close_going_away(self) -> None:
-        self._drop(protocol.CLOSE_GOING_AWAY, "the server is restarting")
+            super().close(code, reason)
+        if stream is not None:
+            asyncio.get_running_loop().call_later(ABORT_AFTER_S, stream.close)
 
     def on_close(self) -> None:
         if self._counted:
             self._counted = False
-            self.hub.ip_connections[self.ip] -= 1
-            if self.hub.ip_connections[self.ip] <= 0:
-                del self.hub.ip_connections[self.ip]
-        self.state = "closed"
-        if self.board is not None:
-            self.board.leave(self)
-        self.hub.sockets.discard(self)
+            self.connections.uncount_ip(self.ip)
+        self.state = State.CLOSED
+        self._stream = None
+        if self.board is not None and self.session is not None:
+            self.board.leave(self.session)
+        self.connections.discard(self)

@@ -1,0 +1,113 @@
+"""Presence without sockets: joins, leaves and cursors, local and from other processes, turned
+into the frames each client gets at a tick."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+
+from tests.live import FakeTransport
+from whiteboard.live.presence import InOrder, Presence, color_of
+from whiteboard.live.replica import Solo
+from whiteboard.live.session import Session
+
+
+def clients(n: int) -> tuple[dict[int, Session], dict[int, FakeTransport]]:
+    transports = {cid: FakeTransport() for cid in range(1, n + 1)}
+    peers = {cid: Session(t, cid, f"c{cid}", color_of(cid)) for cid, t in transports.items()}
+    return peers, transports
+
+
+def presence() -> tuple[Presence, list[int]]:
+    woken: list[int] = []
+    return Presence(Solo(), lambda: woken.append(1)), woken
+
+
+def test_each_client_gets_every_cursor_but_its_own_in_one_write() -> None:
+    p, _ = presence()
+    peers, t = clients(3)
+    p.cursor(1, 1.0, 2.0)
+    p.cursor(1, 3.0, 4.0)  # coalesced: only the last position of the tick goes out
+    p.cursor(2, 5.0, 6.0)
+    assert p.pending()
+    p.flush(peers)
+    assert t[1].take() == [{"t": "presence", "cur": [[2, 5.0, 6.0]]}]
+    assert t[2].take() == [{"t": "presence", "cur": [[1, 3.0, 4.0]]}]
+    assert t[3].take() == [{"t": "presence", "cur": [[1, 3.0, 4.0], [2, 5.0, 6.0]]}]
+    assert not p.pending()
+    p.flush(peers)  # nothing new: nothing sent
+    assert all(tr.take() == [] for tr in t.values())
+
+
+def test_a_leave_goes_out_once_with_the_cursors_of_the_tick() -> None:
+    p, _ = presence()
+    peers, t = clients(3)
+    p.cursor(3, 1.0, 1.0)
+    p.left(3)  # its cursor goes with it
+    del peers[3]
+    p.cursor(1, 0.0, None)
+    p.flush(peers)
+    assert t[1].take() == [{"t": "presence", "leave": [3]}]
+    assert t[2].take() == [{"t": "presence", "leave": [3], "cur": [[1, 0.0, None]]}]
+    assert t[3].take() == []
+
+
+def test_a_join_is_told_to_the_others() -> None:
+    p, _ = presence()
+    peers, t = clients(2)
+    newcomer = Session(FakeTransport(), 9, "new", color_of(9), token="t")
+    p.joined(newcomer, peers)
+    for tr in t.values():
+        assert tr.take() == [{"t": "presence", "join": [newcomer.info()]}]
+    assert p.roster(peers) == [peers[1].info(), peers[2].info()]
+
+
+def test_clients_of_other_processes_join_move_and_leave() -> None:
+    p, woken = presence()
+    peers, t = clients(1)
+    p.heard({"j": [7, "Zed", "#000000"], "p": "other"})
+    p.heard({"j": [8, "Yan", "#111111"], "p": "gone"})
+    p.heard({"c": [[7, 10, 20], [99, 0, 0]]})  # a cursor of no one known is dropped
+    assert len(woken) == 3 and p.pending()
+    assert [info["id"] for info in p.roster(peers)] == [1, 7, 8]
+    p.flush(peers)
+    assert t[1].take() == [
+        {"t": "presence", "join": [{"id": 7, "name": "Zed", "color": "#000000"},
+                                   {"id": 8, "name": "Yan", "color": "#111111"}]},
+        {"t": "presence", "cur": [[7, 10, 20]]},
+    ]  # fmt: skip
+    assert p.gone({"other"}) == [8]  # its process stopped beating
+    p.heard({"l": [7, 42]})  # 42 was never here
+    p.flush(peers)
+    assert t[1].take() == [{"t": "presence", "leave": [8, 7]}]
+    assert p.remote == {}
+
+
+@pytest.mark.gen_test(timeout=5)
+async def test_presence_is_published_in_the_order_it_happened() -> None:
+    done: list[str] = []
+    first_may_end = asyncio.Event()
+
+    async def message(name: str, wait: bool = False) -> None:
+        if wait:
+            await first_may_end.wait()
+        done.append(name)
+
+    tasks: list[asyncio.Future[None]] = []
+
+    def run(coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        tasks.append(asyncio.ensure_future(coro))
+        return tasks[-1]
+
+    out = InOrder("b", run)
+    out.publish(message("join", wait=True))  # slow: the leave must not overtake it
+    out.publish(message("leave"))
+    out.publish(message("cursor"))
+    await asyncio.sleep(0)
+    assert done == []
+    first_may_end.set()
+    await asyncio.wait(tasks)
+    assert done == ["join", "leave", "cursor"]

@@ -1,0 +1,425 @@
+"""The tick: a board's queued ops judged, committed and broadcast, and its clients admitted.
+
+A board advances only in ticks (``docs/architecture.md``, "How an edit flows"): the ops queued
+since the last tick are applied in arrival order, appended to the store as one row, and only
+once the store has committed them is one ``ops`` frame encoded and the same bytes written to
+every connection, author included. Connections that said ``hello`` meanwhile are admitted right
+after that broadcast, so their ``welcome`` is exactly the state the others have just seen and no
+op can fall between the two. Presence (joins, leaves, cursors) is coalesced into the same tick.
+
+What other processes serving the board change (``--redis``) is the replica's business
+(``replica.py``); presence is ``presence.py``'s, the rows kept for ``since`` ``resume.py``'s.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from whiteboard import metrics, protocol
+from whiteboard.clock import now_ms
+from whiteboard.codec import row_ops
+from whiteboard.config import Settings
+from whiteboard.document import Document
+from whiteboard.history import state as history
+from whiteboard.history.checkpoint import take as take_checkpoint
+from whiteboard.keys import key_matches
+from whiteboard.live.broadcast import Outbox, send_rows
+from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.replica import NOTHING, Replica
+from whiteboard.live.resume import ResumeBuffer
+from whiteboard.live.session import Session, Transport
+from whiteboard.live.ticker import Ticker
+from whiteboard.live.welcome import Welcomes
+from whiteboard.protocol import Hello, Limits, ProtocolError
+from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
+
+log = logging.getLogger(__name__)
+
+DISK_FULL = "The server cannot save changes right now, so this board is read-only for a moment."
+CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
+CLOSE_FAILED = (protocol.CLOSE_SERVER_ERROR, "the server could not store the board; reconnect")
+DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
+
+Queue = list[tuple[Session, list[dict[str, Any]]]]
+
+
+def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
+    """The latest checkpoint plus the log after it."""
+    after = loaded.checkpoint.seq if loaded.checkpoint else 0
+    sops = [sop for row in loaded.rows for sop in row_ops(row, after)]
+    return history.replay(loaded.checkpoint, sops, limits)
+
+
+def _refuse(session: Session, code: str, msg: str, c: int | None) -> None:
+    metrics.refused(code)
+    session.send(protocol.encode_err(code, msg, c))
+
+
+class Board:
+    """One board in memory. All methods run on the IOLoop; only ``tick`` awaits (the store).
+
+    Its owner hears of it through two callbacks: ``on_idle`` (its last client left: unload it
+    if it stays ``idle()``) and ``on_failed`` (the store failed it: it must leave memory).
+    """
+
+    def __init__(
+        self,
+        board_id: str,
+        loaded: LoadedBoard,
+        store: Store,
+        settings: Settings,
+        replica: Replica,
+        *,
+        on_idle: Callable[[Board], None] | None = None,
+        on_failed: Callable[[Board], None] | None = None,
+    ) -> None:
+        self.id = board_id
+        self.doc = build_document(loaded, Limits.from_object(settings))
+        self.store = store
+        self.settings = settings
+        self.replica = replica
+        self.committed_seq = self.doc.seq
+        self.checkpoint_seq = loaded.checkpoint.seq if loaded.checkpoint else 0
+        self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
+        self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
+        self.peers: dict[int, Session] = {}
+        self.ticker = Ticker(settings.tick_ms / 1000, self._run_tick, self._pending)
+        self.wake = self.ticker.wake  # schedules the next tick: something is waiting for it
+        self.presence = Presence(replica, self.wake)
+        self.recent = ResumeBuffer(settings.resume_ops, settings.resume_bytes)
+        for row in loaded.rows:
+            self.recent.remember(row)
+        self._queue: Queue = []
+        self._joins: list[tuple[Session, int | None]] = []
+        self._joining = 0
+        self._committed = asyncio.Event()
+        self.failed = False
+        # A tick's committed rows (others' and ours), written to each client in one go.
+        self._outbox: Outbox = []
+        self._on_idle = on_idle
+        self._on_failed = on_failed
+        replica.bind(self, loaded)
+
+    @property
+    def ticking(self) -> bool:
+        return self.ticker.ticking
+
+    # -- input ---------------------------------------------------------------------------------
+
+    def submit(self, session: Session, ops: list[dict[str, Any]]) -> None:
+        """Queue a client's ops for the next tick; ops sent before its welcome wait for it."""
+        if session.admitted:
+            self._queue.append((session, ops))
+            self.wake()
+        else:
+            session.early.append(ops)
+
+    def cursor(self, session: Session, x: float | None, y: float | None) -> None:
+        if session.admitted:
+            self.presence.cursor(session.client_id, x, y)
+            self.wake()
+
+    async def join(self, transport: Transport, hello: Hello) -> Session:
+        """Give the client an id, store it durably, then admit it at the end of a tick.
+
+        ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
+        is dropped now, with any ops it still has queued, so nothing it sends late can be
+        committed after this welcome (the client resends those ops itself).
+        """
+        name, since, prev = hello.name, hello.since, hello.prev
+        # Counted until the joiner is queued, so an idle unload cannot drop the board under it
+        # (which would leave two Boards with one id).
+        self._joining += 1
+        try:
+            if prev is not None:
+                if prev[0] in self.peers:
+                    self._evict(*prev)
+                else:
+                    await self.replica.retire(*prev)
+            client_id = await self.replica.client_id()
+            session = Session(
+                transport,
+                client_id,
+                name,
+                color_of(client_id),
+                readonly=self.key_hash is not None and not key_matches(hello.key, self.key_hash),
+                token=secrets.token_urlsafe(12),
+                compact=hello.compact,
+            )
+            await self.store.add_client(self.id, Client(client_id, name, session.color))
+        finally:
+            self._joining -= 1
+        if self.failed:
+            raise StoreError("the board was dropped while this client joined")
+        if since is not None and since > self.doc.seq:
+            self.replica.client_ahead()
+        self._joins.append((session, since))
+        self.wake()
+        return session
+
+    def _evict(self, client_id: int, token: str) -> None:
+        old = self.peers.get(client_id)
+        if old is not None and hmac.compare_digest(old.token, token):
+            self.leave(old)
+            old.close(*CLOSE_REPLACED)
+
+    def leave(self, session: Session) -> None:
+        """Forget a client now; the others hear of it in the next tick, not when TCP closes."""
+        if self.peers.get(session.client_id) is session:
+            del self.peers[session.client_id]
+            self.presence.left(session.client_id)
+            self.wake()
+        else:
+            self._joins = [(s, since) for s, since in self._joins if s is not session]
+        self._queue = [(s, ops) for s, ops in self._queue if s is not session]
+        if not (self.peers or self._joins or self.ticker.closed) and self._on_idle is not None:
+            self._on_idle(self)
+
+    # -- the tick ------------------------------------------------------------------------------
+
+    async def _run_tick(self) -> None:
+        try:
+            with metrics.tick(bool(self._queue)):
+                await self.tick()
+        except StoreError as exc:
+            # The store is unreachable or refused even the reads that undo a tick: clients are
+            # closed and reconnect; the board reloads from what the store holds.
+            log.warning("board %s dropped: %s", self.id, exc)
+            self._fail()
+        except Exception:
+            log.exception("tick failed on board %s", self.id)
+            self._fail()
+
+    def _pending(self) -> bool:
+        return bool(self._queue or self._joins or self.presence.pending() or self.replica.pending())
+
+    async def tick(self) -> None:
+        try:
+            await self._advance()
+        finally:
+            self._flush_out()  # before the joins: their welcome already holds these rows
+        self._admit_joins()
+        self.presence.flush(self.peers)
+
+    async def _advance(self) -> None:
+        """Catch up with other processes, then judge, store and queue this tick's ops."""
+        queued, self._queue = self._queue, []
+        loop = asyncio.get_running_loop()
+        readonly = loop.time() < self.readonly_until
+        try:
+            caught = await self.replica.catch_up(self.doc.seq, queued, readonly)
+        except StoreError as exc:
+            # The board could not be locked (Redis full, or unreachable): as with a full disk.
+            self._read_only_for_now(exc)
+            readonly = True
+            caught = NOTHING
+        for row in caught.rows:
+            self._apply_row(row)
+        if caught.retired:
+            queued = self._drop_retired(queued, caught.retired)
+        appended = False
+        try:
+            appended = await self._judge_and_commit(queued, readonly)
+        finally:
+            if caught.locked and not appended:
+                await self.replica.unlock()  # an append releases the lock, stored or not
+
+    async def _judge_and_commit(self, queued: Queue, readonly: bool) -> bool:
+        """Apply the queued ops, store the accepted ones as one row and queue it for everyone.
+
+        True when the store answered an append (which, in Redis, releases the board's lock).
+        """
+        accepted: list[dict[str, Any]] = []
+        authors: dict[int, Session] = {}
+        first = self.doc.seq + 1
+        server_op = protocol.server_op  # a local: called for every accepted op
+        for session, ops in queued:
+            if self.peers.get(session.client_id) is not session:
+                continue  # left before its ops were applied
+            if readonly:
+                for op in ops:
+                    _refuse(session, "read_only", DISK_FULL, op["c"])
+                continue
+            for op in ops:
+                result = self.doc.apply(op, self.doc.seq + 1)
+                if isinstance(result, ProtocolError):
+                    _refuse(session, result.code, result.msg, result.c)
+                    continue
+                # The op map is ours (decoded from this frame) and the Document keeps copies of
+                # what it needs, so the server op is the same map with s and by added.
+                accepted.append(server_op(result, self.doc.seq, session.client_id))
+                authors[session.client_id] = session
+
+        if not accepted:
+            return False
+        ts = now_ms()
+        row = LogRow(first, self.doc.seq, ts, protocol.encode_ops_array(accepted))
+        checkpoint = None
+        every = self.settings.checkpoint_every
+        if self.replica.checkpoint_due(first, self.doc.seq, self.checkpoint_seq, every):
+            # Costs the IOLoop a few ms on any board (history/checkpoint.py).
+            checkpoint = await take_checkpoint(self.doc)
+        try:
+            with metrics.store_commit():
+                await self.store.append(self.id, row, checkpoint)
+        except StoreConflict as exc:
+            await self._conflict(accepted, authors, exc)
+            return True
+        except StoreError as exc:
+            await self._store_failed(accepted, authors, exc)
+            return False
+        if checkpoint is not None:
+            self.checkpoint_seq = checkpoint.seq
+        self.committed_seq = self.doc.seq
+        self.recent.remember(row)
+        self._wake_readers()
+        self._outbox.append((ts, row.ops, accepted))
+        metrics.committed(len(accepted))
+        return True
+
+    def _wake_readers(self) -> None:
+        """HTTP readers waiting for the tick in flight: the document is committed again."""
+        self._committed.set()
+        self._committed = asyncio.Event()
+
+    def _apply_row(self, row: LogRow) -> None:
+        """A row another process committed: applied, kept for ``since``, and broadcast."""
+        if row.last_seq <= self.doc.seq:
+            return
+        sops = row_ops(row, self.doc.seq)
+        for sop in sops:
+            self.doc.apply_sop(sop)
+        self.committed_seq = self.doc.seq
+        self.recent.remember(row)
+        self._outbox.append((row.ts, row.ops, sops))
+
+    def _drop_retired(self, queued: Queue, retired: set[int]) -> Queue:
+        """Connections that a reconnect on another process took over: their queued ops are
+        the client's to resend there, so they are dropped here unjudged, and they close."""
+        for cid in retired:
+            old = self.peers.get(cid)
+            if old is not None:
+                self.leave(old)
+                old.close(*CLOSE_REPLACED)
+        return [(s, ops) for s, ops in queued if s.client_id not in retired]
+
+    def _flush_out(self) -> None:
+        outbox, self._outbox = self._outbox, []
+        if outbox:
+            send_rows(self.peers, outbox)
+
+    async def _conflict(
+        self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreConflict
+    ) -> None:
+        """Another process appended first (our lock had expired): judge the ops again.
+
+        Nothing of the tick was shown to anyone, so the document goes back to the last
+        committed state and the ops go back to the front of the queue, as their authors sent
+        them; the next tick catches up with the other process's rows and judges them anew.
+        """
+        log.warning("board %s: %s; judging the tick again", self.id, exc)
+        await self._rewind()
+        again: dict[int, list[dict[str, Any]]] = {}
+        for sop in sops:
+            op = {k: v for k, v in sop.items() if k not in ("s", "by")}
+            again.setdefault(sop["by"], []).append(op)
+        self._queue[:0] = [(authors[cid], ops) for cid, ops in again.items()]
+
+    async def _store_failed(
+        self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreError
+    ) -> None:
+        """The tick could not be stored (disk full): undo it, refuse it, go read-only a while.
+
+        The document is rebuilt from the store, which holds exactly what was acknowledged, so
+        nothing anyone has seen is lost and nothing unseen is kept. Edits are refused with
+        ``read_only`` until ``readonly_retry_s`` has passed; the next edit after that tries the
+        disk again, so the board recovers by itself once space returns.
+        """
+        self._read_only_for_now(exc)
+        await self._rewind()
+        for sop in sops:
+            session = authors.get(sop["by"])
+            if session is not None:
+                _refuse(session, "read_only", DISK_FULL, sop["c"])
+
+    def _read_only_for_now(self, exc: StoreError) -> None:
+        log.warning("board %s is read-only for now: %s", self.id, exc)
+        self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
+
+    async def _rewind(self) -> None:
+        """Undo a tick that was not stored: the document as of the last committed op, read
+        from the store (which holds exactly what anyone was shown)."""
+        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.doc.limits)
+        if self.doc.seq != self.committed_seq:
+            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
+        self._wake_readers()
+
+    def _admit_joins(self) -> None:
+        joins, self._joins = self._joins, []
+        if not joins:
+            return
+        welcomes = Welcomes(self.id, self.doc, self.recent, self.settings.limits())
+        for session, since in joins:
+            session.send(welcomes.encode(session, since, self.presence.roster(self.peers)))
+            self.presence.joined(session, self.peers)
+            self.peers[session.client_id] = session
+            session.admitted = True
+            if session.early:  # sent before the welcome: handled now, in order
+                self._queue += [(session, ops) for ops in session.early]
+                session.early = []
+
+    # -- consistency for HTTP readers ------------------------------------------------------------
+
+    async def committed_elements(self) -> tuple[int, list[dict[str, Any]]] | None:
+        """The head state if it is committed now or after the tick in flight; else None."""
+        for _ in range(3):
+            if self.doc.seq == self.committed_seq:
+                return self.doc.seq, self.doc.elements()
+            try:
+                await asyncio.wait_for(self._committed.wait(), timeout=2)
+            except TimeoutError:
+                return None
+        return None
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def _fail(self) -> None:
+        """A tick could not be stored: drop the board so nothing unstored is ever shown.
+
+        Clients are closed with 1011 and reconnect; the board then reloads from the store,
+        which holds exactly what was acknowledged.
+        """
+        self.failed = True
+        self.ticker.closed = True  # no more ticks: a reloaded Board takes over
+        if self._on_failed is not None:
+            self._on_failed(self)
+        joiners = [session for session, _ in self._joins]
+        self._joins, self._queue = [], []
+        for session in [*self.peers.values(), *joiners]:
+            session.close(*CLOSE_FAILED)
+        self.peers.clear()
+
+    def idle(self) -> bool:
+        return (
+            not self.peers
+            and not self._joins
+            and not self._joining
+            and not self._queue
+            and not self.ticker.ticking
+        )
+
+    async def save_checkpoint(self) -> None:
+        if self.committed_seq > self.checkpoint_seq and self.doc.seq == self.committed_seq:
+            cp = await take_checkpoint(self.doc)
+            await self.store.save_checkpoint(self.id, cp)
+            self.checkpoint_seq = cp.seq
+
+    async def drain(self) -> None:
+        """Let queued ops and the tick in flight finish (graceful shutdown)."""
+        await self.ticker.drain(DRAIN_TICKS)
+        await self.save_checkpoint()

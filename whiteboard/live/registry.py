@@ -1,0 +1,197 @@
+"""The boards loaded in this process, by id: loading, unloading and shutdown.
+
+A board is loaded by its first joiner (concurrent joiners share the load), and unloaded once it
+has been idle for ``idle_unload_s`` (it says when its last client left: ``on_idle``). With
+``--redis`` the Hub also routes what other processes publish (rows, presence) to the boards,
+and watches for processes that died (their clients are announced as gone) or rows whose message
+was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any
+
+from whiteboard.cluster.base import Cluster
+from whiteboard.cluster.solo import SoloCluster
+from whiteboard.config import Settings
+from whiteboard.live.board import Board
+from whiteboard.live.replica import Replica, Shared, Solo
+from whiteboard.protocol import Limits
+from whiteboard.store.base import LogRow, Store, StoreError
+
+log = logging.getLogger(__name__)
+
+REAP_EVERY_S = 1.0
+
+
+class Hub:
+    """The boards loaded in this process, by id. Loading is shared by concurrent joiners.
+
+    When other processes serve the same boards (``cluster.shared``, with ``--redis``), each
+    board's replica coordinates through the cluster (``replica.Shared``); else it is ``Solo``.
+    """
+
+    def __init__(self, store: Store, settings: Settings, cluster: Cluster | None = None) -> None:
+        self.store = store
+        self.settings = settings
+        self.limits = Limits.from_object(settings)
+        self.boards: dict[str, Board] = {}
+        self._unloads: dict[Board, asyncio.TimerHandle] = {}
+        self._loading: dict[str, asyncio.Future[Board]] = {}
+        self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
+        self.cluster = cluster if cluster is not None else SoloCluster()
+        self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
+        self._early_presence: dict[str, list[dict[str, Any]]] = {}
+        self._reaper: asyncio.Task[None] | None = None
+        self.cluster.listen(self._on_row, self._on_presence, self._revive)
+
+    def loaded(self, board_id: str) -> Board | None:
+        return self.boards.get(board_id)
+
+    async def get(self, board_id: str) -> Board:
+        board = self.boards.get(board_id)
+        if board is not None:
+            return board
+        pending = self._loading.get(board_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._load(board_id))
+            self._loading[board_id] = pending
+            try:
+                return await pending
+            finally:
+                self._loading.pop(board_id, None)
+        return await asyncio.shield(pending)
+
+    def _replica(self, board_id: str) -> Replica:
+        if not self.cluster.shared:
+            return Solo()
+        return Shared(board_id, self.store, self.cluster, self.track)
+
+    async def _load(self, board_id: str) -> Board:
+        replica = self._replica(board_id)
+        # Subscribed before reading, so that no row committed meanwhile is missed: rows heard
+        # during the load wait in _early and are applied by the board's first tick.
+        self._early[board_id] = []
+        self._early_presence[board_id] = []
+        try:
+            remote = await replica.subscribe()
+            loaded = await self.store.load(board_id)
+        except BaseException:
+            self.track(replica.unsubscribe())
+            raise
+        finally:
+            early = self._early.pop(board_id)
+            presence = self._early_presence.pop(board_id)
+        board = Board(
+            board_id,
+            loaded,
+            self.store,
+            self.settings,
+            replica,
+            on_idle=self._idle,
+            on_failed=self._forget,
+        )
+        self.boards[board_id] = board
+        board.presence.remote = remote
+        for row in early:
+            replica.received(row)
+        for event in presence:  # heard after the peers were read: newer
+            board.presence.heard(event)
+        if self.cluster.shared and self._reaper is None:
+            self._reaper = asyncio.ensure_future(self._reap_forever())
+        return board
+
+    def track(self, coro: Coroutine[Any, Any, None]) -> asyncio.Future[None]:
+        """Run a background job that shutdown waits for (a board's unload)."""
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
+
+    def _idle(self, board: Board) -> None:
+        """Its last client left: unload it unless someone joins within ``idle_unload_s``."""
+        handle = self._unloads.pop(board, None)
+        if handle is not None:
+            handle.cancel()
+        loop = asyncio.get_running_loop()
+        self._unloads[board] = loop.call_later(self.settings.idle_unload_s, self._unload, board)
+
+    def _unload(self, board: Board) -> None:
+        del self._unloads[board]
+        if board.idle() and self.boards.get(board.id) is board:
+            self._forget(board)
+            self.track(board.save_checkpoint())
+
+    def _forget(self, board: Board) -> None:
+        """The board leaves memory (unloaded, or dropped after a store failure)."""
+        if self.boards.get(board.id) is board:
+            del self.boards[board.id]
+            self.track(board.replica.unsubscribe())
+
+    # -- other processes (--redis) ---------------------------------------------------------------
+
+    def _on_row(self, board_id: str, row: LogRow) -> None:
+        early = self._early.get(board_id)
+        if early is not None:
+            early.append(row)
+        board = self.boards.get(board_id)
+        if board is not None:
+            board.replica.received(row)
+
+    def _on_presence(self, board_id: str, event: dict[str, Any]) -> None:
+        early = self._early_presence.get(board_id)
+        if early is not None:
+            early.append(event)
+            return
+        board = self.boards.get(board_id)
+        if board is not None:
+            board.presence.heard(event)
+
+    def _revive(self) -> None:
+        """Others took this process for dead and announced its clients as gone: say again
+        that they are here (in order, after anything this board was still publishing)."""
+        for board in self.boards.values():
+            for session in list(board.peers.values()):
+                board.replica.joined(session.info(), session.token)
+
+    async def _reap_forever(self) -> None:
+        """Announce as gone the clients of processes that stopped beating (killed, cut off)."""
+        while True:
+            await asyncio.sleep(REAP_EVERY_S)
+            try:
+                await self._reap()
+            except StoreError as exc:
+                log.warning("could not check other processes: %s", exc)
+
+    async def _reap(self) -> None:
+        boards = list(self.boards.values())
+        # A row whose message was lost (a subscription that reconnected) shows here as a head
+        # ahead of ours, even on a board where nothing else happens.
+        heads = await self.store.heads([b.id for b in boards])
+        for board, head in zip(boards, heads, strict=True):
+            board.replica.check_head(head)
+        if not any(board.presence.remote for board in boards):
+            return
+        alive = await self.cluster.live_processes()
+        for board in list(self.boards.values()):
+            gone = board.presence.gone(alive)
+            if gone:
+                await self.cluster.forget_peers(board.id, gone)
+
+    async def shutdown(self) -> None:
+        """Finish every board's tick in flight and checkpoint it (SIGTERM)."""
+        if self._reaper is not None:
+            self._reaper.cancel()
+        for handle in self._unloads.values():
+            handle.cancel()
+        self._unloads.clear()
+        for board in list(self.boards.values()):
+            await board.drain()
+            if board.peers:
+                # The sockets close next: tell the other processes now, while the board can.
+                await board.replica.depart(list(board.peers))
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=10)

@@ -1,0 +1,65 @@
+"""The rows a board keeps in memory so that reconnecting clients get only what they missed.
+
+A client that comes back with ``hello.since`` gets the ops after ``since`` in its welcome when
+this buffer still holds them all, and the whole board otherwise. Rows are kept as stored
+(``LogRow``: the tick's ops as one msgpack array) rather than as dicts: a pen point costs one
+byte or two here instead of a list slot, and resumes are rare enough to decode then.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from whiteboard.codec import row_ops
+from whiteboard.store.base import LogRow
+
+
+class ResumeBuffer:
+    """The newest rows, bounded by op count and by bytes (``resume_ops``, ``resume_bytes``).
+
+    The newest row is always kept, however large: a client one tick behind must not get the
+    whole board because that tick was big.
+    """
+
+    __slots__ = ("_bytes", "_ops", "max_bytes", "max_ops", "rows")
+
+    def __init__(self, max_ops: int, max_bytes: int) -> None:
+        self.max_ops = max_ops
+        self.max_bytes = max_bytes
+        self.rows: deque[LogRow] = deque()
+        self._ops = 0
+        self._bytes = 0
+
+    def remember(self, row: LogRow) -> None:
+        """Keep the row; forget the oldest ones past ``max_ops`` ops or ``max_bytes``."""
+        self.rows.append(row)
+        self._ops += row.last_seq - row.first_seq + 1
+        self._bytes += len(row.ops)
+        while len(self.rows) > 1 and (self._ops > self.max_ops or self._bytes > self.max_bytes):
+            old = self.rows.popleft()
+            self._ops -= old.last_seq - old.first_seq + 1
+            self._bytes -= len(old.ops)
+
+    def ops_since(self, since: int, head: int) -> list[dict[str, Any]] | None:
+        """The server ops after ``since`` up to ``head``, each with its row's ``ts``; None when
+        they are not all here (too old, or ``since`` is ahead of ``head``)."""
+        if since == head:
+            return []
+        if since > head or not self.rows or self.rows[0].first_seq > since + 1:
+            return None
+        out: list[dict[str, Any]] = []
+        for row in self.rows:
+            if row.last_seq > since:
+                out += row_ops(row, since, stamp=True)
+        return out
+
+    @property
+    def ops(self) -> int:
+        """How many ops the kept rows hold."""
+        return self._ops
+
+    @property
+    def bytes(self) -> int:
+        """How many bytes of ops the kept rows hold."""
+        return self._bytes

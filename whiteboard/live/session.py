@@ -1,0 +1,79 @@
+"""A client as its board sees it (``Session``), and the three things a board needs from the
+connection under it (``Transport``).
+
+The board owns the session: it gives the client its id, colour and reconnect token when it
+joins, and holds the ops the client sent before its ``welcome``. The socket layer only implements
+``Transport``; the board never reads or writes anything else of it, so a board can be driven
+without sockets (the unit tests use a transport that records what it was sent).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Protocol
+
+
+class Transport(Protocol):
+    """One connection, as a board writes to it. None of these may block or raise."""
+
+    def send(self, message: bytes) -> None:
+        """Queue one encoded msgpack message for this client alone."""
+
+    def send_frame(self, frame: bytes) -> None:
+        """Queue a complete WebSocket frame (``wsframe.ws_frame``), shared by many clients."""
+
+    def close(self, code: int, reason: str) -> None:
+        """End the connection now (its board has already let go of it, or does on its own)."""
+
+
+class Session:
+    """One client on one board: who it is, and how to reach it.
+
+    ``send``/``send_frame``/``close`` are the transport's bound methods, taken once here: the
+    broadcast calls them for every client on every tick, and this saves a lookup each time.
+    """
+
+    __slots__ = (
+        "admitted",
+        "client_id",
+        "close",
+        "color",
+        "compact",
+        "early",
+        "name",
+        "readonly",
+        "send",
+        "send_frame",
+        "token",
+    )
+
+    def __init__(
+        self,
+        transport: Transport,
+        client_id: int,
+        name: str,
+        color: str,
+        *,
+        readonly: bool = False,
+        token: str = "",
+        compact: bool = False,
+    ) -> None:
+        self.send: Callable[[bytes], None] = transport.send
+        self.send_frame: Callable[[bytes], None] = transport.send_frame
+        self.close: Callable[[int, str], None] = transport.close
+        self.client_id = client_id
+        self.name = name
+        self.color = color
+        self.readonly = readonly  # a protected board joined without its key: edits are refused
+        self.token = token  # proves, in a later hello's ``prev``, that a reconnect was this one
+        self.compact = compact  # said hello with ``compact: 1``: gets compact ops frames
+        self.admitted = False  # its welcome is out: it is one of the board's peers
+        # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.
+        self.early: list[list[dict[str, Any]]] = []
+
+    def info(self) -> dict[str, Any]:
+        """The client as ``welcome.peers`` and ``presence.join`` describe it."""
+        return {"id": self.client_id, "name": self.name, "color": self.color}
+
+    def __repr__(self) -> str:
+        return f"Session({self.client_id}, {self.name!r})"
