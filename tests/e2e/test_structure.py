@@ -258,3 +258,28 @@ def test_z_order_changes_show_in_both_browsers_and_in_the_svg_export(server, boa
     assert top_colour(b) == before
     svg = server.get_text(f"/api/boards/{board}/export.svg")
     assert svg.index('stroke="#e03131"') < svg.index('stroke="#1971c2"')
+
+
+def test_a_browser_that_joined_after_a_delete_stacks_the_undone_element_where_the_server_does(
+    server, board, people
+):
+    a = open_board(people(), server, board, "Ada")
+    a.locator(".fill-toggle").click()
+    a.keyboard.press("r")
+    drag(a, (300, 300), (460, 420))
+    a.keyboard.press("r")
+    drag(a, (380, 360), (540, 480))
+    a.keyboard.press("v")
+    a.mouse.click(300, 360)
+    a.keyboard.press("Delete")
+    wait_synced(a)
+    [second] = server.elements(board)
+    # B loads the board now: the first rect is gone, and only welcome.gone says where it was.
+    b = open_board(people(), server, board, "Bob")
+    a.keyboard.press("Control+z")
+    wait_synced(a)
+    truth = server.elements(board)
+    assert [e["id"] for e in truth][1] == second["id"], "the first rect is back below"
+    b.wait_for_function("n => window.__wb.seq() >= n", arg=server.snapshot(board)["seq"])
+    assert elements(b) == truth
+    assert b.evaluate("window.__wb.painted()") == [e["id"] for e in truth]

@@ -52,9 +52,10 @@ def restore_ops(current: list[Element], target: list[Element], limits: Limits) -
 
     ``target`` is a past state of the same board (``?at=S``), in stacking order. Locked
     elements that must change are unlocked first (PROTOCOL.md 1.1), then deletes come (they
-    also free room under ``elements_per_board``), then updates, then adds in stacking order. Every id of ``target`` was added at or before S, so each re-added element
-    returns to its old place in the stack and the result equals ``target`` exactly, order
-    included. Only what differs is touched, so the inverse (for undo) is as small as the change.
+    also free room under ``elements_per_board``), then updates, then adds in stacking order.
+    Every id of ``target`` was added at or before S, so each re-added element returns to its
+    old place in the stack and the result equals ``target`` exactly, order included. Only what
+    differs is touched, so the inverse (for undo) is as small as the change.
     """
     now = {e["id"]: e for e in current}
     want = {e["id"]: e for e in target}
@@ -91,9 +92,8 @@ def restore_ops(current: list[Element], target: list[Element], limits: Limits) -
 
 def _changes(cur: Element, old: Element) -> dict[str, Any]:
     """The fields to set on ``cur`` to make it ``old`` (``None`` removes one)."""
-    return {
-        key: old.get(key) for key in cur.keys() | old.keys() if not _same(cur.get(key), old.get(key))
-    }
+    keys = cur.keys() | old.keys()
+    return {key: old.get(key) for key in keys if not _same(cur.get(key), old.get(key))}
 
 
 def fork_ops(source: Document) -> list[Op]:
