@@ -283,3 +283,76 @@ def test_a_browser_that_joined_after_a_delete_stacks_the_undone_element_where_th
     b.wait_for_function("n => window.__wb.seq() >= n", arg=server.snapshot(board)["seq"])
     assert elements(b) == truth
     assert b.evaluate("window.__wb.painted()") == [e["id"] for e in truth]
+
+
+def by_type(page: Any) -> dict[str, dict[str, Any]]:
+    return {e["type"]: e for e in elements(page)}
+
+
+def test_frames_move_their_content_and_the_list_jumps_to_them(server, board, people):
+    a = open_board(people(), server, board, "Ada")
+    a.keyboard.press("f")
+    drag(a, (300, 200), (700, 500))
+    a.keyboard.press("n")
+    a.mouse.click(450, 350)
+    a.keyboard.press("Escape")
+    a.keyboard.press("r")
+    drag(a, (800, 300), (900, 400))  # outside the frame
+    wait_synced(a)
+    frame, note, rect = (by_type(a)[t] for t in ("frame", "note", "rect"))
+    assert frame["name"] == "Frame 1" and (frame["w"], frame["h"]) == (400, 300)
+    assert a.evaluate("window.__wb.painted()")[0] == frame["id"], "frames are drawn first"
+    # Dragging the frame by its name moves the note inside it, not the rect outside.
+    a.keyboard.press("v")
+    drag(a, (310, 190), (360, 250))
+    wait_synced(a)
+    moved = by_type(a)
+    assert (moved["frame"]["x"], moved["frame"]["y"]) == (350, 260)
+    assert (moved["note"]["x"], moved["note"]["y"]) == (note["x"] + 50, note["y"] + 60)
+    assert moved["rect"] == rect
+    # The frames list shows the whole frame.
+    a.evaluate("window.__wb.setViewport(-3000, -3000, 1)")
+    a.locator("[data-action=frames]").click()
+    a.get_by_role("button", name="Frame 1").click()
+    vp = a.evaluate("window.__wb.viewport()")
+    cx = vp["x"] + 600 / vp["zoom"]
+    cy = vp["y"] + 400 / vp["zoom"]
+    assert abs(cx - 550) < 1 and abs(cy - 410) < 1, vp
+
+
+def test_snapping_align_and_resizing_a_group(server, board, people):
+    a = open_board(people(), server, board, "Ada")
+    a.keyboard.press("r")
+    drag(a, (300, 300), (400, 380))
+    a.keyboard.press("r")
+    drag(a, (600, 420), (680, 500))
+    wait_synced(a)
+    first, second = elements(a)
+    a.keyboard.press("v")
+    # Dropped 3 px off the first one's top edge, the second snaps onto it...
+    drag(a, (600, 460), (640, 343))
+    wait_synced(a)
+    assert elements(a)[1]["y"] == 300
+    # ...unless Alt is held.
+    a.keyboard.down("Alt")
+    drag(a, (640, 340), (640, 343))
+    a.keyboard.up("Alt")
+    wait_synced(a)
+    assert elements(a)[1]["y"] == 303
+    # Both selected: align their left edges, then resize the group from its corner.
+    a.keyboard.press("Control+a")
+    a.locator("[data-action=align-left]").click()
+    wait_synced(a)
+    first, second = elements(a)
+    assert first["x"] == second["x"] == 300
+    box_right = max(first["x"] + first["w"], second["x"] + second["w"])
+    box_bottom = max(first["y"] + first["h"], second["y"] + second["h"])
+    drag(a, (box_right, box_bottom), (300 + 2 * (box_right - 300), 300 + 2 * (box_bottom - 300)))
+    wait_synced(a)
+    big1, big2 = elements(a)
+    assert (big1["x"], big1["y"], big1["w"], big1["h"]) == (300, 300, 200, 160)
+    assert (big2["w"], big2["h"]) == (160, 160)
+    assert big2["y"] - 300 == 2 * (second["y"] - 300)
+    a.keyboard.press("Control+z")
+    wait_synced(a)
+    assert elements(a) == [first, second], "one undo step"
