@@ -256,10 +256,12 @@ export class SelectTool implements Tool {
     editor.deleteAll(selection.list().filter((id) => model.has(id) && !model.get(id)?.locked));
   }
 
-  /** Ctrl+D: copies of the selection, a little offset, which become the selection. */
+  /** Ctrl+D: copies of the selection (with what lies inside its frames), a little offset,
+   * which become the selection. */
   duplicateSelection(): void {
     const { editor, selection } = this.ctx;
-    const els = selection.list().flatMap((id) => this.drawn(id) ?? []);
+    const ids = movingSet(this.ctx, selection.list());
+    const els = [...ids].flatMap((id) => this.drawn(id) ?? []);
     const copies = cloneAll(els, () => this.ctx.newId(), 16, 16);
     editor.begin();
     const added = copies.filter((copy) => editor.do({ k: "add", e: copy }));
