@@ -4,6 +4,7 @@
  * action. Locked elements are left where they are: the server refuses to change them.
  */
 import type { Element, UpdateSet } from "../model/types";
+import { resolveLine } from "../render/bindings";
 import { bounds, contains, intersects, unionBox } from "../render/geometry";
 import type { Box } from "../render/viewport";
 import type { ToolContext } from "./tool";
@@ -195,4 +196,19 @@ export function movingSet(ctx: ToolContext, ids: Iterable<string>): Set<string> 
     }
   }
   return out;
+}
+
+/**
+ * What a copy or a duplicate takes: the selection with what lies inside its frames, as drawn
+ * (attached lines where they are drawn), in drawing order, so copies stack as the originals.
+ */
+export function selectionAsDrawn(ctx: ToolContext): Element[] {
+  const { model } = ctx;
+  const out: Element[] = [];
+  for (const id of movingSet(ctx, ctx.selection.list())) {
+    const el = model.get(id);
+    if (!el) continue;
+    out.push(el.type === "line" || el.type === "arrow" ? resolveLine(el, (o) => model.get(o)) : el);
+  }
+  return out.sort((a, b) => layerOf(a) - layerOf(b) || keyOf(ctx, a) - keyOf(ctx, b));
 }

@@ -12,13 +12,12 @@
 import { splitAdd } from "../model/split";
 import type { Element } from "../model/types";
 import { parseElement } from "../model/validate";
-import { resolveLine } from "../render/bindings";
 import { renderPng } from "../render/export-png";
 import { renderSvg } from "../render/export-svg";
 import { bounds, unionBox } from "../render/geometry";
 import { SceneIndex, type SceneSource } from "../render/scene";
 import type { Box, Point } from "../render/viewport";
-import { keyOf, movingSet } from "./arrange";
+import { selectionAsDrawn } from "./arrange";
 import { cloneAll } from "./clone";
 import type { ToolContext } from "./tool";
 
@@ -73,25 +72,6 @@ export class Clipboard {
     });
   }
 
-  /** The selected elements (and frames' contents) as drawn, in stacking order, unlocked. */
-  selected(): Element[] {
-    const { model, selection } = this.ctx;
-    const ids = movingSet(this.ctx, selection.list());
-    const out: Element[] = [];
-    for (const id of ids) {
-      const el = model.get(id);
-      if (!el) continue;
-      const drawn =
-        el.type === "line" || el.type === "arrow" ? resolveLine(el, (o) => model.get(o)) : el;
-      out.push(drawn);
-    }
-    return out.sort((a, b) => {
-      const fa = a.type === "frame" ? 0 : 1;
-      const fb = b.type === "frame" ? 0 : 1;
-      return fa !== fb ? fa - fb : keyOf(this.ctx, a) - keyOf(this.ctx, b);
-    });
-  }
-
   /** The text payload of some elements. */
   static payload(els: readonly Element[]): string {
     const p: Payload = { whiteboard: MARK, v: 1, elements: [...els] };
@@ -100,7 +80,7 @@ export class Clipboard {
 
   private onCopy(e: ClipboardEvent, cut: boolean): void {
     if (typing(e.target) || this.ctx.selection.size === 0) return;
-    const els = this.selected();
+    const els = selectionAsDrawn(this.ctx);
     if (els.length === 0 || !e.clipboardData) return;
     const text = Clipboard.payload(els);
     e.clipboardData.setData("text/plain", text);

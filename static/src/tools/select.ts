@@ -14,7 +14,7 @@ import type { Element, LineElement, UpdateSet } from "../model/types";
 import { resolveLine } from "../render/bindings";
 import { bounds, contains, unionBox } from "../render/geometry";
 import type { Box, Point } from "../render/viewport";
-import { movingSet, shapeBox } from "./arrange";
+import { movingSet, selectionAsDrawn, shapeBox } from "./arrange";
 import { attachTarget, paintTarget } from "./attach";
 import { cloneAll } from "./clone";
 import { renameFrame } from "./frame";
@@ -260,9 +260,7 @@ export class SelectTool implements Tool {
    * which become the selection. */
   duplicateSelection(): void {
     const { editor, selection } = this.ctx;
-    const ids = movingSet(this.ctx, selection.list());
-    const els = [...ids].flatMap((id) => this.drawn(id) ?? []);
-    const copies = cloneAll(els, () => this.ctx.newId(), 16, 16);
+    const copies = cloneAll(selectionAsDrawn(this.ctx), () => this.ctx.newId(), 16, 16);
     editor.begin();
     const added = copies.filter((copy) => editor.do({ k: "add", e: copy }));
     editor.end();
