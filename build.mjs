@@ -23,9 +23,15 @@ function option(name) {
   return value;
 }
 
+/** One file per language: adding static/src/i18n/locales/xx.json adds the language. */
+const LOCALES = readdirSync("static/src/i18n/locales")
+  .filter((f) => f.endsWith(".json"))
+  .map((f) => f.slice(0, -".json".length))
+  .sort();
+
 /** Compile-time flags (declared in static/src/flags.d.ts); false leaves the code out. */
 function flags(testHooks) {
-  return { __TEST_HOOKS__: testHooks ? "true" : "false" };
+  return { __TEST_HOOKS__: testHooks ? "true" : "false", __LOCALES__: JSON.stringify(LOCALES) };
 }
 
 function testFiles(dir) {

@@ -70,7 +70,7 @@ async def fill_disk(store: Any) -> None:
             r.config_set("maxmemory-policy", "noeviction")
             r.config_set("maxmemory", 1)
         return
-    assert await store.set_max_page_count(1) > 0
+    assert await _max_page_count(store, 1) > 0
 
 
 async def free_disk(store: Any) -> None:
@@ -79,4 +79,16 @@ async def free_disk(store: Any) -> None:
         with r:
             r.config_set("maxmemory", 0)
         return
-    await store.set_max_page_count(1 << 30)
+    await _max_page_count(store, 1 << 30)
+
+
+async def _max_page_count(store: Any, pages: int) -> int:
+    """Cap the database's size on the writer's own connection (a pragma is per connection, and
+    the writer's is the one that must hit the cap); returns the cap in force."""
+
+    def job(conn: sqlite3.Connection) -> int:
+        (value,) = conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
+        return int(value)
+
+    result: int = await store._submit(job)
+    return result

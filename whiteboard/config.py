@@ -36,9 +36,8 @@ class Settings:
     tick_ms: float = _setting(
         5.0, "batching interval of a board: ops are applied, stored and sent at most this often"
     )
-    # Measured by bench/history_bench.py on a 1,000,000-op board: ?at= p95 56 ms at 10,000
-    # (35 ms at 1,000) while checkpoints take 10 times less disk than at 1,000 (338 MiB
-    # against 3.4 GiB): each one is the whole state, 7 MB on such a board.
+    # 10,000 keeps ?at= fast while checkpoints (each the whole state) take a tenth of the disk
+    # they take at 1,000: docs/scaling.md, "Figures behind the design".
     checkpoint_every: int = _setting(
         10_000, "write a checkpoint of a board every N ops (bounds the cost of loading and ?at=)"
     )

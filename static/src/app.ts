@@ -3,6 +3,7 @@
  * wires them together. Each part only knows the interfaces it needs; this file is the one
  * place that knows them all.
  */
+import { t } from "./i18n/i18n";
 import { Editor } from "./model/editor";
 import { Model } from "./model/model";
 import { Connection } from "./net/connection";
@@ -11,6 +12,7 @@ import { HistoryLoader } from "./replay/loader";
 import { Viewport } from "./render/viewport";
 import { installTestHook } from "./testing/hook";
 import { ArrowTool } from "./tools/arrow";
+import { addAtCentre } from "./tools/centre";
 import { EllipseTool } from "./tools/ellipse";
 import { EraserTool } from "./tools/eraser";
 import { HandTool } from "./tools/hand";
@@ -20,7 +22,7 @@ import { RectTool } from "./tools/rect";
 import { SelectTool } from "./tools/select";
 import { Selection } from "./tools/selection";
 import { StyleState } from "./tools/style";
-import { TextTool } from "./tools/text";
+import { editText, TextTool } from "./tools/text";
 import { restack } from "./tools/arrange";
 import { BindingKeeper } from "./tools/binding-keeper";
 import { Clipboard } from "./tools/clipboard";
@@ -30,9 +32,12 @@ import type { Point } from "./render/viewport";
 import { ArrangeMenu } from "./ui/arrange-menu";
 import { FramesPanel } from "./ui/frames-panel";
 import type { Tool, ToolContext, ToolName } from "./tools/tool";
+import { Announcer } from "./ui/announcer";
 import { CursorLayer } from "./ui/cursors";
+import { ElementList } from "./ui/element-list";
 import { h } from "./ui/dom";
 import { HelpDialog } from "./ui/help";
+import { BoardMenu } from "./ui/menu";
 import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
@@ -43,6 +48,7 @@ import { installShortcuts } from "./ui/shortcuts";
 import { StatusPill } from "./ui/status";
 import { StylePanel } from "./ui/style-panel";
 import { TextEditor } from "./ui/text-editor";
+import { theme } from "./ui/theme";
 import { Toasts } from "./ui/toast";
 import { Toolbar } from "./ui/toolbar";
 import { ZoomControls } from "./ui/zoom";
@@ -52,7 +58,7 @@ import { rememberBoard } from "./util/recent";
 
 export function startBoard(root: HTMLElement, board: string): void {
   rememberBoard(board);
-  document.title = `${board} · Whiteboard`;
+  document.title = t("app.title", { board });
   const model = new Model();
   const editor = new Editor(model);
   const viewport = new Viewport();
@@ -61,6 +67,10 @@ export function startBoard(root: HTMLElement, board: string): void {
   root.append(stage, chrome);
 
   const renderer = new Renderer(stage, model, viewport);
+  renderer.dark = theme.dark;
+  theme.onChange(() => {
+    renderer.dark = theme.dark;
+  });
   rememberView(board, viewport);
   const selection = new Selection(model);
   const style = new StyleState();
@@ -70,7 +80,7 @@ export function startBoard(root: HTMLElement, board: string): void {
   editor.onRefused = (code) =>
     toasts.show(
       code === "read_only" && model.readOnly
-        ? "You can only watch this board: drawing needs its edit link."
+        ? t("app.readOnlyDraw")
         : refusalText(code, model.limits),
     );
 
@@ -78,7 +88,7 @@ export function startBoard(root: HTMLElement, board: string): void {
   const top = h("div", { class: "top-right" });
   const left = h("div", { class: "top-left" });
   chrome.append(left, top);
-  left.append(h("a", { class: "home panel", href: "/", title: "All boards", text: board }));
+  const home = h("a", { class: "home panel", href: "/", title: t("app.allBoards"), text: board });
 
   const ctx: ToolContext = {
     model,
@@ -113,8 +123,15 @@ export function startBoard(root: HTMLElement, board: string): void {
     (t) => setTool(t),
     editor,
     () => history.toggle(),
+    () => toggleStyle(),
   );
-  new StylePanel(chrome, style, selection, model, editor);
+  const stylePanel = new StylePanel(chrome, style, selection, model, editor);
+  /** On a phone the style panel is a sheet over the tools, opened from the bar (styles.css). */
+  const toggleStyle = (open = !root.classList.contains("style-open")): void => {
+    root.classList.toggle("style-open", open);
+    toolbar.setStyleOpen(open);
+    if (open) stylePanel.el.querySelector<HTMLElement>("[aria-pressed=true]")?.focus();
+  };
   const frames = new FramesPanel(chrome, model, viewport);
   const arrange = new ArrangeMenu(chrome, ctx, () => frames.toggle());
   const keeper = new BindingKeeper(model, renderer);
@@ -126,6 +143,13 @@ export function startBoard(root: HTMLElement, board: string): void {
   };
   new ZoomControls(chrome, viewport, zoomFit);
   const help = new HelpDialog(chrome);
+  const menu = new BoardMenu(left, board, {
+    help: () => help.toggle(),
+    addShape: () => {
+      if (!history.active && !model.readOnly) addAtCentre(ctx, "rect");
+    },
+  });
+  left.append(home);
   const status = new StatusPill(top);
   const key = boardKey(board);
   const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
@@ -135,6 +159,14 @@ export function startBoard(root: HTMLElement, board: string): void {
     () => name,
     model,
     {
+      ops: (sops) => {
+        for (const sop of sops) {
+          if (sop.k === "add") authors.set(sop.e.id, sop.by);
+          if (model.isMine(sop.by)) continue;
+          if (sop.k === "delete") for (const id of sop.ids) announcer.changed(sop.by, id);
+          else announcer.changed(sop.by, sop.k === "add" ? sop.e.id : sop.id);
+        }
+      },
       welcome: (w) => {
         share.setReadOnly(w.readonly === true);
         root.classList.toggle("read-only", w.readonly === true);
@@ -142,13 +174,19 @@ export function startBoard(root: HTMLElement, board: string): void {
         people.setMyColor(w.color);
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
+        announcer.peers(conn.peers, true);
+        elementList.refreshSoon();
       },
       presence: (p) => {
+        if (p.join || p.leave) {
+          announcer.peers(conn.peers);
+          elementList.refreshSoon();
+        }
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
         for (const [id, x, y] of p.cur ?? []) cursors.move(id, x, y);
       },
-      refused: (code, msg) => toasts.show(refusalText(code, model.limits, msg)),
+      refused: (code) => toasts.show(refusalText(code, model.limits)),
       status: (s) => status.show(s),
     },
     key,
@@ -158,6 +196,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     storeName(fresh);
     conn.reconnect();
   });
+  menu.hostWhenCompact(top, [share.el, people.el]);
 
   // While the history is open, the pointer belongs to it: the moment shown is read-only.
   const history = new HistoryLoader({
@@ -200,6 +239,29 @@ export function startBoard(root: HTMLElement, board: string): void {
     current.paintOverlay?.(c);
   });
 
+  // The board for screen readers and keyboards: its elements as a list beside the canvas,
+  // and what others do, in words.
+  const announcer = new Announcer(chrome);
+  /** Who added each element seen being added since the page opened (client ids). */
+  const authors = new Map<string, number>();
+  const elementList = new ElementList(root, {
+    model,
+    selection,
+    renderer,
+    viewport,
+    author: (id) => {
+      const by = authors.get(id);
+      if (by === undefined) return null;
+      return model.isMine(by)
+        ? t("elements.byYou")
+        : t("elements.by", { name: announcer.nameOf(by) });
+    },
+    edit: (id) => {
+      const el = model.get(id);
+      if (el?.type === "text" && !history.active && !model.readOnly) void editText(ctx, el);
+    },
+  });
+
   function setTool(name: ToolName): void {
     const next = tools[name];
     if (next === current) return;
@@ -238,6 +300,8 @@ export function startBoard(root: HTMLElement, board: string): void {
     }),
     escape: () => {
       if (help.open) help.toggle();
+      else if (menu.open) menu.show(false);
+      else if (root.classList.contains("style-open")) toggleStyle(false);
       else if (history.active) history.close();
       current.cancel();
       selection.clear();
@@ -257,6 +321,16 @@ export function startBoard(root: HTMLElement, board: string): void {
     lock: editing(() => arrange.toggleLock()),
     restack: (how) => editing(() => restack(ctx, selection.list(), how))(),
     space: (down) => input.setSpace(down),
+    enter: () => {
+      if (history.active || model.readOnly) return false;
+      const sel = selection.list();
+      const one = sel.length === 1 ? model.get(sel[0] as string) : undefined;
+      if (one?.type === "text") {
+        void editText(ctx, one);
+        return true;
+      }
+      return addAtCentre(ctx, current.name as ToolName);
+    },
   });
 
   // Only in the browser tests' bundle (build.mjs --e2e): the production one has no hook.
@@ -269,6 +343,7 @@ export function startBoard(root: HTMLElement, board: string): void {
       renderer,
       conn,
       history,
+      selection,
       setTool,
       settling: () => keeper.busy,
     });

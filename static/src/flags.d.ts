@@ -5,3 +5,6 @@
 
 /** True only in the browser tests' bundle (`node build.mjs --e2e`): installs window.__wb. */
 declare const __TEST_HOOKS__: boolean;
+
+/** The language files in static/src/i18n/locales/, by code (build.mjs reads the folder). */
+declare const __LOCALES__: readonly string[];

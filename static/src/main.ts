@@ -1,17 +1,42 @@
 /**
  * Entry point. The server renders a page shell whose <body data-page> says which app to start
  * (no inline script: the Content-Security-Policy forbids it), with data attributes for input.
+ * The visitor's language is loaded first, so every sentence is built in it.
  */
 import "./styles.css";
 import { startBoard } from "./app";
+import { initI18n, t } from "./i18n/i18n";
 import { startLanding } from "./landing/landing";
 import { BOARD_PATTERN } from "./model/validate";
+import { theme } from "./ui/theme";
 
-const body = document.body;
-const root = document.getElementById("app") ?? body;
-if (body.dataset["page"] === "board") {
-  const board = body.dataset["board"] ?? "";
-  if (BOARD_PATTERN.test(board)) startBoard(root, board);
-} else if (body.dataset["page"] === "landing") {
-  startLanding(root);
+/** The server's error page, in the visitor's language (the template names the status). */
+function translateErrorPage(body: HTMLElement): void {
+  const notFound = body.dataset["status"] === "404";
+  const title = t(notFound ? "errorPage.notFoundTitle" : "errorPage.otherTitle");
+  const h1 = body.querySelector("h1");
+  const message = body.querySelector("[data-message]");
+  const back = body.querySelector("[data-back]");
+  if (h1) h1.textContent = title;
+  if (message) message.textContent = t(notFound ? "errorPage.notFound" : "errorPage.other");
+  if (back) back.textContent = t("errorPage.back");
+  document.title = `${title} · ${t("app.name")}`;
 }
+
+async function start(): Promise<void> {
+  theme.apply();
+  await initI18n();
+  const body = document.body;
+  const root = document.getElementById("app") ?? body;
+  if (body.dataset["page"] === "board") {
+    const board = body.dataset["board"] ?? "";
+    if (BOARD_PATTERN.test(board)) startBoard(root, board);
+  } else if (body.dataset["page"] === "landing") {
+    document.title = t("app.name");
+    startLanding(root);
+  } else if (body.dataset["page"] === "error") {
+    translateErrorPage(body);
+  }
+}
+
+void start();

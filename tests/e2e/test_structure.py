@@ -313,7 +313,7 @@ def test_frames_move_their_content_and_the_list_jumps_to_them(server, board, peo
     # The frames list shows the whole frame.
     a.evaluate("window.__wb.setViewport(-3000, -3000, 1)")
     a.locator("[data-action=frames]").click()
-    a.get_by_role("button", name="Frame 1").click()
+    a.locator(".frames-list button", has_text="Frame 1").click()
     vp = a.evaluate("window.__wb.viewport()")
     cx = vp["x"] + 600 / vp["zoom"]
     cy = vp["y"] + 400 / vp["zoom"]

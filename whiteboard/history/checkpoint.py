@@ -1,8 +1,9 @@
 """Checkpoints: a board's state as stored bytes, written without stalling the IOLoop.
 
 A checkpoint is ``msgpack(Document.to_state())`` plus its layout index (``layout.py``). Built
-the plain way on a 7 MB board that is ~200 ms of packing on the loop, then ~50 ms of parsing
-for the index in a thread that holds the GIL (and so stalls the loop as much). Here the loop
+the plain way on a big board that is a long stretch of packing on the loop, then parsing for
+the index in a thread that holds the GIL (and so stalls the loop as much; figures in
+docs/scaling.md, "Figures behind the design"). Here the loop
 only takes what it must while the document is stable (the elements changed since the last
 checkpoint, packed; pointers to every other element's cached bytes; the stacking keys), and a
 worker thread joins the bytes (``bytes.join`` of megabytes releases the GIL) and packs the index.

@@ -3,7 +3,8 @@ without decoding the whole state.
 
 A checkpoint is ``msgpack(Document.to_state())``: ``{seq, elements, first}`` with the elements
 in stacking order. On a long board it holds millions of point values, and decoding it (or
-encoding the answer) costs about 30 ns per value, hundreds of milliseconds in all. But an
+encoding the answer) costs hundreds of milliseconds (docs/scaling.md, "Figures behind the
+design"). But an
 answer at S differs from the checkpoint only in the elements that the ops between the two
 touch. With this index, ``seek.py`` copies every other element's bytes as they are, and
 decodes just the touched ones.

@@ -17,7 +17,7 @@ import asyncio
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from whiteboard import metrics, protocol
@@ -301,12 +301,17 @@ class Board:
     def _drop_retired(self, queued: Queue, retired: set[int]) -> Queue:
         """Connections that a reconnect on another process took over: their queued ops are
         the client's to resend there, so they are dropped here unjudged, and they close."""
-        for cid in retired:
+        self.retired_elsewhere(retired)
+        return [(s, ops) for s, ops in queued if s.client_id not in retired]
+
+    def retired_elsewhere(self, ids: Iterable[int]) -> None:
+        """Close these clients' connections here, dropping what they still have queued (the
+        client resends it on the process it moved to, whose welcome waited for our lock)."""
+        for cid in ids:
             old = self.peers.get(cid)
             if old is not None:
                 self.leave(old)
                 old.close(*CLOSE_REPLACED)
-        return [(s, ops) for s, ops in queued if s.client_id not in retired]
 
     def _flush_out(self) -> None:
         outbox, self._outbox = self._outbox, []

@@ -148,6 +148,8 @@ class Hub:
             return
         board = self.boards.get(board_id)
         if board is not None:
+            if "r" in event:  # connections a reconnect on another process took over
+                board.retired_elsewhere(event["r"])
             board.presence.heard(event)
 
     def _revive(self) -> None:

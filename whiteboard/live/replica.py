@@ -199,6 +199,8 @@ class Shared(Replica):
             # next tick takes the lock too, so whatever it committed before is in this welcome
             # and nothing it judged can land after it.
             self._need_lock = True
+            # An idle old connection takes no lock: tell its process to close it now.
+            await self.cluster.publish_presence(self.board_id, {"r": [client_id]})
 
     def client_ahead(self) -> None:
         # It saw ops (on another process) that have not reached us yet: catch up under the

@@ -64,28 +64,7 @@ def encode_welcome(
         raise ValueError("welcome.first goes with elements, one seq per element")
     if gone is not None and elements is None:
         raise ValueError("welcome.gone goes with elements")
-    msg = _welcome_head(board, me, color, seq, peers, elements, ops, limits)
-    msg["readonly"] = readonly
-    msg["token"] = token
-    if first is not None:
-        msg["first"] = first
-    if gone is not None:
-        msg["gone"] = gone
-    return pack(msg)
-
-
-def _welcome_head(
-    board: str,
-    me: int,
-    color: str,
-    seq: int,
-    peers: list[dict[str, Any]],
-    elements: list[dict[str, Any]] | None,
-    ops: list[dict[str, Any]] | None,
-    limits: dict[str, int],
-) -> dict[str, Any]:
-    """The PROTOCOL.md part of a welcome, keys in the order the text lists them."""
-    return {
+    msg: dict[str, Any] = {  # PROTOCOL.md's keys, in the order the text lists them
         "t": "welcome",
         "v": PROTOCOL_VERSION,
         "board": board,
@@ -96,7 +75,14 @@ def _welcome_head(
         "elements": elements,
         "ops": ops,
         "limits": limits,
+        "readonly": readonly,
+        "token": token,
     }
+    if first is not None:
+        msg["first"] = first
+    if gone is not None:
+        msg["gone"] = gone
+    return pack(msg)
 
 
 def encode_err(code: str, msg: str, c: int | None = None) -> bytes:

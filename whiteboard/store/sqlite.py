@@ -203,16 +203,6 @@ class SQLiteStore(Store):
         self._client_ids[board] += 1
         return self._client_ids[board]
 
-    async def set_max_page_count(self, pages: int) -> int:
-        """Cap the database size (tests simulate a full disk with it); returns the cap in force."""
-
-        def job(conn: sqlite3.Connection) -> int:
-            (value,) = conn.execute(f"PRAGMA max_page_count = {int(pages)}").fetchone()
-            return int(value)
-
-        result: int = await self._submit(job)
-        return result
-
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         index = await layout_of(checkpoint)
         await self._submit(lambda conn: sql.insert_checkpoint(conn, board, checkpoint, index))

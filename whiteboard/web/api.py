@@ -58,7 +58,7 @@ class OpsHandler(ApiHandler):
         if after > head:
             raise ApiError(400, f"'after' must be between 0 and the head ({head}).")
         if self.wants_msgpack():
-            # Spliced from the stored rows, not decoded and re-encoded (history.py says why).
+            # Spliced from the stored rows, not decoded and re-encoded (history/pages.py says why).
             self.set_header("Content-Type", MSGPACK)
             self.write(await pages.ops_page_msgpack(self.store, board, after, limit, head))
             return

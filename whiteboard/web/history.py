@@ -1,6 +1,6 @@
 """HTTP routes of the history features: fork a board at a moment, export and import board files.
 
-Kept apart from ``web.py`` (snapshot, log pages, SVG) because these routes create boards and
+Kept apart from ``api.py`` (snapshot, log pages, SVG) because these routes create boards and
 move whole logs, and share their own concerns: work too heavy for the IOLoop runs in a thread,
 and POSTs from other sites' pages are refused.
 """

@@ -4,6 +4,7 @@
  * The server validates the file op by op, like network input, and either creates the whole
  * board or nothing; when it refuses, its `{error}` sentence is shown as it is, in words.
  */
+import { httpReason, t } from "../i18n/i18n";
 import { BOARD_PATTERN } from "../model/validate";
 import { h } from "../ui/dom";
 
@@ -17,7 +18,7 @@ async function upload(file: File): Promise<string> {
       body: file,
     });
   } catch {
-    throw new Error("the server could not be reached (or it stopped reading the file).");
+    throw new Error(t("import.unreachable"));
   }
   let body: unknown = null;
   try {
@@ -30,7 +31,7 @@ async function upload(file: File): Promise<string> {
   const board = field("board");
   if (r.ok && typeof board === "string" && BOARD_PATTERN.test(board)) return board;
   const error = field("error");
-  throw new Error(typeof error === "string" ? error : `the server answered ${r.status}.`);
+  throw new Error(httpReason(r.status, typeof error === "string" ? error : null));
 }
 
 export function importSection(): HTMLElement {
@@ -38,10 +39,10 @@ export function importSection(): HTMLElement {
     type: "file",
     accept: ".wbd",
     hidden: true,
-    "aria-label": "Board file to import",
+    "aria-label": t("import.file"),
     "data-testid": "import-file",
   });
-  const button = h("button", { type: "button", text: "Import a board file…" });
+  const button = h("button", { type: "button", text: t("import.button") });
   const error = h("p", { class: "error", role: "alert", "data-testid": "import-error" });
   error.hidden = true;
   button.addEventListener("click", () => input.click());
@@ -51,14 +52,14 @@ export function importSection(): HTMLElement {
     if (!file) return;
     button.disabled = true;
     error.hidden = true;
-    button.textContent = `Importing ${file.name}…`;
+    button.textContent = t("import.importing", { name: file.name });
     void upload(file).then(
       (board) => location.assign(`/b/${encodeURIComponent(board)}`),
       (e: unknown) => {
         button.disabled = false;
-        button.textContent = "Import a board file…";
+        button.textContent = t("import.button");
         const why = e instanceof Error ? e.message : String(e);
-        error.textContent = `“${file.name}” was not imported: ${why}`;
+        error.textContent = t("import.failed", { name: file.name, why });
         error.hidden = false;
       },
     );
@@ -69,7 +70,7 @@ export function importSection(): HTMLElement {
     button,
     h("span", {
       class: "hint",
-      text: "A .wbd file from a board's history panel becomes a new board.",
+      text: t("import.hint"),
     }),
     input,
     error,

@@ -2,20 +2,14 @@
  * The landing page: start a new board (a random, hard-to-guess id), open one by name, or go
  * back to a board visited recently from this browser.
  */
+import { formatAgo, t } from "../i18n/i18n";
 import { BOARD_PATTERN } from "../model/validate";
 import { h } from "../ui/dom";
+import { settingsControls } from "../ui/settings";
 import { forgetBoard, recentBoards } from "../util/recent";
 import { importSection } from "./import";
 
 const boardUrl = (id: string): string => `/b/${encodeURIComponent(id)}`;
-
-function ago(ms: number): string {
-  const s = Math.max(0, (Date.now() - ms) / 1000);
-  if (s < 60) return "just now";
-  if (s < 3600) return `${Math.floor(s / 60)} min ago`;
-  if (s < 86400) return `${Math.floor(s / 3600)} h ago`;
-  return new Date(ms).toLocaleDateString();
-}
 
 /**
  * Asks the server for a new board (it picks the id; a protected board also gets an edit key,
@@ -40,7 +34,7 @@ export function startLanding(root: HTMLElement): void {
     class: "primary",
     type: "button",
     "data-testid": "new-board",
-    text: "New board",
+    text: t("landing.newBoard"),
   });
   const protect = h("input", { type: "checkbox", name: "protected" });
   const createError = h("p", { class: "error", role: "alert", hidden: true });
@@ -50,7 +44,7 @@ export function startLanding(root: HTMLElement): void {
       (url) => location.assign(url),
       () => {
         create.disabled = false;
-        createError.textContent = "The server could not create a board; try again in a moment.";
+        createError.textContent = t("landing.createFailed");
         createError.hidden = false;
       },
     );
@@ -59,8 +53,8 @@ export function startLanding(root: HTMLElement): void {
   const input = h("input", {
     type: "text",
     name: "board",
-    placeholder: "board name, e.g. team-retro",
-    "aria-label": "Board name",
+    placeholder: t("landing.placeholder"),
+    "aria-label": t("landing.boardName"),
     maxlength: 64,
     pattern: BOARD_PATTERN.source.slice(1, -1),
     required: true,
@@ -69,14 +63,14 @@ export function startLanding(root: HTMLElement): void {
     class: "error",
     role: "alert",
     hidden: true,
-    text: "Use letters, digits, - and _ (up to 64), starting with a letter or digit.",
+    text: t("landing.badName"),
   });
   const form = h(
     "form",
     // Our own message in words rather than the browser's tooltip, which varies by browser.
     { class: "open-board", novalidate: true },
     input,
-    h("button", { type: "submit", text: "Open" }),
+    h("button", { type: "submit", text: t("landing.open") }),
   );
   form.addEventListener("submit", (e) => {
     e.preventDefault();
@@ -96,8 +90,8 @@ export function startLanding(root: HTMLElement): void {
         const forget = h("button", {
           type: "button",
           class: "forget",
-          title: "Remove from this list",
-          "aria-label": `Remove ${b.id} from this list`,
+          title: t("landing.forget"),
+          "aria-label": t("landing.forgetNamed", { board: b.id }),
           text: "×",
         });
         forget.addEventListener("click", () => {
@@ -108,7 +102,7 @@ export function startLanding(root: HTMLElement): void {
           "li",
           {},
           h("a", { href: boardUrl(b.id), text: b.id }),
-          h("span", { class: "when", text: ago(b.at) }),
+          h("span", { class: "when", text: formatAgo(b.at) }),
           forget,
         );
       }),
@@ -118,7 +112,7 @@ export function startLanding(root: HTMLElement): void {
   const recent = h(
     "section",
     { class: "recent-boards" },
-    h("h2", { text: "Recently visited" }),
+    h("h2", { text: t("landing.recent") }),
     list,
   );
   render();
@@ -127,28 +121,24 @@ export function startLanding(root: HTMLElement): void {
     h(
       "main",
       { class: "landing" },
-      h("h1", { text: "Whiteboard" }),
+      h("h1", { text: t("app.name") }),
       h("p", {
         class: "lead",
-        text: "Draw together in real time, from any browser. Nothing to install, no account.",
+        text: t("landing.lead"),
       }),
       h(
         "section",
         { class: "start" },
         create,
-        h("span", { class: "or", text: "or open a board by name" }),
+        h("span", { class: "or", text: t("landing.or") }),
         form,
-        h(
-          "label",
-          { class: "protect" },
-          protect,
-          "Protected: only people with the edit link can draw; anyone with the plain link can watch.",
-        ),
+        h("label", { class: "protect" }, protect, t("landing.protected")),
         createError,
         error,
       ),
       importSection(),
       recent,
+      settingsControls(),
     ),
   );
 }

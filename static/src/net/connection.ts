@@ -7,7 +7,7 @@
  * learns goes to the model or to the event callbacks.
  */
 import { Divergence, type Model, SequenceGap } from "../model/model";
-import type { Limits, Op, Peer } from "../model/types";
+import type { Limits, Op, Peer, ServerOp } from "../model/types";
 import { DEFAULT_LIMITS } from "../model/types";
 import {
   APP_CLOSE,
@@ -57,6 +57,9 @@ export interface ConnectionEvents {
   /** A refusal; `op` is the rolled-back op when the refusal named one of ours. */
   refused(code: string, msg: string, op: Op | undefined): void;
   status(s: Status): void;
+  /** Ops the server broadcast, after the model took them (who changed what, for the words
+   * a screen reader hears). Optional: nothing on the hot path needs it. */
+  ops?(sops: readonly ServerOp[]): void;
 }
 
 const BACKOFF_FIRST_MS = 250;
@@ -247,7 +250,10 @@ export class Connection {
           this.onWelcome(msg);
           break;
         case "ops":
-          if (this.welcomed) this.model.receive(msg.ops);
+          if (this.welcomed) {
+            this.model.receive(msg.ops);
+            this.events.ops?.(msg.ops);
+          }
           break;
         case "err": {
           const op = msg.c === undefined ? undefined : this.model.refuse(msg.c);

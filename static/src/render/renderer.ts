@@ -6,7 +6,8 @@
  * repaints only the overlay. Both repaint on requestAnimationFrame, once per frame at most, and
  * only after invalidate(): an idle board costs nothing.
  */
-import { drawElement } from "./shapes";
+import { darkInk, trueInk } from "./ink";
+import { drawElement, withInk } from "./shapes";
 import { penSize } from "./geometry";
 import { SceneIndex, type SceneSource } from "./scene";
 import { THIN_PX, ThinPenBatch } from "./thin-pens";
@@ -45,6 +46,8 @@ export class Renderer {
   private waiters: (() => void)[] = [];
 
   private source: SceneSource;
+  /** A dark board: the grid is light and ink is turned (ink.ts); set by the theme. */
+  private darkBoard = false;
   private unsubscribe: () => void = () => {};
 
   constructor(
@@ -72,6 +75,16 @@ export class Renderer {
     };
     new ResizeObserver(resize).observe(container);
     resize();
+  }
+
+  set dark(on: boolean) {
+    if (on === this.darkBoard) return;
+    this.darkBoard = on;
+    this.invalidate();
+  }
+
+  get dark(): boolean {
+    return this.darkBoard;
   }
 
   /** Where elements are, for culling and hit tests, of what is shown now. */
@@ -155,7 +168,7 @@ export class Renderer {
     this.sync();
     if (this.sceneDirty) {
       const t0 = performance.now();
-      this.paintScene();
+      withInk(this.darkBoard ? darkInk : trueInk, () => this.paintScene());
       this.stats.lastPaintMs = performance.now() - t0;
       this.stats.frames++;
       this.sceneDirty = false;
@@ -215,7 +228,7 @@ export class Renderer {
     let step = 20;
     while (step * vp.zoom < 14) step *= 5;
     const box = vp.visible();
-    ctx.strokeStyle = "rgba(0, 0, 0, 0.06)";
+    ctx.strokeStyle = this.darkBoard ? "rgba(255, 255, 255, 0.07)" : "rgba(0, 0, 0, 0.06)";
     ctx.lineWidth = 1;
     ctx.beginPath();
     const x0 = Math.ceil(box.minX / step) * step;

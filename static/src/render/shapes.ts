@@ -8,10 +8,28 @@
 import { getStroke } from "perfect-freehand";
 import type { Element, PenElement } from "../model/types";
 import { arrowHead, fontFor, LINE_HEIGHT, penPoints, penSize } from "./geometry";
+import { type InkMap, trueInk } from "./ink";
 import { textBlock } from "./layout";
 import { drawFrame, drawNote, drawTextBlock } from "./structure";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
+
+/** How colours are inked: true colours, except while the dark board paints (withInk). */
+let ink: InkMap = trueInk;
+
+/** Paints with `map` applied to every colour (the renderer's dark mode; exports never). */
+export function withInk<T>(map: InkMap, paint: () => T): T {
+  const before = ink;
+  ink = map;
+  try {
+    return paint();
+  } finally {
+    ink = before;
+  }
+}
+
+/** The colour `c` as the current painting shows it. */
+export const inked = (c: string): string => ink(c);
 
 /** Builds a smooth closed path through an outline, with quadratic curves between midpoints. */
 function outlinePath(outline: number[][]): Path2D {
@@ -74,8 +92,8 @@ export function drawElement(
     drawNote(ctx, el, withText ? textBlock(el) : null);
     return;
   }
-  ctx.strokeStyle = el.stroke;
-  ctx.fillStyle = el.stroke;
+  ctx.strokeStyle = ink(el.stroke);
+  ctx.fillStyle = ink(el.stroke);
   switch (el.type) {
     case "pen": {
       if (tiny) {
@@ -133,7 +151,7 @@ export function drawElement(
         );
       }
       if (el.fill) {
-        ctx.fillStyle = el.fill;
+        ctx.fillStyle = ink(el.fill);
         ctx.fill();
       }
       ctx.stroke();

@@ -7,6 +7,7 @@ import type { FrameElement, NoteElement } from "../model/types";
 import type { Box } from "./viewport";
 import { FONT_FAMILY } from "./geometry";
 import { lineY, type TextBlock, textWidth } from "./layout";
+import { inked } from "./shapes";
 
 /** The six note colours, in the order the style panel offers them. */
 export const NOTE_COLORS = ["#ffec99", "#fcc2d7", "#b2f2bb", "#a5d8ff", "#d0bfff", "#ffd8a8"];
@@ -18,10 +19,10 @@ export const FRAME_NAME_SIZE = 14;
 /** Board units between a frame's top edge and its name's baseline. */
 export const FRAME_NAME_GAP = 6;
 
-/** Draws a block of centred lines in `color` (the font must already match its size). */
+/** Draws a block of centred lines in `color` (inked for the dark board, like all colours). */
 export function drawTextBlock(ctx: CanvasRenderingContext2D, b: TextBlock, color: string): void {
   ctx.font = `${b.size}px ${FONT_FAMILY}`;
-  ctx.fillStyle = color;
+  ctx.fillStyle = inked(color);
   ctx.textAlign = "center";
   ctx.textBaseline = "alphabetic";
   b.lines.forEach((line, i) => ctx.fillText(line, b.cx, lineY(b, i)));
@@ -33,19 +34,19 @@ export function drawNote(
   el: NoteElement,
   block: TextBlock | null,
 ): void {
-  ctx.fillStyle = el.fill;
+  ctx.fillStyle = inked(el.fill);
   ctx.fillRect(el.x, el.y, el.w, el.h);
   if (block) drawTextBlock(ctx, block, el.stroke);
 }
 
 export function drawFrame(ctx: CanvasRenderingContext2D, el: FrameElement, pixel: number): void {
-  ctx.fillStyle = FRAME_FILL;
+  ctx.fillStyle = inked(FRAME_FILL);
   ctx.fillRect(el.x, el.y, el.w, el.h);
-  ctx.strokeStyle = FRAME_EDGE;
+  ctx.strokeStyle = inked(FRAME_EDGE);
   ctx.lineWidth = Math.max(1, pixel);
   ctx.strokeRect(el.x, el.y, el.w, el.h);
   ctx.font = `${FRAME_NAME_SIZE}px ${FONT_FAMILY}`;
-  ctx.fillStyle = FRAME_NAME_COLOR;
+  ctx.fillStyle = inked(FRAME_NAME_COLOR);
   ctx.textBaseline = "alphabetic";
   ctx.fillText(el.name, el.x, el.y - FRAME_NAME_GAP);
 }

@@ -10,6 +10,7 @@
  */
 import type { PenElement } from "../model/types";
 import { penPoints, penSize } from "./geometry";
+import { inked } from "./shapes";
 
 /** Below this on-screen diameter (CSS px) a pen counts as thin. */
 export const THIN_PX = 2;
@@ -68,7 +69,7 @@ export class ThinPenBatch {
     ctx.lineCap = "round";
     ctx.lineJoin = "round";
     for (const b of this.paths.values()) {
-      ctx.strokeStyle = b.color;
+      ctx.strokeStyle = inked(b.color);
       ctx.lineWidth = b.width;
       ctx.stroke(b.path);
     }

@@ -7,6 +7,7 @@
  * as far as the caller relies on them, so a wrong answer becomes an ApiFailure, not a crash.
  */
 import { decode } from "@msgpack/msgpack";
+import { httpReason, t } from "../i18n/i18n";
 import type { Element, ServerOp } from "../model/types";
 import { isMap } from "../model/validate";
 
@@ -41,36 +42,36 @@ async function errorText(r: Response): Promise<string | null> {
   }
 }
 
-async function request(url: string, init: RequestInit, what: string): Promise<unknown> {
+async function request(url: string, init: RequestInit): Promise<unknown> {
   let r: Response;
   try {
     r = await fetch(url, { ...init, headers: { Accept: MSGPACK, ...init.headers } });
   } catch {
-    throw new ApiFailure(`Could not reach the server to ${what}.`);
+    throw new ApiFailure(t("api.unreachable"));
   }
   if (!r.ok) {
-    throw new ApiFailure((await errorText(r)) ?? `The server could not ${what} (${r.status}).`);
+    throw new ApiFailure(t("api.failed", { why: httpReason(r.status, await errorText(r)) }));
   }
   try {
     return r.headers.get("Content-Type")?.includes(MSGPACK) === true
       ? decode(new Uint8Array(await r.arrayBuffer()))
       : await r.json();
   } catch {
-    throw new ApiFailure(`The server's answer to "${what}" could not be read.`);
+    throw new ApiFailure(t("api.unreadable"));
   }
 }
 
 /** Ops after `after` (at most `limit`), each with its `ts`, and the names of their authors. */
 export async function fetchOpsPage(board: string, after: number, limit: number): Promise<OpsPage> {
   const url = `${boardPath(board)}/ops?after=${after}&limit=${limit}`;
-  const body = await request(url, {}, "load the history");
+  const body = await request(url, {});
   if (!isMap(body) || !Array.isArray(body["ops"])) {
-    throw new ApiFailure("The server's history page could not be read.");
+    throw new ApiFailure(t("history.bad.page"));
   }
   const ops = body["ops"] as unknown[];
   ops.forEach((sop, i) => {
     if (!isMap(sop) || sop["s"] !== after + i + 1 || typeof sop["by"] !== "number") {
-      throw new ApiFailure("The server's history page is out of order.");
+      throw new ApiFailure(t("history.bad.order"));
     }
   });
   const names: Record<string, string> = {};
@@ -83,18 +84,18 @@ export async function fetchOpsPage(board: string, after: number, limit: number):
 
 /** The board's state right after op `at` (0: empty), as the server computes it. */
 export async function fetchStateAt(board: string, at: number): Promise<StateAt> {
-  const body = await request(`${boardPath(board)}?at=${at}`, {}, "load that moment");
+  const body = await request(`${boardPath(board)}?at=${at}`, {});
   if (!isMap(body) || typeof body["seq"] !== "number" || !Array.isArray(body["elements"])) {
-    throw new ApiFailure("The server's snapshot could not be read.");
+    throw new ApiFailure(t("history.bad.snapshot"));
   }
   return { seq: body["seq"], elements: body["elements"] as Element[] };
 }
 
 /** Copies the board as it was after op `at` into a new board; returns the new board's id. */
 export async function forkAt(board: string, at: number): Promise<string> {
-  const body = await request(`${boardPath(board)}/fork?at=${at}`, { method: "POST" }, "copy it");
+  const body = await request(`${boardPath(board)}/fork?at=${at}`, { method: "POST" });
   if (!isMap(body) || typeof body["board"] !== "string") {
-    throw new ApiFailure("The server did not say which board it created.");
+    throw new ApiFailure(t("history.bad.fork"));
   }
   return body["board"];
 }

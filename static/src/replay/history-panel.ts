@@ -6,6 +6,7 @@
  * HistoryActions; history.ts does the work. Names come from the log and are set as
  * text, never as markup.
  */
+import { formatNumber, formatPercent, t } from "../i18n/i18n";
 import { h } from "../ui/dom";
 import { SPEEDS } from "./player";
 import { type TimelineData, Timeline } from "./timeline";
@@ -54,8 +55,6 @@ export interface HistoryActions {
   exportPng(whole: boolean): void;
 }
 
-const plural = (n: number, one: string): string => `${n} ${one}${n === 1 ? "" : "s"}`;
-
 export class HistoryPanel {
   readonly el: HTMLElement;
   private readonly timeline: Timeline;
@@ -82,14 +81,14 @@ export class HistoryPanel {
     this.play.addEventListener("click", () => a.togglePlay());
     this.speed = h(
       "select",
-      { "aria-label": "Playback speed", "data-testid": "history-speed" },
-      ...SPEEDS.map((s) => h("option", { value: s, text: `${s}×` })),
+      { "aria-label": t("history.speed"), "data-testid": "history-speed" },
+      ...SPEEDS.map((s) => h("option", { value: s, text: `${formatNumber(s)}×` })),
     );
     this.speed.addEventListener("change", () => a.setSpeed(Number(this.speed.value)));
     this.skip = h("input", { type: "checkbox" });
     this.skip.addEventListener("change", () => a.setSkipIdle(this.skip.checked));
     this.author = h("select", {
-      "aria-label": "Show the work of",
+      "aria-label": t("history.author"),
       "data-testid": "history-author",
     });
     this.author.addEventListener("change", () => a.setFilter(this.author.value || null));
@@ -100,25 +99,25 @@ export class HistoryPanel {
       type: "button",
       class: "back-to-live",
       "data-testid": "back-to-live",
-      text: "Back to live",
+      text: t("history.backToLive"),
     });
     live.addEventListener("click", () => a.backToLive());
 
-    this.restore = h("button", { type: "button", text: "Restore this version" });
+    this.restore = h("button", { type: "button", text: t("history.restore") });
     this.restore.addEventListener("click", () => a.restore());
     this.copy = h("button", {
       type: "button",
-      text: "Copy to a new board",
-      title: "Start a new board from this moment",
+      text: t("history.copy"),
+      title: t("history.copyTitle"),
     });
     this.copy.addEventListener("click", () => a.copyToNewBoard());
 
-    const pngView = h("button", { type: "button", text: "PNG of the view" });
+    const pngView = h("button", { type: "button", text: t("history.pngView") });
     pngView.addEventListener("click", () => a.exportPng(false));
-    const pngAll = h("button", { type: "button", text: "PNG of the whole board" });
+    const pngAll = h("button", { type: "button", text: t("history.pngAll") });
     pngAll.addEventListener("click", () => a.exportPng(true));
-    this.svg = h("a", { text: "SVG of this moment", target: "_blank", rel: "noopener" });
-    this.file = h("a", { text: "Board file (with its history)" });
+    this.svg = h("a", { text: t("history.svg"), target: "_blank", rel: "noopener" });
+    this.file = h("a", { text: t("history.file") });
     this.exportMenu = h(
       "div",
       { class: "export-menu panel", hidden: true },
@@ -127,9 +126,14 @@ export class HistoryPanel {
       this.svg,
       this.file,
     );
-    const exportButton = h("button", { type: "button", text: "Export…", "aria-haspopup": "true" });
+    const exportButton = h("button", {
+      type: "button",
+      text: t("history.export"),
+      "aria-expanded": "false",
+    });
     exportButton.addEventListener("click", () => {
       this.exportMenu.hidden = !this.exportMenu.hidden;
+      exportButton.setAttribute("aria-expanded", String(!this.exportMenu.hidden));
     });
     this.exportMenu.addEventListener("click", () => {
       this.exportMenu.hidden = true;
@@ -141,13 +145,18 @@ export class HistoryPanel {
 
     this.el = h(
       "section",
-      { class: "history panel", "aria-label": "History", "data-testid": "history", hidden: true },
+      {
+        class: "history panel",
+        "aria-label": t("history.label"),
+        "data-testid": "history",
+        hidden: true,
+      },
       h(
         "div",
         { class: "history-row" },
         this.play,
         this.speed,
-        h("label", { class: "skip" }, this.skip, "Skip idle gaps"),
+        h("label", { class: "skip" }, this.skip, t("history.skipIdle")),
         this.author,
         this.moment,
         h("span", { class: "spacer" }),
@@ -185,21 +194,24 @@ export class HistoryPanel {
   render(v: HistoryView): void {
     this.timeline.update(v.timeline, v.seq, v.moment);
     this.play.textContent = v.playing ? "❚❚" : "▶";
-    this.play.setAttribute("aria-label", v.playing ? "Pause" : "Play");
-    this.play.title = v.playing ? "Pause" : "Play from here (from the start at the end)";
+    this.play.setAttribute("aria-label", v.playing ? t("history.pause") : t("history.play"));
+    this.play.title = v.playing ? t("history.pause") : t("history.playTitle");
     this.speed.value = String(v.speed);
     this.skip.checked = v.skipIdle;
     this.renderAuthors(v);
-    this.moment.textContent = v.moment + (v.busy ? " · loading…" : "");
+    this.moment.textContent = v.moment + (v.busy ? ` · ${t("history.loading")}` : "");
     this.progress.textContent =
-      v.error ?? (v.progress === null ? "" : `Loading history… ${Math.floor(v.progress * 100)} %`);
+      v.error ??
+      (v.progress === null
+        ? ""
+        : t("history.loadingHistory", {
+            percent: formatPercent(Math.floor(v.progress * 100) / 100),
+          }));
     this.progress.classList.toggle("error", v.error !== null);
     this.badge.hidden = v.liveChanges === 0;
-    this.badge.textContent = `${plural(v.liveChanges, "live change")} since you opened history`;
+    this.badge.textContent = t("history.liveChanges", { count: v.liveChanges });
     this.restore.disabled = !v.canRestore || v.busy;
-    this.restore.title = v.canRestore
-      ? "Make the live board look like this moment (Ctrl+Z undoes it)"
-      : "You can only watch this board: restoring needs its edit link";
+    this.restore.title = v.canRestore ? t("history.restoreTitle") : t("history.restoreReadOnly");
     this.copy.disabled = v.busy;
     this.svg.href = v.svgUrl;
     this.file.href = v.fileUrl;
@@ -210,9 +222,12 @@ export class HistoryPanel {
     const key = JSON.stringify([v.authors, v.filter]);
     if (key === this.authorsKey) return;
     this.authorsKey = key;
-    const everyone = h("option", { value: "", text: "Everyone's work" });
+    const everyone = h("option", { value: "", text: t("history.everyone") });
     const options = v.authors.map((au) =>
-      h("option", { value: au.name, text: `${au.name} (${plural(au.count, "change")})` }),
+      h("option", {
+        value: au.name,
+        text: t("history.authorCount", { name: au.name, count: au.count }),
+      }),
     );
     this.author.replaceChildren(everyone, ...options);
     this.author.value = v.filter ?? "";

@@ -7,6 +7,7 @@
  * through it (player.ts), and the panel (ui/history-panel.ts) shows and drives all of this.
  * The moment shown can be restored onto the live board, copied to a new board or exported.
  */
+import { formatNumber, t } from "../i18n/i18n";
 import type { Editor } from "../model/editor";
 import type { Model } from "../model/model";
 import type { Renderer } from "../render/renderer";
@@ -229,9 +230,11 @@ export class HistoryMode {
       color: this.colorOfName(name),
     }));
     const ts = log.ts(seq);
-    const when = seq === 0 ? "The empty board, before the first change" : ts ? longTime(ts) : "";
+    const when = seq === 0 ? t("history.empty") : ts ? longTime(ts) : "";
     const of =
-      seq === 0 ? "" : ` · change ${seq.toLocaleString("en")} of ${log.head.toLocaleString("en")}`;
+      seq === 0
+        ? ""
+        : ` · ${t("history.changeOf", { seq: formatNumber(seq), head: formatNumber(log.head) })}`;
     return {
       timeline,
       seq,
@@ -268,15 +271,13 @@ export class HistoryMode {
     // Elements deleted since keep their old place when added back, if we know it: the scan
     // of the log up to the moment does.
     if (past.some((e) => !model.has(e.id)) && s.log.scanned < at) {
-      this.d.toast("Reading the history up to that moment…");
+      this.d.toast(t("history.reading"));
       await s.log.scannedTo(at);
       if (this.session !== s) return;
     }
     const ops = restoreOps(model.elements(), past, model.limits);
-    const when =
-      at === 0 ? "the empty board" : `the board as it was at ${longTime(s.log.ts(at) ?? 0)}`;
     if (ops.length === 0) {
-      this.d.toast("The live board already looks like this.");
+      this.d.toast(t("history.alreadyLive"));
       return;
     }
     const ranks = new Map<string, number>();
@@ -289,7 +290,11 @@ export class HistoryMode {
     editor.begin();
     for (const op of ops) editor.do(op);
     editor.end();
-    this.d.toast(`Restored ${when}. Ctrl+Z undoes it.`);
+    this.d.toast(
+      at === 0
+        ? t("history.restoredEmpty")
+        : t("history.restored", { when: longTime(s.log.ts(at) ?? 0) }),
+    );
   }
 
   private async copyToNewBoard(): Promise<void> {
@@ -299,7 +304,7 @@ export class HistoryMode {
       const board = await forkAt(this.d.board, s.state.seq);
       location.assign(`/b/${encodeURIComponent(board)}`);
     } catch (e) {
-      this.d.toast(e instanceof ApiFailure ? e.message : "The copy could not be made.");
+      this.d.toast(e instanceof ApiFailure ? e.message : t("history.copyFailed"));
     }
   }
 
@@ -308,7 +313,7 @@ export class HistoryMode {
     renderer.sync();
     const box = whole ? wholeBoard(renderer.index) : viewport.visible();
     if (!box) {
-      this.d.toast("There is nothing to export at this moment.");
+      this.d.toast(t("history.nothingToExport"));
       return;
     }
     const seq = this.session?.state.seq ?? this.d.model.seq;
@@ -316,7 +321,7 @@ export class HistoryMode {
       const png = await renderPng(renderer.index, box, whole ? 2 : window.devicePixelRatio || 1);
       downloadBlob(png, `${board}-${seq}${whole ? "" : "-view"}.png`);
     } catch {
-      this.d.toast("The PNG could not be made.");
+      this.d.toast(t("history.pngFailed"));
     }
   }
 }

@@ -3,6 +3,7 @@
  * open it, and it is about a fifth of the app: the board should not wait for it. esbuild puts
  * it in a chunk of its own (build.mjs, `splitting`), fetched by the dynamic import below.
  */
+import { t } from "../i18n/i18n";
 import type { Tool } from "../tools/tool";
 import type { HistoryDeps, HistoryMode } from "./history";
 
@@ -50,7 +51,7 @@ export class HistoryLoader {
       },
       (e: unknown) => {
         this.loading = null;
-        this.deps.toast("The history view could not be loaded; check the connection and retry.");
+        this.deps.toast(t("history.loadFailed"));
         throw e;
       },
     );

@@ -12,6 +12,7 @@
  * timeline and the number of ops per person. Playback and seeking never wait for the scan:
  * they fetch the pages they need first.
  */
+import { t } from "../i18n/i18n";
 import { opIds } from "../model/document";
 import type { ServerOp } from "../model/types";
 import { fetchOpsPage, type OpsPage } from "./api";
@@ -91,7 +92,7 @@ export class HistoryLog {
 
   /** The name of a client id; the page that carried its ops told us. */
   nameOf(by: number): string {
-    return this.names.get(by) ?? `Someone (#${by})`;
+    return this.names.get(by) ?? t("history.someone", { id: by });
   }
 
   /** The client ids that go by `name`. */

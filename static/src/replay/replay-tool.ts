@@ -3,6 +3,7 @@
  * pans (input.ts treats this tool like the hand), and hovering an element says who last
  * changed it as of that moment.
  */
+import { t } from "../i18n/i18n";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import { tolerance, type Tool, type ToolPointer } from "../tools/tool";
@@ -45,7 +46,7 @@ export class ReplayTool implements Tool {
     }
     const author = this.who.authorOf(hit.id);
     if (author) this.tip.show(p.screen.x, p.screen.y, author.name, author.color);
-    else this.tip.show(p.screen.x, p.screen.y, "Loading who drew this…", "#adb5bd");
+    else this.tip.show(p.screen.x, p.screen.y, t("history.whoLoading"), "#adb5bd");
   }
 
   cursorAt(p: ToolPointer): string {

@@ -7,6 +7,7 @@
  * session started. Each column is tinted with the colour of whoever made most of its changes;
  * parts of the log not loaded yet are grey. Drag, click or use the arrow keys to seek.
  */
+import { t } from "../i18n/i18n";
 import { h } from "../ui/dom";
 import type { Landmark } from "./sessions";
 import { shortTime } from "./sessions";
@@ -57,7 +58,7 @@ export class Timeline {
         class: "track",
         role: "slider",
         tabindex: 0,
-        "aria-label": "Moment in the board's history",
+        "aria-label": t("history.timeline"),
         "aria-valuemin": 0,
         "aria-valuemax": 0,
         "aria-valuenow": 0,

@@ -11,6 +11,7 @@ import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
+import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
 export interface TestHook {
@@ -43,6 +44,8 @@ export interface TestHook {
   quiet(): boolean;
   /** The PNG export (render/export-png.ts) of a board box at `scale`, as a data: URL. */
   exportPng(minX: number, minY: number, maxX: number, maxY: number, scale: number): Promise<string>;
+  /** The ids selected. */
+  selection(): string[];
 }
 
 declare global {
@@ -60,6 +63,7 @@ export interface BoardParts {
   renderer: Renderer;
   conn: Connection;
   history: HistoryLoader;
+  selection: Selection;
   setTool(name: ToolName): void;
   /** Whether the binding keeper has attached lines left to settle. */
   settling(): boolean;
@@ -119,5 +123,6 @@ export function installTestHook(p: BoardParts): void {
         r.readAsDataURL(png);
       });
     },
+    selection: () => p.selection.list(),
   };
 }

@@ -3,6 +3,7 @@
  * renamed by a double click on its name with the select tool. Frames are drawn below
  * everything; moving one moves what lies inside it (select.ts).
  */
+import { t } from "../i18n/i18n";
 import type { FrameElement } from "../model/types";
 import { FRAME_NAME_MAX } from "../model/validate";
 import { FRAME_NAME_COLOR, FRAME_NAME_GAP, FRAME_NAME_SIZE } from "../render/structure";
@@ -10,8 +11,6 @@ import type { Point } from "../render/viewport";
 import type { Tool, ToolContext, ToolPointer } from "./tool";
 
 const START_PX = 3;
-/** The words of this file, in one place for translation. */
-export const FRAME_TEXT = { name: (n: number): string => `Frame ${n}` };
 
 export class FrameTool implements Tool {
   readonly name = "frame" as const;
@@ -38,13 +37,11 @@ export class FrameTool implements Tool {
     const { editor, model } = this.ctx;
     if (this.id === null) {
       if (Math.hypot(p.screen.x - o.screen.x, p.screen.y - o.screen.y) < START_PX) return;
-      let frames = 0;
-      model.forEach((e) => (frames += e.type === "frame" ? 1 : 0));
       const el: FrameElement = {
         id: this.ctx.newId(),
         type: "frame",
         ...box,
-        name: FRAME_TEXT.name(frames + 1),
+        name: frameName(this.ctx),
       };
       editor.begin();
       if (editor.do({ k: "add", e: el })) this.id = el.id;
@@ -70,6 +67,13 @@ export class FrameTool implements Tool {
     this.origin = null;
     this.id = null;
   }
+}
+
+/** "Frame N" for the next frame, N counting the frames on the board. */
+export function frameName(ctx: ToolContext): string {
+  let frames = 0;
+  ctx.model.forEach((e) => (frames += e.type === "frame" ? 1 : 0));
+  return t("frames.name", { n: frames + 1 });
 }
 
 /** Renames a frame in place, over its name. */

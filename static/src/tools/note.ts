@@ -5,6 +5,7 @@
  */
 import type { NoteElement } from "../model/types";
 import { fitSize, NOTE_PAD } from "../render/layout";
+import type { Point } from "../render/viewport";
 import { tolerance, type Tool, type ToolContext, type ToolPointer } from "./tool";
 
 /** A new note's side, in board units. */
@@ -19,25 +20,14 @@ export class NoteTool implements Tool {
   constructor(private readonly ctx: ToolContext) {}
 
   down(p: ToolPointer): void {
-    const { renderer, viewport, editor, style } = this.ctx;
+    const { renderer, viewport } = this.ctx;
     renderer.sync();
     const hit = renderer.index.hit(p.board, tolerance(viewport), undefined, (e) => !e.locked);
     if (hit?.type === "note") {
       void editNote(this.ctx, hit);
       return;
     }
-    const el: NoteElement = {
-      id: this.ctx.newId(),
-      type: "note",
-      x: p.board.x - NOTE_SIDE / 2,
-      y: p.board.y - NOTE_SIDE / 2,
-      w: NOTE_SIDE,
-      h: NOTE_SIDE,
-      fill: style.noteColor,
-      stroke: NOTE_INK,
-      text: "",
-    };
-    if (editor.do({ k: "add", e: el })) void editNote(this.ctx, el);
+    dropNote(this.ctx, p.board);
   }
 
   move(): void {}
@@ -45,6 +35,24 @@ export class NoteTool implements Tool {
   up(): void {}
 
   cancel(): void {}
+}
+
+/** Adds a note of the last colour centred on `at` and starts typing in it; false if refused. */
+export function dropNote(ctx: ToolContext, at: Point): boolean {
+  const el: NoteElement = {
+    id: ctx.newId(),
+    type: "note",
+    x: at.x - NOTE_SIDE / 2,
+    y: at.y - NOTE_SIDE / 2,
+    w: NOTE_SIDE,
+    h: NOTE_SIDE,
+    fill: ctx.style.noteColor,
+    stroke: NOTE_INK,
+    text: "",
+  };
+  if (!ctx.editor.do({ k: "add", e: el })) return false;
+  void editNote(ctx, el);
+  return true;
 }
 
 /** Types into a note in place; the text is saved when typing ends. */

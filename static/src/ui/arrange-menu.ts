@@ -15,30 +15,21 @@ import {
 } from "../tools/arrange";
 import { NOTE_COLORS } from "../tools/style";
 import type { ToolContext, ToolName } from "../tools/tool";
+import { t } from "../i18n/i18n";
 import { h, icon } from "./dom";
 
-/** The words of this menu, in one place for translation. */
-export const ARRANGE_TEXT = {
-  label: "Arrange",
-  front: "Bring to front — Ctrl+Shift+]",
-  forward: "Bring forward — Ctrl+]",
-  backward: "Send backward — Ctrl+[",
-  back: "Send to back — Ctrl+Shift+[",
-  lock: "Lock — Ctrl+Shift+L",
-  unlock: "Unlock — Ctrl+Shift+L",
-  unlockAll: "Unlock all",
-  frames: "Frames",
-  noteColor: (i: number): string => `Note colour ${i + 1}`,
-  align: {
-    left: "Align left",
-    centre: "Align centres",
-    right: "Align right",
-    top: "Align top",
-    middle: "Align middles",
-    bottom: "Align bottom",
-  } as Record<Edge, string>,
-  distributeX: "Distribute horizontally",
-  distributeY: "Distribute vertically",
+/** The words of this menu (i18n keys arrange.*), with their shortcuts. */
+const label = (key: string, shortcut?: string): string =>
+  shortcut
+    ? t("tools.withKey", { label: t(`arrange.${key}`), key: shortcut })
+    : t(`arrange.${key}`);
+const ALIGN_KEYS: Record<Edge, string> = {
+  left: "alignLeft",
+  centre: "alignCentre",
+  right: "alignRight",
+  top: "alignTop",
+  middle: "alignMiddle",
+  bottom: "alignBottom",
 };
 
 /** Our own icon drawings (24×24, stroked), for this menu only. */
@@ -77,7 +68,6 @@ export class ArrangeMenu {
     private readonly ctx: ToolContext,
     private readonly toggleFrames: () => void,
   ) {
-    const T = ARRANGE_TEXT;
     const button = (action: string, label: string, paths: readonly string[], run: () => void) => {
       const b = h(
         "button",
@@ -89,35 +79,43 @@ export class ArrangeMenu {
     };
     const sel = (): string[] => ctx.selection.list();
     const stack = (how: StackMove): void => restack(ctx, sel(), how);
-    this.lockButton = button("lock", T.lock, PATHS.lock, () => this.toggleLock());
+    this.lockButton = button("lock", label("lock", "Ctrl+Shift+L"), PATHS.lock, () =>
+      this.toggleLock(),
+    );
     this.selectionGroup = h(
       "div",
       { class: "group", role: "group" },
-      button("back", T.back, PATHS.back, () => stack("back")),
-      button("backward", T.backward, PATHS.backward, () => stack("backward")),
-      button("forward", T.forward, PATHS.forward, () => stack("forward")),
-      button("front", T.front, PATHS.front, () => stack("front")),
+      button("back", label("back", "Ctrl+Shift+["), PATHS.back, () => stack("back")),
+      button("backward", label("backward", "Ctrl+["), PATHS.backward, () => stack("backward")),
+      button("forward", label("forward", "Ctrl+]"), PATHS.forward, () => stack("forward")),
+      button("front", label("front", "Ctrl+Shift+]"), PATHS.front, () => stack("front")),
       this.lockButton,
     );
     const edges: Edge[] = ["left", "centre", "right", "top", "middle", "bottom"];
     this.alignGroup = h(
       "div",
       { class: "group", role: "group" },
-      ...edges.map((e) => button(`align-${e}`, T.align[e], PATHS[e], () => align(ctx, sel(), e))),
+      ...edges.map((e) =>
+        button(`align-${e}`, label(ALIGN_KEYS[e]), PATHS[e], () => align(ctx, sel(), e)),
+      ),
     );
     this.distributeGroup = h(
       "div",
       { class: "group", role: "group" },
-      button("distribute-x", T.distributeX, PATHS.distributeX, () => distribute(ctx, sel(), "x")),
-      button("distribute-y", T.distributeY, PATHS.distributeY, () => distribute(ctx, sel(), "y")),
+      button("distribute-x", label("distributeX"), PATHS.distributeX, () =>
+        distribute(ctx, sel(), "x"),
+      ),
+      button("distribute-y", label("distributeY"), PATHS.distributeY, () =>
+        distribute(ctx, sel(), "y"),
+      ),
     );
     this.noteGroup = h("div", { class: "group", role: "group" });
     NOTE_COLORS.forEach((c, i) => {
       const b = h("button", {
         type: "button",
         class: "swatch note-swatch",
-        title: T.noteColor(i),
-        "aria-label": T.noteColor(i),
+        title: t("arrange.noteColor", { n: i + 1 }),
+        "aria-label": t("arrange.noteColor", { n: i + 1 }),
         "data-note-color": c,
       });
       b.style.background = c;
@@ -128,14 +126,14 @@ export class ArrangeMenu {
       type: "button",
       class: "text-button",
       "data-action": "unlock-all",
-      text: T.unlockAll,
+      text: label("unlockAll"),
     });
     this.unlockAll.addEventListener("click", () => setLocked(ctx, lockedIds(ctx), false));
-    const frames = button("frames", T.frames, PATHS.frames, toggleFrames);
+    const frames = button("frames", label("frames"), PATHS.frames, toggleFrames);
     parent.append(
       h(
         "div",
-        { class: "arrange panel", role: "toolbar", "aria-label": T.label },
+        { class: "arrange panel", role: "toolbar", "aria-label": label("label") },
         this.noteGroup,
         this.selectionGroup,
         this.alignGroup,
@@ -205,7 +203,7 @@ export class ArrangeMenu {
     this.distributeGroup.hidden = free.length < 3;
     this.noteGroup.hidden = this.tool !== "note" && !els.some((e) => e.type === "note");
     const allLocked = els.length > 0 && els.every((e) => e.locked);
-    this.lockButton.title = allLocked ? ARRANGE_TEXT.unlock : ARRANGE_TEXT.lock;
+    this.lockButton.title = label(allLocked ? "unlock" : "lock", "Ctrl+Shift+L");
     this.lockButton.setAttribute("aria-label", this.lockButton.title);
     this.lockButton.setAttribute("aria-pressed", String(allLocked));
     this.lockButton.replaceChildren(icon(...(allLocked ? PATHS.unlock : PATHS.lock)));

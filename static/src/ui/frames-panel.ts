@@ -5,13 +5,8 @@
 import type { Model } from "../model/model";
 import type { FrameElement } from "../model/types";
 import type { Viewport } from "../render/viewport";
+import { t } from "../i18n/i18n";
 import { h } from "./dom";
-
-/** The words of this panel, in one place for translation. */
-export const FRAMES_TEXT = {
-  label: "Frames",
-  empty: "No frames yet: draw one with the Frame tool (F).",
-};
 
 export class FramesPanel {
   private readonly panel: HTMLElement;
@@ -26,8 +21,8 @@ export class FramesPanel {
     this.list = h("ul", { class: "frames-list" });
     this.panel = h(
       "div",
-      { class: "frames panel", role: "dialog", "aria-label": FRAMES_TEXT.label, hidden: true },
-      h("h2", { text: FRAMES_TEXT.label }),
+      { class: "frames panel", role: "dialog", "aria-label": t("frames.label"), hidden: true },
+      h("h2", { text: t("frames.label") }),
       this.list,
     );
     parent.append(this.panel);
@@ -68,7 +63,7 @@ export class FramesPanel {
     const key = (f: FrameElement): number => f.z ?? this.model.rank(f.id);
     frames.sort((a, b) => key(a) - key(b) || this.model.rank(a.id) - this.model.rank(b.id));
     if (frames.length === 0) {
-      this.list.replaceChildren(h("li", { class: "empty", text: FRAMES_TEXT.empty }));
+      this.list.replaceChildren(h("li", { class: "empty", text: t("frames.empty") }));
       return;
     }
     this.list.replaceChildren(

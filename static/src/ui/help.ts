@@ -1,33 +1,38 @@
-/** The shortcuts dialog, opened with `?` or the help button. */
+/** The shortcuts dialog, opened with `?`, the help button or the menu. */
+import { t } from "../i18n/i18n";
 import { h } from "./dom";
 
+/** [keys (a help.keys entry, or the key itself), what it does (a help entry)] */
 const SHORTCUTS: [string, string][] = [
-  ["V", "Select (click, Shift+click, drag a box)"],
-  ["H / Space+drag", "Pan (also middle button, two fingers)"],
-  ["P", "Pen"],
-  ["L / A", "Line / Arrow"],
-  ["R / O", "Rectangle / Ellipse (Shift: square, circle)"],
-  ["T", "Text (Ctrl+Enter or Escape to finish)"],
-  ["N", "Sticky note (a click drops one; type at once)"],
-  ["F", "Frame (drag an area; double-click its name to rename)"],
-  ["E", "Eraser"],
-  ["Double-click", "Edit a text, a note, a shape's label or a frame's name"],
-  ["Ctrl+Z", "Undo your last change"],
-  ["Ctrl+Shift+Z / Ctrl+Y", "Redo"],
-  ["Delete", "Delete the selection"],
-  ["Ctrl+D", "Duplicate the selection"],
-  ["Ctrl+A", "Select everything"],
-  ["Ctrl+C / X / V", "Copy, cut, paste (also between boards and tabs)"],
-  ["Ctrl+] / Ctrl+[", "Bring forward / send backward (Shift: to front / back)"],
-  ["Ctrl+Shift+L", "Lock or unlock the selection"],
-  ["Alt while moving", "Move without snapping"],
-  ["Arrows", "Nudge the selection (Shift: 10 units)"],
-  ["Wheel / + / −", "Zoom"],
-  ["Shift+1", "Zoom to fit"],
-  ["Shift+0 / Ctrl+0", "Reset zoom to 100 %"],
-  ["Ctrl+Shift+H", "History: replay, restore or copy any past moment"],
-  ["← / → in history", "One change back / forward"],
-  ["?", "This help"],
+  ["V", "select"],
+  ["@pan", "pan"],
+  ["P", "pen"],
+  ["L / A", "lineArrow"],
+  ["R / O", "shapes"],
+  ["T", "text"],
+  ["N", "note"],
+  ["F", "frame"],
+  ["E", "eraser"],
+  ["@doubleClick", "doubleClick"],
+  ["@enter", "enter"],
+  ["@tab", "tab"],
+  ["@arrows", "arrows"],
+  ["@undo", "undo"],
+  ["@redo", "redo"],
+  ["@delete", "delete"],
+  ["@duplicate", "duplicate"],
+  ["@selectAll", "selectAll"],
+  ["@clipboard", "clipboard"],
+  ["@zorder", "zorder"],
+  ["@lock", "lock"],
+  ["@noSnap", "noSnap"],
+  ["@escape", "escape"],
+  ["@zoom", "zoom"],
+  ["@fit", "fit"],
+  ["@reset", "reset"],
+  ["@history", "history"],
+  ["@historyStep", "historyStep"],
+  ["?", "help"],
 ];
 
 export class HelpDialog {
@@ -35,13 +40,22 @@ export class HelpDialog {
 
   constructor(parent: HTMLElement) {
     const rows = SHORTCUTS.map(([keys, what]) =>
-      h("tr", {}, h("th", { scope: "row" }, h("kbd", { text: keys })), h("td", { text: what })),
+      h(
+        "tr",
+        {},
+        h(
+          "th",
+          { scope: "row" },
+          h("kbd", { text: keys.startsWith("@") ? t(`help.keys.${keys.slice(1)}`) : keys }),
+        ),
+        h("td", { text: t(`help.${what}`) }),
+      ),
     );
-    const close = h("button", { type: "button", class: "close", text: "Close" });
+    const close = h("button", { type: "button", class: "close", text: t("help.close") });
     this.dialog = h(
       "dialog",
-      { class: "help", "aria-label": "Keyboard shortcuts" },
-      h("h2", { text: "Keyboard shortcuts" }),
+      { class: "help", "aria-labelledby": "help-title" },
+      h("h2", { id: "help-title", text: t("help.title") }),
       h("table", {}, h("tbody", {}, ...rows)),
       close,
     );
@@ -52,8 +66,9 @@ export class HelpDialog {
     const button = h("button", {
       class: "help-button panel",
       type: "button",
-      title: "Keyboard shortcuts — ?",
-      "aria-label": "Keyboard shortcuts",
+      title: `${t("help.title")} — ?`,
+      "aria-label": t("help.title"),
+      "aria-keyshortcuts": "?",
       text: "?",
     });
     button.addEventListener("click", () => this.toggle());

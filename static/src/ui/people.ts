@@ -2,6 +2,7 @@
  * People: a button with the number of people on the board, opening a list of them. Your own
  * entry is an input: renaming yourself reconnects, since the name travels in `hello`.
  */
+import { formatNumber, t } from "../i18n/i18n";
 import type { Peer } from "../model/types";
 import { h, icon } from "./dom";
 import { ICONS } from "./icons";
@@ -13,26 +14,33 @@ export class PeopleList {
   private readonly popover: HTMLDivElement;
   private readonly nameInput: HTMLInputElement;
   private readonly myDot: HTMLSpanElement;
+  /** The whole control: the phone layout moves it into the menu. */
+  readonly el: HTMLElement;
 
   constructor(parent: HTMLElement, name: string, onRename: (name: string) => void) {
-    this.count = h("span", { class: "count", "data-testid": "people-count", text: "1" });
+    this.count = h("span", {
+      class: "count",
+      "data-testid": "people-count",
+      text: formatNumber(1),
+    });
     const button = h(
       "button",
       {
         class: "people-button",
         type: "button",
-        title: "People on this board",
-        "aria-label": "People on this board",
+        title: t("people.button"),
         "aria-expanded": "false",
       },
       icon(...ICONS.people),
       this.count,
+      // Named by its count and what it counts (the count must be in the name, WCAG 2.5.3).
+      h("span", { class: "visually-hidden", text: t("people.button") }),
     );
     this.nameInput = h("input", {
       class: "my-name",
       type: "text",
       maxlength: 40,
-      "aria-label": "Your name",
+      "aria-label": t("people.yourName"),
       value: name,
     });
     this.myDot = h("span", { class: "dot" });
@@ -45,7 +53,7 @@ export class PeopleList {
         { class: "me" },
         this.myDot,
         this.nameInput,
-        h("span", { class: "you", text: "(you)" }),
+        h("span", { class: "you", text: t("people.you") }),
       ),
       this.list,
     );
@@ -77,6 +85,7 @@ export class PeopleList {
         button.setAttribute("aria-expanded", "false");
       }
     });
+    this.el = root;
     parent.append(root);
   }
 
@@ -85,7 +94,7 @@ export class PeopleList {
   }
 
   show(peers: readonly Peer[]): void {
-    this.count.textContent = String(peers.length + 1);
+    this.count.textContent = formatNumber(peers.length + 1);
     this.list.replaceChildren(
       ...peers.map((p) => {
         const dot = h("span", { class: "dot" });

@@ -25,6 +25,8 @@ export interface ShortcutActions {
   /** Ctrl+] and Ctrl+[ one step, with Shift to the front or back. */
   restack(how: "front" | "forward" | "backward" | "back"): void;
   space(down: boolean): void;
+  /** Enter outside any control: add a shape in the middle (keyboard drawing); true if it did. */
+  enter(): boolean;
 }
 
 const TOOL_BY_KEY: Record<string, ToolName> = {
@@ -48,6 +50,10 @@ const typing = (t: EventTarget | null): boolean =>
   // A focused list (the history panel's speed and author pickers) takes its own arrow keys.
   t instanceof HTMLSelectElement ||
   (t instanceof HTMLElement && t.isContentEditable);
+
+/** The keyboard focus is on the page itself, not on a control that takes Enter. */
+const onPage = (t: EventTarget | null): boolean =>
+  t === document.body || t === document.documentElement || t instanceof HTMLCanvasElement;
 
 export function installShortcuts(a: ShortcutActions): void {
   window.addEventListener("keydown", (e) => {
@@ -73,6 +79,7 @@ export function installShortcuts(a: ShortcutActions): void {
       if (!e.repeat) a.space(true);
     } else if (key === "Delete" || key === "Backspace") a.deleteSelection();
     else if (key === "Escape") a.escape();
+    else if (key === "Enter" && !e.shiftKey && onPage(e.target)) handled = a.enter();
     else if (key === "?") a.help();
     else if (e.shiftKey && (e.code === "Digit1" || key === "!")) a.zoomFit();
     else if (e.shiftKey && (e.code === "Digit0" || key === ")")) a.zoomReset();

@@ -1,22 +1,26 @@
 /** The connection status pill: connected, reconnecting or offline, with unsent changes. */
+import { t } from "../i18n/i18n";
 import type { Status } from "../net/connection";
 import { h } from "./dom";
 
-const plural = (n: number): string => `${n} unsent change${n === 1 ? "" : "s"}`;
-
 export function statusText(s: Status): string {
+  const withUnsent = (status: string): string =>
+    s.unsaved > 0
+      ? t("status.withUnsent", { status, unsent: t("status.unsent", { count: s.unsaved }) })
+      : status;
   switch (s.kind) {
     case "connecting":
-      return "Connecting…";
+      return t("status.connecting");
     case "connected":
       // Edits in flight are acknowledged within milliseconds: counting them would only flicker.
-      return "Connected";
+      return t("status.connected");
     case "reconnecting":
-      return s.unsaved > 0 ? `Reconnecting… · ${plural(s.unsaved)}` : "Reconnecting…";
+      return withUnsent(t("status.reconnecting"));
     case "offline":
-      return s.unsaved > 0 ? `Offline · ${plural(s.unsaved)}` : "Offline";
+      return withUnsent(t("status.offline"));
     case "stopped":
-      return `Disconnected: ${s.reason ?? "the server closed the connection"}. Reload to retry.`;
+      // The server's close reason is English for its logs; the code (policy) is what we say.
+      return t("status.stopped");
   }
 }
 
@@ -26,10 +30,10 @@ export class StatusPill {
     role: "status",
     "data-testid": "status",
     "data-status": "connecting",
-    text: "Connecting…",
   });
 
   constructor(parent: HTMLElement) {
+    this.el.textContent = t("status.connecting");
     parent.append(this.el);
   }
 

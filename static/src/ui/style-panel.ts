@@ -3,6 +3,7 @@
  * A change applies to new elements and, when something is selected, to the selection as one
  * undoable action. Selecting an element shows its style here.
  */
+import { t } from "../i18n/i18n";
 import type { Editor } from "../model/editor";
 import type { Model } from "../model/model";
 import type { UpdateSet } from "../model/types";
@@ -12,12 +13,16 @@ import { h } from "./dom";
 
 type Patch = Partial<Pick<StyleState, "stroke" | "width" | "fill" | "textSize">>;
 
+/** The palette's colours by name (style.colours.*), in PALETTE's order. */
+const COLOUR_NAMES = ["black", "red", "green", "blue", "orange", "purple", "teal", "grey"];
+
 export class StylePanel {
   private readonly swatches: HTMLButtonElement[] = [];
   private readonly custom: HTMLInputElement;
   private readonly widthButtons: HTMLButtonElement[] = [];
   private readonly fillButton: HTMLButtonElement;
   private readonly sizeButtons: HTMLButtonElement[] = [];
+  readonly el: HTMLElement;
 
   constructor(
     parent: HTMLElement,
@@ -26,33 +31,43 @@ export class StylePanel {
     private readonly model: Model,
     private readonly editor: Editor,
   ) {
-    const panel = h("div", { class: "style panel", "aria-label": "Style" });
-    const colours = h("div", { class: "row", role: "group", "aria-label": "Colour" });
-    for (const c of PALETTE) {
+    const panel = h("div", {
+      class: "style panel",
+      role: "group",
+      id: "style-panel",
+      "aria-label": t("style.label"),
+    });
+    this.el = panel;
+    const colours = h("div", { class: "row", role: "group", "aria-label": t("style.colour") });
+    PALETTE.forEach((c, i) => {
+      const name = t("style.colourNamed", {
+        hex: c,
+        name: t(`style.colours.${COLOUR_NAMES[i] ?? "black"}`),
+      });
       const b = h("button", {
         class: "swatch",
         type: "button",
-        title: c,
-        "aria-label": `Colour ${c}`,
+        title: name,
+        "aria-label": name,
         "data-color": c,
       });
       b.style.background = c;
       b.addEventListener("click", () => this.pick({ stroke: c }));
       this.swatches.push(b);
       colours.append(b);
-    }
+    });
     this.custom = h("input", {
       type: "color",
       class: "custom-color",
-      title: "Custom colour",
-      "aria-label": "Custom colour",
+      title: t("style.custom"),
+      "aria-label": t("style.custom"),
     });
     this.custom.addEventListener("input", () => this.pick({ stroke: this.custom.value }));
     colours.append(this.custom);
 
-    const widths = h("div", { class: "row", role: "group", "aria-label": "Stroke width" });
+    const widths = h("div", { class: "row", role: "group", "aria-label": t("style.width") });
     WIDTHS.forEach((w, i) => {
-      const label = ["Thin", "Medium", "Thick"][i] as string;
+      const label = t(`style.${["thin", "medium", "thick"][i] ?? "medium"}`);
       const line = h("span", { class: "width-sample" });
       line.style.height = `${Math.max(1, w / 1.5)}px`;
       const b = h(
@@ -60,8 +75,8 @@ export class StylePanel {
         {
           class: "opt",
           type: "button",
-          title: `${label} stroke`,
-          "aria-label": `${label} stroke`,
+          title: label,
+          "aria-label": label,
           "data-width": w,
         },
         line,
@@ -73,22 +88,22 @@ export class StylePanel {
     this.fillButton = h("button", {
       class: "opt fill-toggle",
       type: "button",
-      title: "Fill shapes",
-      "aria-label": "Fill shapes",
+      title: t("style.fillShapes"),
+      "aria-label": t("style.fillShapes"),
       "aria-pressed": "false",
-      text: "Fill",
+      text: t("style.fill"),
     });
     this.fillButton.addEventListener("click", () => this.pick({ fill: !this.style.fill }));
     widths.append(this.fillButton);
 
-    const sizes = h("div", { class: "row", role: "group", "aria-label": "Text size" });
+    const sizes = h("div", { class: "row", role: "group", "aria-label": t("style.textSize") });
     TEXT_SIZES.forEach((s, i) => {
-      const label = ["S", "M", "L", "XL"][i] as string;
+      const label = t(`style.sizes.${["s", "m", "l", "xl"][i] ?? "m"}`);
       const b = h("button", {
         class: "opt",
         type: "button",
-        title: `Text size ${s}`,
-        "aria-label": `Text size ${label}`,
+        title: t("style.textSizeNamed", { size: label }),
+        "aria-label": t("style.textSizeNamed", { size: label }),
         "data-size": s,
         text: label,
       });

@@ -4,6 +4,8 @@
  * plain text by nature: nothing typed is ever parsed as markup. Finishing (Escape, Ctrl+Enter,
  * or clicking elsewhere) hands the text to the tool; the canvas draws it from then on.
  */
+import { t } from "../i18n/i18n";
+import { darkInk } from "../render/ink";
 import type { Renderer } from "../render/renderer";
 import { FONT_FAMILY, LINE_HEIGHT } from "../render/geometry";
 import type { Viewport } from "../render/viewport";
@@ -35,7 +37,7 @@ export class TextEditor implements TextPrompt {
     this.area = h("textarea", {
       class: "text-editor",
       spellcheck: "false",
-      "aria-label": "Text",
+      "aria-label": t("text.label"),
       hidden: true,
       wrap: "off",
     });
@@ -82,7 +84,8 @@ export class TextEditor implements TextPrompt {
       this.area.wrap = opts.box ? "soft" : "off";
       this.area.maxLength = this.maxChars();
       this.area.value = opts.text;
-      this.area.style.color = opts.color;
+      // As the board shows it: black ink is light on the dark board (render/ink.ts).
+      this.area.style.color = this.renderer.dark ? darkInk(opts.color) : opts.color;
       this.area.hidden = false;
       this.place();
       // At once, so not a keystroke typed right after the click is lost (input.ts prevents the

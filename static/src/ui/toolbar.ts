@@ -1,103 +1,125 @@
-/** The tool bar: one button per tool (with its shortcut in the tooltip), undo and redo. */
+/**
+ * The tool bars: one button per tool (with its shortcut in the tooltip), and the actions
+ * (undo, redo, history). Two bars side by side at the top on a wide screen; on a phone the
+ * tools go to a bottom bar that scrolls and the actions stay at the top (styles.css), each
+ * button at least 44 px. The style button opens the style sheet on a phone.
+ */
 import type { Editor } from "../model/editor";
 import type { ToolName } from "../tools/tool";
+import { t } from "../i18n/i18n";
 import { h, icon } from "./dom";
 import { ICONS } from "./icons";
 
-export const TOOL_KEYS: [ToolName, string, string][] = [
-  ["select", "V", "Select"],
-  ["hand", "H", "Hand (pan)"],
-  ["pen", "P", "Pen"],
-  ["line", "L", "Line"],
-  ["arrow", "A", "Arrow"],
-  ["rect", "R", "Rectangle"],
-  ["ellipse", "O", "Ellipse"],
-  ["text", "T", "Text"],
-  ["note", "N", "Sticky note"],
-  ["frame", "F", "Frame"],
-  ["eraser", "E", "Eraser"],
+export const TOOL_KEYS: [ToolName, string][] = [
+  ["select", "V"],
+  ["hand", "H"],
+  ["pen", "P"],
+  ["line", "L"],
+  ["arrow", "A"],
+  ["rect", "R"],
+  ["ellipse", "O"],
+  ["text", "T"],
+  ["note", "N"],
+  ["frame", "F"],
+  ["eraser", "E"],
 ];
 
 export class Toolbar {
   private readonly buttons = new Map<ToolName, HTMLButtonElement>();
-
   private readonly history: HTMLButtonElement;
+  private readonly styleButton: HTMLButtonElement;
+  readonly tools: HTMLElement;
 
   constructor(
     parent: HTMLElement,
     onPick: (t: ToolName) => void,
     editor: Editor,
     onHistory: () => void,
+    onStyle: () => void,
   ) {
-    const bar = h("div", { class: "toolbar panel", role: "toolbar", "aria-label": "Tools" });
-    for (const [name, key, label] of TOOL_KEYS) {
+    const bar = h("div", {
+      class: "toolbar tools panel",
+      role: "toolbar",
+      "aria-label": t("tools.label"),
+    });
+    this.tools = bar;
+    for (const [name, key] of TOOL_KEYS) {
+      const label = t(`tools.${name}`);
       const b = h(
         "button",
         {
           class: "tool",
           type: "button",
-          title: `${label} — ${key}`,
+          title: t("tools.withKey", { label, key }),
           "aria-label": label,
+          "aria-keyshortcuts": key,
           "data-tool": name,
           "aria-pressed": "false",
         },
         icon(...ICONS[name]),
       );
-      b.append(h("span", { class: "key", text: key }));
+      b.append(h("span", { class: "key", "aria-hidden": "true", text: key }));
       b.addEventListener("click", () => onPick(name));
       this.buttons.set(name, b);
       bar.append(b);
     }
-    bar.append(h("span", { class: "sep" }));
-    const undo = h(
+    this.styleButton = h(
       "button",
       {
-        class: "tool",
+        class: "tool style-toggle",
         type: "button",
-        title: "Undo — Ctrl+Z",
-        "aria-label": "Undo",
-        "data-action": "undo",
+        title: t("tools.style"),
+        "aria-label": t("tools.style"),
+        "aria-expanded": "false",
+        "data-action": "style",
       },
-      icon(...ICONS.undo),
+      icon(...ICONS.style),
     );
-    const redo = h(
-      "button",
-      {
-        class: "tool",
-        type: "button",
-        title: "Redo — Ctrl+Shift+Z",
-        "aria-label": "Redo",
-        "data-action": "redo",
-      },
-      icon(...ICONS.redo),
-    );
+    this.styleButton.addEventListener("click", onStyle);
+    bar.append(this.styleButton);
+
+    const action = (name: string, label: string, keys: string, shortcut: string) =>
+      h(
+        "button",
+        {
+          class: "tool",
+          type: "button",
+          title: t("tools.withKey", { label, key: keys }),
+          "aria-label": label,
+          "aria-keyshortcuts": shortcut,
+          "data-action": name,
+        },
+        icon(...ICONS[name as "undo"]),
+      );
+    const undo = action("undo", t("tools.undo"), "Ctrl+Z", "Control+Z");
+    const redo = action("redo", t("tools.redo"), "Ctrl+Shift+Z", "Control+Shift+Z");
+    this.history = action("history", t("tools.history"), "Ctrl+Shift+H", "Control+Shift+H");
+    this.history.setAttribute("aria-pressed", "false");
     undo.addEventListener("click", () => editor.undo());
     redo.addEventListener("click", () => editor.redo());
+    this.history.addEventListener("click", onHistory);
     const sync = (): void => {
       undo.disabled = !editor.canUndo;
       redo.disabled = !editor.canRedo;
     };
     editor.onHistoryChange(sync);
     sync();
-    this.history = h(
-      "button",
-      {
-        class: "tool",
-        type: "button",
-        title: "History — Ctrl+Shift+H",
-        "aria-label": "History",
-        "aria-pressed": "false",
-        "data-action": "history",
-      },
-      icon(...ICONS.history),
+    const actions = h(
+      "div",
+      { class: "toolbar actions panel", role: "toolbar", "aria-label": t("tools.actions") },
+      undo,
+      redo,
+      this.history,
     );
-    this.history.addEventListener("click", onHistory);
-    bar.append(undo, redo, this.history);
-    parent.append(bar);
+    parent.append(h("div", { class: "bars" }, bar, actions));
   }
 
   setHistoryOpen(open: boolean): void {
     this.history.setAttribute("aria-pressed", String(open));
+  }
+
+  setStyleOpen(open: boolean): void {
+    this.styleButton.setAttribute("aria-expanded", String(open));
   }
 
   setActive(tool: ToolName): void {
