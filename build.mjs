@@ -9,7 +9,8 @@
 // `node build.mjs --tests` instead bundles every static/src/**/*.test.ts for Node's own test
 // runner (node --test), outside the served static folder.
 import * as esbuild from "esbuild";
-import { readdirSync, rmSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 
 const TEST_OUT = "node_modules/.cache/whiteboard-tests";
@@ -76,6 +77,21 @@ if (args.includes("--tests")) {
     target: ["es2022"],
     outdir,
     define: flags(e2e),
+    logLevel: "warning",
+  });
+  // The service worker, at a stable name (the server serves it as /sw.js). Its cache is named
+  // after a hash of the bundle, so every build that changes the app changes this file, and
+  // browsers replace the worker and drop the old cache.
+  const hash = createHash("sha256");
+  for (const f of readdirSync(outdir).sort()) hash.update(f).update(readFileSync(join(outdir, f)));
+  await esbuild.build({
+    entryPoints: ["static/src/pwa/sw.ts"],
+    bundle: true,
+    minify: true,
+    format: "iife",
+    target: ["es2022"],
+    outfile: join(outdir, "sw.js"),
+    define: { __SW_VERSION__: JSON.stringify(hash.digest("hex").slice(0, 16)) },
     logLevel: "warning",
   });
 }

@@ -61,6 +61,8 @@ from whiteboard.protocol import (  # noqa: E402
     CursorMessage,
     Limits,
     ProtocolError,
+    SummonMessage,
+    ViewMessage,
     decode_frame,
     encode_err,
     parse_hello,
@@ -195,6 +197,13 @@ def check_frame(data: bytes) -> None:
             xy == (None, None) or all(protocol.is_num(v) for v in xy),
             f"cursor accepted with {xy!r}",
         )
+        return
+    if isinstance(parsed, ViewMessage):
+        x0, y0, x1, y1 = parsed.vp
+        ensure(x0 < x1 and y0 < y1, f"view accepted with {parsed.vp!r}")
+        return
+    if isinstance(parsed, SummonMessage):
+        ensure(msg.get("t") == "summon", "a summon that is not one")
         return
 
     raw_ops = msg["ops"]

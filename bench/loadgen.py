@@ -32,6 +32,9 @@ stores a receive time. Latencies are computed after the run, off the measured pa
     .venv/bin/python bench/loadgen.py --spawn-server -N 200 -K 20 -R 30 --seconds 20
     .venv/bin/python bench/loadgen.py --spawn-baseline -N 100 -K 10
     .venv/bin/python bench/loadgen.py --url http://127.0.0.1:8888 --server-pid 1234 -N 50
+
+``--views 10`` makes every client also send its viewport (``view``, PROTOCOL.md 1.1) 10 times
+a second, panning slowly, as a room where everyone could be followed: the cost of presenting.
 """
 
 from __future__ import annotations
@@ -433,6 +436,37 @@ class Options:
     also_urls: tuple[str, ...] = ()  # more processes of the same service (--redis)
     also_pids: tuple[int, ...] = ()
     redis_pid: int | None = None
+    views: float = 0.0  # view messages per second per client (0: none)
+
+
+class Viewers:
+    """Every client sends a ``view`` ``rate`` times a second, phases spread over the period, each
+    a slightly panned rectangle. One timer for all: the generator must stay cheap."""
+
+    def __init__(self, run: Run, rate: float) -> None:
+        self.run = run
+        self.period = 1.0 / rate
+        self.sent = 0
+        self.n = 0
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        clients = self.run.clients
+        step = self.period / max(1, len(clients))
+        t = loop.time()
+        for i, client in enumerate(clients):
+            loop.call_at(t + i * step, self._tick, loop, client, t + i * step)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop, client: Client, due: float) -> None:
+        if not self.run.sending or client.transport is None or client.close_code:
+            return
+        self.n += 1
+        x = float(client.me % 50 * 40 + self.n % 400)
+        client.transport.send(
+            BINARY, msgpack.packb({"t": "view", "vp": [x, 0.5, x + 1200.5, 800.5]})
+        )
+        self.sent += 1
+        due += self.period
+        loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
 
 
 class Run:
@@ -569,6 +603,9 @@ class Run:
         start = loop.time()
         for d in drawers:
             d.start(loop, start)
+        viewers = Viewers(self, opts.views) if opts.views > 0 else None
+        if viewers is not None:
+            viewers.start(loop)
         lag_task = asyncio.ensure_future(self._loop_lag())
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
@@ -599,6 +636,8 @@ class Run:
             rss_unloaded = self._server_status().get("VmRSS")
         if profile is not None:
             result["server"]["profile"] = profile
+        result["views_per_s"] = opts.views
+        result["views_sent"] = viewers.sent if viewers is not None else 0
         srv = result["server"]
         srv["loop_lag_ms"] = lag_metrics.lag_ms(metrics_before, metrics_after)
         srv["rss_idle_mb"] = _kib_to_mb(rss_idle)
@@ -976,6 +1015,7 @@ def format_summary(r: dict[str, Any]) -> str:
         f" send lag p99 {gen['send_lag_ms']['p99']} ms, skipped {gen['sends_skipped']};"
         f" machine {r['machine']['busy_pct']} % of {r['machine']['cores']} cores"
         f" (others {r['machine']['other_pct']} %)",
+        f"  views: {r.get('views_per_s', 0):g}/s per client, {r.get('views_sent', 0):,} sent",
     ]  # fmt: skip
     return "\n".join(lines)
 
@@ -1044,6 +1084,7 @@ def options_from(args: argparse.Namespace) -> Options:
         profile=args.profile,
         compact=args.compact,
         unload_wait=args.unload_wait,
+        views=args.views,
     )
 
 
@@ -1086,6 +1127,8 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--unload-wait", type=float, default=0.0,
                     help="after the run, wait S seconds with nobody connected, then read the"
                     " server's RSS (start it with a short --idle-unload-s)")  # fmt: skip
+    ap.add_argument("--views", type=float, default=0.0,
+                    help="every client also sends its viewport R times a second (1.1)")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")
     ap.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     return ap

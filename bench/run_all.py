@@ -46,6 +46,7 @@ QUICK: dict[str, list[str]] = {
     "checkpoint_bench": ["--quick"],
     "slow_client": ["--megabytes", "10"],
     "scaleout": ["--quick"],
+    "images": ["--images", "20"],
 }
 
 # Benches that write their figures as JSON for the final table.

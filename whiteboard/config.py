@@ -44,6 +44,15 @@ class Settings:
     import_bytes: int = _setting(
         64 << 20, "largest board file accepted by POST /api/boards/import (bytes); larger: 413"
     )
+    blob_bytes: int = _setting(
+        10 << 20, "largest image upload accepted (bytes); larger: 413 before the body is read"
+    )
+    image_pixels: int = _setting(
+        40_000_000, "most pixels in one uploaded image (refuses decompression bombs)"
+    )
+    board_blob_bytes: int = _setting(
+        1 << 30, "most bytes of images stored on one board in all; more: 413"
+    )
     idle_unload_s: float = _setting(
         60.0, "unload a board from memory this many seconds after its last client leaves"
     )
@@ -108,6 +117,9 @@ class Settings:
             "bytes_per_s": self.bytes_per_s,
             "bytes_burst": self.bytes_burst,
             "connections_per_ip": self.connections_per_ip,
+            "blob_bytes": self.blob_bytes,
+            "image_pixels": self.image_pixels,
+            "board_blob_bytes": self.board_blob_bytes,
         }
 
 

@@ -29,6 +29,7 @@ from typing import Any
 
 from whiteboard.protocol import Limits, ProtocolError, validate_field
 
+_NO_BLOB = "This board holds no image with that blob: upload the picture to the board first."
 _SMALL_DELETE = 16
 """Up to this many ids, a delete patches the cached stacking order instead of dropping it."""
 
@@ -54,6 +55,10 @@ class Document:
         self._first_unpacked: list[str] = []
         """Ids whose first add happened since ``take_changes()``, in ``_first`` order: ``first``
         only ever grows, so a checkpoint packs each entry once."""
+        self.blobs: set[str] | None = None
+        """On a live board, the names of the blobs it holds: an image must name one of them
+        (else ``not_found``, PROTOCOL.md 1.1). None where no such check is due: history replays
+        ops that were checked when they were made."""
 
     # -- reading ---------------------------------------------------------------------------------
 
@@ -182,6 +187,9 @@ class Document:
                 f"The pen has {len(pts)} point values; at most "
                 f"{self.limits.values_per_element} are allowed in one element.",
             )
+        blobs = self.blobs
+        if blobs is not None and e["type"] == "image" and e["blob"] not in blobs:
+            return _refuse(op, "not_found", _NO_BLOB)
         self._live[id] = _copy_element(e)
         self._dirty.add(id)
         if "z" in e:
@@ -214,6 +222,9 @@ class Document:
                 validate_field(etype, key, value, self.limits)
             except ProtocolError as exc:
                 return _refuse(op, exc.code, exc.msg)
+        blobs = self.blobs
+        if blobs is not None and "blob" in changes and changes["blob"] not in blobs:
+            return _refuse(op, "not_found", _NO_BLOB)
         restack = "z" in changes and self._order is not None and changes["z"] != el.get("z")
         if restack:
             assert self._order is not None

@@ -6,7 +6,10 @@
 import { t } from "./i18n/i18n";
 import { Editor } from "./model/editor";
 import { Model } from "./model/model";
+import { blobUrl } from "./net/blobs";
 import { Connection } from "./net/connection";
+import { LocalCopy } from "./net/local-copy";
+import { ImageCache } from "./render/images";
 import { Renderer } from "./render/renderer";
 import { HistoryLoader } from "./replay/loader";
 import { Viewport } from "./render/viewport";
@@ -15,6 +18,8 @@ import { ArrowTool } from "./tools/arrow";
 import { addAtCentre } from "./tools/centre";
 import { EllipseTool } from "./tools/ellipse";
 import { EraserTool } from "./tools/eraser";
+import { LaserTool } from "./tools/laser";
+import { LaserTrails } from "./render/laser";
 import { HandTool } from "./tools/hand";
 import { LineTool } from "./tools/line";
 import { PenTool } from "./tools/pen";
@@ -35,12 +40,17 @@ import type { Tool, ToolContext, ToolName } from "./tools/tool";
 import { Announcer } from "./ui/announcer";
 import { CursorLayer } from "./ui/cursors";
 import { ElementList } from "./ui/element-list";
+import { Follow } from "./ui/follow";
+import { PRESENTING_TEXT } from "./ui/presenting-text";
 import { h } from "./ui/dom";
 import { HelpDialog } from "./ui/help";
+import { ICONS } from "./ui/icons";
+import { ImageInserter } from "./ui/insert-image";
 import { BoardMenu } from "./ui/menu";
 import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
+import { PenMode } from "./ui/pen-mode";
 import { PeopleList } from "./ui/people";
 import { ShareMenu } from "./ui/share";
 import { rememberView } from "./ui/remembered-view";
@@ -100,6 +110,10 @@ export function startBoard(root: HTMLElement, board: string): void {
     text: textEditor,
     newId: () => randomId(),
     setTool: (t) => setTool(t),
+    laser: (x, y) => {
+      lasers.add(conn.me, myColor, x, y);
+      conn.sendLaser(x, y);
+    },
   };
   const select = new SelectTool(ctx);
   const tools: Record<ToolName, Tool> = {
@@ -114,6 +128,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     eraser: new EraserTool(ctx),
     note: new NoteTool(ctx),
     frame: new FrameTool(ctx),
+    laser: new LaserTool(ctx),
   };
   const firstTool: ToolName = "pen";
   let current: Tool = tools[firstTool];
@@ -154,6 +169,20 @@ export function startBoard(root: HTMLElement, board: string): void {
   const key = boardKey(board);
   const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
 
+  const atParam = new URLSearchParams(location.search).get("at");
+  let openAt = atParam !== null && /^\d+$/.test(atParam) ? Number(atParam) : null;
+  // Presenting: follow someone's view, be summoned, see laser trails (PROTOCOL.md 1.1).
+  let myColor = "#e03131";
+  const lasers = new LaserTrails(renderer, viewport);
+  const follow = new Follow(chrome, viewport, (peer) => people.setFollowed(peer?.id ?? null));
+  const reportView = (): void => {
+    const b = viewport.visible();
+    if (viewport.width > 0 && b.maxX > b.minX && b.maxY > b.minY) {
+      conn.sendView([b.minX, b.minY, b.maxX, b.maxY]);
+    }
+  };
+  const colorOf = (id: number): string => conn.peers.find((p) => p.id === id)?.color ?? myColor;
+
   const conn = new Connection(
     `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws/${encodeURIComponent(board)}`,
     () => name,
@@ -172,30 +201,61 @@ export function startBoard(root: HTMLElement, board: string): void {
         root.classList.toggle("read-only", w.readonly === true);
         if (w.readonly && !["select", "hand"].includes(current.name)) setTool("hand");
         people.setMyColor(w.color);
+        people.setCanSummon(w.readonly !== true);
+        myColor = w.color;
         people.show(conn.peers);
         cursors.setPeers(conn.peers);
         announcer.peers(conn.peers, true);
         elementList.refreshSoon();
+        follow.peers(conn.peers);
+        reportView();
+        // `/b/{board}?at=S` opens the history at S, once, when the board's head is known.
+        if (openAt !== null) history.openAt(Math.min(openAt, w.seq));
+        openAt = null;
+        localCopy.welcomed();
       },
       presence: (p) => {
         if (p.join || p.leave) {
           announcer.peers(conn.peers);
           elementList.refreshSoon();
+          people.show(conn.peers);
+          cursors.setPeers(conn.peers);
+          follow.peers(conn.peers);
         }
-        people.show(conn.peers);
-        cursors.setPeers(conn.peers);
         for (const [id, x, y] of p.cur ?? []) cursors.move(id, x, y);
+        if (p.view) follow.views(p.view);
+        for (const [id, x, y] of p.laser ?? []) {
+          if (id !== conn.me) lasers.add(id, colorOf(id), x, y);
+        }
+      },
+      summon: (by, vp) => {
+        follow.stop();
+        follow.glide(vp);
+        const who = conn.peers.find((p) => p.id === by)?.name ?? PRESENTING_TEXT.someone();
+        toasts.show(PRESENTING_TEXT.summoned(who));
       },
       refused: (code) => toasts.show(refusalText(code, model.limits)),
       status: (s) => status.show(s),
     },
     key,
   );
-  const people = new PeopleList(top, name, (fresh) => {
-    name = fresh;
-    storeName(fresh);
-    conn.reconnect();
-  });
+  viewport.onChange(reportView);
+  const people = new PeopleList(
+    top,
+    name,
+    (fresh) => {
+      name = fresh;
+      storeName(fresh);
+      conn.reconnect();
+    },
+    {
+      follow: (peer) => follow.follow(conn.peers.find((p) => p.id === peer.id) ?? peer),
+      summon: () => {
+        reportView();
+        conn.sendSummon();
+      },
+    },
+  );
   menu.hostWhenCompact(top, [share.el, people.el]);
 
   // While the history is open, the pointer belongs to it: the moment shown is read-only.
@@ -217,6 +277,30 @@ export function startBoard(root: HTMLElement, board: string): void {
     },
   });
 
+  const images = new ImageCache(
+    (blob) => blobUrl(board, blob),
+    () => renderer.invalidate(),
+  );
+  renderer.images = images;
+  const inserter = new ImageInserter(stage, {
+    board,
+    key,
+    viewport,
+    renderer,
+    images,
+    blobBytes: () => model.limits.blob_bytes,
+    blocked: () => (history.active ? "" : model.readOnly ? t("image.readOnly") : null),
+    place: (img) => {
+      const id = randomId();
+      if (!editor.do({ k: "add", e: { ...img, id, type: "image" } })) return false;
+      setTool("select");
+      selection.set([id]);
+      return true;
+    },
+    toast: (t) => toasts.show(t),
+  });
+  toolbar.addAction("image", t("image.insert"), ICONS.image, () => inserter.pick());
+
   const input = new BoardInput(
     stage,
     viewport,
@@ -233,6 +317,11 @@ export function startBoard(root: HTMLElement, board: string): void {
       return true;
     },
   );
+  // Pen mode: a stylus draws, fingers pan; its eraser end erases (ui/pen-mode.ts).
+  const penMode = new PenMode(stylePanel.el);
+  input.penOnly = () => penMode.on;
+  input.penSeen = () => penMode.stylus();
+  input.eraser = () => tools.eraser;
   renderer.addOverlay((c) => {
     if (history.active) return;
     if (current !== select) select.paintOverlay(c);
@@ -299,6 +388,7 @@ export function startBoard(root: HTMLElement, board: string): void {
       selection.set(ids);
     }),
     escape: () => {
+      follow.stop();
       if (help.open) help.toggle();
       else if (menu.open) menu.show(false);
       else if (root.classList.contains("style-open")) toggleStyle(false);
@@ -346,8 +436,12 @@ export function startBoard(root: HTMLElement, board: string): void {
       selection,
       setTool,
       settling: () => keeper.busy,
+      lasers,
+      follow,
     });
   }
 
+  const localCopy = new LocalCopy(board, model, conn);
+  localCopy.restore();
   conn.start();
 }

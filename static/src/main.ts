@@ -7,6 +7,7 @@ import "./styles.css";
 import { startBoard } from "./app";
 import { initI18n, t } from "./i18n/i18n";
 import { startLanding } from "./landing/landing";
+import { registerServiceWorker } from "./pwa/register";
 import { BOARD_PATTERN } from "./model/validate";
 import { theme } from "./ui/theme";
 
@@ -25,6 +26,7 @@ function translateErrorPage(body: HTMLElement): void {
 
 async function start(): Promise<void> {
   theme.apply();
+  registerServiceWorker();
   await initI18n();
   const body = document.body;
   const root = document.getElementById("app") ?? body;

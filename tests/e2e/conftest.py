@@ -171,7 +171,9 @@ def people(browser: Browser, test_app: Path) -> Iterator[Callable[[], BrowserCon
     made: list[BrowserContext] = []
 
     def make() -> BrowserContext:
-        ctx = browser.new_context(viewport=VIEWPORT)
+        # No service worker (only test_offline_install.py wants one): each test sees the
+        # server's answers, not a cache's.
+        ctx = browser.new_context(viewport=VIEWPORT, service_workers="block")
         serve_test_app(ctx, test_app)
         made.append(ctx)
         return ctx

@@ -335,3 +335,29 @@ async def test_a_process_back_from_a_long_stall_announces_its_clients_again(
         timeout=15,
     )
     assert [p["name"] for p in back["join"] if p["id"] == me_ben] == ["Ben"]
+
+
+async def test_an_image_uploaded_through_one_process_is_added_through_another(
+    servers: list[ServerProcess],
+) -> None:
+    """The board on the second process was loaded before the upload: it learns of the new blob
+    from the store when an image names it, not through the tick of every op."""
+    from tests import images
+
+    a = await connect(servers[1].url, "pics")
+    resp = await fetch(
+        servers[0].url,
+        "/api/boards/pics/blobs",
+        method="POST",
+        body=images.png(),
+        headers={"Content-Type": "image/png"},
+    )
+    assert resp.code == 201
+    blob = json.loads(resp.body)["blob"]
+    el = {"id": "i", "type": "image", "x": 0, "y": 0, "w": 64, "h": 48, "blob": blob}
+    (c,) = await a.ops({"k": "add", "e": el})
+    assert (await a.acked(c))["e"] == el
+    (c,) = await a.ops({"k": "add", "e": {**el, "id": "j", "blob": "f" * 64}})
+    assert (await a.expect_type("err"))["code"] == "not_found"
+    served = await fetch(servers[1].url, f"/api/boards/pics/blobs/{blob}")
+    assert served.code == 200 and served.body[:8] == b"\x89PNG\r\n\x1a\n"

@@ -24,7 +24,9 @@ RowListener = Callable[[str, LogRow], None]
 
 PresenceListener = Callable[[str, dict[str, Any]], None]
 """Called with (board, event) for presence published by another process: ``{"j": [id, name,
-color]}``, ``{"l": [ids]}`` or ``{"c": [[id, x, y], ...]}``, with ``"p"`` naming the process."""
+color]}``, ``{"l": [ids]}``, or any of ``{"c": [[id, x, y], ...], "v": [[id, x0, y0, x1, y1], ...],
+"k": [[id, x, y], ...], "s": [[by, x0, y0, x1, y1], ...]}`` (cursors, views, laser points,
+summons), with ``"p"`` naming the process."""
 
 
 class Cluster(ABC):
@@ -91,7 +93,8 @@ class Cluster(ABC):
 
     @abstractmethod
     async def publish_presence(self, board: str, event: dict[str, Any]) -> None:
-        """Send a presence event (cursors) to the other processes serving the board."""
+        """Send a presence event (cursors, views, laser points, summons) to the other processes
+        serving the board."""
 
     @abstractmethod
     async def remote_peers(self, board: str) -> dict[int, tuple[dict[str, Any], str]]:

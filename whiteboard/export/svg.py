@@ -1,9 +1,14 @@
-"""A board as SVG: every element type, user text escaped, nothing executable."""
+"""A board as SVG: every element type, user text escaped, nothing executable.
+
+Pictures are embedded as ``data:`` URIs, so the file stands alone (PROTOCOL.md 1.1); their
+bytes passed the upload check, so they are PNG, JPEG, GIF or WebP and nothing else.
+"""
 
 from __future__ import annotations
 
+import base64
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
@@ -16,6 +21,16 @@ from whiteboard.export.structure_svg import (
 )
 
 MARGIN = 20.0
+# The app's font (static/src/render/geometry.ts), so text takes the same room in both.
+FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
+
+FIRST_BASELINE = 0.78
+"""Where the app's canvas puts the first line's baseline, in font sizes below the text's ``y``
+(it draws from the top of the em box, which common sans fonts have 0.76 to 0.81 above the
+baseline): so text sits where it does in the app, turned or not, give or take a pixel."""
+
+Blobs = Mapping[str, tuple[str, bytes]]
+"""Blob name -> (type, bytes) of the pictures the elements name."""
 
 
 def _num(v: float) -> str:
@@ -39,7 +54,7 @@ def bounds(e: dict[str, Any]) -> tuple[float, float, float, float]:
     t = e["type"]
     box = structure_bounds(e)
     if box is not None:
-        return box
+        return _turned(box, e.get("angle", 0))
     pad = float(e.get("width", 0)) / 2
     if t == "pen":
         pts = pen_points(e)
@@ -50,12 +65,36 @@ def bounds(e: dict[str, Any]) -> tuple[float, float, float, float]:
         lines = str(e["text"]).split("\n")
         size = float(e["size"])
         width = max(len(line) for line in lines) * size * 0.6
-        return e["x"], e["y"], e["x"] + width, e["y"] + len(lines) * size * 1.25
+        box = e["x"], e["y"], e["x"] + width, e["y"] + len(lines) * size * 1.25
+        return _turned(box, e.get("angle", 0))
     x0, y0 = float(e["x"]), float(e["y"])
     x1, y1 = x0 + float(e["w"]), y0 + float(e["h"])
     if t == "arrow":
         pad += 12 + float(e["width"]) * 2
-    return min(x0, x1) - pad, min(y0, y1) - pad, max(x0, x1) + pad, max(y0, y1) + pad
+    box = min(x0, x1) - pad, min(y0, y1) - pad, max(x0, x1) + pad, max(y0, y1) + pad
+    return _turned(box, e.get("angle", 0))
+
+
+def _turned(
+    box: tuple[float, float, float, float], angle: float
+) -> tuple[float, float, float, float]:
+    """The box around ``box`` turned by ``angle`` about its centre."""
+    if not angle:
+        return box
+    x0, y0, x1, y1 = box
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    hw = (abs(math.cos(angle)) * (x1 - x0) + abs(math.sin(angle)) * (y1 - y0)) / 2
+    hh = (abs(math.sin(angle)) * (x1 - x0) + abs(math.cos(angle)) * (y1 - y0)) / 2
+    return cx - hw, cy - hh, cx + hw, cy + hh
+
+
+def _rotation(e: dict[str, Any]) -> str:
+    """The transform attribute turning a shape or picture about its centre (or nothing)."""
+    angle = e.get("angle", 0)
+    if not angle:
+        return ""
+    cx, cy = e["x"] + e["w"] / 2, e["y"] + e["h"] / 2
+    return f' transform="rotate({_num(math.degrees(angle))} {_num(cx)} {_num(cy)})"'
 
 
 def _stroke_attrs(e: dict[str, Any]) -> str:
@@ -65,8 +104,10 @@ def _stroke_attrs(e: dict[str, Any]) -> str:
     )
 
 
-def element_svg(e: dict[str, Any]) -> str:
+def element_svg(e: dict[str, Any], blobs: Blobs | None = None) -> str:
     t = e["type"]
+    if t == "image":
+        return _image_svg(e, blobs or {})
     if t == "pen":
         pts = pen_points(e)
         if len(pts) == 1:
@@ -103,32 +144,54 @@ def element_svg(e: dict[str, Any]) -> str:
         y, h = (e["y"], e["h"]) if e["h"] >= 0 else (e["y"] + e["h"], -e["h"])
         return (
             f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"'
-            f" fill={fill}{_stroke_attrs(e)}/>" + label_svg(e, _num)
+            f" fill={fill}{_stroke_attrs(e)}{_rotation(e)}/>" + _label(e)
         )
     if t == "ellipse":
         cx, cy = e["x"] + e["w"] / 2, e["y"] + e["h"] / 2
         return (
             f'<ellipse cx="{_num(cx)}" cy="{_num(cy)}" rx="{_num(abs(e["w"]) / 2)}"'
-            f' ry="{_num(abs(e["h"]) / 2)}" fill={fill}{_stroke_attrs(e)}/>' + label_svg(e, _num)
+            f' ry="{_num(abs(e["h"]) / 2)}" fill={fill}{_stroke_attrs(e)}{_rotation(e)}/>'
+            + _label(e)
         )
     if t == "text":
         size = float(e["size"])
         lines = str(e["text"]).split("\n")
         spans = "".join(
-            f'<tspan x="{_num(e["x"])}" dy="{_num(size * (1.25 if i else 1.0))}">'
+            f'<tspan x="{_num(e["x"])}" dy="{_num(size * (1.25 if i else FIRST_BASELINE))}">'
             f"{escape(line) or ' '}</tspan>"
             for i, line in enumerate(lines)
         )
-        return (
+        text = (
             f'<text x="{_num(e["x"])}" y="{_num(e["y"])}" font-size="{_num(size)}"'
-            f' font-family="sans-serif" fill={quoteattr(e["stroke"])}'
+            f" font-family={quoteattr(FONT_FAMILY)} fill={quoteattr(e['stroke'])}"
             f' xml:space="preserve">{spans}</text>'
         )
+        angle = e.get("angle", 0)
+        if not angle:
+            return text
+        # The text's width is the renderer's to measure: it turns the group about the middle
+        # of the group's own box. An unpainted line, centred on the lines' box and taller than
+        # any glyph reaches, makes that box's middle the lines' middle, as in the app.
+        height = len(lines) * size * 1.25
+        middle = e["y"] + height / 2
+        return (
+            '<g style="transform-box:fill-box;transform-origin:center;'
+            f'transform:rotate({_num(math.degrees(angle))}deg)">'
+            f'<line x1="{_num(e["x"])}" y1="{_num(middle - height)}" x2="{_num(e["x"])}"'
+            f' y2="{_num(middle + height)}" stroke="none"/>{text}</g>'
+        )
     if t == "note":
-        return note_svg(e, _num)
+        body = note_svg(e, _num)
+        return f"<g{_rotation(e)}>{body}</g>" if e.get("angle") else body
     if t == "frame":
         return frame_svg(e, _num)
     return ""
+
+
+def _label(e: dict[str, Any]) -> str:
+    """A rect's or ellipse's label, turned with its shape."""
+    label = label_svg(e, _num)
+    return f"<g{_rotation(e)}>{label}</g>" if label and e.get("angle") else label
 
 
 def drawn(elements: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -144,7 +207,29 @@ def drawn(elements: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def render(elements: Iterable[dict[str, Any]]) -> str:
+def _image_svg(e: dict[str, Any], blobs: Blobs) -> str:
+    """The picture itself, or a grey box where its bytes are not at hand."""
+    x, y, w, h = (_num(float(e[k])) for k in ("x", "y", "w", "h"))
+    found = blobs.get(e["blob"])
+    if found is None:
+        return (
+            f'<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="#f1f3f5"'
+            f' stroke="#ced4da"{_rotation(e)}/>'
+        )
+    kind, data = found
+    uri = f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}"
+    return (
+        f'<image x="{x}" y="{y}" width="{w}" height="{h}" preserveAspectRatio="none"'
+        f' href="{uri}"{_rotation(e)}/>'
+    )
+
+
+def image_blobs(elements: Iterable[dict[str, Any]]) -> set[str]:
+    """The blobs the pictures among ``elements`` name (what ``render`` needs the bytes of)."""
+    return {e["blob"] for e in elements if e["type"] == "image"}
+
+
+def render(elements: Iterable[dict[str, Any]], blobs: Blobs | None = None) -> str:
     """A standalone SVG document whose view box fits every element (or a small empty page).
 
     As in the app: frames first (below everything, whatever their z), attached line ends on
@@ -159,7 +244,7 @@ def render(elements: Iterable[dict[str, Any]]) -> str:
     else:
         x0, y0, x1, y1 = 0.0, 0.0, 100.0, 100.0
     w, h = x1 - x0, y1 - y0
-    body = "\n".join(element_svg(e) for e in els)
+    body = "\n".join(element_svg(e, blobs) for e in els)
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{_num(x0)} {_num(y0)} {_num(w)}'

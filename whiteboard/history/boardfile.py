@@ -1,11 +1,15 @@
 """The board file (``.wbd``): one board's state at a moment plus its whole log, to download and
 to import into a new board.
 
-A msgpack map, keys in this order so that a writer can stream it (``names`` comes last, when
-every author is known)::
+A msgpack map, keys in this order so that a writer can stream it (``names`` comes after the
+ops, when every author is known, and ``blobs`` last, when every image the ops show is known)::
 
     {format: "whiteboard-board", version: 1, board: str, seq: int,
-     elements: [element, ...], ops: [sop with ts, ...], names: {"<client id>": str}}
+     elements: [element, ...], ops: [sop with ts, ...], names: {"<client id>": str},
+     blobs?: {"<blob>": bytes}}
+
+``blobs`` (PROTOCOL.md 1.1) is there when the board holds images: the bytes of every image its
+ops name. On import each one is checked exactly as an upload is, and must be what its name says.
 
 An imported file is hostile input, exactly like a WebSocket frame: every op goes through
 ``protocol.validate_op`` and ``Document.apply`` with the server's limits, and the whole file is
@@ -22,10 +26,11 @@ from typing import Any, Final
 
 import msgpack
 
+from whiteboard.blobs.check import ImageRefused, check_image, not_an_image, sniff_type
 from whiteboard.codec import pack as _pack
 from whiteboard.document import Document
 from whiteboard.protocol import BOARD_ID_PATTERN, Limits, ProtocolError, server_op, validate_op
-from whiteboard.store.base import Checkpoint, Client, LogRow
+from whiteboard.store.base import Blob, Checkpoint, Client, LogRow
 
 FORMAT: Final = "whiteboard-board"
 VERSION: Final = 1
@@ -42,6 +47,26 @@ _CLIENT_ID: Final = re.compile(r"[1-9][0-9]{0,15}")
 _SOP_KEYS: Final = frozenset({"s", "by", "ts"})
 
 
+@dataclass(frozen=True)
+class BlobRules:
+    """The upload limits a file's images are held to (PROTOCOL.md's defaults unless given)."""
+
+    blob_bytes: int = 10 << 20
+    image_pixels: int = 40_000_000
+    board_blob_bytes: int = 1 << 30
+
+
+def blob_named(op: dict[str, Any]) -> str | None:
+    """The blob a (valid) op names: an image's add, or an update that sets ``blob``."""
+    if op["k"] == "add":
+        e = op["e"]
+        return e["blob"] if e["type"] == "image" else None
+    if op["k"] == "update":
+        name: str | None = op["set"].get("blob")
+        return name
+    return None
+
+
 class BoardFileError(Exception):
     """The file is refused; ``message`` is a sentence for the person who chose the file."""
 
@@ -53,14 +78,14 @@ class BoardFileError(Exception):
 # -- writing -------------------------------------------------------------------------------------
 
 
-def head(board: str, seq: int, elements: list[dict[str, Any]]) -> bytes:
+def head(board: str, seq: int, elements: list[dict[str, Any]], blobs: bool = False) -> bytes:
     """Everything before the ops: the map header, the state, and the ops array's header.
 
     The ops array holds exactly ``seq`` ops (ops 1 to ``seq``), so its length is known before
-    the first op is read from the store.
+    the first op is read from the store. ``blobs``: the file will end with ``blobs_tail``.
     """
     packer = msgpack.Packer(use_bin_type=True)
-    parts = [packer.pack_map_header(len(KEYS))]
+    parts = [packer.pack_map_header(len(KEYS) + blobs)]
     for key, value in (
         ("format", FORMAT),
         ("version", VERSION),
@@ -84,12 +109,18 @@ def tail(names: dict[int, str]) -> bytes:
     return _pack("names") + _pack({str(i): n for i, n in sorted(names.items())})
 
 
+def blobs_tail(blobs: dict[str, bytes]) -> bytes:
+    """The ``blobs`` entry, after ``names``: the bytes of the images the ops name."""
+    return _pack("blobs") + _pack(dict(sorted(blobs.items())))
+
+
 def encode(
     board: str, seq: int, elements: list[dict[str, Any]], sops: list[dict[str, Any]],
-    names: dict[int, str],
+    names: dict[int, str], blobs: dict[str, bytes] | None = None,
 ) -> bytes:  # fmt: skip
     """A whole file in memory (tests; the server streams ``head``, ``ops`` and ``tail``)."""
-    return head(board, seq, elements) + ops(sops) + tail(names)
+    end = blobs_tail(blobs) if blobs is not None else b""
+    return head(board, seq, elements, blobs is not None) + ops(sops) + tail(names) + end
 
 
 # -- reading -------------------------------------------------------------------------------------
@@ -104,10 +135,15 @@ class ImportedBoard:
     clients: list[Client] = field(default_factory=list)
     rows: list[LogRow] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
+    blobs: dict[str, Blob] = field(default_factory=dict)
 
 
 def read(
-    data: bytes, limits: Limits, checkpoint_every: int, color: Callable[[int], str]
+    data: bytes,
+    limits: Limits,
+    checkpoint_every: int,
+    color: Callable[[int], str],
+    rules: BlobRules | None = None,
 ) -> ImportedBoard:
     """Validate a board file op by op and turn it into rows, checkpoints and clients.
 
@@ -125,7 +161,7 @@ def read(
             raise BoardFileError(f"The file has the key {key!r} twice.")
         if key == "ops":
             seen[key] = _read_ops(unpacker, builder)
-        elif type(key) is str and key in KEYS:
+        elif type(key) is str and (key in KEYS or key == "blobs"):
             seen[key] = _call(unpacker.unpack, _TRUNCATED)
             _check_header_field(key, seen[key])
         else:
@@ -150,7 +186,42 @@ def read(
         clients=[Client(i, n, color(i)) for i, n in sorted(names.items())],
         rows=builder.rows,
         checkpoints=builder.checkpoints,
+        blobs=_blobs(builder.blobs, seen.get("blobs", {}), rules or BlobRules()),
     )
+
+
+def _blobs(named: set[str], carried: dict[Any, Any], rules: BlobRules) -> dict[str, Blob]:
+    """The images the ops name, each checked as an upload (the others are not kept)."""
+    out: dict[str, Blob] = {}
+    total = 0
+    for name in sorted(named):
+        data = carried.get(name)
+        if type(data) is not bytes:
+            raise BoardFileError(f"An image of the board ({name[:12]}...) is not in the file.")
+        if len(data) > rules.blob_bytes:
+            raise BoardFileError(
+                f"An image in the file has {len(data)} bytes; at most {rules.blob_bytes} are "
+                "accepted."
+            )
+        try:
+            kind = sniff_type(data)
+            if not kind:
+                raise not_an_image(data)
+            image = check_image(data, kind, rules.image_pixels)
+        except ImageRefused as exc:
+            raise BoardFileError(f"An image in the file is refused: {exc}") from None
+        if image.blob != name:
+            raise BoardFileError(
+                f"An image in the file ({name[:12]}...) is not what its name says."
+            )
+        total += image.bytes
+        if total > rules.board_blob_bytes:
+            raise BoardFileError(
+                f"The file's images take more than {rules.board_blob_bytes} bytes, the most "
+                "one board may hold."
+            )
+        out[name] = Blob(image.type, image.data)
+    return out
 
 
 _TRUNCATED: Final = "The file ends too early or is damaged: it is not a whole board file."
@@ -177,6 +248,8 @@ def _check_header_field(key: str, value: Any) -> None:
         raise BoardFileError("'elements' must be an array of elements.")
     if key == "names" and type(value) is not dict:
         raise BoardFileError("'names' must be a map of client ids to names.")
+    if key == "blobs" and type(value) is not dict:
+        raise BoardFileError("'blobs' must be a map of blob names to bytes.")
 
 
 def _names(raw: dict[Any, Any]) -> dict[int, str]:
@@ -222,6 +295,8 @@ class LogBuilder:
         self._row: list[dict[str, Any]] = []
         self._row_ts = 0
         self._checkpoint_seq = 0
+        self.blobs: set[str] = set()
+        """The blobs the ops name: the file must carry each of them."""
 
     def add(self, sop: Any) -> None:
         """Validate and apply the next op; ``BoardFileError`` says why one is refused."""
@@ -247,6 +322,9 @@ class LogBuilder:
         if isinstance(result, ProtocolError):
             raise BoardFileError(f"Op {s} cannot be applied ({result.code}): {result.msg}")
         self.authors.add(by)
+        named = blob_named(result)
+        if named is not None:
+            self.blobs.add(named)
         self._row.append(server_op(result, s, by))
         self._row_ts = ts
 

@@ -80,6 +80,7 @@ class Board:
     ) -> None:
         self.id = board_id
         self.doc = build_document(loaded, Limits.from_object(settings))
+        self.doc.blobs = loaded.blobs  # an image must name one of these (the Document checks)
         self.store = store
         self.settings = settings
         self.replica = replica
@@ -122,6 +123,21 @@ class Board:
     def cursor(self, session: Session, x: float | None, y: float | None) -> None:
         if session.admitted:
             self.presence.cursor(session.client_id, x, y)
+            self.wake()
+
+    def laser(self, session: Session, x: float, y: float) -> None:
+        if session.admitted:
+            self.presence.laser(session.client_id, x, y)
+            self.wake()
+
+    def view(self, session: Session, vp: list[float]) -> None:
+        """Kept even before the welcome: the roster then shows it from the first tick.
+        Presence wakes the board when views are due (``VIEW_EVERY_S``)."""
+        self.presence.view(session, vp)
+
+    def summon(self, session: Session) -> None:
+        if session.admitted:
+            self.presence.summon(session)
             self.wake()
 
     async def join(self, transport: Transport, hello: Hello) -> Session:

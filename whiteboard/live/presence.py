@@ -5,10 +5,16 @@ times between two ticks is sent once, and a leave reaches the others in the next
 than when TCP finally closes. Clients connected to other processes (``--redis``) arrive here as
 events (``heard``) and are merged into the same frames as local ones.
 
-To add a presence message (a viewport, a laser pointer, a summon): keep what changed this tick
-in ``Presence`` (as ``_cursors`` does), say in ``pending`` that a tick is owed, send it in
-``flush``, and share it with the other processes through the replica (``Replica.share``), whose
-events come back here through ``heard``.
+Viewports, laser points and summons (PROTOCOL.md, Version 1.1) travel the same way: the latest
+view per client per tick, every laser point in order, each summon with its sender's last view.
+None of them is ever stored. A view or laser point costs one shared frame per tick whoever sent
+it (the fan-out is linear in receivers); summons are rare and get a frame each.
+
+To add a presence message: keep what changed this tick in ``Presence`` (as ``_cursors`` does),
+say in ``pending`` that a tick is owed, send it in ``flush``, and share it with the other
+processes through the replica (``Replica.share``), whose events come back here through
+``heard``. Events between processes are maps: ``j`` join, ``l`` leaves, ``c`` cursors, ``v``
+views, ``k`` laser points, ``s`` summons.
 """
 
 from __future__ import annotations
@@ -42,6 +48,15 @@ def color_of(client_id: int) -> str:
 
 
 Cursor = tuple[float | None, float | None]
+Viewport = list[float]  # [x0, y0, x1, y1]
+
+# Laser points kept per tick, all clients together: a client's byte budget bounds what it sends,
+# this bounds what one tick's frame can carry whoever sends.
+LASER_PER_TICK = 1024
+# Views go out at most this often per board, not every tick: with everyone sending 10 a second,
+# a view in every 5 ms tick would cost every client a write per tick (docs/scaling.md).
+# Followers glide between views, so 20 a second is as smooth as more.
+VIEW_EVERY_S = 0.05
 RemotePeers = dict[int, tuple[dict[str, Any], str]]  # client id -> (info, process)
 
 
@@ -57,19 +72,68 @@ class Presence:
         self.remote: RemotePeers = {}
         self._leaves: list[int] = []
         self._cursors: dict[int, Cursor] = {}
+        self._views: dict[int, Viewport] = {}
+        self._views_due = 0.0  # loop time from which the held views may go out
+        self._views_timer: asyncio.TimerHandle | None = None
+        self._lasers: list[list[Any]] = []
+        self._summons: list[list[Any]] = []  # [by, x0, y0, x1, y1]
         self._remote_joins: list[dict[str, Any]] = []
         self._remote_leaves: list[int] = []
         self._remote_cursors: dict[int, Cursor] = {}
+        self._remote_views: dict[int, Viewport] = {}
+        self._remote_lasers: list[list[Any]] = []
+        self._remote_summons: list[list[Any]] = []
 
     # -- what happened -------------------------------------------------------------------------
 
     def cursor(self, client_id: int, x: float | None, y: float | None) -> None:
         self._cursors[client_id] = (x, y)
 
+    def laser(self, client_id: int, x: float, y: float) -> None:
+        """A laser point: the pointer is there too, and the point joins the tick's trail."""
+        self._cursors[client_id] = (x, y)
+        if len(self._lasers) < LASER_PER_TICK:
+            self._lasers.append([client_id, x, y])
+
+    def view(self, session: Session, vp: Viewport) -> None:
+        """The latest view wins until views go out; the session keeps it for ``vp`` and
+        summons. Views wake the board at most every ``VIEW_EVERY_S``."""
+        session.vp = vp
+        self._views[session.client_id] = vp
+        if self._views_timer is not None or not session.admitted:
+            return
+        loop = asyncio.get_running_loop()
+        wait = self._views_due - loop.time()
+        if wait <= 0:
+            self._wake()
+        else:
+            self._views_timer = loop.call_later(wait, self._views_ready)
+
+    def _views_ready(self) -> None:
+        self._views_timer = None
+        self._wake()
+
+    def _views_out(self) -> bool:
+        """Whether the held views go out in this tick (and if so, when the next may)."""
+        if not self._views:
+            return False
+        now = asyncio.get_running_loop().time()
+        if now < self._views_due:
+            return False
+        self._views_due = now + VIEW_EVERY_S
+        return True
+
+    def summon(self, session: Session) -> None:
+        """ "Come to my view": sent next tick with the view the sender has at that moment."""
+        vp = session.vp
+        if vp is not None:
+            self._summons.append([session.client_id, *vp])
+
     def left(self, client_id: int) -> None:
         """A local client left: the others hear of it in the next tick."""
         self._leaves.append(client_id)
         self._cursors.pop(client_id, None)
+        self._views.pop(client_id, None)
 
     def joined(self, session: Session, peers: dict[int, Session]) -> None:
         """A client's welcome is out: tell the others (``peers``, which it is not yet one of)."""
@@ -95,6 +159,16 @@ class Presence:
             for cid, x, y in event["c"]:
                 if cid in self.remote:
                     self._remote_cursors[cid] = (x, y)
+        if "v" in event:
+            for cid, *vp in event["v"]:
+                known = self.remote.get(cid)
+                if known is not None:
+                    known[0]["vp"] = vp  # for the roster of later joiners here
+                    self._remote_views[cid] = vp
+        if "k" in event:
+            self._remote_lasers += [p for p in event["k"] if p[0] in self.remote]
+        if "s" in event:
+            self._remote_summons += [s for s in event["s"] if s[0] in self.remote]
         self._wake()
 
     def gone(self, alive: set[str]) -> list[int]:
@@ -110,21 +184,42 @@ class Presence:
         return bool(
             self._leaves
             or self._cursors
+            or (self._views and self._views_timer is None and self._views_ready_now())
+            or self._summons
             or self._remote_joins
             or self._remote_leaves
             or self._remote_cursors
+            or self._remote_views
+            or self._remote_lasers
+            or self._remote_summons
         )
+
+    def _views_ready_now(self) -> bool:
+        return asyncio.get_running_loop().time() >= self._views_due
 
     def roster(self, peers: dict[int, Session]) -> list[dict[str, Any]]:
         """Everyone on the board, here and in other processes (``welcome.peers``)."""
         return [s.info() for s in peers.values()] + [info for info, _ in self.remote.values()]
 
     def flush(self, peers: dict[int, Session]) -> None:
-        """Send this tick's joins of remote clients, then everyone's leaves and cursors."""
+        """Send this tick's joins of remote clients, then everyone's leaves, cursors, views,
+        laser points and summons."""
         leaves, self._leaves = self._leaves, []
         cursors, self._cursors = self._cursors, {}
         cur = [[cid, x, y] for cid, (x, y) in cursors.items() if cid in peers]
-        self.replica.share(leaves, cur)  # ours only, and never changed after: no copy needed
+        view: list[list[Any]] = []
+        laser: list[list[Any]] = []
+        summons: list[list[Any]] = []
+        if self._views_out():
+            view = [[cid, *vp] for cid, vp in self._views.items() if cid in peers]
+            self._views = {}
+        if self._lasers:
+            laser = [p for p in self._lasers if p[0] in peers]
+            self._lasers = []
+        if self._summons:
+            summons, self._summons = self._summons, []
+        # Ours only, and never changed after: no copy needed.
+        self.replica.share(leaves, cur, view, laser, summons)
         if self._remote_joins:
             joins, self._remote_joins = self._remote_joins, []
             send_all(peers, ws_frame(protocol.encode_presence(join=joins)))
@@ -134,22 +229,49 @@ class Presence:
         if self._remote_cursors:
             cur = cur + [[cid, x, y] for cid, (x, y) in self._remote_cursors.items()]
             self._remote_cursors = {}
-        if not leaves and not cur:
+        if self._remote_views or self._remote_lasers or self._remote_summons:
+            view = view + [[cid, *vp] for cid, vp in self._remote_views.items()]
+            laser = laser + self._remote_lasers
+            summons = summons + self._remote_summons
+            self._remote_views, self._remote_lasers, self._remote_summons = {}, [], []
+        for by, *vp in summons:
+            _summon(peers, by, vp)
+        if not leaves and not cur and not view and not laser:
             return
         if not cur:
-            send_all(peers, ws_frame(protocol.encode_presence(leave=leaves)))
+            frame = protocol.encode_presence(leave=leaves, view=view, laser=laser)
+            send_all(peers, ws_frame(frame))
             return
         # Everyone gets every cursor but their own: one shared frame for those who sent no
-        # cursor this tick, one frame each for those who did.
-        shared = ws_frame(protocol.encode_presence(leave=leaves or None, cur=cur))
+        # cursor this tick, one frame each for those who did. Views and laser points go to
+        # those in the shared frame, and to the others in a second shared frame, so that they
+        # never cost a frame per sender.
+        shared = ws_frame(protocol.encode_presence(leave=leaves, cur=cur, view=view, laser=laser))
+        extra = ws_frame(protocol.encode_presence(view=view, laser=laser)) if view or laser else b""
         for cid, session in list(peers.items()):
             if cid in cursors:
                 mine = [c for c in cur if c[0] != cid]
                 if mine or leaves:
                     session.send(protocol.encode_presence(leave=leaves or None, cur=mine or None))
+                if extra:
+                    session.send_frame(extra)
             else:
                 session.send_frame(shared)
-        metrics.broadcast(len(shared), len(peers) - len(cursors.keys() & peers.keys()))
+        senders = len(cursors.keys() & peers.keys())
+        metrics.broadcast(len(shared), len(peers) - senders)
+        if extra:
+            metrics.broadcast(len(extra), senders)
+
+
+def _summon(peers: dict[int, Session], by: int, vp: list[float]) -> None:
+    """A summon goes to everyone but its sender, one frame for all."""
+    frame = ws_frame(protocol.encode_summon(by, vp))
+    n = 0
+    for cid, session in list(peers.items()):
+        if cid != by:
+            session.send_frame(frame)
+            n += 1
+    metrics.broadcast(len(frame), n)
 
 
 class InOrder:

@@ -104,8 +104,16 @@ class Replica(ABC):
         """Tell the other processes of a client admitted here."""
 
     @abstractmethod
-    def share(self, leaves: list[int], cursors: list[list[Any]]) -> None:
-        """Tell the other processes of this tick's local leaves and cursors."""
+    def share(
+        self,
+        leaves: list[int],
+        cursors: list[list[Any]],
+        views: list[list[Any]],
+        lasers: list[list[Any]],
+        summons: list[list[Any]],
+    ) -> None:
+        """Tell the other processes of this tick's local leaves, cursors, views, laser points
+        and summons."""
 
     @abstractmethod
     async def depart(self, ids: list[int]) -> None:
@@ -161,7 +169,14 @@ class Solo(Replica):
     def joined(self, info: dict[str, Any], token: str) -> None:
         return None
 
-    def share(self, leaves: list[int], cursors: list[list[Any]]) -> None:
+    def share(
+        self,
+        leaves: list[int],
+        cursors: list[list[Any]],
+        views: list[list[Any]],
+        lasers: list[list[Any]],
+        summons: list[list[Any]],
+    ) -> None:
         return None
 
     async def depart(self, ids: list[int]) -> None:
@@ -186,9 +201,11 @@ class Shared(Replica):
         self._behind = False  # the store's head is ahead of us and no row says why: read it
         self._need_lock = False  # a client took over a connection of another process
         self._out = InOrder(board_id, run)
+        self._blobs: set[str] = set()  # the board's (the Document's own set)
 
     def bind(self, host: Host, loaded: LoadedBoard) -> None:
         self.host = host
+        self._blobs = loaded.blobs
 
     async def client_id(self) -> int:
         return await self.store.next_client_id(self.board_id)
@@ -236,7 +253,24 @@ class Shared(Replica):
         self._need_lock = False
         head = rows[-1].last_seq if rows else seq
         self._rows = [r for r in self._rows if r.last_seq > head]
+        if lock and queued:
+            await self._learn_blobs(queued)
         return CatchUp(rows, retired, lock)
+
+    async def _learn_blobs(self, queued: Queued) -> None:
+        """An image may name a blob uploaded through another process: read the board's blob
+        names again, once, when a queued op names one this process has not heard of."""
+        blobs = self._blobs
+        for _, ops in queued:
+            for op in ops:
+                changes = op.get("e") if op["k"] == "add" else op.get("set")
+                name = changes.get("blob") if isinstance(changes, dict) else None
+                if name is not None and name not in blobs:
+                    try:
+                        blobs.update(await self.store.blob_names(self.board_id))
+                    except StoreError as exc:  # its images are refused as unknown, no more
+                        log.warning("board %s could not read its blobs: %s", self.board_id, exc)
+                    return
 
     async def _without_gaps(self, rows: list[LogRow], seq: int) -> list[LogRow]:
         """The rows after ``seq`` in order, the log read again from the first gap."""
@@ -284,11 +318,28 @@ class Shared(Replica):
     def joined(self, info: dict[str, Any], token: str) -> None:
         self._out.publish(self.cluster.peer_joined(self.board_id, info, token))
 
-    def share(self, leaves: list[int], cursors: list[list[Any]]) -> None:
+    def share(
+        self,
+        leaves: list[int],
+        cursors: list[list[Any]],
+        views: list[list[Any]],
+        lasers: list[list[Any]],
+        summons: list[list[Any]],
+    ) -> None:
         if leaves:
             self._out.publish(self.cluster.peers_left(self.board_id, list(leaves)))
+        # One message per tick for all the ephemeral parts (presence.py names the keys).
+        event: dict[str, Any] = {}
         if cursors:
-            self._out.publish(self.cluster.publish_presence(self.board_id, {"c": cursors}))
+            event["c"] = cursors
+        if views:
+            event["v"] = views
+        if lasers:
+            event["k"] = lasers
+        if summons:
+            event["s"] = summons
+        if event:
+            self._out.publish(self.cluster.publish_presence(self.board_id, event))
 
     async def depart(self, ids: list[int]) -> None:
         await best_effort(self.board_id, self.cluster.peers_left(self.board_id, ids))

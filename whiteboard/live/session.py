@@ -45,6 +45,7 @@ class Session:
         "send",
         "send_frame",
         "token",
+        "vp",
     )
 
     def __init__(
@@ -68,12 +69,16 @@ class Session:
         self.token = token  # proves, in a later hello's ``prev``, that a reconnect was this one
         self.compact = compact  # said hello with ``compact: 1``: gets compact ops frames
         self.admitted = False  # its welcome is out: it is one of the board's peers
+        self.vp: list[float] | None = None  # the last ``view`` it sent: for peers and summons
         # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.
         self.early: list[list[dict[str, Any]]] = []
 
     def info(self) -> dict[str, Any]:
-        """The client as ``welcome.peers`` and ``presence.join`` describe it."""
-        return {"id": self.client_id, "name": self.name, "color": self.color}
+        """The client as ``welcome.peers`` and ``presence.join`` describe it (``vp`` once it
+        has sent a ``view``)."""
+        if self.vp is None:
+            return {"id": self.client_id, "name": self.name, "color": self.color}
+        return {"id": self.client_id, "name": self.name, "color": self.color, "vp": self.vp}
 
     def __repr__(self) -> str:
         return f"Session({self.client_id}, {self.name!r})"

@@ -6,10 +6,10 @@ that the text and the code can be compared package to page:
 - ``rules``: close codes, versions, the board id pattern, fixed bounds, field tables,
   ``Limits``, and the two kinds of failure (``CloseError``, ``ProtocolError``);
 - ``messages``: client to server (``decode_frame``, ``parse_hello`` into ``Hello``,
-  ``parse_message``);
+  ``parse_message`` into ops, cursors, views and summons);
 - ``validate``: the rules of ops and elements that need no board state;
 - ``frames``: server to client (``server_op`` and its key order, ``welcome``, ``err``,
-  ``presence``, ``ops`` frames);
+  ``presence``, ``summon``, ``ops`` frames);
 - ``compact``: the compact ops frame.
 
 It is pure (no I/O, no Tornado) so that every rule can be unit tested byte for byte. Import
@@ -23,13 +23,17 @@ from whiteboard.protocol.frames import (
     encode_ops_array,
     encode_ops_frame,
     encode_presence,
+    encode_summon,
     encode_welcome,
     server_op,
 )
 from whiteboard.protocol.messages import (
     CursorMessage,
     Hello,
+    Message,
     OpsMessage,
+    SummonMessage,
+    ViewMessage,
     decode_frame,
     parse_hello,
     parse_message,
@@ -132,14 +136,18 @@ __all__ = [
     "CursorMessage",
     "Hello",
     "Limits",
+    "Message",
     "OpsMessage",
     "ProtocolError",
+    "SummonMessage",
+    "ViewMessage",
     "decode_frame",
     "encode_compact_ops",
     "encode_err",
     "encode_ops_array",
     "encode_ops_frame",
     "encode_presence",
+    "encode_summon",
     "encode_welcome",
     "is_num",
     "parse_hello",

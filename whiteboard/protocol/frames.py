@@ -97,8 +97,14 @@ def encode_presence(
     join: list[dict[str, Any]] | None = None,
     leave: list[int] | None = None,
     cur: list[list[Any]] | None = None,
+    view: list[list[Any]] | None = None,
+    laser: list[list[Any]] | None = None,
 ) -> bytes:
-    """Encode a presence change; empty parts are left out to keep the frequent frames small."""
+    """Encode a presence change; empty parts are left out to keep the frequent frames small.
+
+    ``view`` ([id, x0, y0, x1, y1] each) and ``laser`` ([id, x, y] each, in order) are the
+    Version 1.1 additions.
+    """
     frame: dict[str, Any] = {"t": "presence"}
     if join:
         frame["join"] = join
@@ -106,7 +112,16 @@ def encode_presence(
         frame["leave"] = leave
     if cur:
         frame["cur"] = cur
+    if view:
+        frame["view"] = view
+    if laser:
+        frame["laser"] = laser
     return pack(frame)
+
+
+def encode_summon(by: int, vp: list[float] | tuple[float, ...]) -> bytes:
+    """``{t:"summon", by, vp}``: everyone but ``by`` moves to ``vp`` (PROTOCOL.md 1.1)."""
+    return pack({"t": "summon", "by": by, "vp": list(vp)})
 
 
 def encode_ops_array(sops: list[dict[str, Any]]) -> bytes:

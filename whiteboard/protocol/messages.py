@@ -18,6 +18,7 @@ import msgpack
 from whiteboard.protocol.rules import (
     CLOSE_INVALID,
     COMPACT_VERSION,
+    COORD_MAX,
     NAME_MAX,
     PROTOCOL_VERSION,
     TOKEN_MAX,
@@ -81,6 +82,22 @@ class CursorMessage:
 
     x: float | None
     y: float | None
+    laser: bool = False  # a laser stroke's point (Version 1.1): drawn as a fading trail
+
+
+@dataclass(frozen=True)
+class ViewMessage:
+    """The board rectangle the sender sees: ``(x0, y0, x1, y1)`` with x0 < x1 and y0 < y1."""
+
+    vp: tuple[float, float, float, float]
+
+
+@dataclass(frozen=True)
+class SummonMessage:
+    """ "Come to my view": the others are moved to the sender's last ``view``."""
+
+
+Message = OpsMessage | CursorMessage | ViewMessage | SummonMessage
 
 
 def parse_hello(msg: dict[str, Any]) -> Hello:
@@ -140,7 +157,7 @@ def _prev(value: Any) -> tuple[int, str] | None:
     return None
 
 
-def parse_message(msg: dict[str, Any], limits: Limits) -> OpsMessage | CursorMessage:
+def parse_message(msg: dict[str, Any], limits: Limits) -> Message:
     """Validate a message received after ``hello``.
 
     Raises ``ProtocolError('bad_message')`` (never with ``c``) when the message as a whole is
@@ -163,6 +180,10 @@ def parse_message(msg: dict[str, Any], limits: Limits) -> OpsMessage | CursorMes
         return OpsMessage(items)
     if t == "cursor":
         return _parse_cursor(msg)
+    if t == "view":
+        return _parse_view(msg)
+    if t == "summon":
+        return SummonMessage()
     if t == "hello":
         raise ProtocolError("bad_message", "This connection has already said hello.")
     raise ProtocolError("bad_message", f"Unknown message type {show(t)}.")
@@ -176,10 +197,33 @@ def _parse_cursor(msg: dict[str, Any]) -> CursorMessage:
     if "x" not in msg or "y" not in msg:
         raise ProtocolError("bad_message", "A cursor needs both 'x' and 'y'.")
     x, y = msg["x"], msg["y"]
+    laser = msg.get("laser", False)
+    if type(laser) is not bool:
+        raise ProtocolError(
+            "bad_message", f"A cursor's 'laser' must be true or false, not {show(laser)}."
+        )
     if x is None and y is None:
-        return CursorMessage(None, None)
+        return CursorMessage(None, None)  # a hidden pointer draws no laser point
     if is_num(x) and is_num(y):
-        return CursorMessage(x, y)
+        return CursorMessage(x, y, laser)
     raise ProtocolError(
         "bad_message", "A cursor's 'x' and 'y' must both be finite numbers, or both null."
+    )
+
+
+def _parse_view(msg: dict[str, Any]) -> ViewMessage:
+    """A viewport is 4 board coordinates, a rectangle of positive size (PROTOCOL.md 1.1)."""
+    vp = msg.get("vp")
+    if (
+        type(vp) is list
+        and len(vp) == 4
+        and all(is_num(v) and abs(v) <= COORD_MAX for v in vp)
+        and vp[0] < vp[2]
+        and vp[1] < vp[3]
+    ):
+        return ViewMessage((vp[0], vp[1], vp[2], vp[3]))
+    raise ProtocolError(
+        "bad_message",
+        f"A view's 'vp' must be [x0, y0, x1, y1] with x0 < x1, y0 < y1, each within "
+        f"{COORD_MAX:.0e}.",
     )

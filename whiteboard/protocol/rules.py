@@ -8,6 +8,7 @@ the server, the benchmarks, the history tools and the tests read from one place.
 from __future__ import annotations
 
 import dataclasses
+import math
 from dataclasses import dataclass
 from typing import Any, Final
 
@@ -83,7 +84,22 @@ PR_MAX: Final = 255
 NAME_MAX: Final = 40
 IDS_PER_DELETE: Final = 1024
 
-ELEMENT_TYPES: Final = ("pen", "line", "arrow", "rect", "ellipse", "text", "note", "frame")
+BLOB_PATTERN: Final = r"[0-9a-f]{64}"
+"""A blob's name (PROTOCOL.md 1.1): the SHA-256 of its bytes, hex, for ``re.fullmatch``."""
+ANGLE_MAX: Final = math.pi
+"""``angle`` is radians from -π to π (PROTOCOL.md 1.1)."""
+
+ELEMENT_TYPES: Final = (
+    "pen",
+    "line",
+    "arrow",
+    "rect",
+    "ellipse",
+    "text",
+    "image",
+    "note",
+    "frame",
+)
 OP_KINDS: Final = ("add", "append", "update", "delete")
 ERROR_CODES: Final = (
     "bad_message",
@@ -103,23 +119,25 @@ FRAME_NAME_MAX: Final = 200
 LABEL_SIZE: Final = 20
 """A label's font size when a rect or ellipse with ``text`` has no ``size`` (PROTOCOL.md 1.1)."""
 
-_COMMON: Final = frozenset({"id", "type", "x", "y", "stroke", "z", "locked"})
+_PLACED: Final = frozenset({"id", "type", "x", "y", "z", "locked"})
+_COMMON: Final = _PLACED | {"stroke"}
 _LABEL: Final = frozenset({"text", "size"})
 FIELDS: Final[dict[str, frozenset[str]]] = {
     "pen": _COMMON | {"width", "pts", "ps", "pr"},
     "line": _COMMON | {"width", "w", "h", "from", "to"},
     "arrow": _COMMON | {"width", "w", "h", "from", "to"},
-    "rect": _COMMON | {"width", "fill", "w", "h"} | _LABEL,
-    "ellipse": _COMMON | {"width", "fill", "w", "h"} | _LABEL,
-    "text": _COMMON | {"text", "size"},
-    # PROTOCOL.md 1.1: a note's fill is its colour and its stroke the text's; a frame has
-    # neither stroke nor width.
-    "note": _COMMON | {"fill", "w", "h", "text", "size"},
-    "frame": _COMMON - {"stroke"} | {"w", "h", "name"},
+    "rect": _COMMON | {"width", "fill", "w", "h", "angle"} | _LABEL,
+    "ellipse": _COMMON | {"width", "fill", "w", "h", "angle"} | _LABEL,
+    "text": _COMMON | {"text", "size", "angle"},
+    # PROTOCOL.md 1.1: a picture has no stroke; its blob must be stored on the board.
+    "image": _PLACED | {"w", "h", "blob", "angle"},
+    # A note's fill is its colour and its stroke the text's; a frame has no stroke or width.
+    "note": _COMMON | {"fill", "w", "h", "text", "size", "angle"},
+    "frame": _PLACED | {"w", "h", "name"},
 }
 """Every field each element type may have (required and optional)."""
 
-OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr", "locked", "from", "to"})
+OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr", "angle", "locked", "from", "to"})
 """Fields that are optional on every type that has them; ``_OPTIONAL_HERE`` and
 ``_REQUIRED_HERE`` are the per-type exceptions of PROTOCOL.md 1.1."""
 _OPTIONAL_HERE: Final[dict[str, frozenset[str]]] = {
@@ -139,11 +157,12 @@ REMOVABLE: Final[dict[str, frozenset[str]]] = {
     etype: fields - REQUIRED_FIELDS[etype] - UNSETTABLE_FIELDS for etype, fields in FIELDS.items()
 }
 """Per type, the optional fields an ``update`` may remove by setting them to ``null`` (a
-label, a binding, ``locked``, as well as version 1's ``fill`` and ``z``)."""
+label, a binding, ``locked``, ``angle`` (undoing the first turn of an element removes it), as
+well as version 1's ``fill`` and ``z``)."""
 REMOVABLE_FIELDS: Final = frozenset().union(*REMOVABLE.values())
 """Fields that some type may remove with ``null``: all an update's ``set`` is checked against
 before the target's type is known (the ``Document`` then checks ``REMOVABLE``)."""
-POSITIVE_SIZE_TYPES: Final = frozenset({"note", "frame"})
+POSITIVE_SIZE_TYPES: Final = frozenset({"image", "note", "frame"})
 """Types whose ``w`` and ``h`` must be > 0 (a shape's may be negative: drawn up or left)."""
 
 

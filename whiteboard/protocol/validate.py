@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any, Final
 
 from whiteboard.protocol.rules import (
+    ANGLE_MAX,
+    BLOB_PATTERN,
     COLOR_PATTERN,
     COORD_MAX,
     ELEMENT_TYPES,
@@ -45,6 +47,7 @@ from whiteboard.protocol.rules import (
 
 _ID_RE: Final = re.compile(ID_PATTERN)
 _COLOR_RE: Final = re.compile(COLOR_PATTERN)
+_BLOB_RE: Final = re.compile(BLOB_PATTERN)
 _ANY_TYPE_FIELDS: Final = frozenset().union(*FIELDS.values())
 
 # (allowed keys, required keys) per op kind.
@@ -228,10 +231,23 @@ def _check_coord(value: Any, key: str, limits: Limits) -> None:
 
 
 def _check_positive(value: Any, key: str, etype: str) -> None:
-    """After ``_check_coord``: notes and frames have a size above 0 (PROTOCOL.md 1.1)."""
+    """After ``_check_coord``: pictures, notes and frames have a size above 0."""
     if value <= 0:
         raise ProtocolError(
             "bad_op", f"'{key}' of {_a(etype)} {etype} must be more than 0, not {show(value)}."
+        )
+
+
+def _check_angle(value: Any, key: str, limits: Limits) -> None:
+    if not is_num(value) or abs(value) > ANGLE_MAX:
+        raise ProtocolError("bad_op", f"'{key}' must be radians from -pi to pi, not {show(value)}.")
+
+
+def _check_blob(value: Any, key: str, limits: Limits) -> None:
+    if type(value) is not str or _BLOB_RE.fullmatch(value) is None:
+        raise ProtocolError(
+            "bad_op",
+            f"'{key}' must name a blob by its SHA-256 (64 hex digits), not {show(value)}.",
         )
 
 
@@ -372,6 +388,8 @@ _FIELD_CHECKS: Final[dict[str, Callable[[Any, str, Limits], None]]] = {
     "from": _check_id_field,
     "to": _check_id_field,
     "name": _check_name,
+    "angle": _check_angle,
+    "blob": _check_blob,
 }
 """One checker per scalar field: a field has the same rule whatever the element type. ``type``,
 ``pts`` and ``pr`` are checked by ``validate_element`` itself, as they depend on other fields."""

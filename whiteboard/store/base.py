@@ -11,8 +11,10 @@ network round trip.
 from __future__ import annotations
 
 import asyncio
+import enum
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
@@ -51,6 +53,20 @@ class Client:
     color: str
 
 
+@dataclass(frozen=True)
+class Blob:
+    """An image stored on a board (PROTOCOL.md 1.1): its type and bytes, named by their hash."""
+
+    type: str
+    data: bytes
+
+
+class BlobPut(enum.Enum):
+    STORED = "stored"
+    EXISTS = "exists"  # the board holds these bytes already: stored once
+    FULL = "full"  # they would take the board past its total: nothing stored
+
+
 @dataclass
 class LoadedBoard:
     """What a board needs to come back into memory: its latest checkpoint and the log after it."""
@@ -59,6 +75,9 @@ class LoadedBoard:
     rows: list[LogRow] = field(default_factory=list)
     next_client_id: int = 1
     key_hash: str | None = None  # set for protected boards: only holders of the key may edit
+    blobs: set[str] = field(default_factory=set)
+    """The names of the blobs the board holds: the live board checks image adds against
+    them in memory, with no store round trip per op."""
 
 
 async def layout_of(checkpoint: Checkpoint) -> bytes | None:
@@ -126,8 +145,10 @@ class Store(ABC):
         clients: list[Client],
         rows: list[LogRow],
         checkpoints: list[Checkpoint],
+        blobs: Mapping[str, Blob] | None = None,
     ) -> bool:
-        """Create a board with its whole log at once (a fork or an import), in one transaction.
+        """Create a board with its whole log (and the images it names) at once (a fork or an
+        import), in one transaction.
 
         All or nothing, so that a refused or interrupted copy never leaves half a board behind.
         False, with nothing written, when the id already has a log or clients: the caller picks
@@ -171,3 +192,27 @@ class Store(ABC):
     @abstractmethod
     async def client_names(self, board: str, ids: list[int] | None = None) -> dict[int, str]:
         """Names of the board's clients: all of them, or those of ``ids`` that exist."""
+
+    # -- blobs (images) ----------------------------------------------------------------------
+
+    @abstractmethod
+    async def put_blob(
+        self, board: str, name: str, blob: Blob, max_total: int
+    ) -> tuple[BlobPut, int]:
+        """Store ``blob`` under ``name`` (the SHA-256 of its bytes) on the board, once, unless
+        that would take the board's total past ``max_total``. Answers what happened and the
+        board's total bytes of blobs after it, checked and written in one step."""
+
+    @abstractmethod
+    async def get_blob(self, board: str, name: str) -> Blob | None: ...
+
+    @abstractmethod
+    async def get_blobs(self, board: str, names: Iterable[str]) -> dict[str, Blob]:
+        """Those of ``names`` the board holds (exports, forks)."""
+
+    @abstractmethod
+    async def blob_names(self, board: str) -> set[str]: ...
+
+    @abstractmethod
+    async def blob_total(self, board: str) -> int:
+        """Bytes of blobs stored on the board in all."""

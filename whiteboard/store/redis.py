@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import secrets
 import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import msgpack
@@ -30,7 +31,10 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from whiteboard.config import redacted
+from whiteboard.store import redis_blobs
 from whiteboard.store.base import (
+    Blob,
+    BlobPut,
     Checkpoint,
     Client,
     LoadedBoard,
@@ -139,7 +143,13 @@ class RedisStore(Store):
             await self._redis.ping()
         except (RedisError, OSError) as exc:
             raise StoreError(f"cannot reach Redis at {redacted(self.url)}: {exc}") from None
-        for name, src in (("commit", _COMMIT), ("create", _CREATE), ("claim", _CLAIM)):
+        scripts = (
+            ("commit", _COMMIT),
+            ("create", _CREATE),
+            ("claim", _CLAIM),
+            ("put_blob", redis_blobs.PUT),
+        )
+        for name, src in scripts:
             self._scripts[name] = self._redis.register_script(src)
 
     async def close(self) -> None:
@@ -283,6 +293,7 @@ class RedisStore(Store):
             rows=rows,
             next_client_id=int(next_id or 0) + 1,
             key_hash=key_hash.decode() if key_hash else None,
+            blobs=await call(redis_blobs.blob_names(self.r, board)),
         )
 
     async def create_board_with_history(
@@ -291,6 +302,7 @@ class RedisStore(Store):
         clients: list[Client],
         rows: list[LogRow],
         checkpoints: list[Checkpoint],
+        blobs: Mapping[str, Blob] | None = None,
     ) -> bool:
         layouts = [await layout_of(cp) for cp in checkpoints]
         claimed = await call(
@@ -316,9 +328,33 @@ class RedisStore(Store):
                 )
             for cp, index in zip(checkpoints, layouts, strict=True):
                 _queue_checkpoint(pipe, board, cp, index)
+            redis_blobs.queue_insert(pipe, board, blobs or {})
             pipe.set(key(board, "head"), rows[-1].last_seq if rows else 0)
             await call(pipe.execute())
         return True
+
+    # -- blobs (redis_blobs.py) --------------------------------------------------------------
+
+    async def put_blob(
+        self, board: str, name: str, blob: Blob, max_total: int
+    ) -> tuple[BlobPut, int]:
+        keys, args = redis_blobs.put_args(board, name, blob, max_total)
+        return redis_blobs.put_answer(await call(self._scripts["put_blob"](keys=keys, args=args)))
+
+    async def get_blob(self, board: str, name: str) -> Blob | None:
+        return (await self.get_blobs(board, [name])).get(name)
+
+    async def get_blobs(self, board: str, names: Iterable[str]) -> dict[str, Blob]:
+        found: dict[str, Blob] = await call(redis_blobs.get_blobs(self.r, board, names))
+        return found
+
+    async def blob_names(self, board: str) -> set[str]:
+        names: set[str] = await call(redis_blobs.blob_names(self.r, board))
+        return names
+
+    async def blob_total(self, board: str) -> int:
+        total: int = await call(redis_blobs.blob_total(self.r, board))
+        return total
 
 
 def stream_row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:

@@ -7,8 +7,9 @@ are both); keeping them apart leaves ``sqlite.py`` about threads and transaction
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 
-from whiteboard.store.base import Checkpoint, LogRow
+from whiteboard.store.base import Blob, BlobPut, Checkpoint, LogRow
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS log (
@@ -43,6 +44,16 @@ CREATE TABLE IF NOT EXISTS clients (
     color TEXT NOT NULL,
     PRIMARY KEY (board, id)
 ) WITHOUT ROWID;
+-- A rowid table: SQLite keeps large rows badly WITHOUT ROWID. `data` last, so reading `bytes`
+-- or `type` never touches its overflow pages.
+CREATE TABLE IF NOT EXISTS blobs (
+    board TEXT NOT NULL,
+    name TEXT NOT NULL,
+    type TEXT NOT NULL,
+    bytes INTEGER NOT NULL,
+    data BLOB NOT NULL,
+    PRIMARY KEY (board, name)
+);
 """
 
 IDS_PER_QUERY = 500
@@ -149,3 +160,48 @@ def client_names(conn: sqlite3.Connection, board: str, ids: list[int] | None) ->
         )
         names.update((int(i), str(n)) for i, n in rows)
     return names
+
+
+def blob_total(conn: sqlite3.Connection, board: str) -> int:
+    (total,) = conn.execute(
+        "SELECT COALESCE(SUM(bytes), 0) FROM blobs WHERE board = ?", (board,)
+    ).fetchone()
+    return int(total)
+
+
+def blob_names(conn: sqlite3.Connection, board: str) -> set[str]:
+    return {str(n) for (n,) in conn.execute("SELECT name FROM blobs WHERE board = ?", (board,))}
+
+
+def put_blob(
+    conn: sqlite3.Connection, board: str, name: str, blob: Blob, max_total: int
+) -> tuple[BlobPut, int]:
+    """On the writer thread: the check and the insert in one transaction."""
+    total = blob_total(conn, board)
+    if conn.execute("SELECT 1 FROM blobs WHERE board = ? AND name = ?", (board, name)).fetchone():
+        return BlobPut.EXISTS, total
+    if total + len(blob.data) > max_total:
+        return BlobPut.FULL, total
+    insert_blobs(conn, board, {name: blob})
+    return BlobPut.STORED, total + len(blob.data)
+
+
+def insert_blobs(conn: sqlite3.Connection, board: str, blobs: dict[str, Blob]) -> None:
+    conn.executemany(
+        "INSERT OR IGNORE INTO blobs (board, name, type, bytes, data) VALUES (?, ?, ?, ?, ?)",
+        [(board, n, b.type, len(b.data), b.data) for n, b in blobs.items()],
+    )
+
+
+def get_blobs(conn: sqlite3.Connection, board: str, names: Iterable[str]) -> dict[str, Blob]:
+    found: dict[str, Blob] = {}
+    wanted = sorted(set(names))
+    for start in range(0, len(wanted), IDS_PER_QUERY):
+        chunk = wanted[start : start + IDS_PER_QUERY]
+        marks = ",".join("?" * len(chunk))
+        rows = conn.execute(
+            f"SELECT name, type, data FROM blobs WHERE board = ? AND name IN ({marks})",
+            (board, *chunk),
+        )
+        found.update((str(n), Blob(str(t), bytes(d))) for n, t, d in rows)
+    return found

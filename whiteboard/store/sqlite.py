@@ -20,12 +20,14 @@ import os
 import queue
 import sqlite3
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
 from whiteboard.store import sql
 from whiteboard.store.base import (
+    Blob,
+    BlobPut,
     Checkpoint,
     Client,
     LoadedBoard,
@@ -236,6 +238,7 @@ class SQLiteStore(Store):
                 rows=rows,
                 next_client_id=sql.max_client_id(conn, board) + 1,
                 key_hash=key[0] if key else None,
+                blobs=sql.blob_names(conn, board),
             )
 
         return await self._read(read)
@@ -276,6 +279,7 @@ class SQLiteStore(Store):
         clients: list[Client],
         rows: list[LogRow],
         checkpoints: list[Checkpoint],
+        blobs: Mapping[str, Blob] | None = None,
     ) -> bool:
         layouts = [await layout_of(cp) for cp in checkpoints]
 
@@ -296,11 +300,39 @@ class SQLiteStore(Store):
             )
             for cp, cp_layout in zip(checkpoints, layouts, strict=True):
                 sql.insert_checkpoint(conn, board, cp, cp_layout)
+            if blobs:
+                sql.insert_blobs(conn, board, dict(blobs))
             self._heads[board] = rows[-1].last_seq if rows else 0
             return True
 
         created: bool = await self._submit(job)
         return created
+
+    # -- blobs -------------------------------------------------------------------------------
+    # Written by the one writer like everything else (an image's insert then waits its turn
+    # with the ticks' appends, but is in the same database: backups, forks and imports see
+    # blobs and logs at one moment).
+
+    async def put_blob(
+        self, board: str, name: str, blob: Blob, max_total: int
+    ) -> tuple[BlobPut, int]:
+        result: tuple[BlobPut, int] = await self._submit(
+            lambda conn: sql.put_blob(conn, board, name, blob, max_total)
+        )
+        return result
+
+    async def get_blob(self, board: str, name: str) -> Blob | None:
+        return (await self.get_blobs(board, [name])).get(name)
+
+    async def get_blobs(self, board: str, names: Iterable[str]) -> dict[str, Blob]:
+        wanted = list(names)
+        return await self._read(lambda conn: sql.get_blobs(conn, board, wanted))
+
+    async def blob_names(self, board: str) -> set[str]:
+        return await self._read(lambda conn: sql.blob_names(conn, board))
+
+    async def blob_total(self, board: str) -> int:
+        return await self._read(lambda conn: sql.blob_total(conn, board))
 
 
 def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:

@@ -1,11 +1,12 @@
-"""The board API: create, snapshot (any seq), log pages, SVG export."""
+"""The board API: create, snapshot (any seq), log pages, SVG and PDF export."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import secrets
 
-from whiteboard.export import svg
+from whiteboard.export import pdf, svg
 from whiteboard.history import pages, seek
 from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
@@ -70,6 +71,27 @@ class SvgHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
         _, elements = await self.elements_at(board, at)
+        names = svg.image_blobs(elements)
+        found = await self.store.get_blobs(board, names) if names else {}
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write(svg.render(elements))
+        self.write(svg.render(elements, {n: (b.type, b.data) for n, b in found.items()}))
+
+
+class PdfHandler(ApiHandler):
+    """``export.pdf?at=S``: a page per frame, or one page (``export/pdf.py``)."""
+
+    async def handle(self, board: str) -> None:
+        at = self.int_arg("at", None, 0, 2**53 - 1)
+        seq, elements = await self.elements_at(board, at)
+        names = svg.image_blobs(elements)
+        found = await self.store.get_blobs(board, names) if names else {}
+        images = {n: b.data for n, b in found.items()}
+        # Rendering a big board takes a while: away from the IOLoop, so boards keep ticking.
+        loop = asyncio.get_running_loop()
+        data = await loop.run_in_executor(
+            None, lambda: pdf.render(elements, title=board, images=images)
+        )
+        self.set_header("Content-Type", "application/pdf")
+        self.set_header("Content-Disposition", f'inline; filename="{board}-{seq}.pdf"')
+        self.write(data)

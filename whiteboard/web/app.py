@@ -7,11 +7,12 @@ import os
 
 import tornado.web
 
+from whiteboard.blobs.check import ImageChecker
 from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
-from whiteboard.web import api, history, metrics, pages, socket
+from whiteboard.web import api, blobs, history, metrics, pages, pwa, socket
 from whiteboard.web.connections import Connections
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -49,6 +50,8 @@ def make_app(
     deps = {"hub": hub, "store": store}
     connections = connections if connections is not None else Connections()
     ws_deps = {"hub": hub, "settings": settings, "connections": connections}
+    # Images are decoded on two threads at most: a burst of uploads leaves the other core free.
+    checker = ImageChecker(settings.image_pixels, workers=2)
     return tornado.web.Application(
         [
             (r"/", pages.IndexHandler, deps),
@@ -62,7 +65,12 @@ def make_app(
             (r"/api/boards/([^/]*)/export\.wbd", history.ExportHandler, deps),
             (r"/api/boards/([^/]*)/ops", api.OpsHandler, deps),
             (r"/api/boards/([^/]*)/export\.svg", api.SvgHandler, deps),
+            (r"/api/boards/([^/]*)/blobs", blobs.BlobUploadHandler, {**deps, "checker": checker}),
+            (r"/api/boards/([^/]*)/blobs/([^/]*)", blobs.BlobHandler, deps),
+            (r"/api/boards/([^/]*)/export\.pdf", api.PdfHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
+            (r"/manifest\.webmanifest", pwa.ManifestHandler, deps),
+            (r"/sw\.js", pwa.ServiceWorkerHandler, deps),
             (r"/metrics", metrics.MetricsHandler, {"hub": hub, "connections": connections}),
         ],
         template_path=os.path.join(ROOT, "templates"),

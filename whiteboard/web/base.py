@@ -42,7 +42,8 @@ PAGE_CSP = (
     "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
-SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"
+# img-src data: for the pictures export.svg embeds (PROTOCOL.md 1.1); nothing else loads.
+SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 
 
 class BaseHandler(tornado.web.RequestHandler):
@@ -115,14 +116,16 @@ class ApiHandler(BaseHandler):
             raise ApiError(400, f"'{name}' must be between {low} and {high}.")
         return value
 
-    def check_same_site(self) -> None:
+    def check_same_site(
+        self, refusal: str = "Boards can only be created from this site's pages."
+    ) -> None:
         """Refuse POSTs from other sites' pages, as the WebSocket handshake refuses their
         origins: a page elsewhere must not make its visitors' browsers create boards here."""
         origin = self.request.headers.get("Origin")
         host = self.request.headers.get("Host", "")
         if origin is None or same_site(origin, host, self.hub.settings.allow_origin):
             return
-        raise ApiError(403, "Boards can only be created from this site's pages.")
+        raise ApiError(403, refusal)
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, StoreError):

@@ -20,7 +20,7 @@ from whiteboard.document import Document
 from whiteboard.history import boardfile, pages, rebuild, state
 from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
-from whiteboard.store.base import Client, StoreError
+from whiteboard.store.base import Blob, Client, StoreError
 from whiteboard.web.api import SnapshotHandler
 from whiteboard.web.base import MSGPACK, ApiError, ApiHandler, random_board_id
 
@@ -53,7 +53,7 @@ class _CreatingHandler(ApiHandler):
         for _ in range(_ID_ATTEMPTS):
             board = random_board_id()
             if await self.store.create_board_with_history(
-                board, built.clients, built.rows, built.checkpoints
+                board, built.clients, built.rows, built.checkpoints, built.blobs
             ):
                 self.set_status(201)
                 self.reply({"board": board, "seq": built.doc.seq})
@@ -85,11 +85,14 @@ class ForkHandler(_CreatingHandler):
         source = await state.state_at(self.store, board, at, self.hub.limits)
         name = f"Copied from {board} at {at}"
         every = self.hub.settings.checkpoint_every
-        await self.create(lambda: _fork_log(source, name, now_ms(), every))
+        # The copy gets the pictures its elements show (PROTOCOL.md 1.1), no others.
+        named = {e["blob"] for e in source.elements() if e["type"] == "image"}
+        blobs = await self.store.get_blobs(board, named) if named else {}
+        await self.create(lambda: _fork_log(source, name, now_ms(), every, blobs))
 
 
 def _fork_log(
-    source: Document, name: str, ts: int, checkpoint_every: int
+    source: Document, name: str, ts: int, checkpoint_every: int, blobs: dict[str, Blob]
 ) -> boardfile.ImportedBoard:
     builder = boardfile.LogBuilder(source.limits, checkpoint_every)
     for c, op in enumerate(rebuild.fork_ops(source), start=1):
@@ -105,6 +108,7 @@ def _fork_log(
         clients=[Client(SERVER_AUTHOR, name, color_of(SERVER_AUTHOR))],
         rows=builder.rows,
         checkpoints=builder.checkpoints,
+        blobs=blobs,
     )
 
 
@@ -146,8 +150,14 @@ class ImportHandler(_CreatingHandler, SnapshotHandler):
             return
         data = b"".join(self._chunks)
         self._chunks = []
-        limits, every = self.hub.limits, self.hub.settings.checkpoint_every
-        await self.run(lambda: self.create(lambda: boardfile.read(data, limits, every, color_of)))
+        limits, settings = self.hub.limits, self.hub.settings
+        every = settings.checkpoint_every
+        rules = boardfile.BlobRules(
+            settings.blob_bytes, settings.image_pixels, settings.board_blob_bytes
+        )
+        await self.run(
+            lambda: self.create(lambda: boardfile.read(data, limits, every, color_of, rules))
+        )
 
 
 class ExportHandler(ApiHandler):
@@ -162,14 +172,20 @@ class ExportHandler(ApiHandler):
         seq, elements = await self.elements_at(board, at)
         self.set_header("Content-Type", MSGPACK)
         self.set_header("Content-Disposition", f'attachment; filename="{board}-{seq}.wbd"')
-        self.write(boardfile.head(board, seq, elements))
+        # A board that holds images ends its file with those its ops name.
+        has_blobs = bool(await self.store.blob_names(board))
+        self.write(boardfile.head(board, seq, elements, has_blobs))
         authors: set[int] = set()
+        named: set[str] = set()
         try:
             async for batch in pages.iter_ops(self.store, board, seq):
                 authors.update(sop["by"] for sop in batch)
+                if has_blobs:
+                    named.update(n for n in map(boardfile.blob_named, batch) if n is not None)
                 self.write(boardfile.ops(batch))
                 await self.flush()
             names = await self.store.client_names(board, sorted(authors))
+            blobs = await self.store.get_blobs(board, named) if named else {}
         except tornado.iostream.StreamClosedError:
             return  # the browser went away; nothing to finish
         except StoreError as exc:
@@ -181,3 +197,5 @@ class ExportHandler(ApiHandler):
                 close()
             return
         self.write(boardfile.tail(names))
+        if has_blobs:
+            self.write(boardfile.blobs_tail({n: b.data for n, b in blobs.items()}))

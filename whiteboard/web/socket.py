@@ -31,7 +31,14 @@ from whiteboard.live.board import Board
 from whiteboard.live.registry import Hub
 from whiteboard.live.session import Session
 from whiteboard.live.wsframe import ws_frame
-from whiteboard.protocol import BOARD_ID_PATTERN, CloseError, CursorMessage, ProtocolError
+from whiteboard.protocol import (
+    BOARD_ID_PATTERN,
+    CloseError,
+    CursorMessage,
+    ProtocolError,
+    SummonMessage,
+    ViewMessage,
+)
 from whiteboard.store.base import StoreError
 from whiteboard.web.connections import Connections
 from whiteboard.web.origin import same_site
@@ -44,6 +51,8 @@ _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 SNDBUF_BYTES = 256 * 1024
 SLOW_DOWN = "Too many changes at once: slow down a little."
 READ_ONLY = "This board is view-only: open it with its edit link to draw."
+READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
+NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
 
 
@@ -194,8 +203,8 @@ class BoardSocket(WebSocketHandler):
         board, session = self.board, self.session
         if board is None or session is None:
             return  # not reached: Tornado reads no frame while the hello is being handled
-        if isinstance(parsed, CursorMessage):
-            board.cursor(session, parsed.x, parsed.y)
+        if not isinstance(parsed, protocol.OpsMessage):
+            self._presence(board, session, parsed, len(message))
             return
         if not self._bytes_bucket.take(len(message)):
             for item in parsed.items:
@@ -209,6 +218,40 @@ class BoardSocket(WebSocketHandler):
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
         await asyncio.sleep(0)
+
+    def _presence(
+        self,
+        board: Board,
+        session: Session,
+        msg: CursorMessage | ViewMessage | SummonMessage,
+        size: int,
+    ) -> None:
+        """Cursors, views, laser points and summons: charged to the byte budget like ops.
+
+        Over budget, a cursor or a view is dropped without an answer (the next one replaces
+        it: docs/protocol.md says cursors are never refused); a summon is refused.
+        """
+        if isinstance(msg, SummonMessage):
+            if session.readonly:
+                self._refuse(ProtocolError("read_only", READ_ONLY_PRESENT))
+            elif session.vp is None:
+                self._refuse(ProtocolError("bad_message", NO_VIEW))
+            elif not self._bytes_bucket.take(size):
+                self._refuse(ProtocolError("rate_limited", SLOW_DOWN))
+            else:
+                board.summon(session)
+            return
+        if isinstance(msg, CursorMessage) and msg.laser and session.readonly:
+            self._refuse(ProtocolError("read_only", READ_ONLY_PRESENT))
+            return
+        if not self._bytes_bucket.take(size):
+            return
+        if isinstance(msg, ViewMessage):
+            board.view(session, list(msg.vp))
+        elif msg.laser and msg.x is not None and msg.y is not None:
+            board.laser(session, msg.x, msg.y)
+        else:
+            board.cursor(session, msg.x, msg.y)
 
     def _admit_ops(
         self, items: list[dict[str, Any] | ProtocolError], readonly: bool

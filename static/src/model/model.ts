@@ -34,6 +34,16 @@ export class SequenceGap extends Error {
 /** The server accepted an op that this client's Document refuses: its state is not the server's. */
 export class Divergence extends Error {}
 
+export interface SavedModel {
+  seq: number;
+  /** The confirmed state, in stacking order, with the first-add seq of each (welcome.first). */
+  elements: Element[];
+  first: number[];
+  pending: { op: Op; sent: boolean }[];
+  /** The next `c`: a later page must not reuse one that the saving page's connection used. */
+  next: number;
+}
+
 export type ProposeResult = { ok: true; op: Op } | { ok: false; code: ErrorCode };
 
 export class Model {
@@ -387,6 +397,37 @@ export class Model {
       p.sent = false;
       return true;
     });
+    this.pendingAdds = null;
+    const ids = new Set<string>(this.overlay.keys());
+    for (const p of this.pending) for (const id of opIds(p.op)) ids.add(id);
+    this.overlay.clear();
+    this.recompute(ids);
+    this.emit(null);
+  }
+
+  // ---- the local copy (net/local-copy.ts) ------------------------------------------------
+
+  /** What a reload needs to show this board and resend its edits without the server. */
+  saved(): SavedModel {
+    const elements = this.confirmed.elements();
+    return {
+      seq: this.seqApplied,
+      elements,
+      first: elements.map((e) => this.confirmed.rank(e.id) ?? 0),
+      pending: this.pending.map((p) => ({ op: p.op, sent: p.sent })),
+      next: this.nextC,
+    };
+  }
+
+  /**
+   * Starts from a saved copy, before any welcome. Pending ops keep their `c` (a late
+   * acknowledgement from the connection that sent them still matches) and new ones follow.
+   */
+  restore(copy: SavedModel): void {
+    this.confirmed = Document.fromElements(copy.elements, this.limits, copy.first);
+    this.seqApplied = copy.seq;
+    this.pending = copy.pending.map((p) => ({ op: p.op, sent: p.sent }));
+    this.nextC = Math.max(this.nextC, copy.next, ...this.pending.map((p) => p.op.c + 1));
     this.pendingAdds = null;
     const ids = new Set<string>(this.overlay.keys());
     for (const p of this.pending) for (const id of opIds(p.op)) ids.add(id);

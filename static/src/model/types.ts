@@ -6,7 +6,8 @@
  * server holds.
  */
 
-export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "note" | "frame";
+export type ElementType =
+  "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "image" | "note" | "frame";
 
 /** What every element has (PROTOCOL.md, common fields). */
 interface Placed {
@@ -50,12 +51,25 @@ export interface ShapeElement extends ElementBase {
   /** PROTOCOL.md 1.1: a label centred inside, in `size` (LABEL_SIZE when absent). */
   text?: string;
   size?: number;
+  /** Radians about the centre, -π to π (PROTOCOL.md 1.1). */
+  angle?: number;
 }
 
 export interface TextElement extends ElementBase {
   type: "text";
   text: string;
   size: number;
+  angle?: number;
+}
+
+/** A picture (PROTOCOL.md 1.1): `blob` names bytes stored on the board; no stroke. */
+export interface ImageElement extends Placed {
+  type: "image";
+  /** Size on the board, > 0 (the picture is stretched to it). */
+  w: number;
+  h: number;
+  blob: string;
+  angle?: number;
 }
 
 /** PROTOCOL.md 1.1: a sticky note; `fill` is its colour, `stroke` its text's. */
@@ -68,6 +82,7 @@ export interface NoteElement extends ElementBase {
   text: string;
   /** Absent: the text is fitted to the note. */
   size?: number;
+  angle?: number;
 }
 
 /** PROTOCOL.md 1.1: a named area (a slide, a section), drawn below everything else. */
@@ -79,7 +94,10 @@ export interface FrameElement extends Placed {
 }
 
 export type Element =
-  PenElement | LineElement | ShapeElement | TextElement | NoteElement | FrameElement;
+  PenElement | LineElement | ShapeElement | TextElement | ImageElement | NoteElement | FrameElement;
+
+/** The types that may be turned (carry `angle`). */
+export type Rotatable = ShapeElement | TextElement | ImageElement | NoteElement;
 
 /** Fields an `update` may carry; `null` removes an optional field. */
 export type UpdateSet = { [key: string]: string | number | boolean | null };
@@ -145,6 +163,12 @@ export interface Limits {
   ops_per_s: number;
   ops_burst: number;
   backlog_bytes: number;
+  /** Largest image upload, bytes (PROTOCOL.md 1.1, Blobs). */
+  blob_bytes: number;
+  /** Most pixels in one image. */
+  image_pixels: number;
+  /** Most bytes of images stored on one board in all. */
+  board_blob_bytes: number;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -157,10 +181,15 @@ export const DEFAULT_LIMITS: Limits = {
   ops_per_s: 1000,
   ops_burst: 5000,
   backlog_bytes: 8 << 20,
+  blob_bytes: 10 << 20,
+  image_pixels: 40_000_000,
+  board_blob_bytes: 1 << 30,
 };
 
 export interface Peer {
   id: number;
   name: string;
   color: string;
+  /** Version 1.1: the board rectangle [x0, y0, x1, y1] it sees, once it has said. */
+  vp?: [number, number, number, number];
 }

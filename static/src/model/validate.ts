@@ -14,6 +14,8 @@ export const ID_PATTERN = /^[A-Za-z0-9_-]{1,32}$/;
 export const MAX_IDS_PER_DELETE = 1024;
 export const BOARD_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_\-]{0,63}$/; // "\-": also valid as an HTML pattern (v flag)
 const COLOR_PATTERN = /^#[0-9a-fA-F]{6}([0-9a-fA-F]{2})?$/;
+/** PROTOCOL.md 1.1: a blob is named by the SHA-256 of its bytes, in hex. */
+export const BLOB_PATTERN = /^[0-9a-f]{64}$/;
 /** PROTOCOL.md: largest |x|, |y|, |w|, |h|. */
 export const COORD_MAX = 1e7;
 const INT32_MIN = -(2 ** 31);
@@ -52,14 +54,15 @@ export const FIELDS: Record<Element["type"], readonly string[]> = {
   pen: [...COMMON, "width", "pts", "ps", "pr"],
   line: [...COMMON, "width", "w", "h", "from", "to"],
   arrow: [...COMMON, "width", "w", "h", "from", "to"],
-  rect: [...COMMON, "width", "w", "h", "fill", "text", "size"],
-  ellipse: [...COMMON, "width", "w", "h", "fill", "text", "size"],
-  text: [...COMMON, "text", "size"],
-  note: [...COMMON, "w", "h", "fill", "text", "size"],
+  rect: [...COMMON, "width", "w", "h", "fill", "angle", "text", "size"],
+  ellipse: [...COMMON, "width", "w", "h", "fill", "angle", "text", "size"],
+  text: [...COMMON, "text", "size", "angle"],
+  image: ["id", "type", "x", "y", "z", "locked", "w", "h", "blob", "angle"],
+  note: [...COMMON, "w", "h", "fill", "text", "size", "angle"],
   frame: ["id", "type", "x", "y", "z", "locked", "w", "h", "name"],
 };
 /** Optional on every type that has them; OPTIONAL_HERE and REQUIRED_HERE are the exceptions. */
-const OPTIONAL = new Set(["z", "fill", "ps", "pr", "locked", "from", "to"]);
+const OPTIONAL = new Set(["z", "fill", "ps", "pr", "angle", "locked", "from", "to"]);
 const OPTIONAL_HERE: Partial<Record<Element["type"], readonly string[]>> = {
   rect: ["text", "size"],
   ellipse: ["text", "size"],
@@ -73,10 +76,13 @@ export function optional(type: Element["type"], key: string): boolean {
 }
 /** Fields an update may never touch: identity, and the pen's geometry (only `append` grows it). */
 const NOT_UPDATABLE = new Set(["id", "type", "pts", "pr", "ps"]);
-/** Fields some type may remove with null (checked before the target's type is known). */
-const REMOVABLE = new Set(["fill", "z", "locked", "from", "to", "text", "size"]);
+/**
+ * Fields some type may remove with null (checked before the target's type is known; undoing a
+ * first turn removes `angle`).
+ */
+const REMOVABLE = new Set(["fill", "z", "angle", "locked", "from", "to", "text", "size"]);
 /** Types whose `w` and `h` must be above 0 (a shape's may be negative: drawn up or left). */
-const POSITIVE_SIZE = new Set(["note", "frame"]);
+const POSITIVE_SIZE = new Set(["image", "note", "frame"]);
 
 /**
  * Checks one field's value: null if valid, else the refusal's code. `type` is the element's
@@ -97,6 +103,10 @@ function fieldError(key: string, v: unknown, limits: Limits, type?: string): Err
       return ok(isNum(v) && v >= 0.1 && v <= 200);
     case "z":
       return ok(isNum(v));
+    case "angle":
+      return ok(isNum(v) && Math.abs(v) <= Math.PI);
+    case "blob":
+      return ok(typeof v === "string" && BLOB_PATTERN.test(v));
     case "size":
       return ok(isNum(v) && v >= 4 && v <= 400);
     case "text":
@@ -171,7 +181,7 @@ export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
   return { ok: true, value: { ...raw } as unknown as Element };
 }
 
-/** Notes and frames have a size above 0 (a shape's may be negative: drawn up or left). */
+/** Pictures, notes and frames have a size above 0 (a shape's may be negative: drawn up or left). */
 export function sizeFits(type: string, el: Record<string, unknown>): boolean {
   return !POSITIVE_SIZE.has(type) || ((el["w"] as number) > 0 && (el["h"] as number) > 0);
 }

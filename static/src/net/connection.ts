@@ -16,6 +16,7 @@ import {
   decodeMessage,
   encodeMessage,
   type Presence,
+  type ViewRect,
   type Welcome,
 } from "./messages";
 import { nextFrame } from "../util/frame";
@@ -54,6 +55,8 @@ export interface Status {
 export interface ConnectionEvents {
   welcome(w: Welcome): void;
   presence(p: Presence): void;
+  /** Someone asked everyone to come to their view (PROTOCOL.md 1.1 "summon"). */
+  summon?(by: number, vp: ViewRect): void;
   /** A refusal; `op` is the rolled-back op when the refusal named one of ours. */
   refused(code: string, msg: string, op: Op | undefined): void;
   status(s: Status): void;
@@ -67,6 +70,8 @@ const BACKOFF_MAX_MS = 10_000;
 /** After this many failed attempts in a row the status says "offline" rather than "reconnecting". */
 const OFFLINE_AFTER = 3;
 const WATCHDOG_MS = 15_000;
+/** Views go out at most this often (10 per second): followers animate between them. */
+const VIEW_EVERY_MS = 100;
 
 export class Connection {
   private ws: WebSocket | null = null;
@@ -77,6 +82,13 @@ export class Connection {
   private retryTimer: ReturnType<typeof setTimeout> | null = null;
   private flushScheduled = false;
   private cursor: { x: number | null; y: number | null } | null = null;
+  /** Laser points not sent yet, in order (never stored: PROTOCOL.md 1.1). */
+  private lasers: [number, number][] = [];
+  /** Our latest view, and whether the server has not heard it yet. */
+  private view: ViewRect | null = null;
+  private viewDirty = false;
+  private viewSentAt = -Infinity;
+  private summonQueued = false;
   private stopped: string | null = null;
   private kind: StatusKind = "connecting";
   private readonly onlineHandler = (): void => this.retrySoon(0);
@@ -110,6 +122,23 @@ export class Connection {
     window.addEventListener("offline", this.offlineHandler);
   }
 
+  /**
+   * Continues from a saved copy (net/local-copy.ts): the model already holds its state, so the
+   * hello asks only for what came `since`; `prev` is the connection of the page that saved it,
+   * retired by the server before our welcome, so its edits are in the welcome's ops (by its
+   * id, now ours too) or resent by us, never both.
+   */
+  resume(prev: { id: number; token: string } | null): void {
+    this.hasState = true;
+    this.prev = prev;
+    if (prev) this.model.addClientId(prev.id);
+  }
+
+  /** The last welcomed connection (what a saved copy names as `prev`). */
+  get last(): { id: number; token: string } | null {
+    return this.prev;
+  }
+
   get status(): Status {
     const s: Status = { kind: this.kind, unsaved: this.model.pendingCount };
     if (this.stopped) s.reason = this.stopped;
@@ -123,6 +152,28 @@ export class Connection {
   /** Latest pointer position in board units (null: the pointer left the board). */
   sendCursor(x: number | null, y: number | null): void {
     this.cursor = { x, y };
+    this.scheduleFlush();
+  }
+
+  /** A laser point at board position (x, y): sent with the next flush, in order. */
+  sendLaser(x: number, y: number): void {
+    this.lasers.push([x, y]);
+    this.scheduleFlush();
+  }
+
+  /**
+   * Our view changed. It is sent at most 10 times a second, and only while someone else is
+   * on the board to follow it (a joiner makes us send it again).
+   */
+  sendView(vp: ViewRect): void {
+    this.view = vp;
+    this.viewDirty = true;
+    this.scheduleFlush();
+  }
+
+  /** "Bring everyone here": the others move to our view (sent first if it is not yet). */
+  sendSummon(): void {
+    this.summonQueued = true;
     this.scheduleFlush();
   }
 
@@ -180,7 +231,9 @@ export class Connection {
       this.setKind("offline");
       return;
     }
-    this.setKind(this.hasState || this.failures > 0 ? this.reconnectingKind() : "connecting");
+    // A page resuming from its local copy (me still 0) is connecting, not reconnecting.
+    const before = (this.hasState && this.me !== 0) || this.failures > 0;
+    this.setKind(before ? this.reconnectingKind() : "connecting");
     const ws = new WebSocket(this.url);
     ws.binaryType = "arraybuffer";
     this.ws = ws;
@@ -264,6 +317,9 @@ export class Connection {
           this.onPresence(msg);
           this.events.presence(msg);
           break;
+        case "summon":
+          this.events.summon?.(msg.by, msg.vp);
+          break;
       }
     } catch (e) {
       this.recover(e);
@@ -300,6 +356,7 @@ export class Connection {
     }
     this.hasState = true;
     this.welcomed = true;
+    this.viewDirty = this.view !== null; // a new connection: the server has no view of ours
     this.failures = 0;
     this.setKind("connected");
     this.events.welcome(w);
@@ -310,6 +367,16 @@ export class Connection {
     if (p.join) {
       const ids = new Set(p.join.map((x) => x.id));
       this.peers = this.peers.filter((x) => !ids.has(x.id)).concat(p.join);
+      // Someone new may follow us: they hear our view (the server of another process may not
+      // know it yet).
+      if (this.view) this.sendView(this.view);
+    }
+    if (p.view) {
+      const byId = new Map(this.peers.map((x) => [x.id, x]));
+      for (const [id, x0, y0, x1, y1] of p.view) {
+        const peer = byId.get(id);
+        if (peer) peer.vp = [x0, y0, x1, y1];
+      }
     }
     if (p.leave) {
       const gone = new Set(p.leave);
@@ -333,6 +400,7 @@ export class Connection {
       this.send({ t: "cursor", ...this.cursor });
       this.cursor = null;
     }
+    this.flushPresenting();
     const limits = this.model.limits;
     const ops = this.model.takeUnsent(this.budget.opsAvailable());
     let sent = 0;
@@ -351,6 +419,28 @@ export class Connection {
     if (this.model.unsentCount > 0) this.flushLater(this.budget.waitMs(waitBytes));
     if (sent > 0) this.expectAnswer();
     this.reportStatus();
+  }
+
+  /** Laser points, our view (paced), then a summon, which needs the view sent first. */
+  private flushPresenting(): void {
+    for (const [x, y] of this.lasers) this.send({ t: "cursor", x, y, laser: true });
+    this.lasers = [];
+    const view = this.view;
+    if (!view || !this.viewDirty) {
+      if (this.summonQueued && view) this.send({ t: "summon" });
+      this.summonQueued = false;
+      return;
+    }
+    const wait = this.viewSentAt + VIEW_EVERY_MS - performance.now();
+    if (this.summonQueued || (wait <= 0 && this.peers.length > 0)) {
+      this.send({ t: "view", vp: view });
+      this.viewDirty = false;
+      this.viewSentAt = performance.now();
+      if (this.summonQueued) this.send({ t: "summon" });
+      this.summonQueued = false;
+    } else if (this.peers.length > 0) {
+      this.flushLater(wait);
+    }
   }
 
   private flushTimer: ReturnType<typeof setTimeout> | null = null;

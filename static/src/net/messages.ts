@@ -79,14 +79,28 @@ export interface ErrFrame {
   c?: number;
 }
 
+/** A board rectangle [x0, y0, x1, y1] someone sees (PROTOCOL.md 1.1 "Presence"). */
+export type ViewRect = [number, number, number, number];
+
 export interface Presence {
   t: "presence";
   join?: Peer[];
   leave?: number[];
   cur?: [number, number | null, number | null][];
+  /** Version 1.1: viewports that changed this tick, [id, x0, y0, x1, y1] each. */
+  view?: [number, number, number, number, number][];
+  /** Version 1.1: this tick's laser points, in order, [id, x, y] each. */
+  laser?: [number, number, number][];
 }
 
-export type ServerMessage = Welcome | OpsFrame | ErrFrame | Presence;
+/** Version 1.1: `by` asks everyone to come to its view `vp`. */
+export interface Summon {
+  t: "summon";
+  by: number;
+  vp: ViewRect;
+}
+
+export type ServerMessage = Welcome | OpsFrame | ErrFrame | Presence | Summon;
 
 export type ClientMessage =
   | {
@@ -101,7 +115,9 @@ export type ClientMessage =
       prev?: { id: number; token: string };
     }
   | { t: "ops"; ops: Op[] }
-  | { t: "cursor"; x: number | null; y: number | null };
+  | { t: "cursor"; x: number | null; y: number | null; laser?: true }
+  | { t: "view"; vp: ViewRect }
+  | { t: "summon" };
 
 /** Encodes a client frame. Absent optional fields must not become msgpack nil. */
 export function encodeMessage(msg: ClientMessage): Uint8Array {
@@ -133,7 +149,20 @@ export function decodeMessage(data: ArrayBuffer): ServerMessage | null {
       return typeof msg["code"] === "string" ? (msg as unknown as ErrFrame) : null;
     case "presence":
       return msg as unknown as Presence;
+    case "summon":
+      return typeof msg["by"] === "number" && isRect(msg["vp"]) ? (msg as unknown as Summon) : null;
     default:
       return null;
   }
+}
+
+/** A usable viewport rectangle: four finite numbers, of positive size. */
+export function isRect(v: unknown): v is ViewRect {
+  return (
+    Array.isArray(v) &&
+    v.length === 4 &&
+    v.every((n) => typeof n === "number" && Number.isFinite(n)) &&
+    v[0] < v[2] &&
+    v[1] < v[3]
+  );
 }

@@ -3,7 +3,7 @@
  * (for select and eraser). One place, so what you can click is exactly what is drawn.
  */
 import { decodePoints } from "../model/points";
-import type { Element, PenElement, TextElement } from "../model/types";
+import type { Element, PenElement, Rotatable, TextElement } from "../model/types";
 import { frameNameBox } from "./structure";
 import type { Box, Point } from "./viewport";
 
@@ -52,8 +52,71 @@ export function textSize(el: TextElement): { w: number; h: number } {
   return m;
 }
 
-/** The box an element's ink covers, in board units. */
+/** The types that may carry `angle` (PROTOCOL.md 1.1). */
+export function isRotatable(el: Element): el is Rotatable {
+  return (
+    el.type === "rect" ||
+    el.type === "ellipse" ||
+    el.type === "text" ||
+    el.type === "image" ||
+    el.type === "note"
+  );
+}
+
+/** The angle an element is turned by, in radians (0 for types that cannot turn). */
+export const angleOf = (el: Element): number => (isRotatable(el) ? (el.angle ?? 0) : 0);
+
+/** The box of a turnable element before it is turned (no stroke padding). */
+export function frameOf(el: Rotatable): Box {
+  if (el.type === "text") {
+    const { w, h } = textSize(el);
+    return { minX: el.x, minY: el.y, maxX: el.x + w, maxY: el.y + h };
+  }
+  return {
+    minX: Math.min(el.x, el.x + el.w),
+    minY: Math.min(el.y, el.y + el.h),
+    maxX: Math.max(el.x, el.x + el.w),
+    maxY: Math.max(el.y, el.y + el.h),
+  };
+}
+
+/** The point an element turns about: the centre of its frame. */
+export function centreOf(el: Rotatable): Point {
+  const f = frameOf(el);
+  return { x: (f.minX + f.maxX) / 2, y: (f.minY + f.maxY) / 2 };
+}
+
+/** `p` turned by `angle` radians about `c` (clockwise on screen, y pointing down). */
+export function rotatePoint(p: Point, c: Point, angle: number): Point {
+  const cos = Math.cos(angle);
+  const sin = Math.sin(angle);
+  const dx = p.x - c.x;
+  const dy = p.y - c.y;
+  return { x: c.x + dx * cos - dy * sin, y: c.y + dx * sin + dy * cos };
+}
+
+/** The four corners of `box` turned by `angle` about `c`, clockwise from the top left. */
+export function turnedCorners(box: Box, c: Point, angle: number): Point[] {
+  return [
+    { x: box.minX, y: box.minY },
+    { x: box.maxX, y: box.minY },
+    { x: box.maxX, y: box.maxY },
+    { x: box.minX, y: box.maxY },
+  ].map((p) => rotatePoint(p, c, angle));
+}
+
+/** The box an element's ink covers, in board units (around the turned shape when turned). */
 export function bounds(el: Element): Box {
+  const box = unturnedBounds(el);
+  const angle = angleOf(el);
+  if (angle === 0 || !isRotatable(el)) return box;
+  let out: Box | null = null;
+  for (const p of turnedCorners(box, centreOf(el), angle))
+    out = unionBox(out, { minX: p.x, minY: p.y, maxX: p.x, maxY: p.y });
+  return out as Box;
+}
+
+function unturnedBounds(el: Element): Box {
   switch (el.type) {
     case "pen": {
       const pts = penPoints(el);
@@ -92,12 +155,10 @@ export function bounds(el: Element): Box {
         maxY: Math.max(el.y, el.y + el.h) + pad,
       };
     }
-    case "text": {
-      const { w, h } = textSize(el);
-      return { minX: el.x, minY: el.y, maxX: el.x + w, maxY: el.y + h };
-    }
+    case "text":
+    case "image":
     case "note":
-      return { minX: el.x, minY: el.y, maxX: el.x + el.w, maxY: el.y + el.h };
+      return frameOf(el);
     case "frame":
       return unionBox(frameNameBox(el), {
         minX: el.x,
@@ -154,6 +215,9 @@ export function segmentDistance(
  * the line, so you can select what lies inside an empty frame.
  */
 export function hitTest(el: Element, p: Point, tol: number): boolean {
+  // A turned element is hit where the point, turned back, hits it unturned.
+  const angle = angleOf(el);
+  if (angle !== 0 && isRotatable(el)) p = rotatePoint(p, centreOf(el), -angle);
   switch (el.type) {
     case "pen": {
       const pts = penPoints(el);
@@ -201,13 +265,6 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
       if (el.fill || el.text) return d <= 1 + slack;
       return Math.abs(d - 1) <= slack;
     }
-    case "note":
-      return (
-        p.x >= el.x - tol &&
-        p.x <= el.x + el.w + tol &&
-        p.y >= el.y - tol &&
-        p.y <= el.y + el.h + tol
-      );
     case "frame": {
       // Its name or its edge: inside, a click goes to what lies on it, or starts a marquee.
       const n = frameNameBox(el);
@@ -218,8 +275,10 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
         p.x > el.x + tol && p.x < el.x + el.w - tol && p.y > el.y + tol && p.y < el.y + el.h - tol;
       return !outside && !within;
     }
-    case "text": {
-      const b = bounds(el);
+    case "text":
+    case "image":
+    case "note": {
+      const b = frameOf(el);
       return (
         p.x >= b.minX - tol && p.x <= b.maxX + tol && p.y >= b.minY - tol && p.y <= b.maxY + tol
       );

@@ -6,6 +6,7 @@
  * repaints only the overlay. Both repaint on requestAnimationFrame, once per frame at most, and
  * only after invalidate(): an idle board costs nothing.
  */
+import type { ImageCache } from "./images";
 import { darkInk, trueInk } from "./ink";
 import { drawElement, withInk } from "./shapes";
 import { penSize } from "./geometry";
@@ -31,6 +32,8 @@ export class Renderer {
   readonly textHidden = new Set<string>();
   /** Elements painted half transparent (marked by the eraser, about to go). */
   readonly faded = new Set<string>();
+  /** Where image elements' pictures come from (placeholders until set). */
+  images: ImageCache | null = null;
   private readonly scene: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
   private readonly sceneCtx: CanvasRenderingContext2D;
@@ -215,7 +218,7 @@ export class Renderer {
         item.maxX - item.minX < 2 * pixel &&
         item.maxY - item.minY < 2 * pixel;
       if (faded) ctx.globalAlpha = 0.25;
-      drawElement(ctx, el, pixel, tiny, !this.textHidden.has(el.id));
+      drawElement(ctx, el, pixel, tiny, this.images, !this.textHidden.has(el.id));
       ctx.globalAlpha = 1;
     }
     this.thin.flush(ctx);

@@ -7,7 +7,17 @@
  */
 import { getStroke } from "perfect-freehand";
 import type { Element, PenElement } from "../model/types";
-import { arrowHead, fontFor, LINE_HEIGHT, penPoints, penSize } from "./geometry";
+import {
+  angleOf,
+  arrowHead,
+  centreOf,
+  fontFor,
+  isRotatable,
+  LINE_HEIGHT,
+  penPoints,
+  penSize,
+} from "./geometry";
+import { drawImageElement, type ImageCache } from "./images";
 import { type InkMap, trueInk } from "./ink";
 import { textBlock } from "./layout";
 import { drawFrame, drawNote, drawTextBlock } from "./structure";
@@ -74,16 +84,45 @@ export function penPath(el: PenElement): Path2D {
 
 /**
  * Draws `el`. `pixel` is the size of one screen pixel in board units: strokes that would be a
- * pixel or less on screen are drawn as a dot, which looks the same and costs nothing.
+ * pixel or less on screen are drawn as a dot, which looks the same and costs nothing. Images
+ * come from `images` (a placeholder without it). A turned element is drawn unturned in a
+ * context turned about its centre.
  */
 export function drawElement(
   ctx: CanvasRenderingContext2D,
   el: Element,
   pixel: number,
   tiny = false,
+  images: ImageCache | null = null,
   /** False while the text is being edited in place (the editor shows it instead). */
   withText = true,
 ): void {
+  const angle = angleOf(el);
+  if (angle === 0 || !isRotatable(el)) {
+    drawUnturned(ctx, el, pixel, tiny, images, withText);
+    return;
+  }
+  const c = centreOf(el);
+  ctx.save();
+  ctx.translate(c.x, c.y);
+  ctx.rotate(angle);
+  ctx.translate(-c.x, -c.y);
+  drawUnturned(ctx, el, pixel, tiny, images, withText);
+  ctx.restore();
+}
+
+function drawUnturned(
+  ctx: CanvasRenderingContext2D,
+  el: Element,
+  pixel: number,
+  tiny: boolean,
+  images: ImageCache | null,
+  withText: boolean,
+): void {
+  if (el.type === "image") {
+    drawImageElement(ctx, el, images, pixel, ink);
+    return;
+  }
   if (el.type === "frame") {
     drawFrame(ctx, el, pixel);
     return;

@@ -104,6 +104,14 @@ export async function forkAt(board: string, at: number): Promise<string> {
 export const svgUrl = (board: string, at: number): string =>
   `${boardPath(board)}/export.svg?at=${at}`;
 
+/** Where the server renders the board at `at` as PDF (a page per frame). */
+export const pdfUrl = (board: string, at: number): string =>
+  `${boardPath(board)}/export.pdf?at=${at}`;
+
+/** The link that opens this board's history at `at` (PROTOCOL.md 1.1, `/b/{board}?at=S`). */
+export const momentLink = (board: string, at: number): string =>
+  `${location.origin}/b/${encodeURIComponent(board)}?at=${at}`;
+
 /** Where the server writes the board file (state, whole log, names) as of `at`. */
 export const boardFileUrl = (board: string, at: number): string =>
   `${boardPath(board)}/export.wbd?at=${at}`;

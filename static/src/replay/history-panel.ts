@@ -37,6 +37,7 @@ export interface HistoryView {
   /** "25 Nov 2026, 10:32:05 · change 12 of 40" */
   readonly moment: string;
   readonly svgUrl: string;
+  readonly pdfUrl: string;
   readonly fileUrl: string;
   readonly fileName: string;
 }
@@ -53,6 +54,8 @@ export interface HistoryActions {
   restore(): void;
   copyToNewBoard(): void;
   exportPng(whole: boolean): void;
+  /** Copies the link that opens the history at this moment. */
+  copyLink(): void;
 }
 
 export class HistoryPanel {
@@ -68,6 +71,7 @@ export class HistoryPanel {
   private readonly restore: HTMLButtonElement;
   private readonly copy: HTMLButtonElement;
   private readonly svg: HTMLAnchorElement;
+  private readonly pdf: HTMLAnchorElement;
   private readonly file: HTMLAnchorElement;
   private readonly exportMenu: HTMLDivElement;
   private authorsKey = "";
@@ -117,6 +121,18 @@ export class HistoryPanel {
     const pngAll = h("button", { type: "button", text: t("history.pngAll") });
     pngAll.addEventListener("click", () => a.exportPng(true));
     this.svg = h("a", { text: t("history.svg"), target: "_blank", rel: "noopener" });
+    this.pdf = h("a", {
+      text: t("history.pdf"),
+      target: "_blank",
+      rel: "noopener",
+      "data-testid": "export-pdf",
+    });
+    const link = h("button", {
+      type: "button",
+      text: t("history.link"),
+      "data-testid": "copy-link",
+    });
+    link.addEventListener("click", () => a.copyLink());
     this.file = h("a", { text: t("history.file") });
     this.exportMenu = h(
       "div",
@@ -124,7 +140,9 @@ export class HistoryPanel {
       pngView,
       pngAll,
       this.svg,
+      this.pdf,
       this.file,
+      link,
     );
     const exportButton = h("button", {
       type: "button",
@@ -214,6 +232,7 @@ export class HistoryPanel {
     this.restore.title = v.canRestore ? t("history.restoreTitle") : t("history.restoreReadOnly");
     this.copy.disabled = v.busy;
     this.svg.href = v.svgUrl;
+    this.pdf.href = v.pdfUrl;
     this.file.href = v.fileUrl;
     this.file.download = v.fileName;
   }

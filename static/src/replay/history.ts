@@ -15,7 +15,7 @@ import { renderPng, wholeBoard } from "../render/export-png";
 import type { Viewport } from "../render/viewport";
 import type { Tool } from "../tools/tool";
 import { downloadBlob } from "../util/download";
-import { ApiFailure, boardFileUrl, fetchStateAt, forkAt, svgUrl } from "./api";
+import { ApiFailure, boardFileUrl, fetchStateAt, forkAt, momentLink, pdfUrl, svgUrl } from "./api";
 import { AuthorTip } from "./author-tip";
 import { type AuthorEntry, HistoryPanel, type HistoryView } from "./history-panel";
 import { HistoryLog } from "./log";
@@ -88,6 +88,7 @@ export class HistoryMode {
       restore: () => void this.restore(),
       copyToNewBoard: () => void this.copyToNewBoard(),
       exportPng: (whole) => void this.exportPng(whole),
+      copyLink: () => void this.copyLink(),
     });
   }
 
@@ -147,6 +148,25 @@ export class HistoryMode {
   get position(): { seq: number; head: number; busy: boolean } | null {
     const s = this.session;
     return s ? { seq: s.state.seq, head: s.log.head, busy: s.player.busy } : null;
+  }
+
+  /** Opens the history at `seq` (a shared link, `/b/{board}?at=S`). */
+  openAt(seq: number): void {
+    this.open();
+    const p = this.session?.player;
+    if (p) p.seek(seq);
+  }
+
+  private async copyLink(): Promise<void> {
+    const s = this.session;
+    if (!s) return;
+    const link = momentLink(this.d.board, s.player.target);
+    try {
+      await navigator.clipboard.writeText(link);
+      this.d.toast(t("history.linkCopied"));
+    } catch {
+      window.prompt(t("history.link"), link);
+    }
   }
 
   /** Steps one change back or forward (arrow keys while the history is open). */
@@ -251,6 +271,7 @@ export class HistoryMode {
       canRestore: !this.d.model.readOnly,
       moment: (when + of).replace(/^ · /, ""),
       svgUrl: svgUrl(this.d.board, state.seq),
+      pdfUrl: pdfUrl(this.d.board, state.seq),
       fileUrl: boardFileUrl(this.d.board, state.seq),
       fileName: `${this.d.board}-${state.seq}.wbd`,
     };
@@ -318,7 +339,12 @@ export class HistoryMode {
     }
     const seq = this.session?.state.seq ?? this.d.model.seq;
     try {
-      const png = await renderPng(renderer.index, box, whole ? 2 : window.devicePixelRatio || 1);
+      const png = await renderPng(
+        renderer.index,
+        box,
+        whole ? 2 : window.devicePixelRatio || 1,
+        renderer.images,
+      );
       downloadBlob(png, `${board}-${seq}${whole ? "" : "-view"}.png`);
     } catch {
       this.d.toast(t("history.pngFailed"));

@@ -39,6 +39,14 @@ export class HistoryLoader {
     this.mode?.close();
   }
 
+  /** Opens the history at `seq` (the page was opened with `?at=S`). */
+  openAt(seq: number): void {
+    void this.load().then(
+      (m) => m.openAt(seq),
+      () => {},
+    );
+  }
+
   step(delta: number): void {
     this.mode?.step(delta);
   }

@@ -11,6 +11,8 @@ import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
+import type { LaserTrails } from "../render/laser";
+import type { Follow } from "../ui/follow";
 import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
@@ -44,6 +46,14 @@ export interface TestHook {
   quiet(): boolean;
   /** The PNG export (render/export-png.ts) of a board box at `scale`, as a data: URL. */
   exportPng(minX: number, minY: number, maxX: number, maxY: number, scale: number): Promise<string>;
+  /** The image cache: pictures shown, failed, bytes of decoded pixels held. */
+  images(): { ready: number; failed: number; decodedBytes: number };
+  /** The board rectangle on screen, [x0, y0, x1, y1]. */
+  visible(): [number, number, number, number];
+  /** Whom this page follows (a client id), or null. */
+  following(): number | null;
+  /** Laser points still fading on this page, anyone's. */
+  laserPoints(): number;
   /** The ids selected. */
   selection(): string[];
 }
@@ -67,6 +77,8 @@ export interface BoardParts {
   setTool(name: ToolName): void;
   /** Whether the binding keeper has attached lines left to settle. */
   settling(): boolean;
+  lasers: LaserTrails;
+  follow: Follow;
 }
 
 /**
@@ -123,6 +135,13 @@ export function installTestHook(p: BoardParts): void {
         r.readAsDataURL(png);
       });
     },
+    images: () => renderer.images?.stats() ?? { ready: 0, failed: 0, decodedBytes: 0 },
+    visible: () => {
+      const b = viewport.visible();
+      return [b.minX, b.minY, b.maxX, b.maxY];
+    },
+    following: () => p.follow.following?.id ?? null,
+    laserPoints: () => p.lasers.size,
     selection: () => p.selection.list(),
   };
 }

@@ -12,7 +12,17 @@
  */
 import type { Element, LineElement, UpdateSet } from "../model/types";
 import { resolveLine } from "../render/bindings";
-import { bounds, contains, unionBox } from "../render/geometry";
+import {
+  angleOf,
+  bounds,
+  centreOf,
+  contains,
+  frameOf,
+  isRotatable,
+  rotatePoint,
+  turnedCorners,
+  unionBox,
+} from "../render/geometry";
 import type { Box, Point } from "../render/viewport";
 import { movingSet, selectionAsDrawn, shapeBox } from "./arrange";
 import { attachTarget, paintTarget } from "./attach";
@@ -25,7 +35,11 @@ import { Snapper } from "./snap";
 import { editText } from "./text";
 import { tolerance, type Tool, type ToolContext, type ToolPointer } from "./tool";
 
-type Handle = { kind: "corner"; fixed: Point } | { kind: "end"; which: 0 | 1 } | { kind: "text" };
+type Handle =
+  | { kind: "corner"; fixed: Point }
+  | { kind: "end"; which: 0 | 1 }
+  | { kind: "text" }
+  | { kind: "rotate" };
 
 type State =
   | { mode: "idle" }
@@ -46,6 +60,10 @@ type State =
 
 const DRAG_PX = 3;
 const HANDLE_PX = 8;
+/** How far above its top edge the rotation handle of an element sits, in screen pixels. */
+const ROTATE_PX = 24;
+/** Shift while turning snaps to steps of this many radians (15°). */
+const ANGLE_STEP = Math.PI / 12;
 const ACCENT = "#4263eb";
 const notLocked = (e: Element): boolean => !e.locked;
 
@@ -188,7 +206,8 @@ export class SelectTool implements Tool {
   cursorAt(p: ToolPointer): string {
     const g = this.groupHandleAt(p.board);
     if (g) return g.handle.kind === "turn" ? "grab" : "nwse-resize";
-    return this.handleAt(p.board) ? "nwse-resize" : "default";
+    const h = this.handleAt(p.board);
+    return !h ? "default" : h.handle.kind === "rotate" ? "grab" : "nwse-resize";
   }
 
   paintOverlay(ctx: CanvasRenderingContext2D): void {
@@ -202,6 +221,19 @@ export class SelectTool implements Tool {
       const item = renderer.index.get(id);
       if (!item) continue;
       all = unionBox(all, item);
+      const el = item.el;
+      if (angleOf(el) !== 0 && isRotatable(el)) {
+        // A turned element's outline turns with it.
+        const f = frameOf(el);
+        const pad = {
+          minX: f.minX - 2 * px,
+          minY: f.minY - 2 * px,
+          maxX: f.maxX + 2 * px,
+          maxY: f.maxY + 2 * px,
+        };
+        outline(ctx, turnedCorners(pad, centreOf(el), angleOf(el)));
+        continue;
+      }
       ctx.strokeRect(
         item.minX - 2 * px,
         item.minY - 2 * px,
@@ -233,6 +265,20 @@ export class SelectTool implements Tool {
     }
     for (const h of this.handles()) {
       ctx.fillStyle = "#ffffff";
+      if (h.handle.kind === "rotate" && isRotatable(h.original)) {
+        const el = h.original;
+        const f = frameOf(el);
+        const top = rotatePoint({ x: (f.minX + f.maxX) / 2, y: f.minY }, centreOf(el), angleOf(el));
+        ctx.beginPath();
+        ctx.moveTo(top.x, top.y);
+        ctx.lineTo(h.at.x, h.at.y);
+        ctx.stroke();
+        ctx.beginPath();
+        ctx.arc(h.at.x, h.at.y, r, 0, 2 * Math.PI);
+        ctx.fill();
+        ctx.stroke();
+        continue;
+      }
       ctx.fillRect(h.at.x - r, h.at.y - r, 2 * r, 2 * r);
       ctx.strokeRect(h.at.x - r, h.at.y - r, 2 * r, 2 * r);
     }
@@ -309,33 +355,24 @@ export class SelectTool implements Tool {
     switch (el.type) {
       case "rect":
       case "ellipse":
-      case "note":
-      case "frame": {
-        const x0 = Math.min(el.x, el.x + el.w);
-        const y0 = Math.min(el.y, el.y + el.h);
-        const x1 = Math.max(el.x, el.x + el.w);
-        const y1 = Math.max(el.y, el.y + el.h);
-        const corners: [Point, Point][] = [
-          [
-            { x: x0, y: y0 },
-            { x: x1, y: y1 },
-          ],
-          [
-            { x: x1, y: y0 },
-            { x: x0, y: y1 },
-          ],
-          [
-            { x: x1, y: y1 },
-            { x: x0, y: y0 },
-          ],
-          [
-            { x: x0, y: y1 },
-            { x: x1, y: y0 },
-          ],
+      case "image":
+      case "note": {
+        const corners = turnedCorners(frameOf(el), centreOf(el), angleOf(el));
+        return [
+          ...corners.map((at, i) => ({
+            at,
+            handle: { kind: "corner" as const, fixed: corners[(i + 2) % 4] as Point },
+            id,
+            original: el,
+          })),
+          this.rotateHandle(el, id),
         ];
-        return corners.map(([at, fixed]) => ({
+      }
+      case "frame": {
+        const corners = turnedCorners(shapeBox(el), { x: 0, y: 0 }, 0);
+        return corners.map((at, i) => ({
           at,
-          handle: { kind: "corner", fixed },
+          handle: { kind: "corner" as const, fixed: corners[(i + 2) % 4] as Point },
           id,
           original: el,
         }));
@@ -352,12 +389,28 @@ export class SelectTool implements Tool {
           },
         ];
       case "text": {
-        const b = bounds(el);
-        return [{ at: { x: b.maxX, y: b.maxY }, handle: { kind: "text" }, id, original: el }];
+        const f = frameOf(el);
+        const at = rotatePoint({ x: f.maxX, y: f.maxY }, centreOf(el), angleOf(el));
+        return [{ at, handle: { kind: "text" }, id, original: el }, this.rotateHandle(el, id)];
       }
       case "pen":
         return [];
     }
+  }
+
+  /** The handle that turns `el`: above the middle of its top edge, turning with it. */
+  private rotateHandle(
+    el: Element & { type: "rect" | "ellipse" | "text" | "image" | "note" },
+    id: string,
+  ): { at: Point; handle: Handle; id: string; original: Element } {
+    const f = frameOf(el);
+    const above = { x: (f.minX + f.maxX) / 2, y: f.minY - ROTATE_PX / this.ctx.viewport.zoom };
+    return {
+      at: rotatePoint(above, centreOf(el), angleOf(el)),
+      handle: { kind: "rotate" },
+      id,
+      original: el,
+    };
   }
 
   private handleAt(p: Point): { id: string; handle: Handle; original: Element } | null {
@@ -373,7 +426,45 @@ export class SelectTool implements Tool {
     const { editor, model } = this.ctx;
     if (!model.has(s.id)) return;
     const h = s.handle;
-    if (h.kind === "corner") {
+    if (h.kind === "rotate" && isRotatable(el)) {
+      const c = centreOf(el);
+      // The handle sits straight above the centre at angle 0.
+      let angle = Math.atan2(p.board.y - c.y, p.board.x - c.x) + Math.PI / 2;
+      if (p.shift) angle = Math.round(angle / ANGLE_STEP) * ANGLE_STEP;
+      angle = Math.atan2(Math.sin(angle), Math.cos(angle)); // -π to π
+      editor.do({ k: "update", id: s.id, set: { angle } });
+    } else if (h.kind === "corner" && isRotatable(el)) {
+      // Worked out in the element's own axes, so a turned shape resizes along its sides and
+      // the opposite corner stays where it is on screen.
+      const angle = angleOf(el);
+      const local = rotatePoint(p.board, h.fixed, -angle);
+      let w = local.x - h.fixed.x;
+      let hh = local.y - h.fixed.y;
+      const f = frameOf(el);
+      if (el.type === "image" && !p.shift) {
+        // A picture keeps its proportions unless Shift is held.
+        const w0 = f.maxX - f.minX;
+        const h0 = f.maxY - f.minY;
+        const k = Math.max(Math.abs(w) / w0, Math.abs(hh) / h0);
+        w = Math.sign(w || 1) * k * w0;
+        hh = Math.sign(hh || 1) * k * h0;
+      } else if (el.type !== "image" && p.shift) {
+        const m = Math.max(Math.abs(w), Math.abs(hh));
+        w = Math.sign(w || 1) * m;
+        hh = Math.sign(hh || 1) * m;
+      }
+      if (el.type === "image" || el.type === "note") {
+        // An image's or a note's size must stay above 0 (PROTOCOL.md 1.1).
+        const min = 1 / this.ctx.viewport.zoom;
+        w = Math.sign(w || 1) * Math.max(Math.abs(w), min);
+        hh = Math.sign(hh || 1) * Math.max(Math.abs(hh), min);
+      }
+      const c = rotatePoint({ x: h.fixed.x + w / 2, y: h.fixed.y + hh / 2 }, h.fixed, angle);
+      const aw = Math.abs(w);
+      const ah = Math.abs(hh);
+      editor.do({ k: "update", id: s.id, set: { x: c.x - aw / 2, y: c.y - ah / 2, w: aw, h: ah } });
+    } else if (h.kind === "corner") {
+      // A frame: not turnable, its size above 0.
       let w = p.board.x - h.fixed.x;
       let hh = p.board.y - h.fixed.y;
       if (p.shift) {
@@ -400,13 +491,25 @@ export class SelectTool implements Tool {
       editor.do({ k: "update", id: s.id, set });
       this.ctx.renderer.invalidateOverlay();
     } else if (h.kind === "text" && el.type === "text") {
-      const b = bounds(el);
+      const angle = angleOf(el);
+      const f = frameOf(el);
+      const c = centreOf(el);
+      const q = rotatePoint(p.board, c, -angle);
       const factor = Math.max(
-        (p.board.y - el.y) / Math.max(1, b.maxY - b.minY),
-        (p.board.x - el.x) / Math.max(1, b.maxX - b.minX),
+        (q.y - el.y) / Math.max(1, f.maxY - f.minY),
+        (q.x - el.x) / Math.max(1, f.maxX - f.minX),
       );
       const size = Math.round(Math.min(400, Math.max(4, el.size * factor)) * 10) / 10;
-      editor.do({ k: "update", id: s.id, set: { size } });
+      if (angle === 0) {
+        editor.do({ k: "update", id: s.id, set: { size } });
+        return;
+      }
+      // The turned top-left corner stays put while the text grows about its new centre.
+      const k = size / el.size;
+      const half = { x: ((f.maxX - f.minX) * k) / 2, y: ((f.maxY - f.minY) * k) / 2 };
+      const corner = rotatePoint({ x: el.x, y: el.y }, c, angle);
+      const nc = rotatePoint({ x: corner.x + half.x, y: corner.y + half.y }, corner, angle);
+      editor.do({ k: "update", id: s.id, set: { size, x: nc.x - half.x, y: nc.y - half.y } });
     }
   }
 
@@ -422,6 +525,13 @@ export class SelectTool implements Tool {
       set: { x: drawn.x, y: drawn.y, w: drawn.w, h: drawn.h },
     });
   }
+}
+
+function outline(ctx: CanvasRenderingContext2D, corners: Point[]): void {
+  ctx.beginPath();
+  corners.forEach((c, i) => (i === 0 ? ctx.moveTo(c.x, c.y) : ctx.lineTo(c.x, c.y)));
+  ctx.closePath();
+  ctx.stroke();
 }
 
 function boxOf(a: Point, b: Point): Box {

@@ -21,7 +21,8 @@ export type ToolName =
   | "text"
   | "eraser"
   | "note"
-  | "frame";
+  | "frame"
+  | "laser";
 
 export interface Sample {
   board: Point;
@@ -75,6 +76,8 @@ export interface ToolContext {
   text: TextPrompt;
   newId(): string;
   setTool(name: ToolName): void;
+  /** A laser point at board (x, y): drawn and sent, never stored (tools/laser.ts). */
+  laser?(x: number, y: number): void;
 }
 
 export interface Tool {

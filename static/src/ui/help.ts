@@ -14,6 +14,7 @@ const SHORTCUTS: [string, string][] = [
   ["F", "frame"],
   ["E", "eraser"],
   ["@doubleClick", "doubleClick"],
+  ["K", "laser"],
   ["@enter", "enter"],
   ["@tab", "tab"],
   ["@arrows", "arrows"],

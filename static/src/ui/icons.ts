@@ -15,6 +15,7 @@ export const ICONS = {
   eraser: ["M15 4l5 5-9 9H7l-3-3z", "M10 9l5 5", "M11 20h9"],
   note: ["M4 4h16v11l-5 5H4z", "M15 20v-5h5"],
   frame: ["M7 3v18", "M17 3v18", "M3 7h18", "M3 17h18"],
+  laser: ["M4 20l8-8", "M14 10a2 2 0 1 0 0-.01", "M17 4v2", "M20 7h-2", "M19.5 4.5L18 6"],
   undo: ["M9 14L4 9l5-5", "M4 9h10.5a5.5 5.5 0 0 1 0 11H11"],
   redo: ["M15 14l5-5-5-5", "M20 9H9.5a5.5 5.5 0 0 0 0 11H13"],
   people: [
@@ -34,6 +35,7 @@ export const ICONS = {
   ],
   menu: ["M4 7h16", "M4 12h16", "M4 17h16"],
   fit: ["M4 9V4h5", "M15 4h5v5", "M20 15v5h-5", "M9 20H4v-5"],
+  image: ["M4 5h16v14H4z", "M4 16l5-5 4 4 2-2 5 5", "M15.5 9.5h.01"],
 } as const;
 
 export type IconName = keyof typeof ICONS;

@@ -12,7 +12,7 @@ import type { Sample, Tool, ToolPointer } from "../tools/tool";
 
 type Gesture =
   | { kind: "none" }
-  | { kind: "tool"; pointerId: number }
+  | { kind: "tool"; pointerId: number; tool: Tool }
   | { kind: "pan"; pointerId: number; last: Point }
   | { kind: "pinch"; ids: [number, number]; dist: number; mid: Point };
 
@@ -20,6 +20,14 @@ export class BoardInput {
   private gesture: Gesture = { kind: "none" };
   private readonly touches = new Map<number, Point>();
   private space = false;
+  /**
+   * Pen mode (palm rejection): once a stylus is used, a finger only pans and zooms. The page
+   * decides (`penOnly`), hears when a stylus shows up (`penSeen`), and gives the tool the
+   * stylus's eraser end uses (`eraser`).
+   */
+  penOnly: () => boolean = () => false;
+  penSeen: () => void = () => {};
+  eraser: (() => Tool) | null = null;
 
   constructor(
     private readonly surface: HTMLElement,
@@ -48,7 +56,7 @@ export class BoardInput {
 
   /** The active tool changed: end any gesture of the old one. */
   toolChanged(old: Tool): void {
-    if (this.gesture.kind === "tool") old.cancel();
+    if (this.gesture.kind === "tool") this.gesture.tool.cancel();
     this.gesture = { kind: "none" };
     old.deactivate?.();
     this.updateCursor();
@@ -108,7 +116,7 @@ export class BoardInput {
       this.touches.set(e.pointerId, this.point(e));
       if (this.touches.size === 2) {
         // A second finger turns whatever the first one started into a pan/pinch.
-        if (this.gesture.kind === "tool") this.tool().cancel();
+        if (this.gesture.kind === "tool") this.gesture.tool.cancel();
         const [a, b] = [...this.touches.entries()] as [[number, Point], [number, Point]];
         this.gesture = {
           kind: "pinch",
@@ -121,16 +129,21 @@ export class BoardInput {
     }
     if (this.gesture.kind !== "none") return;
     this.surface.setPointerCapture(e.pointerId);
-    const pans = this.tool().name === "hand" || this.tool().name === "replay";
+    if (e.pointerType === "pen") this.penSeen();
+    const palm = e.pointerType === "touch" && this.penOnly();
+    const pans = this.tool().name === "hand" || this.tool().name === "replay" || palm;
     if (e.button === 1 || this.space || (e.button === 0 && pans)) {
       this.gesture = { kind: "pan", pointerId: e.pointerId, last: this.point(e) };
       this.updateCursor();
       e.preventDefault();
       return;
     }
-    if (e.button !== 0) return;
-    this.gesture = { kind: "tool", pointerId: e.pointerId };
-    this.tool().down(this.info(e));
+    // The stylus's eraser end (button 5, `buttons` bit 32) erases whatever the tool.
+    const erasing = e.pointerType === "pen" && (e.buttons & 32) !== 0 && this.eraser !== null;
+    if (e.button !== 0 && !erasing) return;
+    const tool = erasing && this.eraser ? this.eraser() : this.tool();
+    this.gesture = { kind: "tool", pointerId: e.pointerId, tool };
+    tool.down(this.info(e));
   }
 
   private move(e: PointerEvent): void {
@@ -157,7 +170,7 @@ export class BoardInput {
     }
     const info = this.info(e);
     if (e.pointerType !== "touch") this.onCursor(info.board);
-    if (g.kind === "tool" && g.pointerId === e.pointerId) this.tool().move(info);
+    if (g.kind === "tool" && g.pointerId === e.pointerId) g.tool.move(info);
     else if (g.kind === "none") {
       this.tool().hover?.(info);
       this.updateCursor(info);
@@ -174,8 +187,8 @@ export class BoardInput {
     if (g.kind === "none" || g.pointerId !== e.pointerId) return;
     this.gesture = { kind: "none" };
     if (g.kind === "tool") {
-      if (cancelled) this.tool().cancel();
-      else this.tool().up(this.info(e));
+      if (cancelled) g.tool.cancel();
+      else g.tool.up(this.info(e));
     }
     this.updateCursor();
   }

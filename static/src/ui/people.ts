@@ -7,6 +7,13 @@ import type { Peer } from "../model/types";
 import { h, icon } from "./dom";
 import { ICONS } from "./icons";
 import { cleanName } from "./names";
+import { PRESENTING_TEXT } from "./presenting-text";
+
+/** Following and summoning, from the list (ui/follow.ts does the moving). */
+export interface PeopleActions {
+  follow(peer: Peer): void;
+  summon(): void;
+}
 
 export class PeopleList {
   private readonly count: HTMLSpanElement;
@@ -17,7 +24,16 @@ export class PeopleList {
   /** The whole control: the phone layout moves it into the menu. */
   readonly el: HTMLElement;
 
-  constructor(parent: HTMLElement, name: string, onRename: (name: string) => void) {
+  private readonly summon: HTMLButtonElement;
+  private followed: number | null = null;
+  private shown: readonly Peer[] = [];
+
+  constructor(
+    parent: HTMLElement,
+    name: string,
+    onRename: (name: string) => void,
+    private readonly actions: PeopleActions | null = null,
+  ) {
     this.count = h("span", {
       class: "count",
       "data-testid": "people-count",
@@ -45,6 +61,15 @@ export class PeopleList {
     });
     this.myDot = h("span", { class: "dot" });
     this.list = h("ul", { class: "people-list", "data-testid": "people-list" });
+    this.summon = h("button", {
+      class: "summon",
+      type: "button",
+      "data-testid": "summon",
+      title: PRESENTING_TEXT.summonTitle(),
+      text: PRESENTING_TEXT.summonButton(),
+      hidden: true,
+    });
+    this.summon.addEventListener("click", () => this.actions?.summon());
     this.popover = h(
       "div",
       { class: "people-popover panel", hidden: true },
@@ -56,6 +81,7 @@ export class PeopleList {
         h("span", { class: "you", text: t("people.you") }),
       ),
       this.list,
+      this.summon,
     );
     button.addEventListener("click", () => {
       this.popover.hidden = !this.popover.hidden;
@@ -94,13 +120,41 @@ export class PeopleList {
   }
 
   show(peers: readonly Peer[]): void {
+    this.shown = peers;
     this.count.textContent = formatNumber(peers.length + 1);
+    this.summon.hidden = !this.actions || peers.length === 0;
     this.list.replaceChildren(
       ...peers.map((p) => {
         const dot = h("span", { class: "dot" });
         dot.style.background = p.color;
-        return h("li", { "data-peer": p.id }, dot, h("span", { class: "name", text: p.name }));
+        const li = h("li", { "data-peer": p.id }, dot, h("span", { class: "name", text: p.name }));
+        const actions = this.actions;
+        if (actions) {
+          // A person is a button: clicking follows their view.
+          li.setAttribute("role", "button");
+          li.setAttribute("tabindex", "0");
+          li.setAttribute("title", PRESENTING_TEXT.followTitle(p.name));
+          li.setAttribute("aria-pressed", String(this.followed === p.id));
+          const go = (): void => actions.follow(p);
+          li.addEventListener("click", go);
+          li.addEventListener("keydown", (e) => {
+            if (e.key === "Enter" || e.key === " ") go();
+          });
+        }
+        return li;
       }),
     );
+  }
+
+  /** Marks whom we follow (null: nobody). */
+  setFollowed(id: number | null): void {
+    this.followed = id;
+    this.show(this.shown);
+  }
+
+  /** Allows "Bring everyone here" (not for view-only connections: the server refuses it). */
+  setCanSummon(can: boolean): void {
+    this.summon.dataset["allowed"] = String(can);
+    this.summon.disabled = !can;
   }
 }

@@ -42,6 +42,7 @@ const TOOL_BY_KEY: Record<string, ToolName> = {
   n: "note",
   f: "frame",
   e: "eraser",
+  k: "laser",
 };
 
 const typing = (t: EventTarget | null): boolean =>

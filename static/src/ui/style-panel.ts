@@ -130,7 +130,7 @@ export class StylePanel {
     this.editor.begin();
     for (const id of ids) {
       const el = this.model.get(id);
-      if (!el || el.type === "frame") continue;
+      if (!el || el.type === "frame" || el.type === "image") continue;
       const set: UpdateSet = {};
       if (patch.stroke !== undefined) {
         set["stroke"] = patch.stroke;
@@ -152,7 +152,7 @@ export class StylePanel {
   private fromSelection(): void {
     const first = this.selection.list()[0];
     const el = first ? this.model.get(first) : undefined;
-    if (!el || el.type === "frame") return;
+    if (!el || el.type === "frame" || el.type === "image") return;
     const patch: Patch = { stroke: el.stroke.slice(0, 7) };
     if (el.type !== "text" && el.type !== "note") patch.width = el.width;
     if (el.type === "rect" || el.type === "ellipse") patch.fill = el.fill !== undefined;

@@ -22,6 +22,7 @@ export const TOOL_KEYS: [ToolName, string][] = [
   ["note", "N"],
   ["frame", "F"],
   ["eraser", "E"],
+  ["laser", "K"],
 ];
 
 export class Toolbar {
@@ -112,6 +113,20 @@ export class Toolbar {
       this.history,
     );
     parent.append(h("div", { class: "bars" }, bar, actions));
+  }
+
+  /**
+   * A button that does something once (not a tool), placed after the tools and before the style
+   * button: in the tools bar, so on a phone it is in the bottom bar with the tools it goes with.
+   */
+  addAction(action: string, label: string, icn: readonly string[], onClick: () => void): void {
+    const b = h(
+      "button",
+      { class: "tool", type: "button", title: label, "aria-label": label, "data-action": action },
+      icon(...icn),
+    );
+    b.addEventListener("click", onClick);
+    this.styleButton.before(b);
   }
 
   setHistoryOpen(open: boolean): void {

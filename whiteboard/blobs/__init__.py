@@ -1,0 +1,1 @@
+"""Blobs: the images of a board, checked (check.py) and stored once by their hash."""
