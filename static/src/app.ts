@@ -366,6 +366,8 @@ export function startBoard(root: HTMLElement, board: string): void {
   arrange.setTool(firstTool);
   const clipboard = new Clipboard(
     ctx,
+    board,
+    key,
     () => pointer,
     () => !history.active && !model.readOnly,
   );

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
+import urllib.request
 from typing import Any
 
 from conftest import (
@@ -15,8 +17,25 @@ from conftest import (
     wait_synced,
     wait_until,
 )
+from test_images import png_halves
 
 SHOTS = os.environ.get("WHITEBOARD_SHOTS")
+
+
+def upload(server: Any, board: str, data: bytes, kind: str = "image/png") -> str:
+    """Stores a picture on a board as the app does (POST .../blobs); its blob name."""
+    req = urllib.request.Request(
+        f"{server.url}/api/boards/{board}/blobs",
+        data=data,
+        headers={"Content-Type": kind, "Origin": server.url},
+    )
+    with urllib.request.urlopen(req) as r:
+        return json.load(r)["blob"]
+
+
+def blob_bytes(server: Any, board: str, blob: str) -> bytes:
+    with urllib.request.urlopen(f"{server.url}/api/boards/{board}/blobs/{blob}") as r:
+        return r.read()
 
 
 def shot(page: Any, name: str) -> None:
@@ -154,22 +173,30 @@ def test_copy_on_one_board_and_paste_on_another_tab_shows_in_b(server, board, pe
     a1.keyboard.press("Escape")
     a1.keyboard.press("a")
     drag(a1, (360, 340), (600, 340))  # from the rect to the note: attached at both ends
+    blob = upload(server, board, png_halves())
+    picture = {"id": "pic1", "type": "image", "x": 300, "y": 460, "w": 240, "h": 120, "blob": blob}
+    assert a1.evaluate("e => window.__wb.apply([{k: 'add', e}])", picture)
     wait_synced(a1)
     originals = server.elements(board)
-    assert [e["type"] for e in originals] == ["rect", "note", "arrow"]
+    assert [e["type"] for e in originals] == ["rect", "note", "arrow", "image"]
     a1.keyboard.press("Control+a")
     a1.keyboard.press("Control+c")
 
     a2 = open_board(ctx_a, server, other, "Ada")
     a2.mouse.move(700, 500)
     a2.keyboard.press("Control+v")
-    b.wait_for_function("() => window.__wb.elements().length === 3", timeout=3000)
+    b.wait_for_function("() => window.__wb.elements().length === 4", timeout=5000)
     pasted = elements(b)
-    assert [e["type"] for e in pasted] == ["rect", "note", "arrow"]
+    assert [e["type"] for e in pasted] == ["rect", "note", "arrow", "image"]
     assert {e["id"] for e in pasted}.isdisjoint(e["id"] for e in originals)
-    rect, note, arrow = pasted
+    rect, note, arrow, image = pasted
     assert (arrow["from"], arrow["to"]) == (rect["id"], note["id"]), "bindings follow the copies"
     assert note["text"] == "copied"
+    # The picture was copied to the second board, which serves it now, and B shows it.
+    assert image["blob"] == blob
+    with urllib.request.urlopen(f"{server.url}/api/boards/{other}/blobs/{blob}") as r:
+        assert r.read() == blob_bytes(server, board, blob)
+    b.wait_for_function("() => window.__wb.images().ready >= 1", timeout=5000)
     # Centred on the pointer, shapes as they were relative to each other.
     dx = rect["x"] - originals[0]["x"]
     dy = rect["y"] - originals[0]["y"]
@@ -180,6 +207,7 @@ def test_copy_on_one_board_and_paste_on_another_tab_shows_in_b(server, board, pe
     wait_synced(a2)
     assert server.elements(other) == pasted
     assert server.elements(board) == originals, "the first board is unchanged"
+    assert a2.errors == [] and b.errors == []  # type: ignore[attr-defined]
     # One undo removes the whole paste.
     a2.keyboard.press("Control+z")
     b.wait_for_function("() => window.__wb.elements().length === 0", timeout=3000)
