@@ -25,21 +25,16 @@ import {
 } from "../render/geometry";
 import type { Box, Point } from "../render/viewport";
 import { movingSet, selectionAsDrawn, shapeBox } from "./arrange";
-import { attachTarget, paintTarget } from "./attach";
+import { paintTarget } from "./attach";
 import { cloneAll } from "./clone";
 import { renameFrame } from "./frame";
 import { type GroupHandle, groupBox, groupHandles, GroupTransform } from "./group";
+import { dragHandle, type Handle, type HandleAt, handlesOf } from "./handles";
 import { editLabel } from "./label";
 import { editNote } from "./note";
 import { Snapper } from "./snap";
 import { editText } from "./text";
 import { tolerance, type Tool, type ToolContext, type ToolPointer } from "./tool";
-
-type Handle =
-  | { kind: "corner"; fixed: Point }
-  | { kind: "end"; which: 0 | 1 }
-  | { kind: "text" }
-  | { kind: "rotate" };
 
 type State =
   | { mode: "idle" }
@@ -60,10 +55,6 @@ type State =
 
 const DRAG_PX = 3;
 const HANDLE_PX = 8;
-/** How far above its top edge the rotation handle of an element sits, in screen pixels. */
-const ROTATE_PX = 24;
-/** Shift while turning snaps to steps of this many radians (15°). */
-const ANGLE_STEP = Math.PI / 12;
 const ACCENT = "#4263eb";
 const notLocked = (e: Element): boolean => !e.locked;
 
@@ -346,71 +337,13 @@ export class SelectTool implements Tool {
   }
 
   /** Handles of the single selected element, with what dragging each one does. */
-  private handles(): { at: Point; handle: Handle; id: string; original: Element }[] {
+  private handles(): HandleAt[] {
     const { selection } = this.ctx;
     if (selection.size !== 1 || this.state.mode === "press") return [];
     const id = selection.list()[0] as string;
     const el = this.drawn(id);
     if (!el || el.locked) return [];
-    switch (el.type) {
-      case "rect":
-      case "ellipse":
-      case "image":
-      case "note": {
-        const corners = turnedCorners(frameOf(el), centreOf(el), angleOf(el));
-        return [
-          ...corners.map((at, i) => ({
-            at,
-            handle: { kind: "corner" as const, fixed: corners[(i + 2) % 4] as Point },
-            id,
-            original: el,
-          })),
-          this.rotateHandle(el, id),
-        ];
-      }
-      case "frame": {
-        const corners = turnedCorners(shapeBox(el), { x: 0, y: 0 }, 0);
-        return corners.map((at, i) => ({
-          at,
-          handle: { kind: "corner" as const, fixed: corners[(i + 2) % 4] as Point },
-          id,
-          original: el,
-        }));
-      }
-      case "line":
-      case "arrow":
-        return [
-          { at: { x: el.x, y: el.y }, handle: { kind: "end", which: 0 }, id, original: el },
-          {
-            at: { x: el.x + el.w, y: el.y + el.h },
-            handle: { kind: "end", which: 1 },
-            id,
-            original: el,
-          },
-        ];
-      case "text": {
-        const f = frameOf(el);
-        const at = rotatePoint({ x: f.maxX, y: f.maxY }, centreOf(el), angleOf(el));
-        return [{ at, handle: { kind: "text" }, id, original: el }, this.rotateHandle(el, id)];
-      }
-      case "pen":
-        return [];
-    }
-  }
-
-  /** The handle that turns `el`: above the middle of its top edge, turning with it. */
-  private rotateHandle(
-    el: Element & { type: "rect" | "ellipse" | "text" | "image" | "note" },
-    id: string,
-  ): { at: Point; handle: Handle; id: string; original: Element } {
-    const f = frameOf(el);
-    const above = { x: (f.minX + f.maxX) / 2, y: f.minY - ROTATE_PX / this.ctx.viewport.zoom };
-    return {
-      at: rotatePoint(above, centreOf(el), angleOf(el)),
-      handle: { kind: "rotate" },
-      id,
-      original: el,
-    };
+    return handlesOf(el, id, this.ctx.viewport.zoom);
   }
 
   private handleAt(p: Point): { id: string; handle: Handle; original: Element } | null {
@@ -422,95 +355,7 @@ export class SelectTool implements Tool {
   }
 
   private resize(s: Extract<State, { mode: "resize" }>, p: ToolPointer): void {
-    const el = s.original;
-    const { editor, model } = this.ctx;
-    if (!model.has(s.id)) return;
-    const h = s.handle;
-    if (h.kind === "rotate" && isRotatable(el)) {
-      const c = centreOf(el);
-      // The handle sits straight above the centre at angle 0.
-      let angle = Math.atan2(p.board.y - c.y, p.board.x - c.x) + Math.PI / 2;
-      if (p.shift) angle = Math.round(angle / ANGLE_STEP) * ANGLE_STEP;
-      angle = Math.atan2(Math.sin(angle), Math.cos(angle)); // -π to π
-      editor.do({ k: "update", id: s.id, set: { angle } });
-    } else if (h.kind === "corner" && isRotatable(el)) {
-      // Worked out in the element's own axes, so a turned shape resizes along its sides and
-      // the opposite corner stays where it is on screen.
-      const angle = angleOf(el);
-      const local = rotatePoint(p.board, h.fixed, -angle);
-      let w = local.x - h.fixed.x;
-      let hh = local.y - h.fixed.y;
-      const f = frameOf(el);
-      if (el.type === "image" && !p.shift) {
-        // A picture keeps its proportions unless Shift is held.
-        const w0 = f.maxX - f.minX;
-        const h0 = f.maxY - f.minY;
-        const k = Math.max(Math.abs(w) / w0, Math.abs(hh) / h0);
-        w = Math.sign(w || 1) * k * w0;
-        hh = Math.sign(hh || 1) * k * h0;
-      } else if (el.type !== "image" && p.shift) {
-        const m = Math.max(Math.abs(w), Math.abs(hh));
-        w = Math.sign(w || 1) * m;
-        hh = Math.sign(hh || 1) * m;
-      }
-      if (el.type === "image" || el.type === "note") {
-        // An image's or a note's size must stay above 0 (PROTOCOL.md 1.1).
-        const min = 1 / this.ctx.viewport.zoom;
-        w = Math.sign(w || 1) * Math.max(Math.abs(w), min);
-        hh = Math.sign(hh || 1) * Math.max(Math.abs(hh), min);
-      }
-      const c = rotatePoint({ x: h.fixed.x + w / 2, y: h.fixed.y + hh / 2 }, h.fixed, angle);
-      const aw = Math.abs(w);
-      const ah = Math.abs(hh);
-      editor.do({ k: "update", id: s.id, set: { x: c.x - aw / 2, y: c.y - ah / 2, w: aw, h: ah } });
-    } else if (h.kind === "corner") {
-      // A frame: not turnable, its size above 0.
-      let w = p.board.x - h.fixed.x;
-      let hh = p.board.y - h.fixed.y;
-      if (p.shift) {
-        const m = Math.max(Math.abs(w), Math.abs(hh));
-        w = Math.sign(w || 1) * m;
-        hh = Math.sign(hh || 1) * m;
-      }
-      const x = Math.min(h.fixed.x, h.fixed.x + w);
-      const y = Math.min(h.fixed.y, h.fixed.y + hh);
-      const size = { w: Math.max(1, Math.abs(w)), h: Math.max(1, Math.abs(hh)) };
-      editor.do({ k: "update", id: s.id, set: { x, y, ...size } });
-    } else if (h.kind === "end" && (el.type === "line" || el.type === "arrow")) {
-      // The end goes where it is dropped, attached to the shape there (or to none).
-      const other = h.which === 0 ? el.to : el.from;
-      const skip = new Set([s.id, ...(other === undefined ? [] : [other])]);
-      s.target = attachTarget(this.ctx, p.board, skip);
-      const endX = el.x + el.w;
-      const endY = el.y + el.h;
-      const set: UpdateSet =
-        h.which === 0
-          ? { x: p.board.x, y: p.board.y, w: endX - p.board.x, h: endY - p.board.y }
-          : { x: el.x, y: el.y, w: p.board.x - el.x, h: p.board.y - el.y };
-      set[h.which === 0 ? "from" : "to"] = s.target?.id ?? null;
-      editor.do({ k: "update", id: s.id, set });
-      this.ctx.renderer.invalidateOverlay();
-    } else if (h.kind === "text" && el.type === "text") {
-      const angle = angleOf(el);
-      const f = frameOf(el);
-      const c = centreOf(el);
-      const q = rotatePoint(p.board, c, -angle);
-      const factor = Math.max(
-        (q.y - el.y) / Math.max(1, f.maxY - f.minY),
-        (q.x - el.x) / Math.max(1, f.maxX - f.minX),
-      );
-      const size = Math.round(Math.min(400, Math.max(4, el.size * factor)) * 10) / 10;
-      if (angle === 0) {
-        editor.do({ k: "update", id: s.id, set: { size } });
-        return;
-      }
-      // The turned top-left corner stays put while the text grows about its new centre.
-      const k = size / el.size;
-      const half = { x: ((f.maxX - f.minX) * k) / 2, y: ((f.maxY - f.minY) * k) / 2 };
-      const corner = rotatePoint({ x: el.x, y: el.y }, c, angle);
-      const nc = rotatePoint({ x: corner.x + half.x, y: corner.y + half.y }, corner, angle);
-      editor.do({ k: "update", id: s.id, set: { size, x: nc.x - half.x, y: nc.y - half.y } });
-    }
+    s.target = dragHandle(this.ctx, s, p);
   }
 
   /** Stores an attached line where it is drawn, for readers that know no bindings. */
