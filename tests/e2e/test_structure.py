@@ -384,3 +384,33 @@ def test_snapping_align_and_resizing_a_group(server, board, people):
     a.keyboard.press("Control+z")
     wait_synced(a)
     assert elements(a) == [first, second], "one undo step"
+
+
+def test_a_multi_selection_turns_as_a_group(server, board, people):
+    a = open_board(people(), server, board, "Ada")
+    a.keyboard.press("r")
+    drag(a, (300, 300), (400, 360))
+    a.keyboard.press("n")
+    a.mouse.click(600, 400)
+    a.keyboard.press("Escape")
+    wait_synced(a)
+    a.keyboard.press("v")
+    a.keyboard.press("Control+a")
+    rect, note = elements(a)
+    # The group's box: 300..700 by 300..500; its turn handle 24 px above the top's middle.
+    cx, cy = 500, 400
+    a.mouse.move(cx, 300 - 24)
+    a.mouse.down()
+    a.mouse.move(cx + 60, 300 - 24, steps=3)
+    a.mouse.move(cx + 100, cy, steps=3)  # a quarter turn, clockwise
+    a.mouse.up()
+    wait_synced(a)
+    turned_rect, turned_note = elements(a)
+    for before, after in ((rect, turned_rect), (note, turned_note)):
+        assert math.isclose(after["angle"], math.pi / 2, abs_tol=1e-9)
+        mx = before["x"] + before["w"] / 2
+        my = before["y"] + before["h"] / 2
+        # Its middle turned a quarter about the group's centre: (dx, dy) -> (-dy, dx).
+        assert math.isclose(after["x"] + after["w"] / 2, cx - (my - cy), abs_tol=1e-6)
+        assert math.isclose(after["y"] + after["h"] / 2, cy + (mx - cx), abs_tol=1e-6)
+    assert server.elements(board) == [turned_rect, turned_note]
