@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+import os
 import signal
 import socket
 import sys
@@ -16,21 +17,37 @@ from whiteboard import metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import StoreError
+from whiteboard.store.control import Control
+from whiteboard.store.datalock import DataLock
+from whiteboard.store.sqlite import path_in as store_path
 from whiteboard.web.app import make_app, make_cluster, make_store
 from whiteboard.web.connections import Connections
+from whiteboard.web.listener import Listener
 
 log = logging.getLogger("whiteboard")
 
 
-async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
+async def serve(
+    settings: Settings, sockets: list[socket.socket], lock: DataLock | None = None
+) -> None:
     store = make_store(settings)
     await store.start()
     cluster = make_cluster(settings, store)
     await cluster.start()
+    control = None if settings.redis else Control(settings.data, store_path(settings.data))
+    if control is not None:
+        await control.start()
     hub = Hub(store, settings, cluster)
     connections = Connections()
     app = make_app(settings, store, hub, connections)
-    server = tornado.httpserver.HTTPServer(app, xheaders=False)
+    server = Listener(
+        app,
+        xheaders=False,
+        idle_connection_timeout=settings.header_timeout_s,  # Tornado's header timeout too
+        body_timeout=settings.body_timeout_s,
+        per_ip=settings.http_connections_per_ip,
+        trusted=settings.trusted_proxies,
+    )
     server.add_sockets(sockets)
     port = sockets[0].getsockname()[1]
     host = settings.host if ":" not in settings.host else f"[{settings.host}]"
@@ -40,6 +57,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
         else f"data in {settings.data}"
     )
     log.info("whiteboard listening on http://%s:%d/ (%s)", host, port, where)
+    if lock is not None:
+        lock.describe(f"pid {os.getpid()}, listening on http://{host}:{port}/")
 
     # Long-lived start-up objects leave the collector's view, and young collections run less
     # often: collections of Futures and frames were the largest source of latency spikes.
@@ -62,6 +81,8 @@ async def serve(settings: Settings, sockets: list[socket.socket]) -> None:
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     connections.close_all(protocol.CLOSE_GOING_AWAY, "the server is restarting")
     await cluster.close()  # before the store: it may share the store's connection
+    if control is not None:
+        await control.close()
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
     log.info("stopped")
@@ -71,17 +92,37 @@ class StartupError(Exception):
     """Something an operator must fix before the server can start: said in one line."""
 
 
-def check_redis(url: str) -> None:
+def check_redis(url: str, volatile: bool) -> None:
     """Reach Redis once before forking workers: a wrong URL is one clear line, not workers
-    that crash and are restarted in a loop."""
+    that crash and are restarted in a loop. Then its durability: without the append-only file
+    a restart of Redis loses acknowledged ops and reuses their seqs, and an evicting
+    ``maxmemory-policy`` drops whole boards; either is refused unless ``--redis-volatile``
+    says the operator accepts the loss."""
     import redis
     from redis.exceptions import RedisError
 
     try:
         with redis.Redis.from_url(url, socket_connect_timeout=5, socket_timeout=5) as r:
             r.ping()
+            info = r.info("persistence") | r.info("memory")
     except (RedisError, OSError, ValueError) as exc:
         raise StartupError(f"cannot reach Redis at {redacted(url)}: {exc}") from None
+    problems = []
+    if not int(info.get("aof_enabled", 0)):
+        problems.append("appendonly is off (a restart of Redis loses acknowledged ops)")
+    policy = str(info.get("maxmemory_policy", "noeviction"))
+    if policy != "noeviction":
+        problems.append(f"maxmemory-policy is {policy} (Redis may evict boards)")
+    if not problems:
+        return
+    text = f"Redis at {redacted(url)}: " + "; ".join(problems)
+    if volatile:
+        log.warning("%s: accepted by --redis-volatile", text)
+        return
+    raise StartupError(
+        f"{text}: set appendonly yes and maxmemory-policy noeviction, "
+        "or start with --redis-volatile to accept the loss"
+    )
 
 
 def listen(settings: Settings) -> list[socket.socket]:
@@ -103,13 +144,19 @@ def main(argv: list[str] | None = None) -> int:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         stream=sys.stderr,
     )
+    lock = None if settings.redis else DataLock(settings.data)
     try:
         if settings.redis:
-            check_redis(settings.redis)
-        asyncio.run(serve(settings, listen(settings)))
+            check_redis(settings.redis, settings.redis_volatile)
+        if lock is not None:
+            lock.acquire()  # before listening: a second server says so before taking a port
+        asyncio.run(serve(settings, listen(settings), lock))
     except (StartupError, StoreError) as exc:
         print(f"server.py: error: {exc}", file=sys.stderr)
         return 1
+    finally:
+        if lock is not None:
+            lock.release()
     return 0
 
 

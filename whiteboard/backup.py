@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import quote
 
+from whiteboard.store import control
 from whiteboard.store.sqlite import DB_NAME
 
 
@@ -71,6 +72,12 @@ def backup(
 
 
 def _copy(source_path: Path, tmp: Path) -> None:
+    # A running server holds the database exclusively (whiteboard/store/control.py): it copies.
+    answer = control.request_copy(str(source_path.parent), str(tmp.resolve()))
+    if answer is not None:
+        if "error" in answer:
+            raise BackupError(f"the running server could not copy: {answer['error']}")
+        return
     # mode=rw: never create an empty database where the operator mistyped a path.
     uri = f"file:{quote(str(source_path.resolve()))}?mode=rw"
     try:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import math
 import os
 import urllib.parse
 from collections.abc import Mapping, Sequence
@@ -81,6 +82,26 @@ class Settings:
     )
     bytes_burst: int = _setting(8 << 20, "burst of bytes allowed per connection above that rate")
     connections_per_ip: int = _setting(100, "most open WebSockets from one client address")
+    http_connections_per_ip: int = _setting(
+        64,
+        "most open HTTP connections (requests, keep-alives) from one client address; "
+        "upgraded WebSockets count against --connections-per-ip instead",
+    )
+    header_timeout_s: float = _setting(
+        20.0, "seconds a connection may take to send a request's headers, or stay idle"
+    )
+    body_timeout_s: float = _setting(120.0, "seconds a client may take to send a request body")
+    hello_timeout_s: float = _setting(
+        10.0, "seconds a new WebSocket may take to send its hello before it is closed (1008)"
+    )
+    heavy_requests: int = _setting(
+        2,
+        "export.svg, JSON ?at= snapshots and JSON ops pages built at once, in threads off the "
+        "event loop; more at the same time: 503 with Retry-After",
+    )
+    creations_per_min: int = _setting(
+        60, "boards one client address may create (new, fork, import) per minute; more: 429"
+    )
     trusted_proxies: tuple[str, ...] = _setting(
         (),
         "addresses or networks (CIDR) of reverse proxies whose X-Forwarded-For is believed, "
@@ -97,6 +118,11 @@ class Settings:
         None,
         "Redis URL (e.g. redis://localhost:6379/0): store boards in Redis so that several "
         "processes, on any machines, serve them together; without it, SQLite in --data",
+    )
+    redis_volatile: bool = _setting(
+        False,
+        "start even if Redis has no append-only file or may evict keys (acknowledged ops can "
+        "then be lost)",
     )
     processes: int = _setting(
         1, "worker processes sharing the port (needs --redis; 0 means one per CPU core)"
@@ -140,6 +166,12 @@ def _parse_value(f: dataclasses.Field[Any], raw: str) -> Any:
     kind = f.type if isinstance(f.type, str) else getattr(f.type, "__name__", str(f.type))
     if kind.startswith("tuple"):
         return tuple(part.strip() for part in raw.split(",") if part.strip())
+    if kind == "bool":
+        if raw.lower() in ("1", "true", "yes", "on"):
+            return True
+        if raw.lower() in ("0", "false", "no", "off"):
+            return False
+        raise ValueError(raw)
     if kind.startswith("int"):
         return int(raw)
     if kind.startswith("float"):
@@ -158,6 +190,16 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(Settings):
         default = f.default
         shown = ",".join(default) if isinstance(default, tuple) else default
+        if isinstance(default, bool):  # a switch: present means yes
+            parser.add_argument(
+                _flag(f.name),
+                dest=f.name,
+                action="store_const",
+                const="1",
+                default=None,
+                help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=1)",
+            )
+            continue
         parser.add_argument(
             _flag(f.name),
             dest=f.name,
@@ -166,6 +208,53 @@ def build_parser() -> argparse.ArgumentParser:
             help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}; default: {shown})",
         )
     return parser
+
+
+_NEVER = float("inf")
+RANGES: dict[str, tuple[float, float]] = {
+    "port": (0, 65535),
+    "tick_ms": (0.1, 1000),
+    "checkpoint_every": (1, 10_000_000),
+    "import_bytes": (1, 1 << 40),
+    "idle_unload_s": (0, 86_400),
+    "resume_ops": (0, 10_000_000),
+    "resume_bytes": (0, 1 << 40),
+    "frame_bytes": (1024, 1 << 30),
+    "ops_per_frame": (1, 1_000_000),
+    "values_per_op": (2, 10_000_000),
+    "values_per_element": (2, 100_000_000),
+    "elements_per_board": (1, 100_000_000),
+    "text_chars": (1, 10_000_000),
+    "ops_per_s": (1, _NEVER),
+    "ops_burst": (1, _NEVER),
+    "backlog_bytes": (1024, 1 << 40),
+    "bytes_per_s": (1, _NEVER),
+    "bytes_burst": (1, _NEVER),
+    "connections_per_ip": (1, 1_000_000),
+    "readonly_retry_s": (0.01, 86_400),
+    "http_connections_per_ip": (1, 1_000_000),
+    "creations_per_min": (1, 1_000_000),
+    "heavy_requests": (1, 64),
+    "header_timeout_s": (0.1, 86_400),
+    "body_timeout_s": (0.1, 86_400),
+    "hello_timeout_s": (0.1, 86_400),
+    "refusals_per_min": (1, _NEVER),
+}
+"""Each number's sensible bounds: a value outside is a mistake said in one line at start, not
+a server that listens on a random port (``--port 99999``) or never checkpoints."""
+LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
+
+
+def _problem(name: str, value: Any) -> str | None:
+    """What is wrong with one setting's value, or None."""
+    if name in RANGES:
+        low, high = RANGES[name]
+        if not math.isfinite(value) or not low <= value <= high:
+            top = "" if high == _NEVER else f" and {high:g}"
+            return f"{value!r} is out of range (must be a number between {low:g}{top})"
+    if name == "log_level" and str(value).lower() not in LOG_LEVELS:
+        return f"{value!r} is not one of {', '.join(LOG_LEVELS)}"
+    return None
 
 
 def load_settings(
@@ -188,7 +277,12 @@ def load_settings(
             values[f.name] = _parse_value(f, raw)
         except ValueError:
             parser.error(f"{source}: invalid value {raw!r}")
+        problem = _problem(f.name, values[f.name])
+        if problem is not None:
+            parser.exit(2, f"server.py: error: {source}: {problem}\n")
     settings = Settings(**values)
+    if not settings.redis and os.path.exists(settings.data) and not os.path.isdir(settings.data):
+        parser.exit(2, f"server.py: error: --data: {settings.data} is a file, not a directory\n")
     if settings.processes < 0:
         parser.error("--processes: must be 0 (one per CPU core) or more")
     if settings.processes != 1 and not settings.redis:

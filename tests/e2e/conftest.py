@@ -59,7 +59,8 @@ class Server:
         self._ready.clear()
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "server.py"), "--host", "127.0.0.1",
-             "--port", str(self.port), "--data", str(self.data), *self.args],
+             "--port", str(self.port), "--data", str(self.data),
+             "--creations-per-min", "1000000", *self.args],  # one address creates them all
             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )  # fmt: skip

@@ -3,9 +3,12 @@ and import board files from the landing page."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import re
 import sqlite3
 import struct
+import tempfile
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -20,6 +23,8 @@ from conftest import (
     wait_until,
 )
 from playwright.sync_api import Page
+
+from whiteboard.store import control
 
 # Rects drawn in turn by Ada and Bob, clear of the panels (the history panel is at the bottom).
 # Three each, so that halfway falls after the first rect and before the last, however many
@@ -195,9 +200,17 @@ def test_copy_a_past_moment_to_a_new_board(server, board, people):
 
 
 def boards_in(server: Server) -> set[str]:
-    """Every board the server's database holds anything for."""
-    uri = (server.data / "whiteboard.sqlite3").as_uri() + "?mode=ro"
-    with sqlite3.connect(uri, uri=True) as db:
+    """Every board the server's database holds anything for. Read from a copy the server
+    makes (it holds its database exclusively: whiteboard/store/control.py)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = os.path.join(tmp, "copy.sqlite3")
+        answer = control.request_copy(str(server.data), copy)
+        assert answer is not None and "ok" in answer, answer
+        return _boards_in(copy)
+
+
+def _boards_in(path: str) -> set[str]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
         rows = db.execute(
             "SELECT board FROM log UNION SELECT board FROM clients"
             " UNION SELECT board FROM checkpoints"

@@ -31,17 +31,19 @@ def free_port() -> int:
 
 
 class RedisServer:
-    """Started with no persistence (the tests need speed, not a disk) and stopped by the
-    fixture; ``url`` points at it."""
+    """Started with the append-only file on (the server refuses a Redis that would lose
+    acknowledged ops) but never fsynced (the tests need speed, not a disk), and stopped by the
+    fixture; ``url`` points at it. ``volatile`` starts one without persistence."""
 
-    def __init__(self, workdir: Path | str) -> None:
+    def __init__(self, workdir: Path | str, *, volatile: bool = False) -> None:
         if REDIS_SERVER is None:
             raise RuntimeError("redis-server is not installed (apt-get install redis-server)")
         self.port = free_port()
         self.url = f"redis://127.0.0.1:{self.port}/0"
         self.proc = subprocess.Popen(
             [REDIS_SERVER, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--dir", str(workdir)],
+             "--appendonly", "no" if volatile else "yes", "--appendfsync", "no",
+             "--dir", str(workdir)],
             stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
         )  # fmt: skip
         self._wait_ready()

@@ -876,7 +876,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
     ticks keep steps fast; a short idle unload and frequent checkpoints make resumes meet
     boards reloaded from the store as well as boards in memory."""
     data = str(tmp_path_factory.mktemp("stateful"))
-    args = ("--tick-ms", "2", "--idle-unload-s", "0.05", "--checkpoint-every", "5")
+    # Every run creates boards from one address: no creation allowance here.
+    args = ("--tick-ms", "2", "--idle-unload-s", "0.05", "--checkpoint-every", "5",
+            "--creations-per-min", "1000000")  # fmt: skip
     proc = ServerProcess(data, *args).start()
     yield proc
     proc.terminate()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
@@ -31,6 +32,9 @@ baseline): so text sits where it does in the app, turned or not, give or take a 
 
 Blobs = Mapping[str, tuple[str, bytes]]
 """Blob name -> (type, bytes) of the pictures the elements name."""
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 
 
 def _num(v: float) -> str:
@@ -244,7 +248,10 @@ def render(elements: Iterable[dict[str, Any]], blobs: Blobs | None = None) -> st
     else:
         x0, y0, x1, y1 = 0.0, 0.0, 100.0, 100.0
     w, h = x1 - x0, y1 - y0
-    body = "\n".join(element_svg(e, blobs) for e in els)
+    # Characters XML 1.0 forbids (controls, U+FFFE, U+FFFF, lone surrogates) are valid in a
+    # text element but make the whole file unreadable to every SVG reader: dropped, once, over
+    # the whole body, so that any element type's text is covered.
+    body = _NOT_XML.sub("", "\n".join(element_svg(e, blobs) for e in els))
     return (
         '<?xml version="1.0" encoding="UTF-8"?>\n'
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="{_num(x0)} {_num(y0)} {_num(w)}'

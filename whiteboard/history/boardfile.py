@@ -41,6 +41,11 @@ NAME_CHARS: Final = 200
 ROW_OPS: Final = 256
 """Most ops per stored log row of an imported or forked board, like one full tick."""
 MAX_INT: Final = 2**53 - 1
+IMPORTED_ID_MAX: Final = 2**47
+"""Largest client id an import keeps as is. Live boards number new connections from the
+largest stored id, and a browser holds ids as doubles: ids past 2^53 would round onto each
+other and two people would share one. Larger ids in a file are renumbered just above this (in
+the order they appear), leaving nearly all of the ids below 2^53 to the connections to come."""
 
 _BOARD_ID: Final = re.compile(BOARD_ID_PATTERN)
 _CLIENT_ID: Final = re.compile(r"[1-9][0-9]{0,15}")
@@ -171,7 +176,7 @@ def read(
     for key in KEYS:
         if key not in seen:
             raise BoardFileError(f"The file has no {key!r}: it is not a complete board file.")
-    names = _names(seen["names"])
+    names = {builder.client_id(i): n for i, n in _names(seen["names"]).items()}
     for author in sorted(builder.authors):
         if author not in names:
             raise BoardFileError(f"Client {author} wrote ops but has no entry in 'names'.")
@@ -183,7 +188,9 @@ def read(
     return ImportedBoard(
         source=seen["board"],
         doc=doc,
-        clients=[Client(i, n, color(i)) for i, n in sorted(names.items())],
+        # Only authors' names are stored: a file may name a million clients who wrote
+        # nothing, and each would be a durable row (an export names its authors only).
+        clients=[Client(i, n, color(i)) for i, n in sorted(names.items()) if i in builder.authors],
         rows=builder.rows,
         checkpoints=builder.checkpoints,
         blobs=_blobs(builder.blobs, seen.get("blobs", {}), rules or BlobRules()),
@@ -297,6 +304,16 @@ class LogBuilder:
         self._checkpoint_seq = 0
         self.blobs: set[str] = set()
         """The blobs the ops name: the file must carry each of them."""
+        self._renumbered: dict[int, int] = {}
+
+    def client_id(self, by: int) -> int:
+        """``by`` as stored: see ``IMPORTED_ID_MAX``."""
+        if by <= IMPORTED_ID_MAX:
+            return by
+        new = self._renumbered.get(by)
+        if new is None:
+            new = self._renumbered[by] = IMPORTED_ID_MAX + 1 + len(self._renumbered)
+        return new
 
     def add(self, sop: Any) -> None:
         """Validate and apply the next op; ``BoardFileError`` says why one is refused."""
@@ -308,6 +325,7 @@ class LogBuilder:
         by = _int_field(sop, "by", 1, MAX_INT)
         if by is None:
             raise BoardFileError(f"Op {s} has no valid author 'by' (a client id).")
+        by = self.client_id(by)
         ts = _int_field(sop, "ts", 0, MAX_INT)
         if ts is None:
             raise BoardFileError(f"Op {s} has no valid time 'ts' (ms since the epoch).")

@@ -12,18 +12,31 @@ from whiteboard.codec import row_ops
 from whiteboard.document import Document
 from whiteboard.history import checkpoint
 from whiteboard.protocol import Limits
-from whiteboard.store.base import Checkpoint, Store
+from whiteboard.store.base import Checkpoint, LogRow, Store
 
 
 async def state_at(store: Store, board: str, at: int, limits: Limits) -> Document:
     """The document after op ``at`` (0 is the empty board)."""
+    cp, rows = await state_inputs(store, board, at)
+    return replay_rows(cp, rows, at, limits)
+
+
+async def state_inputs(store: Store, board: str, at: int) -> tuple[Checkpoint | None, list[LogRow]]:
+    """What ``replay_rows`` needs for the state at ``at``: the I/O half of ``state_at``, so that
+    the CPU half can run off the loop (``web/heavy.py``)."""
     if at <= 0:
-        return Document(limits)
+        return None, []
     cp = await store.checkpoint_at_or_before(board, at)
     base = cp.seq if cp is not None else 0
     rows = await store.read_log(board, base, at) if base < at else []
-    sops = [sop for row in rows for sop in row_ops(row, base, at)]
-    return replay(cp, sops, limits)
+    return cp, rows
+
+
+def replay_rows(cp: Checkpoint | None, rows: list[LogRow], at: int, limits: Limits) -> Document:
+    if at <= 0:
+        return Document(limits)
+    base = cp.seq if cp is not None else 0
+    return replay(cp, [sop for row in rows for sop in row_ops(row, base, at)], limits)
 
 
 def replay(cp: Checkpoint | None, sops: list[dict[str, Any]], limits: Limits) -> Document:

@@ -121,9 +121,16 @@ class Hub:
 
     def _unload(self, board: Board) -> None:
         del self._unloads[board]
-        if board.idle() and self.boards.get(board.id) is board:
+        if self.boards.get(board.id) is not board:
+            return
+        if board.idle():
             self._forget(board)
             self.track(board.save_checkpoint())
+        elif not board.peers:
+            # Busy without clients (a tick, or rows from other processes, in flight): nobody
+            # will say "idle" again, so look again shortly rather than keep it for ever.
+            retry = min(1.0, self.settings.idle_unload_s)
+            self._unloads[board] = asyncio.get_running_loop().call_later(retry, self._unload, board)
 
     def _forget(self, board: Board) -> None:
         """The board leaves memory (unloaded, or dropped after a store failure)."""

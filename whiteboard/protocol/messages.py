@@ -17,6 +17,7 @@ import msgpack
 
 from whiteboard.protocol.rules import (
     CLOSE_INVALID,
+    CLOSE_TRY_AGAIN,
     COMPACT_VERSION,
     COORD_MAX,
     NAME_MAX,
@@ -41,6 +42,9 @@ def decode_frame(data: bytes) -> dict[str, Any]:
     """
     try:
         msg = msgpack.unpackb(data, raw=False, strict_map_key=False, use_list=True)
+    except MemoryError:
+        # The server's fault, not the client's: said as such, and worth retrying later.
+        raise CloseError(CLOSE_TRY_AGAIN, "The server is short of memory: try later.") from None
     except Exception:
         raise CloseError(CLOSE_INVALID, "The frame is not valid msgpack.") from None
     if not isinstance(msg, dict):

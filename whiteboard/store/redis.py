@@ -177,6 +177,15 @@ class RedisStore(Store):
                 raise
             head = -1
         if head != -1:
+            if head < row.first_seq - 1:
+                # The log went backwards: Redis lost acknowledged rows (restarted without
+                # persistence, or evicted keys). Nothing here can bring them back; say which.
+                log.error(
+                    "board %s: Redis's log is at seq %d but seqs up to %d were acknowledged:"
+                    " ops %d-%d are lost (Redis restarted without persistence, or evicted"
+                    " keys: see --redis-volatile)",
+                    board, head, row.first_seq - 1, head + 1, row.first_seq - 1,
+                )  # fmt: skip
             raise StoreConflict(f"board {board} is at {head}, not {row.first_seq - 1}")
         if checkpoint is not None:
             try:

@@ -6,7 +6,9 @@ are both); keeping them apart leaves ``sqlite.py`` about threads and transaction
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import urllib.parse
 from collections.abc import Iterable
 
 from whiteboard.store.base import Blob, BlobPut, Checkpoint, LogRow
@@ -61,7 +63,15 @@ IDS_PER_QUERY = 500
 
 
 def connect(path: str) -> sqlite3.Connection:
-    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=30)
+    """A connection through the ``unix-excl`` VFS: the first one takes a lock on the file that
+    no other process can share, and the WAL index lives in this process's heap instead of a
+    memory-mapped ``-shm`` file. A mapped file is what killed the server with SIGBUS when the
+    data directory's disk went read-only or away; connections of this process still share the
+    index, so readers run beside the writer as before. Other processes reach the database
+    through the server (``whiteboard/store/control.py``, used by ``python -m whiteboard.backup``).
+    """
+    uri = f"file:{urllib.parse.quote(os.path.abspath(path))}?vfs=unix-excl"
+    conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=30)
     conn.execute("PRAGMA journal_mode=WAL")
     # NORMAL in WAL mode survives a crash of the process (kill -9), which is the promise of
     # PROTOCOL.md; only a power cut can lose the last commits.

@@ -47,9 +47,13 @@ _Job = Callable[[sqlite3.Connection], Any]
 _STOP = object()
 
 
+def path_in(data_dir: str) -> str:
+    return os.path.join(data_dir, DB_NAME)
+
+
 class SQLiteStore(Store):
     def __init__(self, data_dir: str) -> None:
-        self.path = os.path.join(data_dir, DB_NAME)
+        self.path = path_in(data_dir)
         self._data_dir = data_dir
         self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._writer: threading.Thread | None = None
@@ -67,8 +71,22 @@ class SQLiteStore(Store):
     async def start(self) -> None:
         os.makedirs(self._data_dir, exist_ok=True)
         self._loop = asyncio.get_running_loop()
-        conn = sql.connect(self.path)
-        conn.executescript(sql.SCHEMA)
+        try:
+            conn = sql.connect(self.path)
+            conn.executescript(sql.SCHEMA)
+            problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
+        except sqlite3.OperationalError as exc:
+            raise StoreError(f"cannot open the database {self.path}: {exc}") from None
+        except sqlite3.DatabaseError as exc:
+            problems = [str(exc)]
+        if problems != ["ok"]:
+            # Said at start, once, with the way out: a board on a damaged page would otherwise
+            # answer "try again" (1013) for ever.
+            raise StoreError(
+                f"the database {self.path} is damaged ({'; '.join(problems)}): stop here and "
+                f"restore the last copy made by python -m whiteboard.backup over it (removing "
+                f"{DB_NAME}-wal beside it), or move it away to start with no boards"
+            )
         self._writer = threading.Thread(
             target=self._write_loop, args=(conn,), name="sqlite-writer", daemon=True
         )
@@ -224,7 +242,14 @@ class SQLiteStore(Store):
         loop = asyncio.get_running_loop()
         try:
             return await loop.run_in_executor(self._readers, lambda: fn(self._reader()))
-        except sqlite3.Error as exc:
+        except sqlite3.DatabaseError as exc:
+            if exc.sqlite_errorcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB):
+                log.error(
+                    "the database %s is damaged (%s): restore the last copy made by"
+                    " python -m whiteboard.backup (the server refuses to start on it now)",
+                    self.path,
+                    exc,
+                )
             raise StoreError(f"the database could not be read: {exc}") from exc
 
     async def load(self, board: str) -> LoadedBoard:

@@ -22,6 +22,7 @@ class CreateBoardHandler(ApiHandler):
 
     async def post(self) -> None:
         self.check_same_site()
+        self.check_creation_rate()
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
@@ -46,8 +47,9 @@ class SnapshotHandler(ApiHandler):
             self.set_header("Content-Type", MSGPACK)
             self.write(await seek.snapshot_msgpack(self.store, board, at, self.hub.limits))
             return
-        seq, elements = await self.elements_at(board, at)
-        self.reply({"board": board, "seq": seq, "elements": elements})
+        with self.heavy_slot():
+            seq, job = await self.state_job(board, at)
+            await self.reply_off_loop(lambda: {"board": board, "seq": seq, "elements": job()})
 
 
 class OpsHandler(ApiHandler):
@@ -63,19 +65,24 @@ class OpsHandler(ApiHandler):
             self.set_header("Content-Type", MSGPACK)
             self.write(await pages.ops_page_msgpack(self.store, board, after, limit, head))
             return
-        page = await pages.ops_page(self.store, board, after, limit, head)
-        self.reply(page.body())
+        with self.heavy_slot():
+            page = await pages.ops_page(self.store, board, after, limit, head)
+            await self.reply_off_loop(page.body)
 
 
 class SvgHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
-        _, elements = await self.elements_at(board, at)
-        names = svg.image_blobs(elements)
-        found = await self.store.get_blobs(board, names) if names else {}
+        with self.heavy_slot():
+            _, job = await self.state_job(board, at)
+            elements = await self.off_loop(job)
+            names = svg.image_blobs(elements)
+            found = await self.store.get_blobs(board, names) if names else {}
+            blobs = {n: (b.type, b.data) for n, b in found.items()}
+            body = await self.off_loop(lambda: svg.render(elements, blobs))
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write(svg.render(elements, {n: (b.type, b.data) for n, b in found.items()}))
+        self.write(body)
 
 
 class PdfHandler(ApiHandler):

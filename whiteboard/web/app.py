@@ -14,6 +14,9 @@ from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
 from whiteboard.web import api, blobs, history, metrics, pages, pwa, socket
 from whiteboard.web.connections import Connections
+from whiteboard.web.creations import CreationLimiter
+from whiteboard.web.guard import GuardedApplication
+from whiteboard.web.heavy import HeavyWork
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -52,7 +55,7 @@ def make_app(
     ws_deps = {"hub": hub, "settings": settings, "connections": connections}
     # Images are decoded on two threads at most: a burst of uploads leaves the other core free.
     checker = ImageChecker(settings.image_pixels, workers=2)
-    return tornado.web.Application(
+    return GuardedApplication(
         [
             (r"/", pages.IndexHandler, deps),
             (r"/b/([^/]*)", pages.BoardPageHandler, deps),
@@ -81,4 +84,7 @@ def make_app(
         # Pings find dead peers (a laptop that went to sleep) so their presence is cleared.
         websocket_ping_interval=25,
         websocket_ping_timeout=20,
+        settings=settings,
+        creations=CreationLimiter(settings.creations_per_min),
+        heavy=HeavyWork(settings.heavy_requests),
     )

@@ -6,22 +6,30 @@ shows committed state only: a board's ops still in a tick are not visible here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
 import secrets
 import string
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import msgpack
 import tornado.web
 
-from whiteboard.history.state import state_at
+from whiteboard.history.state import replay_rows, state_at, state_inputs
 from whiteboard.live.registry import Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Store, StoreError
+from whiteboard.web.creations import CreationLimiter
+from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
+from whiteboard.web.guard import set_headers
+from whiteboard.web.heavy import RETRY_AFTER_S, Busy, HeavyWork
 from whiteboard.web.origin import same_site
+from whiteboard.web.socket import client_ip
 
+T = TypeVar("T")
 log = logging.getLogger(__name__)
 
 BOARD_ID = re.compile(BOARD_ID_PATTERN)
@@ -37,11 +45,6 @@ def random_board_id() -> str:
 MSGPACK = "application/msgpack"
 
 # No inline script anywhere: user text can never become code, even if escaping failed somewhere.
-PAGE_CSP = (
-    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
-    "img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; "
-    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
-)
 # img-src data: for the pictures export.svg embeds (PROTOCOL.md 1.1); nothing else loads.
 SVG_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
 
@@ -52,9 +55,7 @@ class BaseHandler(tornado.web.RequestHandler):
         self.store = store
 
     def set_default_headers(self) -> None:
-        self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Referrer-Policy", "no-referrer")
-        self.set_header("Content-Security-Policy", PAGE_CSP)
+        set_headers(self)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """A page in words with a way back, rather than Tornado's bare status line."""
@@ -73,10 +74,11 @@ class BaseHandler(tornado.web.RequestHandler):
 class ApiError(tornado.web.HTTPError):
     """A refusal with a sentence for the person behind the request (``{error}``)."""
 
-    def __init__(self, status: int, message: str) -> None:
+    def __init__(self, status: int, message: str, retry_after: int | None = None) -> None:
         super().__init__(status)
         self.status = status
         self.message = message
+        self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
 class ApiHandler(BaseHandler):
@@ -127,6 +129,20 @@ class ApiHandler(BaseHandler):
             return
         raise ApiError(403, refusal)
 
+    def check_creation_rate(self) -> None:
+        """Refuse a creation (create, fork, import) past the address's allowance
+        (``web/creations.py``): 429 with ``Retry-After`` and a sentence."""
+        limiter: CreationLimiter | None = self.application.settings.get("creations")
+        if limiter is None:
+            return
+        if not limiter.allow(client_ip(self.request, self.hub.settings.trusted_proxies)):
+            raise ApiError(
+                429,
+                f"Too many boards created from your address (at most {limiter.per_min} a "
+                "minute): wait a moment and try again.",
+                retry_after=limiter.retry_after(),
+            )
+
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
         if isinstance(value, StoreError):
             log.error("%s %s failed: %s", self.request.method, self.request.path, value)
@@ -137,6 +153,8 @@ class ApiHandler(BaseHandler):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ApiError):
             message = exc.message
+            if exc.retry_after is not None:
+                self.set_header("Retry-After", str(exc.retry_after))
         elif isinstance(exc, StoreError):
             self.set_status(503)
             message = self.store_failure
@@ -158,6 +176,68 @@ class ApiHandler(BaseHandler):
             at = head
         doc = await state_at(self.store, board, at, self.hub.limits)
         return at, doc.elements()
+
+    async def state_job(
+        self, board: str, at: int | None
+    ) -> tuple[int, Callable[[], list[dict[str, Any]]]]:
+        """The committed state at ``at`` (the head when None) as a job for ``off_loop``: the
+        I/O here, the CPU there. A live board's elements are packed here first (fast, in C),
+        since the board goes on changing them while the job runs."""
+        head = await self.board_head(board)
+        if at is not None and at > head:
+            raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
+        limits = self.hub.limits
+        if at is None or at == head:
+            live = self.hub.loaded(board)
+            if live is not None:
+                state = await live.committed_elements()
+                if state is not None:
+                    packed = msgpack.packb(state[1], use_bin_type=True)
+                    return state[0], lambda: msgpack.unpackb(packed, raw=False)
+            at = head
+        cp, rows = await state_inputs(self.store, board, at)
+        return at, lambda: replay_rows(cp, rows, at, limits).elements()
+
+    @contextlib.contextmanager
+    def heavy_slot(self) -> Iterator[None]:
+        """Wrap a heavy request's whole handling (``web/heavy.py``); 503 when all are taken."""
+        heavy: HeavyWork = self.application.settings["heavy"]
+        try:
+            slot = heavy.slot()
+            slot.__enter__()
+        except Busy:
+            raise ApiError(
+                503,
+                "The server is busy with other large requests: try again in a moment.",
+                retry_after=RETRY_AFTER_S,
+            ) from None
+        try:
+            yield
+        finally:
+            slot.__exit__(None, None, None)
+
+    async def off_loop(self, fn: Callable[[], T]) -> T:
+        """``fn`` in a heavy-request thread; the caller holds a ``heavy_slot``."""
+        heavy: HeavyWork = self.application.settings["heavy"]
+        return await heavy.run(fn)
+
+    async def reply_off_loop(self, make: Callable[[], dict[str, Any]]) -> None:
+        """``reply`` of a body built and encoded in a heavy-request thread."""
+        as_msgpack = self.wants_msgpack()
+
+        def encode() -> bytes:
+            body = make()
+            if as_msgpack:
+                packed: bytes = msgpack.packb(body, use_bin_type=True)
+                return packed
+            return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+        data = await self.off_loop(encode)
+        if as_msgpack:
+            self.set_header("Content-Type", MSGPACK)
+        else:
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.write(data)
 
     async def board_head(self, board: str) -> int:
         return await self.store.head(board)

@@ -62,6 +62,7 @@ class _CreatingHandler(ApiHandler):
 
     async def run(self, action: Callable[[], Any]) -> None:
         self.check_same_site()
+        self.check_creation_rate()
         await action()
 
 

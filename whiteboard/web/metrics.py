@@ -8,6 +8,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from whiteboard import metrics
 from whiteboard.live.registry import Hub
 from whiteboard.web.connections import Connections
+from whiteboard.web.guard import set_headers
 
 
 class MetricsHandler(tornado.web.RequestHandler):
@@ -20,6 +21,9 @@ class MetricsHandler(tornado.web.RequestHandler):
     def initialize(self, hub: Hub, connections: Connections) -> None:
         self.hub = hub
         self.connections = connections
+
+    def set_default_headers(self) -> None:
+        set_headers(self)
 
     def get(self) -> None:
         metrics.read_hub(len(self.connections), len(self.hub.boards))

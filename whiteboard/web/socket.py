@@ -41,6 +41,7 @@ from whiteboard.protocol import (
 )
 from whiteboard.store.base import StoreError
 from whiteboard.web.connections import Connections
+from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
 
 log = logging.getLogger(__name__)
@@ -51,6 +52,13 @@ _BOARD_ID = re.compile(BOARD_ID_PATTERN)
 SNDBUF_BYTES = 256 * 1024
 SLOW_DOWN = "Too many changes at once: slow down a little."
 READ_ONLY = "This board is view-only: open it with its edit link to draw."
+PRESENCE_FRAME_BYTES = 512
+"""Largest presence frame (cursor; view, laser, summon) relayed: a cursor is about 20 bytes, and
+a padded one is dropped (PROTOCOL.md lets the server drop cursors), not relayed to everyone."""
+PRESENCE_PER_S, PRESENCE_BURST = 600.0, 1200.0
+"""Presence frames relayed per second per connection: room for a laser stroke's every point
+(the app sends each one, several per animation frame on a fast pointer); past it they are
+dropped. With PRESENCE_FRAME_BYTES this bounds a connection's presence to 300 kB/s."""
 READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
@@ -116,6 +124,15 @@ class TokenBucket:
             return True
         return False
 
+    def charge(self, n: float) -> bool:
+        """Take ``n`` whether or not they are there: true if they were. What was not there
+        becomes a debt (at most one burst) repaid before anything passes again, so that frames
+        refused for the budget cost their bytes too (bytes received are work done)."""
+        self._refill()
+        ok = self.tokens >= n
+        self.tokens = max(self.tokens - n, -self.burst)
+        return ok
+
     def take_up_to(self, n: int) -> int:
         """As many of ``n`` single tokens as are left: one clock read per frame, not per op."""
         self._refill()
@@ -141,8 +158,10 @@ class BoardSocket(WebSocketHandler):
         self._direct = False  # a plain TCP stream: frames may go straight to its socket
         self._ops_bucket = TokenBucket(settings.ops_per_s, settings.ops_burst)
         self._bytes_bucket = TokenBucket(settings.bytes_per_s, settings.bytes_burst)
+        self._presence_bucket = TokenBucket(PRESENCE_PER_S, PRESENCE_BURST)
         self._refusals: list[float] = []
         self._counted = False
+        self._hello_timer: asyncio.TimerHandle | None = None
 
     # -- handshake -----------------------------------------------------------------------------
 
@@ -150,6 +169,9 @@ class BoardSocket(WebSocketHandler):
         if not _BOARD_ID.fullmatch(args[0] if args else ""):
             raise HTTPError(404)
         await super().get(*args, **kwargs)
+
+    def set_default_headers(self) -> None:
+        set_headers(self)  # refusals before the upgrade (400, 403) carry them too
 
     def check_origin(self, origin: str) -> bool:
         """Same host and port as the request, or on the allow-list (PROTOCOL.md, Transport)."""
@@ -172,6 +194,10 @@ class BoardSocket(WebSocketHandler):
             self.close(protocol.CLOSE_POLICY, "too many connections from your address")
             return
         self._counted = True
+        # A connection that never says hello holds a descriptor and a slot of its address.
+        self._hello_timer = asyncio.get_running_loop().call_later(
+            self.cfg.hello_timeout_s, self._no_hello
+        )
         # Tornado turns TCP_NODELAY off again after the upgrade; small frames need it on.
         self.set_nodelay(True)
         # A small kernel send buffer keeps a non-reading client's backlog visible to us (and
@@ -188,6 +214,10 @@ class BoardSocket(WebSocketHandler):
         if isinstance(message, str):
             self.close(protocol.CLOSE_UNSUPPORTED, "text frames are not accepted")
             return
+        # Every frame pays for its bytes before it is even decoded, whatever it turns out to be
+        # (a cursor padded to a megabyte cost nothing before issue 12).
+        # (The hello is not: one per connection, and the budget is announced in its answer.)
+        affordable = self.state is State.HELLO or self._bytes_bucket.charge(len(message))
         try:
             msg = protocol.decode_frame(message)
             if self.state is State.HELLO:
@@ -204,9 +234,9 @@ class BoardSocket(WebSocketHandler):
         if board is None or session is None:
             return  # not reached: Tornado reads no frame while the hello is being handled
         if not isinstance(parsed, protocol.OpsMessage):
-            self._presence(board, session, parsed, len(message))
+            self._presence(board, session, parsed, len(message), affordable)
             return
-        if not self._bytes_bucket.take(len(message)):
+        if not affordable:
             for item in parsed.items:
                 c = item.c if isinstance(item, ProtocolError) else item["c"]
                 self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c))
@@ -219,14 +249,22 @@ class BoardSocket(WebSocketHandler):
         # otherwise read up to 256 KB of a flooding client's frames first.
         await asyncio.sleep(0)
 
+    def presence_allowed(self, nbytes: int, affordable: bool) -> bool:
+        """Whether a presence frame (cursor, and every presence message after it) is relayed:
+        within the byte budget (``affordable``, charged on arrival), small, and not too
+        frequent. Presence is dropped silently, never refused: it is ephemeral by contract."""
+        return affordable and nbytes <= PRESENCE_FRAME_BYTES and self._presence_bucket.take()
+
     def _presence(
         self,
         board: Board,
         session: Session,
         msg: CursorMessage | ViewMessage | SummonMessage,
         size: int,
+        affordable: bool,
     ) -> None:
-        """Cursors, views, laser points and summons: charged to the byte budget like ops.
+        """Cursors, views, laser points and summons: charged to the byte budget like ops
+        (on arrival: ``affordable``), size-capped and rate-limited (``presence_allowed``).
 
         Over budget, a cursor or a view is dropped without an answer (the next one replaces
         it: docs/protocol.md says cursors are never refused); a summon is refused.
@@ -236,7 +274,7 @@ class BoardSocket(WebSocketHandler):
                 self._refuse(ProtocolError("read_only", READ_ONLY_PRESENT))
             elif session.vp is None:
                 self._refuse(ProtocolError("bad_message", NO_VIEW))
-            elif not self._bytes_bucket.take(size):
+            elif not affordable:
                 self._refuse(ProtocolError("rate_limited", SLOW_DOWN))
             else:
                 board.summon(session)
@@ -244,7 +282,7 @@ class BoardSocket(WebSocketHandler):
         if isinstance(msg, CursorMessage) and msg.laser and session.readonly:
             self._refuse(ProtocolError("read_only", READ_ONLY_PRESENT))
             return
-        if not self._bytes_bucket.take(size):
+        if not self.presence_allowed(size, affordable):
             return
         if isinstance(msg, ViewMessage):
             board.view(session, list(msg.vp))
@@ -269,7 +307,13 @@ class BoardSocket(WebSocketHandler):
             self._refuse(ProtocolError("rate_limited", SLOW_DOWN, op["c"]))
         return ops[:granted] if granted < len(ops) else ops
 
+    def _no_hello(self) -> None:
+        if self.state is State.HELLO:
+            self.close(protocol.CLOSE_POLICY, "no hello in time")
+
     async def _on_hello(self, msg: dict[str, Any]) -> None:
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
         try:
             hello = protocol.parse_hello(msg)
         except ProtocolError as exc:
@@ -363,6 +407,8 @@ class BoardSocket(WebSocketHandler):
             asyncio.get_running_loop().call_later(ABORT_AFTER_S, stream.close)
 
     def on_close(self) -> None:
+        if self._hello_timer is not None:
+            self._hello_timer.cancel()
         if self._counted:
             self._counted = False
             self.connections.uncount_ip(self.ip)

@@ -1,0 +1,98 @@
+"""Faults said clearly: the data directory, a damaged database, memory (issue 12, part 1)."""
+
+from __future__ import annotations
+
+import os
+import resource
+import sqlite3
+from pathlib import Path
+
+import msgpack
+
+from tests.hostile.conftest import one_line, run_server
+from tests.server.conftest import rect
+from tests.server.subprocess_server import ServerProcess
+from tests.server.wsclient import OP_BINARY, WsClient
+from whiteboard.store.sqlite import DB_NAME
+
+
+def hello(url: str, board: str) -> WsClient:
+    ws = WsClient.connect(url, f"/ws/{board}", timeout=10)
+    ws.send({"t": "hello", "v": 1, "name": "h"})
+    welcome = ws.recv()
+    assert welcome is not None and welcome["t"] == "welcome"
+    ws.welcome = welcome  # type: ignore[attr-defined]
+    return ws
+
+
+def draw(url: str, board: str, n: int = 5, prefix: str = "r") -> None:
+    ws = hello(url, board)
+    for i in range(n):
+        ws.send({"t": "ops", "ops": [{"c": i + 1, "k": "add", "e": rect(f"{prefix}{i}", i)}]})
+    seen = 0
+    while seen < n:
+        msg = ws.recv()
+        assert msg is not None and msg["t"] != "err", msg
+        seen += len(msg.get("ops", [])) if msg["t"] == "ops" else 0
+    ws.close()
+
+
+def test_a_second_server_on_the_same_data_exits_naming_the_first(
+    server: ServerProcess,
+) -> None:
+    second = run_server("--port", "0", "--data", server.data)
+    assert second.returncode == 1
+    line = one_line(second.stderr)
+    assert "in use by another server" in line
+    assert f"pid {server.proc.pid}" in line and server.url in line  # type: ignore[union-attr]
+
+
+def test_the_wal_index_is_not_memory_mapped_and_no_other_process_opens_the_db(
+    server: ServerProcess,
+) -> None:
+    draw(server.url, "mapped")
+    data = os.path.realpath(server.data)
+    assert not os.path.exists(os.path.join(data, DB_NAME + "-shm"))
+    with open(f"/proc/{server.proc.pid}/maps") as maps:  # type: ignore[union-attr]
+        assert not [line for line in maps if data in line]
+    try:
+        sqlite3.connect(os.path.join(data, DB_NAME), timeout=0.2).execute(
+            "SELECT COUNT(*) FROM log"
+        ).fetchone()
+        raise AssertionError("another process read the live database")
+    except sqlite3.OperationalError as exc:
+        assert "locked" in str(exc)
+
+
+def test_a_damaged_database_is_named_at_start_with_the_fix(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    srv = ServerProcess(str(data)).start()
+    for b in range(30):
+        draw(srv.url, f"board{b}", 3)
+    srv.terminate()
+    assert srv.wait() == 0
+    db = data / DB_NAME
+    size = db.stat().st_size
+    assert size > 8 * 4096
+    with open(db, "r+b") as f:  # a damaged page in the middle of the log's b-tree
+        f.seek(4096 * 3)
+        f.write(os.urandom(4096))
+    result = run_server("--port", "0", "--data", str(data))
+    assert result.returncode == 1
+    line = one_line(result.stderr)
+    assert str(db) in line and "damaged" in line and "python -m whiteboard.backup" in line
+
+
+def test_memory_error_is_not_called_invalid_msgpack(server: ServerProcess) -> None:
+    ws = hello(server.url, "memory")
+    pid = server.proc.pid  # type: ignore[union-attr]
+    with open(f"/proc/{pid}/status") as status:
+        vm = next(int(line.split()[1]) for line in status if line.startswith("VmSize"))
+    # 40 MB of address space left: a 1 MiB frame of a million empty arrays needs about 64.
+    resource.prlimit(pid, resource.RLIMIT_AS, ((vm << 10) + (40 << 20), resource.RLIM_INFINITY))
+    frame = msgpack.packb({"t": "ops", "ops": [[] for _ in range(1_000_000)]})
+    ws.send_frame(OP_BINARY, frame)
+    assert ws.expect_close(10) == 1013
+    assert "memory" in ws.close_reason
+    resource.prlimit(pid, resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+    draw(server.url, "memory-after", 2)  # the server lives on
