@@ -73,6 +73,13 @@ class Document:
         """The sequence number of the first ``add`` of this id on the board, if any."""
         return self._first.get(id)
 
+    def gone(self) -> list[list[Any]]:
+        """``[id, first-add seq]`` of every id added before and not live now (``welcome.gone``):
+        a client that loads the board fresh needs them to stack a later re-add of one of them
+        (an undo of a delete, a restore) where this document does."""
+        live = self._live
+        return [[id, s] for id, s in self._first.items() if id not in live]
+
     def elements(self) -> list[dict[str, Any]]:
         """Live elements in stacking order (read-only views).
 
@@ -131,6 +138,8 @@ class Document:
         if el is None:
             return _refuse(op, "not_found", f"There is no element with id '{id}'.")
         etype = el["type"]
+        if el.get("locked"):
+            return _refuse(op, "locked", f"The element '{id}' is locked.")
         if etype != "pen":
             article = "an" if etype[0] in "aeiou" else "a"
             return _refuse(
@@ -205,6 +214,8 @@ class Document:
         if el is None:
             return _refuse(op, "not_found", f"There is no element with id '{id}'.")
         changes: dict[str, Any] = op["set"]
+        if el.get("locked") and not _unlocks(changes):
+            return _refuse(op, "locked", f"The element '{id}' is locked: unlock it first.")
         etype = el["type"]
         for key, value in changes.items():
             try:
@@ -237,6 +248,12 @@ class Document:
     def _delete(self, op: dict[str, Any]) -> dict[str, Any] | ProtocolError:
         ids: list[str] = op["ids"]
         live = self._live
+        if any(live[id].get("locked") for id in ids if id in live):
+            # PROTOCOL.md 1.1: locked ids are dropped like ids that are not live.
+            kept = [id for id in ids if id in live and not live[id].get("locked")]
+            if not kept:
+                return _refuse(op, "locked", "Every element it names is locked.")
+            ids = kept
         deleted = [id for id in ids if live.pop(id, None) is not None]
         if not deleted:
             return _refuse(op, "not_found", "None of the ids names a live element.")
@@ -250,7 +267,7 @@ class Document:
                     self._order.remove(id)
             else:
                 self._order = None
-        if len(deleted) == len(ids):
+        if len(deleted) == len(op["ids"]):
             return op
         return {**op, "ids": deleted}
 
@@ -332,6 +349,11 @@ def _copy_element(e: dict[str, Any]) -> dict[str, Any]:
         if pr is not None:
             el["pr"] = list(pr)
     return el
+
+
+def _unlocks(changes: dict[str, Any]) -> bool:
+    """Whether an update is the one change a locked element takes: ``{locked: false}``."""
+    return len(changes) == 1 and changes.get("locked", True) is False
 
 
 def _refuse(op: dict[str, Any], code: str, msg: str) -> ProtocolError:

@@ -28,6 +28,14 @@ import { SelectTool } from "./tools/select";
 import { Selection } from "./tools/selection";
 import { StyleState } from "./tools/style";
 import { editText, TextTool } from "./tools/text";
+import { restack } from "./tools/arrange";
+import { BindingKeeper } from "./tools/binding-keeper";
+import { Clipboard } from "./tools/clipboard";
+import { FrameTool } from "./tools/frame";
+import { NoteTool } from "./tools/note";
+import type { Point } from "./render/viewport";
+import { ArrangeMenu } from "./ui/arrange-menu";
+import { FramesPanel } from "./ui/frames-panel";
 import type { Tool, ToolContext, ToolName } from "./tools/tool";
 import { Announcer } from "./ui/announcer";
 import { CursorLayer } from "./ui/cursors";
@@ -118,6 +126,8 @@ export function startBoard(root: HTMLElement, board: string): void {
     ellipse: new EllipseTool(ctx),
     text: new TextTool(ctx),
     eraser: new EraserTool(ctx),
+    note: new NoteTool(ctx),
+    frame: new FrameTool(ctx),
     laser: new LaserTool(ctx),
   };
   const firstTool: ToolName = "pen";
@@ -137,6 +147,11 @@ export function startBoard(root: HTMLElement, board: string): void {
     toolbar.setStyleOpen(open);
     if (open) stylePanel.el.querySelector<HTMLElement>("[aria-pressed=true]")?.focus();
   };
+  const frames = new FramesPanel(chrome, model, viewport);
+  const arrange = new ArrangeMenu(chrome, ctx, () => frames.toggle());
+  const keeper = new BindingKeeper(model, renderer);
+  /** Where the pointer is on the board (null when it is elsewhere): pastes land there. */
+  let pointer: Point | null = null;
   const zoomFit = (): void => {
     renderer.sync();
     viewport.fit(renderer.index.extent());
@@ -291,7 +306,10 @@ export function startBoard(root: HTMLElement, board: string): void {
     viewport,
     renderer,
     () => (history.active ? (history.tool ?? current) : current),
-    (p) => conn.sendCursor(p?.x ?? null, p?.y ?? null),
+    (p) => {
+      pointer = p;
+      conn.sendCursor(p?.x ?? null, p?.y ?? null);
+    },
     // A click outside the text being typed finishes it, and does nothing else.
     () => {
       if (!textEditor.active) return false;
@@ -342,8 +360,18 @@ export function startBoard(root: HTMLElement, board: string): void {
     input.toolChanged(old);
     if (name !== "select") selection.clear();
     toolbar.setActive(name);
+    arrange.setTool(name);
   }
   toolbar.setActive(firstTool);
+  arrange.setTool(firstTool);
+  const clipboard = new Clipboard(
+    ctx,
+    board,
+    key,
+    () => pointer,
+    () => !history.active && !model.readOnly,
+  );
+  clipboard.install();
 
   /** Shortcuts that change the board do nothing while a past moment is shown. */
   const editing = (fn: () => void) => (): void => {
@@ -382,6 +410,8 @@ export function startBoard(root: HTMLElement, board: string): void {
     zoomFit,
     help: () => help.toggle(),
     history: () => history.toggle(),
+    lock: editing(() => arrange.toggleLock()),
+    restack: (how) => editing(() => restack(ctx, selection.list(), how))(),
     space: (down) => input.setSpace(down),
     enter: () => {
       if (history.active || model.readOnly) return false;
@@ -407,6 +437,7 @@ export function startBoard(root: HTMLElement, board: string): void {
       history,
       selection,
       setTool,
+      settling: () => keeper.busy,
       lasers,
       follow,
     });

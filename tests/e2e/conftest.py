@@ -98,6 +98,10 @@ class Server:
         with urllib.request.urlopen(self.url + path, timeout=10) as r:
             return json.load(r)
 
+    def get_text(self, path: str) -> str:
+        with urllib.request.urlopen(self.url + path, timeout=10) as r:
+            return r.read().decode("utf-8")
+
     def elements(self, board: str) -> list[dict[str, Any]]:
         return self.get(f"/api/boards/{board}")["elements"]
 

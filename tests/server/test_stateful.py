@@ -658,7 +658,11 @@ class BoardSessions(RuleBasedStateMachine):
             assert w["elements"] == elements
             firsts = {e["id"]: f for e, f in zip(w["elements"], w["first"], strict=True)}
             assert firsts == {e["id"]: self.model.first[e["id"]] for e in elements}
-            state = {"seq": w["seq"], "elements": w["elements"], "first": firsts}
+            # welcome.gone: where every deleted id goes should it be added again.
+            gone = {i: f for i, f in w["gone"]}
+            deleted = {i: f for i, f in self.model.first.items() if i not in firsts}
+            assert gone == {i: f for i, f in deleted.items() if f <= w["seq"]}
+            state = {"seq": w["seq"], "elements": w["elements"], "first": {**gone, **firsts}}
             slot.mirror = Document.from_state(state, LIMITS)
 
     def _leave(self, slot: Slot) -> None:
@@ -857,17 +861,10 @@ class BoardSessions(RuleBasedStateMachine):
             assert slot.mirror is not None and slot.mirror.seq == snap["seq"]
             mine = slot.mirror.elements()
             assert {e["id"]: e for e in mine} == by_id, f"{slot.name}'s document differs"
-            known = all(slot.mirror.first_seq(i) == self.model.first[i] for i in by_id)
-            if known:
-                assert mine == snap["elements"], f"{slot.name}'s stacking order differs"
-            else:
-                self.tally["order unknowable"] += 1
-                # A client that loaded the board fresh cannot know where an id deleted before
-                # its welcome and re-added since belongs (welcome.first covers live ids only).
-                # Only that may differ.
-                for i in by_id:
-                    f = slot.mirror.first_seq(i)
-                    assert f == self.model.first[i] or (f or 0) > self.model.first[i]
+            # A client that loaded the board fresh knows where an id deleted before its welcome
+            # and re-added since belongs: welcome.gone told it.
+            assert all(slot.mirror.first_seq(i) == self.model.first[i] for i in by_id)
+            assert mine == snap["elements"], f"{slot.name}'s stacking order differs"
 
 
 # -- the test --------------------------------------------------------------------------------

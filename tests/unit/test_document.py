@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from whiteboard.document import Document
 from whiteboard.protocol import (
     FIELDS,
-    REMOVABLE_FIELDS,
+    REMOVABLE,
     Limits,
     ProtocolError,
     encode_ops_array,
@@ -230,8 +230,8 @@ def test_update_sets_fields_and_returns_the_op() -> None:
         (pen(), {"fill": None}),
         (pen(), {"text": "x"}),
         (pen(), {"size": 12}),
-        (rect(), {"text": "x"}),
-        (rect(), {"x": 1, "size": 12}),
+        ({**rect(), "type": "line"}, {"text": "x"}),
+        ({**rect(), "type": "line"}, {"x": 1, "size": 12}),
         ({**rect(), "type": "line"}, {"fill": "#000000"}),
     ],
 )
@@ -425,7 +425,7 @@ def test_vectors_are_many_and_named_uniquely() -> None:
     names = [case["name"] for case in load_vectors()]
     assert len(names) >= 30 and len(set(names)) == len(names)
     codes = {result.get("error") for case in load_vectors() for result in case["results"]} - {None}
-    assert codes == {"bad_op", "not_found", "exists", "too_large", "board_full"}
+    assert codes == {"bad_op", "not_found", "exists", "too_large", "board_full", "locked"}
     kinds = {op.get("k") for case in load_vectors() for op in case["ops"]}
     assert {"add", "append", "update", "delete"} <= kinds
 
@@ -474,12 +474,22 @@ def pressures(draw: st.DrawFn, pts: list[int]) -> list[int]:
 
 @st.composite
 def elements_st(draw: st.DrawFn) -> dict[str, Any]:
-    etype = draw(st.sampled_from(["pen", "pen", "rect", "ellipse", "line", "text"]))
+    etype = draw(
+        st.sampled_from(["pen", "pen", "rect", "ellipse", "line", "text", "note", "frame"])
+    )
     e: dict[str, Any] = {"id": draw(IDS), "type": etype, "x": draw(COORD), "y": draw(COORD)}
-    e["stroke"] = draw(COLOR)
+    if etype != "frame":
+        e["stroke"] = draw(COLOR)
     if draw(st.booleans()):
         e["z"] = draw(Z)
-    if etype == "pen":
+    if draw(st.integers(0, 3)) == 0:
+        e["locked"] = draw(st.booleans())
+    if etype == "note":
+        e["w"], e["h"], e["fill"] = 50, draw(COORD), draw(COLOR)
+        e["text"] = draw(st.text(max_size=6))
+    elif etype == "frame":
+        e["w"], e["h"], e["name"] = draw(COORD), 40, draw(st.text(min_size=1, max_size=6))
+    elif etype == "pen":
         e["width"] = 1
         e["pts"] = draw(pts_of(1, 5))
         if draw(st.booleans()):
@@ -508,6 +518,7 @@ SET_VALUES: dict[str, st.SearchStrategy[Any]] = {
     "z": st.one_of(st.none(), Z),
     "text": st.text(min_size=1, max_size=6),
     "size": st.sampled_from([8, 30]),
+    "locked": st.sampled_from([True, False, False, None]),
 }
 
 
@@ -551,6 +562,8 @@ class NaiveModel:
             el = self.live.get(op["id"])
             if el is None:
                 return "not_found"
+            if el.get("locked"):
+                return "locked"
             if el["type"] != "pen" or ("pr" in el) != ("pr" in op):
                 return "bad_op"
             if len(el["pts"]) + len(op["pts"]) > self.limits.values_per_element:
@@ -563,10 +576,16 @@ class NaiveModel:
             el = self.live.get(op["id"])
             if el is None:
                 return "not_found"
+            if el.get("locked") and op["set"] != {"locked": False}:
+                return "locked"
             for key, value in op["set"].items():
                 if key not in FIELDS[el["type"]]:
                     return "bad_op"
-                if value is None and key not in REMOVABLE_FIELDS:
+                if value is None and key not in REMOVABLE[el["type"]]:
+                    return "bad_op"
+                if key == "text" and value == "" and el["type"] != "note":
+                    return "bad_op"
+                if key in ("w", "h") and el["type"] in ("note", "frame") and value <= 0:
                     return "bad_op"
             for key, value in op["set"].items():
                 if value is None:
@@ -575,11 +594,14 @@ class NaiveModel:
                     el[key] = value
             return "ok"
         deleted: list[str] = []
+        locked = False
         for id in op["ids"]:
-            if id in self.live:
+            if id in self.live and self.live[id].get("locked"):
+                locked = True
+            elif id in self.live:
                 del self.live[id]
                 deleted.append(id)
-        return deleted if deleted else "not_found"
+        return deleted if deleted else "locked" if locked else "not_found"
 
     def elements(self) -> list[dict[str, Any]]:
         def key(e: dict[str, Any]) -> tuple[float, int]:

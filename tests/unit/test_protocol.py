@@ -792,8 +792,8 @@ REFUSED_ELEMENTS = [
     bad("text", size=400.01),
     bad("text", size=0),
     *[bad("text", size=v) for v in NOT_NUMBERS],
-    bad("rect", text="hello"),
-    bad("rect", size=12),
+    bad("line", text="hello"),
+    bad("line", size=12),
     # unknown fields
     *each(ALL_TYPES, foo=1),
     *each(ALL_TYPES, s=1),
@@ -881,7 +881,15 @@ def test_append_values_per_op(values: int, expected: str) -> None:
 def test_text_chars_limit(text: str, expected: str) -> None:
     limits = Limits(text_chars=5)
     assert outcome(add(element("text", text=text)), limits) == expected
-    assert outcome({"k": "update", "c": 1, "id": "t1", "set": {"text": text}}, limits) == expected
+    if text:
+        assert (
+            outcome({"k": "update", "c": 1, "id": "t1", "set": {"text": text}}, limits) == expected
+        )
+    else:
+        # A note's text may be empty (PROTOCOL.md 1.1): a text's is refused once its type is known.
+        with pytest.raises(ProtocolError) as exc:
+            validate_field("text", "text", text, limits)
+        assert exc.value.code == expected
 
 
 def test_default_text_limit_is_ten_thousand_code_points() -> None:
@@ -991,8 +999,6 @@ def test_update_accepted(changes: dict[str, Any]) -> None:
         {"x": None},
         {"stroke": None},
         {"width": None},
-        {"text": None},
-        {"size": None},
         {"w": None},
         {"x": math.nan},
         {"x": True},
@@ -1003,7 +1009,6 @@ def test_update_accepted(changes: dict[str, Any]) -> None:
         {"fill": "#000000\n"},
         {"z": math.inf},
         {"z": False},
-        {"text": ""},
         {"text": 5},
         {"size": 3},
         {"x": 1, "foo": 2},
@@ -1012,6 +1017,17 @@ def test_update_accepted(changes: dict[str, Any]) -> None:
 )
 def test_update_refused(changes: Any) -> None:
     assert outcome(update(changes)) == "bad_op"
+
+
+@pytest.mark.parametrize("changes", [{"text": None}, {"size": None}, {"text": ""}], ids=repr)
+def test_update_of_a_text_refused_once_its_type_is_known(changes: dict[str, Any]) -> None:
+    """PROTOCOL.md 1.1: a rect's label may be removed and a note's text emptied, so only the
+    target's type (``validate_field``, called by the Document) refuses these for a text."""
+    assert outcome(update(changes)) == "ok"
+    [(key, value)] = changes.items()
+    with pytest.raises(ProtocolError) as exc:
+        validate_field("text", key, value, LIMITS)
+    assert exc.value.code == "bad_op"
 
 
 @pytest.mark.parametrize("id", ["", "a b", "x1\n", None, 3, b"x1"], ids=repr)
@@ -1047,8 +1063,8 @@ def test_validate_field_accepts_fields_of_the_type(etype: str, key: str, value: 
         ("pen", "fill", "#000000", "bad_op"),
         ("line", "fill", None, "bad_op"),
         ("pen", "w", 1, "bad_op"),
-        ("rect", "text", "hi", "bad_op"),
-        ("rect", "size", 10, "bad_op"),
+        ("line", "text", "hi", "bad_op"),
+        ("line", "size", 10, "bad_op"),
         ("rect", "x", None, "bad_op"),
         ("text", "text", None, "bad_op"),
         ("pen", "pts", [1, 2], "bad_op"),

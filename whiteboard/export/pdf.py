@@ -24,7 +24,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
 
-from whiteboard.export.svg import bounds, pen_points
+from whiteboard.export.svg import bounds, drawn, pen_points
 
 MARGIN = 20.0  # board units around the content of a page without frames
 PT_PER_UNIT = 0.75  # one board unit is one CSS pixel: 0.75 pt, so 100 % prints at screen size
@@ -82,8 +82,9 @@ def render(
     title: str = "Whiteboard",
     images: Mapping[str, bytes] | None = None,
 ) -> bytes:
-    """The PDF of a state's elements (given in stacking order)."""
-    els = list(elements)
+    """The PDF of a state's elements (given in stacking order); attached line ends are drawn
+    on their elements' outlines, as in the app and export.svg."""
+    els = drawn(elements)
     frames = [e for e in els if e.get("type") == "frame"]
     content = [e for e in els if e.get("type") != "frame"]
     out = io.BytesIO()

@@ -13,6 +13,14 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from whiteboard.export.bindings import resolve_line
+from whiteboard.export.structure_svg import (
+    frame_svg,
+    label_svg,
+    note_svg,
+    structure_bounds,
+)
+
 MARGIN = 20.0
 # The app's font (static/src/render/geometry.ts), so text takes the same room in both.
 FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif'
@@ -48,6 +56,9 @@ def pen_points(e: dict[str, Any]) -> list[tuple[float, float]]:
 
 def bounds(e: dict[str, Any]) -> tuple[float, float, float, float]:
     t = e["type"]
+    box = structure_bounds(e)
+    if box is not None:
+        return _turned(box, e.get("angle", 0))
     pad = float(e.get("width", 0)) / 2
     if t == "pen":
         pts = pen_points(e)
@@ -117,8 +128,10 @@ def element_svg(e: dict[str, Any], blobs: Blobs | None = None) -> str:
             f"{_stroke_attrs(e)}/>"
         )
         if t == "arrow" and (x1 != x0 or y1 != y0):
+            # The app's head (render/shapes.ts): max(10, 4 * width), at most half the shaft.
             angle = math.atan2(y1 - y0, x1 - x0)
-            size = 10 + float(e["width"]) * 2
+            width = float(e["width"])
+            size = min(max(10, width * 4), math.hypot(x1 - x0, y1 - y0) * 0.5 + width)
             wings = []
             for side in (-1, 1):
                 a = angle + math.pi - side * math.pi / 7
@@ -135,13 +148,14 @@ def element_svg(e: dict[str, Any], blobs: Blobs | None = None) -> str:
         y, h = (e["y"], e["h"]) if e["h"] >= 0 else (e["y"] + e["h"], -e["h"])
         return (
             f'<rect x="{_num(x)}" y="{_num(y)}" width="{_num(w)}" height="{_num(h)}"'
-            f" fill={fill}{_stroke_attrs(e)}{_rotation(e)}/>"
+            f" fill={fill}{_stroke_attrs(e)}{_rotation(e)}/>" + _label(e)
         )
     if t == "ellipse":
         cx, cy = e["x"] + e["w"] / 2, e["y"] + e["h"] / 2
         return (
             f'<ellipse cx="{_num(cx)}" cy="{_num(cy)}" rx="{_num(abs(e["w"]) / 2)}"'
             f' ry="{_num(abs(e["h"]) / 2)}" fill={fill}{_stroke_attrs(e)}{_rotation(e)}/>'
+            + _label(e)
         )
     if t == "text":
         size = float(e["size"])
@@ -170,7 +184,31 @@ def element_svg(e: dict[str, Any], blobs: Blobs | None = None) -> str:
             f'<line x1="{_num(e["x"])}" y1="{_num(middle - height)}" x2="{_num(e["x"])}"'
             f' y2="{_num(middle + height)}" stroke="none"/>{text}</g>'
         )
+    if t == "note":
+        body = note_svg(e, _num)
+        return f"<g{_rotation(e)}>{body}</g>" if e.get("angle") else body
+    if t == "frame":
+        return frame_svg(e, _num)
     return ""
+
+
+def _label(e: dict[str, Any]) -> str:
+    """A rect's or ellipse's label, turned with its shape."""
+    label = label_svg(e, _num)
+    return f"<g{_rotation(e)}>{label}</g>" if label and e.get("angle") else label
+
+
+def drawn(elements: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The elements in drawing order (frames first, a stable sort) with lines resolved."""
+    live = list(elements)
+    by_id = {e["id"]: e for e in live}
+    out = [e for e in live if e["type"] == "frame"]
+    for e in live:
+        if e["type"] in ("line", "arrow"):
+            out.append(resolve_line(e, by_id.get))
+        elif e["type"] != "frame":
+            out.append(e)
+    return out
 
 
 def _image_svg(e: dict[str, Any], blobs: Blobs) -> str:
@@ -196,8 +234,11 @@ def image_blobs(elements: Iterable[dict[str, Any]]) -> set[str]:
 
 
 def render(elements: Iterable[dict[str, Any]], blobs: Blobs | None = None) -> str:
-    """A standalone SVG document whose view box fits every element (or a small empty page)."""
-    els = list(elements)
+    """A standalone SVG document whose view box fits every element (or a small empty page).
+
+    As in the app: frames first (below everything, whatever their z), attached line ends on
+    their elements' outlines (PROTOCOL.md 1.1)."""
+    els = drawn(elements)
     if els:
         boxes = [bounds(e) for e in els]
         x0 = min(b[0] for b in boxes) - MARGIN

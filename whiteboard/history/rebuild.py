@@ -50,29 +50,35 @@ def element_ops(e: Element, limits: Limits) -> list[Op]:
 def restore_ops(current: list[Element], target: list[Element], limits: Limits) -> list[Op]:
     """Ops that turn a board showing ``current`` into one showing ``target``.
 
-    ``target`` is a past state of the same board (``?at=S``), in stacking order. Deletes come
-    first (they also free room under ``elements_per_board``), then updates, then adds in
-    stacking order. Every id of ``target`` was added at or before S, so each re-added element
-    returns to its old place in the stack and the result equals ``target`` exactly, order
-    included. Only what differs is touched, so the inverse (for undo) is as small as the change.
+    ``target`` is a past state of the same board (``?at=S``), in stacking order. Locked
+    elements that must change are unlocked first (PROTOCOL.md 1.1), then deletes come (they
+    also free room under ``elements_per_board``), then updates, then adds in stacking order.
+    Every id of ``target`` was added at or before S, so each re-added element returns to its
+    old place in the stack and the result equals ``target`` exactly, order included. Only what
+    differs is touched, so the inverse (for undo) is as small as the change.
     """
     now = {e["id"]: e for e in current}
     want = {e["id"]: e for e in target}
+    unlocks: list[Op] = []
     deletes: list[str] = []
     updates: list[Op] = []
     for id, cur in now.items():
         old = want.get(id)
-        if old is None or _needs_readd(cur, old):
+        gone = old is None or _needs_readd(cur, old)
+        if cur.get("locked") and (gone or _changes(cur, old or cur)):
+            # PROTOCOL.md 1.1: a locked element takes nothing but {locked: false}; the update
+            # below locks it again if it was locked then.
+            unlocks.append({"k": "update", "id": id, "set": {"locked": False}})
+            cur = {**cur, "locked": False}
+        if gone:
             deletes.append(id)
             continue
-        changes = {
-            key: old.get(key)
-            for key in cur.keys() | old.keys()
-            if not _same(cur.get(key), old.get(key))
-        }
+        assert old is not None
+        changes = _changes(cur, old)
         if changes:
             updates.append({"k": "update", "id": id, "set": changes})
-    ops: list[Op] = [
+    ops: list[Op] = unlocks
+    ops += [
         {"k": "delete", "ids": deletes[i : i + IDS_PER_DELETE]}
         for i in range(0, len(deletes), IDS_PER_DELETE)
     ]
@@ -82,6 +88,12 @@ def restore_ops(current: list[Element], target: list[Element], limits: Limits) -
         if e["id"] not in now or e["id"] in deleted:
             ops += element_ops(e, limits)
     return ops
+
+
+def _changes(cur: Element, old: Element) -> dict[str, Any]:
+    """The fields to set on ``cur`` to make it ``old`` (``None`` removes one)."""
+    keys = cur.keys() | old.keys()
+    return {key: old.get(key) for key in keys if not _same(cur.get(key), old.get(key))}
 
 
 def fork_ops(source: Document) -> list[Op]:

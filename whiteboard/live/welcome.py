@@ -23,6 +23,7 @@ class Welcomes:
         self.limits = limits
         self._elements: list[dict[str, Any]] | None = None
         self._first: list[int] = []
+        self._gone: list[list[Any]] = []
 
     def encode(self, session: Session, since: int | None, peers: list[dict[str, Any]]) -> bytes:
         doc = self.doc
@@ -30,6 +31,7 @@ class Welcomes:
         if ops is None and self._elements is None:
             self._elements = doc.elements()
             self._first = [doc.first_seq(e["id"]) or 0 for e in self._elements]
+            self._gone = doc.gone()
         return protocol.encode_welcome(
             board=self.board_id,
             me=session.client_id,
@@ -42,4 +44,5 @@ class Welcomes:
             readonly=session.readonly,
             token=session.token,
             first=self._first if ops is None else None,
+            gone=self._gone if ops is None else None,
         )

@@ -45,14 +45,16 @@ def encode_welcome(
     readonly: bool,
     token: str,
     first: list[int] | None = None,
+    gone: list[list[Any]] | None = None,
 ) -> bytes:
     """Encode the answer to ``hello``: PROTOCOL.md's keys, then docs/protocol.md's additions.
 
     Exactly one of ``elements`` (a fresh state) and ``ops`` (the ops after ``since``) is given.
     ``first`` goes with ``elements`` and only with them: the ``s`` of each element's first
-    ``add``, in the same order. ``readonly`` is always sent ("Protected boards"), ``token`` too
-    (the secret a reconnect sends back in ``hello.prev``). Breaking these rules is a programming
-    error (``ValueError``), not something a client can cause.
+    ``add``, in the same order; so does ``gone`` (``Document.gone()``: ``[id, seq]`` of the ids
+    added before and deleted since), when given. ``readonly`` is always sent ("Protected
+    boards"), ``token`` too (the secret a reconnect sends back in ``hello.prev``). Breaking
+    these rules is a programming error (``ValueError``), not something a client can cause.
     """
     if (elements is None) == (ops is None):
         raise ValueError("welcome needs exactly one of elements and ops")
@@ -60,6 +62,8 @@ def encode_welcome(
         first is not None and elements is not None and len(first) != len(elements)
     ):
         raise ValueError("welcome.first goes with elements, one seq per element")
+    if gone is not None and elements is None:
+        raise ValueError("welcome.gone goes with elements")
     msg: dict[str, Any] = {  # PROTOCOL.md's keys, in the order the text lists them
         "t": "welcome",
         "v": PROTOCOL_VERSION,
@@ -76,6 +80,8 @@ def encode_welcome(
     }
     if first is not None:
         msg["first"] = first
+    if gone is not None:
+        msg["gone"] = gone
     return pack(msg)
 
 

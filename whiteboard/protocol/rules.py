@@ -89,35 +89,81 @@ BLOB_PATTERN: Final = r"[0-9a-f]{64}"
 ANGLE_MAX: Final = math.pi
 """``angle`` is radians from -π to π (PROTOCOL.md 1.1)."""
 
-ELEMENT_TYPES: Final = ("pen", "line", "arrow", "rect", "ellipse", "text", "image")
+ELEMENT_TYPES: Final = (
+    "pen",
+    "line",
+    "arrow",
+    "rect",
+    "ellipse",
+    "text",
+    "image",
+    "note",
+    "frame",
+)
 OP_KINDS: Final = ("add", "append", "update", "delete")
+ERROR_CODES: Final = (
+    "bad_message",
+    "bad_op",
+    "not_found",
+    "exists",
+    "too_large",
+    "rate_limited",
+    "board_full",
+    "read_only",
+    "locked",
+)
+"""Every ``err.code`` (PROTOCOL.md; ``locked`` from version 1.1)."""
 
-_PLACED: Final = frozenset({"id", "type", "x", "y", "z"})
+FRAME_NAME_MAX: Final = 200
+"""Longest frame ``name`` (PROTOCOL.md 1.1), in code points."""
+LABEL_SIZE: Final = 20
+"""A label's font size when a rect or ellipse with ``text`` has no ``size`` (PROTOCOL.md 1.1)."""
+
+_PLACED: Final = frozenset({"id", "type", "x", "y", "z", "locked"})
 _COMMON: Final = _PLACED | {"stroke"}
+_LABEL: Final = frozenset({"text", "size"})
 FIELDS: Final[dict[str, frozenset[str]]] = {
     "pen": _COMMON | {"width", "pts", "ps", "pr"},
-    "line": _COMMON | {"width", "w", "h"},
-    "arrow": _COMMON | {"width", "w", "h"},
-    "rect": _COMMON | {"width", "fill", "w", "h", "angle"},
-    "ellipse": _COMMON | {"width", "fill", "w", "h", "angle"},
+    "line": _COMMON | {"width", "w", "h", "from", "to"},
+    "arrow": _COMMON | {"width", "w", "h", "from", "to"},
+    "rect": _COMMON | {"width", "fill", "w", "h", "angle"} | _LABEL,
+    "ellipse": _COMMON | {"width", "fill", "w", "h", "angle"} | _LABEL,
     "text": _COMMON | {"text", "size", "angle"},
     # PROTOCOL.md 1.1: a picture has no stroke; its blob must be stored on the board.
     "image": _PLACED | {"w", "h", "blob", "angle"},
+    # A note's fill is its colour and its stroke the text's; a frame has no stroke or width.
+    "note": _COMMON | {"fill", "w", "h", "text", "size", "angle"},
+    "frame": _PLACED | {"w", "h", "name"},
 }
 """Every field each element type may have (required and optional)."""
 
-POSITIVE_SIZE_TYPES: Final = frozenset({"image"})
-"""Types whose ``w`` and ``h`` must be > 0 (a shape's may be negative: drawn up or left)."""
-
-OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr", "angle"})
+OPTIONAL_FIELDS: Final = frozenset({"z", "fill", "ps", "pr", "angle", "locked", "from", "to"})
+"""Fields that are optional on every type that has them; ``_OPTIONAL_HERE`` and
+``_REQUIRED_HERE`` are the per-type exceptions of PROTOCOL.md 1.1."""
+_OPTIONAL_HERE: Final[dict[str, frozenset[str]]] = {
+    "rect": _LABEL,
+    "ellipse": _LABEL,
+    "note": frozenset({"size"}),
+}
+_REQUIRED_HERE: Final[dict[str, frozenset[str]]] = {"note": frozenset({"fill"})}
 REQUIRED_FIELDS: Final[dict[str, frozenset[str]]] = {
-    etype: fields - OPTIONAL_FIELDS for etype, fields in FIELDS.items()
+    etype: fields - OPTIONAL_FIELDS - _OPTIONAL_HERE.get(etype, frozenset())
+    | _REQUIRED_HERE.get(etype, frozenset())
+    for etype, fields in FIELDS.items()
 }
 UNSETTABLE_FIELDS: Final = frozenset({"id", "type", "pts", "pr", "ps"})
 """Fields ``update`` may never touch: identity, and the point data that only ``append`` grows."""
-REMOVABLE_FIELDS: Final = frozenset({"fill", "z", "angle"})
-"""Optional fields that ``update`` may remove by setting them to ``null`` (undoing the first
-turn of an element removes its ``angle``)."""
+REMOVABLE: Final[dict[str, frozenset[str]]] = {
+    etype: fields - REQUIRED_FIELDS[etype] - UNSETTABLE_FIELDS for etype, fields in FIELDS.items()
+}
+"""Per type, the optional fields an ``update`` may remove by setting them to ``null`` (a
+label, a binding, ``locked``, ``angle`` (undoing the first turn of an element removes it), as
+well as version 1's ``fill`` and ``z``)."""
+REMOVABLE_FIELDS: Final = frozenset().union(*REMOVABLE.values())
+"""Fields that some type may remove with ``null``: all an update's ``set`` is checked against
+before the target's type is known (the ``Document`` then checks ``REMOVABLE``)."""
+POSITIVE_SIZE_TYPES: Final = frozenset({"image", "note", "frame"})
+"""Types whose ``w`` and ``h`` must be > 0 (a shape's may be negative: drawn up or left)."""
 
 
 @dataclass(frozen=True)

@@ -23,6 +23,7 @@ from whiteboard.protocol.rules import (
     COORD_MAX,
     ELEMENT_TYPES,
     FIELDS,
+    FRAME_NAME_MAX,
     ID_PATTERN,
     IDS_PER_DELETE,
     MAX_C,
@@ -32,6 +33,7 @@ from whiteboard.protocol.rules import (
     PS_MIN,
     PT_MAX,
     PT_MIN,
+    REMOVABLE,
     REMOVABLE_FIELDS,
     REQUIRED_FIELDS,
     SIZE_MAX,
@@ -135,7 +137,8 @@ def _check_set(changes: Any, limits: Limits) -> None:
                     "bad_op", f"Field '{key}' is required; it cannot be removed with null."
                 )
             continue
-        _FIELD_CHECKS[key](value, key, limits)
+        # A note's text may be empty: whether this one may is known with the target's type.
+        (_check_note_text if key == "text" else _FIELD_CHECKS[key])(value, key, limits)
 
 
 def _check_ids(ids: Any) -> None:
@@ -149,7 +152,7 @@ def validate_field(etype: str, key: str, value: Any, limits: Limits) -> None:
     """Check that an update may set ``key`` to ``value`` on an element of type ``etype``.
 
     Used by the ``Document``, which alone knows the target's type. ``None`` is accepted only
-    for the removable optional fields (``fill``, ``z``) of types that have them.
+    for the optional fields of that type (``REMOVABLE``).
     """
     fields = FIELDS.get(etype)
     if fields is None:
@@ -161,13 +164,13 @@ def validate_field(etype: str, key: str, value: Any, limits: Limits) -> None:
     if key in UNSETTABLE_FIELDS:
         raise ProtocolError("bad_op", f"Field '{key}' cannot be changed by an update.")
     if value is None:
-        if key in REMOVABLE_FIELDS:
+        if key in REMOVABLE[etype]:
             return
         raise ProtocolError(
             "bad_op",
             f"Field '{key}' of {_a(etype)} {etype} element is required; it cannot be removed.",
         )
-    _FIELD_CHECKS[key](value, key, limits)
+    _field_check(etype, key)(value, key, limits)
     if etype in POSITIVE_SIZE_TYPES and key in ("w", "h"):
         _check_positive(value, key, etype)
 
@@ -197,11 +200,18 @@ def validate_element(e: Any, limits: Limits, *, in_op: bool = True) -> dict[str,
         elif key == "type" or key == "pr":
             continue
         else:
-            _FIELD_CHECKS[key](value, key, limits)
+            _field_check(etype, key)(value, key, limits)
     if etype in POSITIVE_SIZE_TYPES:
         _check_positive(e["w"], "w", etype)
         _check_positive(e["h"], "h", etype)
     return e
+
+
+def _field_check(etype: str, key: str) -> Callable[[Any, str, Limits], None]:
+    """The one field whose rule depends on the type: a note's text may be empty."""
+    if key == "text" and etype == "note":
+        return _check_note_text
+    return _FIELD_CHECKS[key]
 
 
 # -- field checks --------------------------------------------------------------------------------
@@ -221,7 +231,7 @@ def _check_coord(value: Any, key: str, limits: Limits) -> None:
 
 
 def _check_positive(value: Any, key: str, etype: str) -> None:
-    """After ``_check_coord``: the size of a picture is more than 0."""
+    """After ``_check_coord``: pictures, notes and frames have a size above 0."""
     if value <= 0:
         raise ProtocolError(
             "bad_op", f"'{key}' of {_a(etype)} {etype} must be more than 0, not {show(value)}."
@@ -279,6 +289,25 @@ def _check_text(value: Any, key: str, limits: Limits) -> None:
             "too_large",
             f"The text has {len(value)} characters; at most {limits.text_chars} are allowed.",
         )
+
+
+def _check_note_text(value: Any, key: str, limits: Limits) -> None:
+    """A note's text: like any text, except that a note may be empty (PROTOCOL.md 1.1)."""
+    if value != "":
+        _check_text(value, key, limits)
+
+
+def _check_name(value: Any, key: str, limits: Limits) -> None:
+    if type(value) is not str or not 1 <= len(value) <= FRAME_NAME_MAX:
+        raise ProtocolError(
+            "bad_op",
+            f"'{key}' must be a string of 1 to {FRAME_NAME_MAX} characters, not {show(value)}.",
+        )
+
+
+def _check_bool(value: Any, key: str, limits: Limits) -> None:
+    if type(value) is not bool:
+        raise ProtocolError("bad_op", f"'{key}' must be true or false, not {show(value)}.")
 
 
 def _check_ps(value: Any, key: str, limits: Limits) -> None:
@@ -355,6 +384,10 @@ _FIELD_CHECKS: Final[dict[str, Callable[[Any, str, Limits], None]]] = {
     "text": _check_text,
     "size": _check_size,
     "ps": _check_ps,
+    "locked": _check_bool,
+    "from": _check_id_field,
+    "to": _check_id_field,
+    "name": _check_name,
     "angle": _check_angle,
     "blob": _check_blob,
 }

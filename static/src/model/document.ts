@@ -5,9 +5,9 @@
  * both). It is pure (no I/O, no timers) so the model can keep two of its states side by side:
  * the confirmed state from the server and, on top, the user's own pending ops.
  */
-import type { Element, ErrorCode, Limits, Op } from "./types";
+import type { Element, ErrorCode, Limits, Op, UpdateSet } from "./types";
 import { DEFAULT_LIMITS } from "./types";
-import { sizeFits, updatable } from "./validate";
+import { setError, sizeFits } from "./validate";
 
 export type Outcome = { ok: true; op: Op } | { ok: false; code: ErrorCode };
 
@@ -27,6 +27,7 @@ export function step(el: Element | undefined, op: Op, id: string, limits: Limits
       return { ok: true, el: op.e };
     case "append": {
       if (!el) return { ok: false, code: "not_found" };
+      if (el.locked) return { ok: false, code: "locked" };
       if (el.type !== "pen") return { ok: false, code: "bad_op" };
       if ((el.pr === undefined) !== (op.pr === undefined)) return { ok: false, code: "bad_op" };
       if (el.pts.length + op.pts.length > limits.values_per_element) {
@@ -38,9 +39,11 @@ export function step(el: Element | undefined, op: Op, id: string, limits: Limits
     }
     case "update": {
       if (!el) return { ok: false, code: "not_found" };
+      if (el.locked && !unlocks(op.set)) return { ok: false, code: "locked" };
+      const code = setError(el.type, op.set, limits);
+      if (code) return { ok: false, code };
       const next: Record<string, unknown> = { ...el };
       for (const [key, v] of Object.entries(op.set)) {
-        if (!updatable(el.type, key)) return { ok: false, code: "bad_op" };
         if (v === null) delete next[key];
         else next[key] = v;
       }
@@ -48,8 +51,35 @@ export function step(el: Element | undefined, op: Op, id: string, limits: Limits
       return { ok: true, el: next as unknown as Element };
     }
     case "delete":
-      return el ? { ok: true, el: undefined } : { ok: false, code: "not_found" };
+      if (!el) return { ok: false, code: "not_found" };
+      return el.locked ? { ok: false, code: "locked" } : { ok: true, el: undefined };
   }
+}
+
+/** Whether an update is the one change a locked element takes (PROTOCOL.md 1.1). */
+export function unlocks(set: UpdateSet): boolean {
+  const keys = Object.keys(set);
+  return keys.length === 1 && set["locked"] === false;
+}
+
+/**
+ * The ids a delete deletes: the live ones, once each, except locked ones (PROTOCOL.md 1.1);
+ * or the refusal when there are none (`locked` if some were live but locked).
+ */
+export function deletable(
+  ids: readonly string[],
+  get: (id: string) => Element | undefined,
+): { ok: true; ids: string[] } | { ok: false; code: ErrorCode } {
+  let live = 0;
+  const out: string[] = [];
+  ids.forEach((id, i) => {
+    const el = get(id);
+    if (!el || ids.indexOf(id) !== i) return;
+    live++;
+    if (!el.locked) out.push(id);
+  });
+  if (out.length > 0) return { ok: true, ids: out };
+  return { ok: false, code: live > 0 ? "locked" : "not_found" };
 }
 
 /** The ids an op touches. */
@@ -183,8 +213,9 @@ export class Document {
    */
   apply(op: Op, seq: number): Outcome {
     if (op.k === "delete") {
-      const ids = op.ids.filter((id, i) => this.live.has(id) && op.ids.indexOf(id) === i);
-      if (ids.length === 0) return { ok: false, code: "not_found" };
+      const found = deletable(op.ids, (id) => this.live.get(id));
+      if (!found.ok) return found;
+      const ids = found.ids;
       for (const id of ids) this.live.delete(id);
       return { ok: true, op: ids.length === op.ids.length ? op : { ...op, ids } };
     }

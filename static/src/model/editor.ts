@@ -11,7 +11,7 @@
 import type { Model } from "./model";
 import { splitAdd } from "./split";
 import { MAX_IDS_PER_DELETE } from "./validate";
-import type { Element, ErrorCode, OpBody } from "./types";
+import type { Element, ErrorCode, OpBody, UpdateSet } from "./types";
 
 interface Recording {
   /** State of each touched id before its first op in this action (undefined: not live). */
@@ -173,10 +173,17 @@ export class Editor {
       } else if (before && after) {
         const keys = rec.keys.get(id);
         if (!keys || keys.size === 0) continue;
-        const old = before as unknown as Record<string, string | number | undefined>;
-        const set: Record<string, string | number | null> = {};
-        for (const k of keys) set[k] = old[k] ?? null;
-        out.push({ k: "update", id, set });
+        const old = before as unknown as Record<string, string | number | boolean | undefined>;
+        const set: UpdateSet = {};
+        for (const k of keys) set[k] = old[k] ?? (k === "locked" ? false : null);
+        if ("locked" in set && keys.size > 1) {
+          // A locked element takes {locked: false} alone (PROTOCOL.md 1.1): unlock first, then
+          // the rest; or the rest first, then lock again.
+          const { locked, ...rest } = set;
+          const lock: OpBody = { k: "update", id, set: { locked: locked ?? false } };
+          const others: OpBody = { k: "update", id, set: rest };
+          out.push(...(locked ? [others, lock] : [lock, others]));
+        } else out.push({ k: "update", id, set });
       }
     }
     for (let end = deletes.length; end > 0; end -= MAX_IDS_PER_DELETE) {

@@ -8,7 +8,7 @@
  * A server op therefore never hides a field the user has just changed: the user's pending
  * change is replayed on top until it is confirmed or refused.
  */
-import { Document, opIds, step } from "./document";
+import { deletable, Document, opIds, step } from "./document";
 import type { Element, ErrorCode, Limits, Op, OpBody, ServerOp } from "./types";
 import { DEFAULT_LIMITS } from "./types";
 
@@ -62,6 +62,9 @@ export class Model {
   private readonly myIds = new Set<number>();
   private nextC = 1;
   private readonly listeners: ChangeListener[] = [];
+  /** Per id, the seq and author of the last server op that touched it since the snapshot. */
+  private readonly touchedAt = new Map<string, number>();
+  private readonly touchedBy = new Map<string, number>();
 
   get seq(): number {
     return this.seqApplied;
@@ -91,6 +94,16 @@ export class Model {
 
   isMine(by: number): boolean {
     return this.myIds.has(by);
+  }
+
+  /**
+   * The seq and author of the last server op this page saw touch `id` (undefined before any
+   * since the last snapshot): whoever changed something last settles what follows from it.
+   */
+  lastTouch(id: string): { s: number; by: number } | undefined {
+    const s = this.touchedAt.get(id);
+    const by = this.touchedBy.get(id);
+    return s === undefined || by === undefined ? undefined : { s, by };
   }
 
   setLimits(limits: Limits): void {
@@ -185,10 +198,9 @@ export class Model {
     if (this.readOnly) return { ok: false, code: "read_only" };
     let op = { ...body, c: this.nextC++ } as Op;
     if (op.k === "delete") {
-      const asked = op.ids;
-      const ids = asked.filter((id, i) => this.has(id) && asked.indexOf(id) === i);
-      if (ids.length === 0) return { ok: false, code: "not_found" };
-      op = { ...op, ids };
+      const found = deletable(op.ids, (id) => this.get(id));
+      if (!found.ok) return found;
+      op = { ...op, ids: found.ids };
     }
     if (op.k === "add" && !this.has(op.e.id) && this.size >= this.limits.elements_per_board) {
       return { ok: false, code: "board_full" };
@@ -242,6 +254,8 @@ export class Model {
       return false;
     }
     if (prev.k === "update" && prev.id === op.id) {
+      // An unlock must reach the server alone: {locked: false, x: 1} is refused when locked.
+      if ("locked" in prev.set || "locked" in op.set) return false;
       last.op = { ...prev, set: { ...prev.set, ...op.set } };
       return true;
     }
@@ -300,7 +314,11 @@ export class Model {
         const out = this.confirmed.apply(op as Op, s);
         if (!out.ok) throw new Divergence(`server op ${s} refused locally: ${out.code}`);
         this.seqApplied = s;
-        for (const id of opIds(op as Op)) touched.add(id);
+        for (const id of opIds(op as Op)) {
+          touched.add(id);
+          this.touchedAt.set(id, s);
+          this.touchedBy.set(id, by);
+        }
         if (this.myIds.has(by)) {
           const i = this.pending.findIndex((p) => p.op.c === op.c);
           if (i >= 0) {
@@ -331,7 +349,8 @@ export class Model {
 
   /**
    * Loads a snapshot (a fresh `welcome`, or a resume the server could not serve with ops);
-   * `first` is welcome.first, the first-add seqs that place elements exactly as the server does.
+   * `first` is welcome.first, the first-add seqs that place elements exactly as the server does,
+   * and `gone` welcome.gone, those of the ids deleted before it (an undo may bring them back).
    *
    * Ops already sent may or may not be in the snapshot. Since hello.prev retires the old
    * connection before the welcome, none of them can be committed later, so what the snapshot
@@ -339,9 +358,18 @@ export class Model {
    * committed as far as its points go (a connection's ops are committed in order) and the rest
    * are sent again; updates and deletes are idempotent and are sent again.
    */
-  reset(elements: readonly Element[], seq: number, first: readonly number[] | null = null): void {
+  reset(
+    elements: readonly Element[],
+    seq: number,
+    first: readonly number[] | null = null,
+    gone: readonly (readonly [string, number])[] = [],
+  ): void {
     const old = this.confirmed;
     this.confirmed = Document.fromElements(elements, this.limits, first);
+    // welcome.gone: ids deleted before this snapshot keep their place if they come back.
+    for (const [id, s] of gone) this.confirmed.seedRank(id, s);
+    this.touchedAt.clear();
+    this.touchedBy.clear();
     this.seqApplied = seq;
     /** Points of each pen as far as our ops counted committed so far explain them. */
     const counted = new Map<string, number>();

@@ -6,7 +6,8 @@
  * server holds.
  */
 
-export type ElementType = "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "image";
+export type ElementType =
+  "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "image" | "note" | "frame";
 
 /** What every element has (PROTOCOL.md, common fields). */
 interface Placed {
@@ -14,6 +15,8 @@ interface Placed {
   x: number;
   y: number;
   z?: number;
+  /** PROTOCOL.md 1.1: only `{locked: false}` may change a locked element; nothing deletes it. */
+  locked?: boolean;
 }
 
 interface ElementBase extends Placed {
@@ -34,6 +37,9 @@ export interface LineElement extends ElementBase {
   width: number;
   w: number;
   h: number;
+  /** PROTOCOL.md 1.1: the ids of the elements the start and the end are attached to. */
+  from?: string;
+  to?: string;
 }
 
 export interface ShapeElement extends ElementBase {
@@ -42,6 +48,9 @@ export interface ShapeElement extends ElementBase {
   w: number;
   h: number;
   fill?: string;
+  /** PROTOCOL.md 1.1: a label centred inside, in `size` (LABEL_SIZE when absent). */
+  text?: string;
+  size?: number;
   /** Radians about the centre, -π to π (PROTOCOL.md 1.1). */
   angle?: number;
 }
@@ -63,13 +72,35 @@ export interface ImageElement extends Placed {
   angle?: number;
 }
 
-export type Element = PenElement | LineElement | ShapeElement | TextElement | ImageElement;
+/** PROTOCOL.md 1.1: a sticky note; `fill` is its colour, `stroke` its text's. */
+export interface NoteElement extends ElementBase {
+  type: "note";
+  w: number;
+  h: number;
+  fill: string;
+  /** May be empty. */
+  text: string;
+  /** Absent: the text is fitted to the note. */
+  size?: number;
+  angle?: number;
+}
+
+/** PROTOCOL.md 1.1: a named area (a slide, a section), drawn below everything else. */
+export interface FrameElement extends Placed {
+  type: "frame";
+  w: number;
+  h: number;
+  name: string;
+}
+
+export type Element =
+  PenElement | LineElement | ShapeElement | TextElement | ImageElement | NoteElement | FrameElement;
 
 /** The types that may be turned (carry `angle`). */
-export type Rotatable = ShapeElement | TextElement | ImageElement;
+export type Rotatable = ShapeElement | TextElement | ImageElement | NoteElement;
 
 /** Fields an `update` may carry; `null` removes an optional field. */
-export type UpdateSet = { [key: string]: string | number | null };
+export type UpdateSet = { [key: string]: string | number | boolean | null };
 
 export interface AddOp {
   k: "add";
@@ -115,7 +146,8 @@ export type ErrorCode =
   | "too_large"
   | "rate_limited"
   | "board_full"
-  | "read_only";
+  | "read_only"
+  | "locked";
 
 /**
  * The limits announced in `welcome.limits`; the defaults are PROTOCOL.md's, held to the

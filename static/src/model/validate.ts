@@ -43,25 +43,52 @@ export function codePoints(s: string): number {
   return n;
 }
 
+/** PROTOCOL.md 1.1: longest frame name, in code points. */
+export const FRAME_NAME_MAX = 200;
+/** PROTOCOL.md 1.1: a label's font size when its shape has no `size`. */
+export const LABEL_SIZE = 20;
+
 /** Fields each element type may carry, and which of them are required. */
-const COMMON = ["id", "type", "x", "y", "stroke", "z"];
+const COMMON = ["id", "type", "x", "y", "stroke", "z", "locked"];
 export const FIELDS: Record<Element["type"], readonly string[]> = {
   pen: [...COMMON, "width", "pts", "ps", "pr"],
-  line: [...COMMON, "width", "w", "h"],
-  arrow: [...COMMON, "width", "w", "h"],
-  rect: [...COMMON, "width", "w", "h", "fill", "angle"],
-  ellipse: [...COMMON, "width", "w", "h", "fill", "angle"],
+  line: [...COMMON, "width", "w", "h", "from", "to"],
+  arrow: [...COMMON, "width", "w", "h", "from", "to"],
+  rect: [...COMMON, "width", "w", "h", "fill", "angle", "text", "size"],
+  ellipse: [...COMMON, "width", "w", "h", "fill", "angle", "text", "size"],
   text: [...COMMON, "text", "size", "angle"],
-  image: ["id", "type", "x", "y", "z", "w", "h", "blob", "angle"],
+  image: ["id", "type", "x", "y", "z", "locked", "w", "h", "blob", "angle"],
+  note: [...COMMON, "w", "h", "fill", "text", "size", "angle"],
+  frame: ["id", "type", "x", "y", "z", "locked", "w", "h", "name"],
 };
-const OPTIONAL = new Set(["z", "fill", "ps", "pr", "angle"]);
+/** Optional on every type that has them; OPTIONAL_HERE and REQUIRED_HERE are the exceptions. */
+const OPTIONAL = new Set(["z", "fill", "ps", "pr", "angle", "locked", "from", "to"]);
+const OPTIONAL_HERE: Partial<Record<Element["type"], readonly string[]>> = {
+  rect: ["text", "size"],
+  ellipse: ["text", "size"],
+  note: ["size"],
+};
+const REQUIRED_HERE: Partial<Record<Element["type"], readonly string[]>> = { note: ["fill"] };
+/** Whether `key` is an optional field of this type (one that an update may remove with null). */
+export function optional(type: Element["type"], key: string): boolean {
+  if (REQUIRED_HERE[type]?.includes(key)) return false;
+  return OPTIONAL.has(key) || (OPTIONAL_HERE[type]?.includes(key) ?? false);
+}
 /** Fields an update may never touch: identity, and the pen's geometry (only `append` grows it). */
 const NOT_UPDATABLE = new Set(["id", "type", "pts", "pr", "ps"]);
-/** Optional fields an update may remove with null (undoing a first turn removes `angle`). */
-const REMOVABLE = new Set(["fill", "z", "angle"]);
+/**
+ * Fields some type may remove with null (checked before the target's type is known; undoing a
+ * first turn removes `angle`).
+ */
+const REMOVABLE = new Set(["fill", "z", "angle", "locked", "from", "to", "text", "size"]);
+/** Types whose `w` and `h` must be above 0 (a shape's may be negative: drawn up or left). */
+const POSITIVE_SIZE = new Set(["image", "note", "frame"]);
 
-/** Checks one field's value: null if valid, else the refusal's code. */
-function fieldError(key: string, v: unknown, limits: Limits): ErrorCode | null {
+/**
+ * Checks one field's value: null if valid, else the refusal's code. `type` is the element's
+ * type when known: only a note's text may be empty, so without it an empty text passes.
+ */
+function fieldError(key: string, v: unknown, limits: Limits, type?: string): ErrorCode | null {
   const ok = (cond: boolean): ErrorCode | null => (cond ? null : "bad_op");
   switch (key) {
     case "x":
@@ -83,11 +110,19 @@ function fieldError(key: string, v: unknown, limits: Limits): ErrorCode | null {
     case "size":
       return ok(isNum(v) && v >= 4 && v <= 400);
     case "text":
-      if (typeof v !== "string" || v.length === 0) return "bad_op";
+      if (typeof v !== "string") return "bad_op";
+      if (v.length === 0) return type === undefined || type === "note" ? null : "bad_op";
       // Too long is a size limit, like too many points: the same code.
       return codePoints(v) <= limits.text_chars ? null : "too_large";
     case "ps":
       return ok(isInt(v) && v >= 1 && v <= 64);
+    case "locked":
+      return ok(typeof v === "boolean");
+    case "from":
+    case "to":
+      return ok(typeof v === "string" && ID_PATTERN.test(v));
+    case "name":
+      return ok(typeof v === "string" && v.length > 0 && codePoints(v) <= FRAME_NAME_MAX);
     default:
       return "bad_op";
   }
@@ -121,7 +156,7 @@ export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
   for (const key of fields) {
     if (key === "id" || key === "type") continue;
     if (!Object.hasOwn(raw, key)) {
-      if (OPTIONAL.has(key)) continue;
+      if (optional(type as Element["type"], key)) continue;
       return refuse("bad_op");
     }
   }
@@ -138,7 +173,7 @@ export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
         code = "bad_op";
       }
     } else {
-      code = fieldError(key, v, limits);
+      code = fieldError(key, v, limits, type);
     }
     if (code) return refuse(code);
   }
@@ -146,9 +181,27 @@ export function parseElement(raw: unknown, limits: Limits): Parsed<Element> {
   return { ok: true, value: { ...raw } as unknown as Element };
 }
 
-/** An image's size is positive (a shape's may be negative: it is drawn up or left). */
+/** Pictures, notes and frames have a size above 0 (a shape's may be negative: drawn up or left). */
 export function sizeFits(type: string, el: Record<string, unknown>): boolean {
-  return type !== "image" || ((el["w"] as number) > 0 && (el["h"] as number) > 0);
+  return !POSITIVE_SIZE.has(type) || ((el["w"] as number) > 0 && (el["h"] as number) > 0);
+}
+
+/**
+ * What an update's `set` may do to an element of this type, beyond parseOp's checks of the
+ * values alone: null for its optional fields only, and the type's own rules (a note's text may
+ * be empty, a rect's label may not). Null if it may, else the refusal's code.
+ */
+export function setError(type: Element["type"], set: UpdateSet, limits: Limits): ErrorCode | null {
+  for (const [key, v] of Object.entries(set)) {
+    if (!updatable(type, key)) return "bad_op";
+    if (v === null) {
+      if (!optional(type, key)) return "bad_op";
+    } else if (key === "text") {
+      const code = fieldError(key, v, limits, type);
+      if (code) return code;
+    }
+  }
+  return null;
 }
 
 /**

@@ -347,7 +347,7 @@ export class Connection {
     this.peers = [...w.peers];
     if (w.elements) {
       const first = Array.isArray(w.first) && w.first.length === w.elements.length ? w.first : null;
-      this.model.reset(w.elements, w.seq, first);
+      this.model.reset(w.elements, w.seq, first, goneOf(w.gone));
     } else {
       this.model.receive(w.ops ?? []);
       // The old connection was retired before this welcome (hello.prev), so everything still
@@ -471,4 +471,13 @@ export class Connection {
     this.lastReported = key;
     this.events.status(s);
   }
+}
+
+/** welcome.gone's pairs that are well formed (a malformed one is dropped, not trusted). */
+function goneOf(gone: unknown): [string, number][] {
+  if (!Array.isArray(gone)) return [];
+  return gone.filter(
+    (g): g is [string, number] =>
+      Array.isArray(g) && typeof g[0] === "string" && Number.isInteger(g[1]),
+  );
 }

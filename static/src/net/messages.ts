@@ -61,6 +61,8 @@ export interface Welcome {
   token?: string;
   /** docs/protocol.md addition (with `elements` only): the first-add seq of each element. */
   first?: number[];
+  /** docs/protocol.md addition (with `elements` only): `[id, first-add seq]` of deleted ids. */
+  gone?: [string, number][];
 }
 
 export interface OpsFrame {

@@ -4,6 +4,7 @@
  */
 import { decodePoints } from "../model/points";
 import type { Element, PenElement, Rotatable, TextElement } from "../model/types";
+import { frameNameBox } from "./structure";
 import type { Box, Point } from "./viewport";
 
 export const FONT_FAMILY = 'system-ui, -apple-system, "Segoe UI", Roboto, sans-serif';
@@ -53,7 +54,13 @@ export function textSize(el: TextElement): { w: number; h: number } {
 
 /** The types that may carry `angle` (PROTOCOL.md 1.1). */
 export function isRotatable(el: Element): el is Rotatable {
-  return el.type === "rect" || el.type === "ellipse" || el.type === "text" || el.type === "image";
+  return (
+    el.type === "rect" ||
+    el.type === "ellipse" ||
+    el.type === "text" ||
+    el.type === "image" ||
+    el.type === "note"
+  );
 }
 
 /** The angle an element is turned by, in radians (0 for types that cannot turn). */
@@ -150,7 +157,15 @@ function unturnedBounds(el: Element): Box {
     }
     case "text":
     case "image":
+    case "note":
       return frameOf(el);
+    case "frame":
+      return unionBox(frameNameBox(el), {
+        minX: el.x,
+        minY: el.y,
+        maxX: el.x + el.w,
+        maxY: el.y + el.h,
+      });
   }
 }
 
@@ -233,7 +248,7 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
       const r = el.width / 2 + tol;
       const inside = p.x >= x0 - r && p.x <= x1 + r && p.y >= y0 - r && p.y <= y1 + r;
       if (!inside) return false;
-      if (el.fill) return true;
+      if (el.fill || el.text) return true;
       return p.x <= x0 + r || p.x >= x1 - r || p.y <= y0 + r || p.y >= y1 - r;
     }
     case "ellipse": {
@@ -247,11 +262,22 @@ export function hitTest(el: Element, p: Point, tol: number): boolean {
       const ny = (p.y - cy) / Math.max(ry, 1e-9);
       const d = Math.hypot(nx, ny);
       const slack = r / Math.max(Math.min(rx, ry), 1e-9);
-      if (el.fill) return d <= 1 + slack;
+      if (el.fill || el.text) return d <= 1 + slack;
       return Math.abs(d - 1) <= slack;
     }
+    case "frame": {
+      // Its name or its edge: inside, a click goes to what lies on it, or starts a marquee.
+      const n = frameNameBox(el);
+      if (p.x >= n.minX && p.x <= n.maxX && p.y >= n.minY - tol && p.y <= n.maxY) return true;
+      const outside =
+        p.x < el.x - tol || p.x > el.x + el.w + tol || p.y < el.y - tol || p.y > el.y + el.h + tol;
+      const within =
+        p.x > el.x + tol && p.x < el.x + el.w - tol && p.y > el.y + tol && p.y < el.y + el.h - tol;
+      return !outside && !within;
+    }
     case "text":
-    case "image": {
+    case "image":
+    case "note": {
       const b = frameOf(el);
       return (
         p.x >= b.minX - tol && p.x <= b.maxX + tol && p.y >= b.minY - tol && p.y <= b.maxY + tol

@@ -28,6 +28,8 @@ export class Renderer {
   readonly stats: FrameStats = { lastPaintMs: 0, frames: 0, drawn: 0 };
   /** Elements not painted (the text being edited is shown by the editor instead). */
   readonly hidden = new Set<string>();
+  /** Elements painted without their text (a note or a label being typed over it). */
+  readonly textHidden = new Set<string>();
   /** Elements painted half transparent (marked by the eraser, about to go). */
   readonly faded = new Set<string>();
   /** Where image elements' pictures come from (placeholders until set). */
@@ -216,7 +218,7 @@ export class Renderer {
         item.maxX - item.minX < 2 * pixel &&
         item.maxY - item.minY < 2 * pixel;
       if (faded) ctx.globalAlpha = 0.25;
-      drawElement(ctx, el, pixel, tiny, this.images);
+      drawElement(ctx, el, pixel, tiny, this.images, !this.textHidden.has(el.id));
       ctx.globalAlpha = 1;
     }
     this.thin.flush(ctx);

@@ -5,12 +5,16 @@
  */
 import RBush from "rbush";
 import type { Element } from "../model/types";
+import { bindingsOf, resolveLine } from "./bindings";
 import { bounds, hitTest, unionBox } from "./geometry";
 import type { Box, Point } from "./viewport";
 
 export interface Item extends Box {
   id: string;
+  /** The element as drawn: a line's attached ends are on their elements' outlines. */
   el: Element;
+  /** 0 for frames, which are drawn below everything else whatever their z; 1 otherwise. */
+  layer: number;
   /** Stacking key (z, else first-add rank) and the rank that breaks ties. */
   key: number;
   rank: number;
@@ -30,8 +34,10 @@ export interface SceneSource {
   onChange(listener: (ids: ReadonlySet<string> | null) => void): () => void;
 }
 
+const EMPTY: ReadonlySet<string> = new Set();
+
 const byStacking = (a: Item, b: Item): number =>
-  a.key !== b.key ? a.key - b.key : a.rank - b.rank;
+  a.layer !== b.layer ? a.layer - b.layer : a.key !== b.key ? a.key - b.key : a.rank - b.rank;
 
 export class SceneIndex {
   private readonly tree = new RBush<Item>();
@@ -40,6 +46,8 @@ export class SceneIndex {
   private order: string[] = [];
   private orderDirty = false;
   private stamp = 0;
+  /** For each id, the lines attached to it: they move when it does (PROTOCOL.md 1.1). */
+  private readonly attached = new Map<string, Set<string>>();
 
   constructor(private readonly model: SceneSource) {
     this.rebuild();
@@ -55,22 +63,25 @@ export class SceneIndex {
       this.rebuild();
       return;
     }
-    for (const id of ids) {
+    for (const id of this.withAttached(ids)) {
       const el = this.model.get(id);
       const old = this.items.get(id);
       if (old) {
         this.tree.remove(old);
         this.items.delete(id);
+        this.unlink(old.el);
       }
       if (!el) {
         if (old) this.orderDirty = true;
         continue;
       }
+      this.link(el);
       const item = this.makeItem(el);
       this.items.set(id, item);
       this.tree.insert(item);
       if (old) {
-        if (old.key !== item.key || old.rank !== item.rank) this.orderDirty = true;
+        if (old.key !== item.key || old.rank !== item.rank || old.layer !== item.layer)
+          this.orderDirty = true;
       } else if (!this.orderDirty) {
         // The common case, a new element on top, keeps the order without a sort.
         const lastId = this.order[this.order.length - 1];
@@ -106,8 +117,13 @@ export class SceneIndex {
     return this.tree.search(box);
   }
 
-  /** The topmost element whose ink is within `tol` of `p`. */
-  hit(p: Point, tol: number, skip?: ReadonlySet<string>): Element | undefined {
+  /** The topmost element whose ink is within `tol` of `p` (and that `accept` takes). */
+  hit(
+    p: Point,
+    tol: number,
+    skip?: ReadonlySet<string>,
+    accept?: (el: Element) => boolean,
+  ): Element | undefined {
     const found = this.tree.search({
       minX: p.x - tol,
       minY: p.y - tol,
@@ -117,10 +133,31 @@ export class SceneIndex {
     found.sort(byStacking);
     for (let i = found.length - 1; i >= 0; i--) {
       const item = found[i] as Item;
-      if (skip?.has(item.id)) continue;
+      if (skip?.has(item.id) || (accept && !accept(item.el))) continue;
       if (hitTest(item.el, p, tol)) return item.el;
     }
     return undefined;
+  }
+
+  /** The topmost element near `p` (its box within `tol`) for which `test` holds. */
+  topmost(p: Point, tol: number, test: (el: Element) => boolean): Element | undefined {
+    const found = this.tree.search({
+      minX: p.x - tol,
+      minY: p.y - tol,
+      maxX: p.x + tol,
+      maxY: p.y + tol,
+    });
+    found.sort(byStacking);
+    for (let i = found.length - 1; i >= 0; i--) {
+      const el = (found[i] as Item).el;
+      if (test(el)) return el;
+    }
+    return undefined;
+  }
+
+  /** The lines whose drawn ends follow element `id` (attached to it). */
+  attachedTo(id: string): ReadonlySet<string> {
+    return this.attached.get(id) ?? EMPTY;
   }
 
   /** The box around everything (null on an empty board). */
@@ -129,6 +166,34 @@ export class SceneIndex {
     let box: Box | null = null;
     for (const item of this.items.values()) box = unionBox(box, item);
     return box;
+  }
+
+  /** `ids` and the lines attached to any of them (whose drawn ends follow them). */
+  private withAttached(ids: ReadonlySet<string>): Iterable<string> {
+    let out: Set<string> | null = null;
+    for (const id of ids) {
+      const lines = this.attached.get(id);
+      if (!lines) continue;
+      out ??= new Set(ids);
+      for (const line of lines) out.add(line);
+    }
+    return out ?? ids;
+  }
+
+  private link(el: Element): void {
+    for (const target of bindingsOf(el)) {
+      let lines = this.attached.get(target);
+      if (!lines) this.attached.set(target, (lines = new Set()));
+      lines.add(el.id);
+    }
+  }
+
+  private unlink(el: Element): void {
+    for (const target of bindingsOf(el)) {
+      const lines = this.attached.get(target);
+      lines?.delete(el.id);
+      if (lines?.size === 0) this.attached.delete(target);
+    }
   }
 
   private stacking(): string[] {
@@ -140,16 +205,23 @@ export class SceneIndex {
   }
 
   private makeItem(el: Element): Item {
-    const b = bounds(el);
+    const shown =
+      el.type === "line" || el.type === "arrow" ? resolveLine(el, (id) => this.model.get(id)) : el;
+    const b = bounds(shown);
     const rank = this.model.rank(el.id);
-    return { ...b, id: el.id, el, key: el.z ?? rank, rank, stamp: 0 };
+    const layer = el.type === "frame" ? 0 : 1;
+    return { ...b, id: el.id, el: shown, layer, key: el.z ?? rank, rank, stamp: 0 };
   }
 
   private rebuild(): void {
     this.tree.clear();
     this.items.clear();
+    this.attached.clear();
     const all: Item[] = [];
-    this.model.forEach((el) => all.push(this.makeItem(el)));
+    this.model.forEach((el) => {
+      this.link(el);
+      all.push(this.makeItem(el));
+    });
     for (const item of all) this.items.set(item.id, item);
     this.tree.load(all);
     this.orderDirty = true;

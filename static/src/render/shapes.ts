@@ -19,6 +19,8 @@ import {
 } from "./geometry";
 import { drawImageElement, type ImageCache } from "./images";
 import { type InkMap, trueInk } from "./ink";
+import { textBlock } from "./layout";
+import { drawFrame, drawNote, drawTextBlock } from "./structure";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
 
@@ -92,10 +94,12 @@ export function drawElement(
   pixel: number,
   tiny = false,
   images: ImageCache | null = null,
+  /** False while the text is being edited in place (the editor shows it instead). */
+  withText = true,
 ): void {
   const angle = angleOf(el);
   if (angle === 0 || !isRotatable(el)) {
-    drawUnturned(ctx, el, pixel, tiny, images);
+    drawUnturned(ctx, el, pixel, tiny, images, withText);
     return;
   }
   const c = centreOf(el);
@@ -103,7 +107,7 @@ export function drawElement(
   ctx.translate(c.x, c.y);
   ctx.rotate(angle);
   ctx.translate(-c.x, -c.y);
-  drawUnturned(ctx, el, pixel, tiny, images);
+  drawUnturned(ctx, el, pixel, tiny, images, withText);
   ctx.restore();
 }
 
@@ -113,9 +117,18 @@ function drawUnturned(
   pixel: number,
   tiny: boolean,
   images: ImageCache | null,
+  withText: boolean,
 ): void {
   if (el.type === "image") {
     drawImageElement(ctx, el, images, pixel, ink);
+    return;
+  }
+  if (el.type === "frame") {
+    drawFrame(ctx, el, pixel);
+    return;
+  }
+  if (el.type === "note") {
+    drawNote(ctx, el, withText ? textBlock(el) : null);
     return;
   }
   ctx.strokeStyle = ink(el.stroke);
@@ -181,6 +194,8 @@ function drawUnturned(
         ctx.fill();
       }
       ctx.stroke();
+      const label = withText ? textBlock(el) : null;
+      if (label) drawTextBlock(ctx, label, el.stroke);
       return;
     }
     case "text": {

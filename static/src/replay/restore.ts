@@ -41,15 +41,16 @@ function changedFields(now: Element, then: Element): UpdateSet | null {
     if (FIXED.has(key) || sameValue(a[key], b[key])) continue;
     const v = b[key];
     // Absent then (an optional fill or z): null removes it now.
-    set[key] = typeof v === "string" || typeof v === "number" ? v : null;
+    set[key] = typeof v === "string" || typeof v === "number" || typeof v === "boolean" ? v : null;
     any = true;
   }
   return any ? set : null;
 }
 
 /**
- * The ops that turn `live` into `past` (both in stacking order): deletes first (they make room
- * under the board's element limit), then updates, then adds in the past stacking order.
+ * The ops that turn `live` into `past` (both in stacking order): unlocks of the locked elements
+ * that must change (PROTOCOL.md 1.1), deletes (they make room under the board's element
+ * limit), then updates, then adds in the past stacking order.
  */
 export function restoreOps(
   live: readonly Element[],
@@ -58,12 +59,21 @@ export function restoreOps(
 ): OpBody[] {
   const then = new Map(past.map((e) => [e.id, e]));
   const now = new Map(live.map((e) => [e.id, e]));
+  const unlocks: OpBody[] = [];
   const deletes: string[] = [];
   const updates: OpBody[] = [];
   const adds: OpBody[] = [];
-  for (const el of live) {
+  for (const current of live) {
+    let el = current;
     const old = then.get(el.id);
-    if (!old || !updatable(el, old)) deletes.push(el.id);
+    const gone = !old || !updatable(el, old);
+    if (el.locked && (gone || changedFields(el, old))) {
+      // PROTOCOL.md 1.1: a locked element takes nothing but {locked: false}; the update below
+      // locks it again if it was locked then.
+      unlocks.push({ k: "update", id: el.id, set: { locked: false } });
+      el = { ...el, locked: false };
+    }
+    if (gone) deletes.push(el.id);
     else {
       const set = changedFields(el, old);
       if (set) updates.push({ k: "update", id: el.id, set });
@@ -73,7 +83,7 @@ export function restoreOps(
     const cur = now.get(el.id);
     if (!cur || !updatable(cur, el)) adds.push(...splitAdd(el, limits));
   }
-  const out: OpBody[] = [];
+  const out: OpBody[] = unlocks;
   for (let i = 0; i < deletes.length; i += MAX_IDS_PER_DELETE) {
     out.push({ k: "delete", ids: deletes.slice(i, i + MAX_IDS_PER_DELETE) });
   }

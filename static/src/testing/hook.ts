@@ -5,7 +5,8 @@
  */
 import type { Editor } from "../model/editor";
 import type { Model } from "../model/model";
-import type { Element } from "../model/types";
+import type { Element, OpBody } from "../model/types";
+import { renderPng } from "../render/export-png";
 import type { Connection } from "../net/connection";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
@@ -35,6 +36,16 @@ export interface TestHook {
   redo(): boolean;
   /** The history view: the moment shown and the head of its timeline (null: closed). */
   history(): { seq: number; head: number; busy: boolean } | null;
+  /** An element as the canvas draws it (a line's attached ends on their shapes). */
+  drawn(id: string): Element | null;
+  /** The ids the canvas paints, bottom to top (frames first). */
+  painted(): string[];
+  /** Makes these edits as the user would (one undoable action); false if one was refused. */
+  apply(ops: OpBody[]): boolean;
+  /** Whether nothing is left to send: no pending op and no attached line left to settle. */
+  quiet(): boolean;
+  /** The PNG export (render/export-png.ts) of a board box at `scale`, as a data: URL. */
+  exportPng(minX: number, minY: number, maxX: number, maxY: number, scale: number): Promise<string>;
   /** The image cache: pictures shown, failed, bytes of decoded pixels held. */
   images(): { ready: number; failed: number; decodedBytes: number };
   /** The board rectangle on screen, [x0, y0, x1, y1]. */
@@ -64,6 +75,8 @@ export interface BoardParts {
   history: HistoryLoader;
   selection: Selection;
   setTool(name: ToolName): void;
+  /** Whether the binding keeper has attached lines left to settle. */
+  settling(): boolean;
   lasers: LaserTrails;
   follow: Follow;
 }
@@ -97,6 +110,31 @@ export function installTestHook(p: BoardParts): void {
     undo: () => editor.undo(),
     redo: () => editor.redo(),
     history: () => history.position,
+    drawn: (id) => {
+      renderer.sync();
+      return renderer.index.get(id)?.el ?? null;
+    },
+    painted: () => {
+      renderer.sync();
+      const all = { minX: -1e8, minY: -1e8, maxX: 1e8, maxY: 1e8 };
+      return renderer.index.visible(all).map((e) => e.id);
+    },
+    quiet: () => model.pendingCount === 0 && !p.settling(),
+    apply: (ops) => {
+      editor.begin();
+      const ok = ops.every((op) => editor.do(op));
+      editor.end();
+      return ok;
+    },
+    exportPng: async (minX, minY, maxX, maxY, scale) => {
+      renderer.sync();
+      const png = await renderPng(renderer.index, { minX, minY, maxX, maxY }, scale);
+      return await new Promise<string>((resolve) => {
+        const r = new FileReader();
+        r.onload = () => resolve(r.result as string);
+        r.readAsDataURL(png);
+      });
+    },
     images: () => renderer.images?.stats() ?? { ready: 0, failed: 0, decodedBytes: 0 },
     visible: () => {
       const b = viewport.visible();

@@ -4,10 +4,13 @@
  * tool, or the menu). Arrow keys then move it, the style panel restyles it.
  */
 import type { Element, TextElement } from "../model/types";
+import { frameName } from "./frame";
+import { dropNote } from "./note";
 import { fillFor } from "./style";
 import type { ToolContext, ToolName } from "./tool";
 
 const SIZE = { w: 160, h: 100 };
+const FRAME = { w: 480, h: 320 };
 
 /** Adds the element; true when something was added or a text box opened. */
 export function addAtCentre(ctx: ToolContext, kind: ToolName): boolean {
@@ -43,6 +46,11 @@ export function addAtCentre(ctx: ToolContext, kind: ToolName): boolean {
     if (style.fill) el.fill = fillFor(style.stroke);
   } else if (kind === "line" || kind === "arrow") {
     el = { ...base, type: kind, x: c.x - SIZE.w / 2, y: c.y, w: SIZE.w, h: 0 };
+  } else if (kind === "note") {
+    return dropNote(ctx, c);
+  } else if (kind === "frame") {
+    const at = { x: c.x - FRAME.w / 2, y: c.y - FRAME.h / 2 };
+    el = { id, type: "frame", ...at, ...FRAME, name: frameName(ctx) };
   } else return false;
   if (!ctx.editor.do({ k: "add", e: el })) return false;
   ctx.setTool("select");

@@ -3,8 +3,10 @@
  * added once the pointer has moved a few pixels (a plain click draws nothing) and then updated
  * as it is dragged, so others see it take shape. Shift keeps squares, circles and 15° angles.
  */
-import type { Element } from "../model/types";
+import type { Element, UpdateSet } from "../model/types";
+import { resolveLine } from "../render/bindings";
 import type { Point } from "../render/viewport";
+import { attachTarget, paintTarget } from "./attach";
 import { fillFor } from "./style";
 import type { Tool, ToolContext, ToolName, ToolPointer } from "./tool";
 
@@ -17,12 +19,36 @@ export abstract class DragShapeTool implements Tool {
   readonly cursor = "crosshair";
   private origin: { board: Point; screen: Point } | null = null;
   private id: string | null = null;
+  /** Lines and arrows: the shapes their start and end attach to (PROTOCOL.md 1.1). */
+  private from: string | undefined;
+  private to: string | undefined;
+  /** The shape under the pointer that an end would attach to, highlighted. */
+  private target: Element | undefined;
 
   constructor(private readonly ctx: ToolContext) {}
+
+  private get attaches(): boolean {
+    return this.name === "line" || this.name === "arrow";
+  }
 
   down(p: ToolPointer): void {
     this.origin = { board: p.board, screen: p.screen };
     this.id = null;
+    this.from = this.attaches ? attachTarget(this.ctx, p.board)?.id : undefined;
+    this.to = undefined;
+  }
+
+  hover(p: ToolPointer): void {
+    if (!this.attaches) return;
+    const target = attachTarget(this.ctx, p.board);
+    if (target !== this.target) {
+      this.target = target;
+      this.ctx.renderer.invalidateOverlay();
+    }
+  }
+
+  paintOverlay(ctx: CanvasRenderingContext2D): void {
+    if (this.target) paintTarget(ctx, this.target, this.ctx.viewport.zoom);
   }
 
   move(p: ToolPointer): void {
@@ -34,18 +60,45 @@ export abstract class DragShapeTool implements Tool {
       if (Math.hypot(p.screen.x - o.screen.x, p.screen.y - o.screen.y) < START_PX) return;
       this.id = this.ctx.newId();
       editor.begin();
-      if (!editor.do({ k: "add", e: this.element(this.id, o.board, w, h) })) {
+      const el = this.element(this.id, o.board, w, h);
+      if (this.from !== undefined && (el.type === "line" || el.type === "arrow"))
+        el.from = this.from;
+      if (!editor.do({ k: "add", e: el })) {
         editor.end();
         this.origin = null;
       }
       return;
     }
-    if (this.ctx.model.has(this.id)) editor.do({ k: "update", id: this.id, set: { w, h } });
+    if (!this.ctx.model.has(this.id)) return;
+    const set: UpdateSet = { w, h };
+    if (this.attaches) {
+      const skip = new Set([this.id, ...(this.from === undefined ? [] : [this.from])]);
+      this.target = attachTarget(this.ctx, p.board, skip);
+      if (this.target?.id !== this.to) {
+        this.to = this.target?.id;
+        set["to"] = this.to ?? null;
+      }
+    }
+    editor.do({ k: "update", id: this.id, set });
   }
 
   up(p: ToolPointer): void {
     this.move(p);
+    this.settle();
     this.finish();
+  }
+
+  /** Stores an attached line where it is drawn: readers that know no bindings see it there. */
+  private settle(): void {
+    const el = this.id === null ? undefined : this.ctx.model.get(this.id);
+    if (!el || (el.type !== "line" && el.type !== "arrow")) return;
+    const drawn = resolveLine(el, (id) => this.ctx.model.get(id));
+    if (drawn === el) return;
+    this.ctx.editor.do({
+      k: "update",
+      id: el.id,
+      set: { x: drawn.x, y: drawn.y, w: drawn.w, h: drawn.h },
+    });
   }
 
   cancel(): void {
@@ -59,6 +112,8 @@ export abstract class DragShapeTool implements Tool {
     }
     this.origin = null;
     this.id = null;
+    this.target = undefined;
+    this.ctx.renderer.invalidateOverlay();
   }
 
   private extent(a: Point, b: Point, constrain: boolean): { w: number; h: number } {

@@ -78,7 +78,8 @@ export class EraserTool implements Tool {
       maxX: p.x + tol,
       maxY: p.y + tol,
     })) {
-      if (!this.marked.has(item.id) && hitTest(item.el, p, tol)) {
+      // A locked element cannot be deleted (PROTOCOL.md 1.1): the eraser passes over it.
+      if (!this.marked.has(item.id) && !item.el.locked && hitTest(item.el, p, tol)) {
         this.marked.add(item.id);
         renderer.faded.add(item.id);
         added = true;

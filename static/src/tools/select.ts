@@ -1,10 +1,17 @@
 /**
  * Select: click to pick the topmost element, shift-click to add or remove, drag on empty board
  * for a marquee (selects what lies wholly inside), drag a selected element to move the
- * selection, drag a handle to resize a single shape, line or text. Moves and resizes are sent
- * while dragging (coalesced per frame by the model) so others see them live, and undo as one.
+ * selection, drag a handle to resize a single shape, line or text, or a multi-selection as a
+ * group (resize and turn, group.ts). Moves and resizes are sent while dragging (coalesced per
+ * frame by the model) so others see them live, and undo as one.
+ *
+ * PROTOCOL.md 1.1: locked elements are not picked by a click or a marquee (only the menu's
+ * "Unlock all" reaches them); moving a frame moves what lies inside it; moving shapes snaps
+ * them to the others' edges and centres (Alt: no snapping); dragging a line's end onto a shape
+ * attaches it there, and away from it lets go.
  */
-import type { Element } from "../model/types";
+import type { Element, LineElement, UpdateSet } from "../model/types";
+import { resolveLine } from "../render/bindings";
 import {
   angleOf,
   bounds,
@@ -17,14 +24,17 @@ import {
   unionBox,
 } from "../render/geometry";
 import type { Box, Point } from "../render/viewport";
+import { movingSet, selectionAsDrawn, shapeBox } from "./arrange";
+import { paintTarget } from "./attach";
+import { cloneAll } from "./clone";
+import { renameFrame } from "./frame";
+import { type GroupHandle, groupBox, groupHandles, GroupTransform } from "./group";
+import { dragHandle, type Handle, type HandleAt, handlesOf } from "./handles";
+import { editLabel } from "./label";
+import { editNote } from "./note";
+import { Snapper } from "./snap";
 import { editText } from "./text";
 import { tolerance, type Tool, type ToolContext, type ToolPointer } from "./tool";
-
-type Handle =
-  | { kind: "corner"; fixed: Point }
-  | { kind: "end"; which: 0 | 1 }
-  | { kind: "text" }
-  | { kind: "rotate" };
 
 type State =
   | { mode: "idle" }
@@ -32,19 +42,21 @@ type State =
       mode: "press";
       start: Point;
       startScreen: Point;
-      originals: Map<string, Point>;
+      /** What moves (the selection and what lies in its frames), as drawn at the start. */
+      originals: Map<string, Element>;
+      /** Per moving line, the ends to let go: attached to something that stays. */
+      release: Map<string, UpdateSet>;
+      snapper: Snapper | null;
       moved: boolean;
     }
   | { mode: "marquee"; start: Point; end: Point; base: Set<string> }
-  | { mode: "resize"; id: string; handle: Handle; original: Element };
+  | { mode: "resize"; id: string; handle: Handle; original: Element; target?: Element }
+  | { mode: "group"; transform: GroupTransform };
 
 const DRAG_PX = 3;
 const HANDLE_PX = 8;
-/** How far above its top edge the rotation handle of an element sits, in screen pixels. */
-const ROTATE_PX = 24;
-/** Shift while turning snaps to steps of this many radians (15°). */
-const ANGLE_STEP = Math.PI / 12;
 const ACCENT = "#4263eb";
+const notLocked = (e: Element): boolean => !e.locked;
 
 export class SelectTool implements Tool {
   readonly name = "select" as const;
@@ -58,13 +70,22 @@ export class SelectTool implements Tool {
   down(p: ToolPointer): void {
     const { selection, renderer, viewport } = this.ctx;
     renderer.sync();
+    const group = this.groupHandleAt(p.board);
+    if (group) {
+      this.state = {
+        mode: "group",
+        transform: new GroupTransform(this.ctx, selection.list(), group.handle, group.box, p.board),
+      };
+      this.ctx.editor.begin();
+      return;
+    }
     const handle = this.handleAt(p.board);
     if (handle) {
       this.state = { mode: "resize", ...handle };
       this.ctx.editor.begin();
       return;
     }
-    const hit = renderer.index.hit(p.board, tolerance(viewport));
+    const hit = renderer.index.hit(p.board, tolerance(viewport), undefined, notLocked);
     if (!hit) {
       if (!p.shift) selection.clear();
       this.state = {
@@ -81,12 +102,30 @@ export class SelectTool implements Tool {
       this.state = { mode: "idle" };
       return;
     }
-    const originals = new Map<string, Point>();
-    for (const id of selection.list()) {
-      const el = this.ctx.model.get(id);
-      if (el) originals.set(id, { x: el.x, y: el.y });
+    const moving = movingSet(this.ctx, selection.list());
+    const originals = new Map<string, Element>();
+    const release = new Map<string, UpdateSet>();
+    for (const id of moving) {
+      const el = this.drawn(id);
+      if (!el) continue;
+      originals.set(id, el);
+      if (el.type !== "line" && el.type !== "arrow") continue;
+      // A line is stored where it is drawn; an end attached to something that stays where it
+      // is lets go.
+      const set: UpdateSet = { w: el.w, h: el.h };
+      if (el.from !== undefined && !moving.has(el.from)) set["from"] = null;
+      if (el.to !== undefined && !moving.has(el.to)) set["to"] = null;
+      release.set(id, set);
     }
-    this.state = { mode: "press", start: p.board, startScreen: p.screen, originals, moved: false };
+    this.state = {
+      mode: "press",
+      start: p.board,
+      startScreen: p.screen,
+      originals,
+      release,
+      snapper: null,
+      moved: false,
+    };
   }
 
   move(p: ToolPointer): void {
@@ -96,62 +135,84 @@ export class SelectTool implements Tool {
         if (Math.hypot(p.screen.x - s.startScreen.x, p.screen.y - s.startScreen.y) < DRAG_PX)
           return;
         s.moved = true;
+        let box: Box | null = null;
+        for (const el of s.originals.values()) box = unionBox(box, shapeBox(el));
+        if (box) s.snapper = new Snapper(this.ctx, box, new Set(s.originals.keys()));
         this.ctx.editor.begin();
       }
-      const dx = p.board.x - s.start.x;
-      const dy = p.board.y - s.start.y;
+      const raw = { x: p.board.x - s.start.x, y: p.board.y - s.start.y };
+      const d = s.snapper ? s.snapper.snap(raw.x, raw.y, p.alt) : raw;
       for (const [id, o] of s.originals) {
-        if (this.ctx.model.has(id))
-          this.ctx.editor.do({ k: "update", id, set: { x: o.x + dx, y: o.y + dy } });
+        if (!this.ctx.model.has(id)) continue;
+        const set: UpdateSet = { ...s.release.get(id), x: o.x + d.x, y: o.y + d.y };
+        this.ctx.editor.do({ k: "update", id, set });
       }
+      this.ctx.renderer.invalidateOverlay();
     } else if (s.mode === "marquee") {
       s.end = p.board;
       const box = boxOf(s.start, s.end);
       const inside = new Set(s.base);
       for (const item of this.ctx.renderer.index.search(box))
-        if (contains(box, item)) inside.add(item.id);
+        if (!item.el.locked && contains(box, item)) inside.add(item.id);
       this.ctx.selection.set(inside);
       this.ctx.renderer.invalidateOverlay();
     } else if (s.mode === "resize") {
       this.resize(s, p);
+    } else if (s.mode === "group") {
+      s.transform.drag(p);
     }
   }
 
   up(p: ToolPointer): void {
     this.move(p);
+    const s = this.state;
+    if (s.mode === "resize") this.settle(s.id);
     this.cancel();
   }
 
   cancel(): void {
     const s = this.state;
-    if ((s.mode === "press" && s.moved) || s.mode === "resize") this.ctx.editor.end();
+    if ((s.mode === "press" && s.moved) || s.mode === "resize" || s.mode === "group")
+      this.ctx.editor.end();
     this.state = { mode: "idle" };
     this.ctx.renderer.invalidateOverlay();
   }
 
   doubleClick(p: ToolPointer): void {
     this.ctx.renderer.sync();
-    const hit = this.ctx.renderer.index.hit(p.board, tolerance(this.ctx.viewport));
-    if (hit?.type === "text") void editText(this.ctx, hit);
+    const hit = this.ctx.renderer.index.hit(
+      p.board,
+      tolerance(this.ctx.viewport),
+      undefined,
+      notLocked,
+    );
+    const el = hit && this.ctx.model.get(hit.id);
+    if (!el) return;
+    if (el.type === "text") void editText(this.ctx, el);
+    else if (el.type === "note") void editNote(this.ctx, el);
+    else if (el.type === "rect" || el.type === "ellipse") void editLabel(this.ctx, el);
+    else if (el.type === "frame") void renameFrame(this.ctx, el);
   }
 
   cursorAt(p: ToolPointer): string {
+    const g = this.groupHandleAt(p.board);
+    if (g) return g.handle.kind === "turn" ? "grab" : "nwse-resize";
     const h = this.handleAt(p.board);
     return !h ? "default" : h.handle.kind === "rotate" ? "grab" : "nwse-resize";
   }
 
   paintOverlay(ctx: CanvasRenderingContext2D): void {
-    const { selection, model, viewport } = this.ctx;
+    const { selection, viewport, renderer } = this.ctx;
     const px = 1 / viewport.zoom;
     ctx.lineWidth = px;
     ctx.strokeStyle = ACCENT;
     ctx.setLineDash([4 * px, 3 * px]);
     let all: Box | null = null;
     for (const id of selection.list()) {
-      const el = model.get(id);
-      if (!el) continue;
-      const b = bounds(el);
-      all = unionBox(all, b);
+      const item = renderer.index.get(id);
+      if (!item) continue;
+      all = unionBox(all, item);
+      const el = item.el;
       if (angleOf(el) !== 0 && isRotatable(el)) {
         // A turned element's outline turns with it.
         const f = frameOf(el);
@@ -165,14 +226,15 @@ export class SelectTool implements Tool {
         continue;
       }
       ctx.strokeRect(
-        b.minX - 2 * px,
-        b.minY - 2 * px,
-        b.maxX - b.minX + 4 * px,
-        b.maxY - b.minY + 4 * px,
+        item.minX - 2 * px,
+        item.minY - 2 * px,
+        item.maxX - item.minX + 4 * px,
+        item.maxY - item.minY + 4 * px,
       );
     }
     ctx.setLineDash([]);
-    if (selection.size > 1 && all) {
+    const group = this.state.mode === "press" ? null : groupBox(this.ctx, selection.list());
+    if (selection.size > 1 && all && !group) {
       ctx.strokeRect(
         all.minX - 5 * px,
         all.minY - 5 * px,
@@ -180,11 +242,22 @@ export class SelectTool implements Tool {
         all.maxY - all.minY + 10 * px,
       );
     }
+    const r = (HANDLE_PX / 2) * px;
+    if (group) {
+      ctx.strokeRect(group.minX, group.minY, group.maxX - group.minX, group.maxY - group.minY);
+      for (const h of groupHandles(this.ctx, group)) {
+        ctx.fillStyle = "#ffffff";
+        ctx.beginPath();
+        if (h.handle.kind === "turn") ctx.arc(h.at.x, h.at.y, r, 0, 2 * Math.PI);
+        else ctx.rect(h.at.x - r, h.at.y - r, 2 * r, 2 * r);
+        ctx.fill();
+        ctx.stroke();
+      }
+    }
     for (const h of this.handles()) {
-      const r = (HANDLE_PX / 2) * px;
       ctx.fillStyle = "#ffffff";
-      if (h.handle.kind === "rotate") {
-        const el = h.original as Element & { type: "rect" | "ellipse" | "text" | "image" };
+      if (h.handle.kind === "rotate" && isRotatable(h.original)) {
+        const el = h.original;
         const f = frameOf(el);
         const top = rotatePoint({ x: (f.minX + f.maxX) / 2, y: f.minY }, centreOf(el), angleOf(el));
         ctx.beginPath();
@@ -206,35 +279,35 @@ export class SelectTool implements Tool {
       ctx.fillStyle = "rgba(66, 99, 235, 0.08)";
       ctx.fillRect(b.minX, b.minY, b.maxX - b.minX, b.maxY - b.minY);
       ctx.strokeRect(b.minX, b.minY, b.maxX - b.minX, b.maxY - b.minY);
+    } else if (s.mode === "press") {
+      s.snapper?.paint(ctx);
+    } else if (s.mode === "resize" && s.target) {
+      paintTarget(ctx, s.target, viewport.zoom);
     }
   }
 
   // ---- actions on the selection (keyboard and buttons) -----------------------------------
 
   deleteSelection(): void {
-    this.ctx.editor.deleteAll(this.ctx.selection.list().filter((id) => this.ctx.model.has(id)));
+    const { model, selection, editor } = this.ctx;
+    editor.deleteAll(selection.list().filter((id) => model.has(id) && !model.get(id)?.locked));
   }
 
-  /** Ctrl+D: copies of the selection, a little offset, which become the selection. */
+  /** Ctrl+D: copies of the selection (with what lies inside its frames), a little offset,
+   * which become the selection. */
   duplicateSelection(): void {
-    const { editor, model, selection } = this.ctx;
-    const copies: string[] = [];
+    const { editor, selection } = this.ctx;
+    const copies = cloneAll(selectionAsDrawn(this.ctx), () => this.ctx.newId(), 16, 16);
     editor.begin();
-    for (const id of selection.list()) {
-      const el = model.get(id);
-      if (!el) continue;
-      const copy = { ...el, id: this.ctx.newId(), x: el.x + 16, y: el.y + 16 };
-      delete copy.z;
-      if (editor.do({ k: "add", e: copy })) copies.push(copy.id);
-    }
+    const added = copies.filter((copy) => editor.do({ k: "add", e: copy }));
     editor.end();
-    if (copies.length > 0) selection.set(copies);
+    if (added.length > 0) selection.set(added.map((e) => e.id));
   }
 
   nudge(dx: number, dy: number): void {
     const { editor, model, selection } = this.ctx;
     editor.begin();
-    for (const id of selection.list()) {
+    for (const id of movingSet(this.ctx, selection.list())) {
       const el = model.get(id);
       if (el) editor.do({ k: "update", id, set: { x: el.x + dx, y: el.y + dy } });
     }
@@ -243,62 +316,34 @@ export class SelectTool implements Tool {
 
   // ---- handles ----------------------------------------------------------------------------
 
-  /** Handles of the single selected element, with what dragging each one does. */
-  private handles(): { at: Point; handle: Handle; id: string; original: Element }[] {
-    const { selection, model } = this.ctx;
-    if (selection.size !== 1 || this.state.mode === "press") return [];
-    const id = selection.list()[0] as string;
-    const el = model.get(id);
-    if (!el) return [];
-    switch (el.type) {
-      case "rect":
-      case "ellipse":
-      case "image": {
-        const corners = turnedCorners(frameOf(el), centreOf(el), angleOf(el));
-        return [
-          ...corners.map((at, i) => ({
-            at,
-            handle: { kind: "corner" as const, fixed: corners[(i + 2) % 4] as Point },
-            id,
-            original: el,
-          })),
-          this.rotateHandle(el, id),
-        ];
-      }
-      case "line":
-      case "arrow":
-        return [
-          { at: { x: el.x, y: el.y }, handle: { kind: "end", which: 0 }, id, original: el },
-          {
-            at: { x: el.x + el.w, y: el.y + el.h },
-            handle: { kind: "end", which: 1 },
-            id,
-            original: el,
-          },
-        ];
-      case "text": {
-        const f = frameOf(el);
-        const at = rotatePoint({ x: f.maxX, y: f.maxY }, centreOf(el), angleOf(el));
-        return [{ at, handle: { kind: "text" }, id, original: el }, this.rotateHandle(el, id)];
-      }
-      case "pen":
-        return [];
-    }
+  /** The element as drawn: a line's attached ends on their shapes. */
+  private drawn(id: string): Element | undefined {
+    const el = this.ctx.model.get(id);
+    if (el?.type !== "line" && el?.type !== "arrow") return el;
+    return resolveLine(el, (other) => this.ctx.model.get(other));
   }
 
-  /** The handle that turns `el`: above the middle of its top edge, turning with it. */
-  private rotateHandle(
-    el: Element & { type: "rect" | "ellipse" | "text" | "image" },
-    id: string,
-  ): { at: Point; handle: Handle; id: string; original: Element } {
-    const f = frameOf(el);
-    const above = { x: (f.minX + f.maxX) / 2, y: f.minY - ROTATE_PX / this.ctx.viewport.zoom };
-    return {
-      at: rotatePoint(above, centreOf(el), angleOf(el)),
-      handle: { kind: "rotate" },
-      id,
-      original: el,
-    };
+  private groupHandleAt(p: Point): { handle: GroupHandle; box: Box } | null {
+    const { selection } = this.ctx;
+    if (selection.size < 2) return null;
+    const box = groupBox(this.ctx, selection.list());
+    if (!box) return null;
+    const r = tolerance(this.ctx.viewport, HANDLE_PX);
+    for (const h of groupHandles(this.ctx, box)) {
+      if (Math.abs(p.x - h.at.x) <= r && Math.abs(p.y - h.at.y) <= r)
+        return { handle: h.handle, box };
+    }
+    return null;
+  }
+
+  /** Handles of the single selected element, with what dragging each one does. */
+  private handles(): HandleAt[] {
+    const { selection } = this.ctx;
+    if (selection.size !== 1 || this.state.mode === "press") return [];
+    const id = selection.list()[0] as string;
+    const el = this.drawn(id);
+    if (!el || el.locked) return [];
+    return handlesOf(el, id, this.ctx.viewport.zoom);
   }
 
   private handleAt(p: Point): { id: string; handle: Handle; original: Element } | null {
@@ -310,80 +355,20 @@ export class SelectTool implements Tool {
   }
 
   private resize(s: Extract<State, { mode: "resize" }>, p: ToolPointer): void {
-    const el = s.original;
-    const { editor, model } = this.ctx;
-    if (!model.has(s.id)) return;
-    const h = s.handle;
-    if (h.kind === "rotate" && isRotatable(el)) {
-      const c = centreOf(el);
-      // The handle sits straight above the centre at angle 0.
-      let angle = Math.atan2(p.board.y - c.y, p.board.x - c.x) + Math.PI / 2;
-      if (p.shift) angle = Math.round(angle / ANGLE_STEP) * ANGLE_STEP;
-      angle = Math.atan2(Math.sin(angle), Math.cos(angle)); // -π to π
-      editor.do({ k: "update", id: s.id, set: { angle } });
-    } else if (h.kind === "corner" && isRotatable(el)) {
-      // Worked out in the element's own axes, so a turned shape resizes along its sides and
-      // the opposite corner stays where it is on screen.
-      const angle = angleOf(el);
-      const local = rotatePoint(p.board, h.fixed, -angle);
-      let w = local.x - h.fixed.x;
-      let hh = local.y - h.fixed.y;
-      const f = frameOf(el);
-      if (el.type === "image" && !p.shift) {
-        // A picture keeps its proportions unless Shift is held.
-        const w0 = f.maxX - f.minX;
-        const h0 = f.maxY - f.minY;
-        const k = Math.max(Math.abs(w) / w0, Math.abs(hh) / h0);
-        w = Math.sign(w || 1) * k * w0;
-        hh = Math.sign(hh || 1) * k * h0;
-      } else if (el.type !== "image" && p.shift) {
-        const m = Math.max(Math.abs(w), Math.abs(hh));
-        w = Math.sign(w || 1) * m;
-        hh = Math.sign(hh || 1) * m;
-      }
-      if (el.type === "image") {
-        // An image's size must stay above 0 (PROTOCOL.md 1.1).
-        const min = 1 / this.ctx.viewport.zoom;
-        w = Math.sign(w || 1) * Math.max(Math.abs(w), min);
-        hh = Math.sign(hh || 1) * Math.max(Math.abs(hh), min);
-      }
-      const c = rotatePoint({ x: h.fixed.x + w / 2, y: h.fixed.y + hh / 2 }, h.fixed, angle);
-      const aw = Math.abs(w);
-      const ah = Math.abs(hh);
-      editor.do({ k: "update", id: s.id, set: { x: c.x - aw / 2, y: c.y - ah / 2, w: aw, h: ah } });
-    } else if (h.kind === "end" && (el.type === "line" || el.type === "arrow")) {
-      const endX = el.x + el.w;
-      const endY = el.y + el.h;
-      if (h.which === 0) {
-        editor.do({
-          k: "update",
-          id: s.id,
-          set: { x: p.board.x, y: p.board.y, w: endX - p.board.x, h: endY - p.board.y },
-        });
-      } else {
-        editor.do({ k: "update", id: s.id, set: { w: p.board.x - el.x, h: p.board.y - el.y } });
-      }
-    } else if (h.kind === "text" && el.type === "text") {
-      const angle = angleOf(el);
-      const f = frameOf(el);
-      const c = centreOf(el);
-      const q = rotatePoint(p.board, c, -angle);
-      const factor = Math.max(
-        (q.y - el.y) / Math.max(1, f.maxY - f.minY),
-        (q.x - el.x) / Math.max(1, f.maxX - f.minX),
-      );
-      const size = Math.round(Math.min(400, Math.max(4, el.size * factor)) * 10) / 10;
-      if (angle === 0) {
-        editor.do({ k: "update", id: s.id, set: { size } });
-        return;
-      }
-      // The turned top-left corner stays put while the text grows about its new centre.
-      const k = size / el.size;
-      const half = { x: ((f.maxX - f.minX) * k) / 2, y: ((f.maxY - f.minY) * k) / 2 };
-      const corner = rotatePoint({ x: el.x, y: el.y }, c, angle);
-      const nc = rotatePoint({ x: corner.x + half.x, y: corner.y + half.y }, corner, angle);
-      editor.do({ k: "update", id: s.id, set: { size, x: nc.x - half.x, y: nc.y - half.y } });
-    }
+    s.target = dragHandle(this.ctx, s, p);
+  }
+
+  /** Stores an attached line where it is drawn, for readers that know no bindings. */
+  private settle(id: string): void {
+    const el = this.ctx.model.get(id);
+    if (el?.type !== "line" && el?.type !== "arrow") return;
+    const drawn: LineElement = resolveLine(el, (other) => this.ctx.model.get(other));
+    if (drawn === el) return;
+    this.ctx.editor.do({
+      k: "update",
+      id,
+      set: { x: drawn.x, y: drawn.y, w: drawn.w, h: drawn.h },
+    });
   }
 }
 

@@ -14,19 +14,25 @@ export const PALETTE = [
 ];
 export const WIDTHS = [2, 4, 8] as const;
 export const TEXT_SIZES = [16, 24, 36, 56] as const;
+/** The six sticky note colours (PROTOCOL.md 1.1 `note.fill`), as render/structure.ts draws. */
+export { NOTE_COLORS } from "../render/structure";
 
 export class StyleState {
   stroke = PALETTE[0] as string;
   width: number = WIDTHS[1];
   fill = false;
   textSize: number = TEXT_SIZES[1];
+  /** The colour of the next sticky note: the last one picked. */
+  noteColor = "#ffec99";
   private readonly listeners: (() => void)[] = [];
 
   onChange(fn: () => void): void {
     this.listeners.push(fn);
   }
 
-  update(patch: Partial<Pick<StyleState, "stroke" | "width" | "fill" | "textSize">>): void {
+  update(
+    patch: Partial<Pick<StyleState, "stroke" | "width" | "fill" | "textSize" | "noteColor">>,
+  ): void {
     Object.assign(this, patch);
     for (const fn of this.listeners) fn();
   }

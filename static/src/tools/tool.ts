@@ -11,7 +11,18 @@ import type { Selection } from "./selection";
 import type { StyleState } from "./style";
 
 export type ToolName =
-  "select" | "hand" | "pen" | "line" | "arrow" | "rect" | "ellipse" | "text" | "eraser" | "laser";
+  | "select"
+  | "hand"
+  | "pen"
+  | "line"
+  | "arrow"
+  | "rect"
+  | "ellipse"
+  | "text"
+  | "eraser"
+  | "note"
+  | "frame"
+  | "laser";
 
 export interface Sample {
   board: Point;
@@ -39,6 +50,12 @@ export interface TextPromptOptions {
   color: string;
   text: string;
   hideId?: string;
+  /** Typing inside a box (a note, a shape's label): centred, wrapped to its width. */
+  box?: { w: number; h: number };
+  /** The font size for what is typed so far, when it follows the text (a fitted note). */
+  fit?: (text: string) => number;
+  /** Hides only this element's text while it is typed over (a note, a label). */
+  hideTextOf?: string;
 }
 
 /** Opens the in-place text box; resolves with the text, or null if cancelled/emptied. */

@@ -20,6 +20,10 @@ export interface ShortcutActions {
   help(): void;
   /** Opens or closes the history panel (Ctrl+Shift+H). */
   history(): void;
+  /** Locks the selection, or unlocks it when all of it is locked (Ctrl+Shift+L). */
+  lock(): void;
+  /** Ctrl+] and Ctrl+[ one step, with Shift to the front or back. */
+  restack(how: "front" | "forward" | "backward" | "back"): void;
   space(down: boolean): void;
   /** Enter outside any control: add a shape in the middle (keyboard drawing); true if it did. */
   enter(): boolean;
@@ -35,6 +39,8 @@ const TOOL_BY_KEY: Record<string, ToolName> = {
   r: "rect",
   o: "ellipse",
   t: "text",
+  n: "note",
+  f: "frame",
   e: "eraser",
   k: "laser",
 };
@@ -57,6 +63,9 @@ export function installShortcuts(a: ShortcutActions): void {
     const key = e.key.length === 1 ? e.key.toLowerCase() : e.key;
     let handled = true;
     if (mod && e.shiftKey && key === "h") a.history();
+    else if (mod && e.shiftKey && key === "l") a.lock();
+    else if (mod && e.code === "BracketRight") a.restack(e.shiftKey ? "front" : "forward");
+    else if (mod && e.code === "BracketLeft") a.restack(e.shiftKey ? "back" : "backward");
     else if (mod && key === "z") {
       if (e.shiftKey) a.redo();
       else a.undo();

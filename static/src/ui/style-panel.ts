@@ -130,14 +130,15 @@ export class StylePanel {
     this.editor.begin();
     for (const id of ids) {
       const el = this.model.get(id);
-      if (!el || el.type === "image") continue; // a picture has no stroke, width or fill
+      if (!el || el.type === "frame" || el.type === "image") continue;
       const set: UpdateSet = {};
       if (patch.stroke !== undefined) {
         set["stroke"] = patch.stroke;
         if ((el.type === "rect" || el.type === "ellipse") && el.fill)
           set["fill"] = fillFor(patch.stroke);
       }
-      if (patch.width !== undefined && el.type !== "text") set["width"] = patch.width;
+      if (patch.width !== undefined && el.type !== "text" && el.type !== "note")
+        set["width"] = patch.width;
       if (patch.fill !== undefined && (el.type === "rect" || el.type === "ellipse")) {
         set["fill"] = patch.fill ? fillFor(el.stroke) : null;
       }
@@ -151,9 +152,9 @@ export class StylePanel {
   private fromSelection(): void {
     const first = this.selection.list()[0];
     const el = first ? this.model.get(first) : undefined;
-    if (!el || el.type === "image") return;
+    if (!el || el.type === "frame" || el.type === "image") return;
     const patch: Patch = { stroke: el.stroke.slice(0, 7) };
-    if (el.type !== "text") patch.width = el.width;
+    if (el.type !== "text" && el.type !== "note") patch.width = el.width;
     if (el.type === "rect" || el.type === "ellipse") patch.fill = el.fill !== undefined;
     if (el.type === "text") patch.textSize = el.size;
     this.style.update(patch);

@@ -18,6 +18,10 @@ interface Open {
   size: number;
   resolve: (text: string | null) => void;
   hideId: string | undefined;
+  /** Set for text typed inside a box (notes, labels): centred and wrapped to it. */
+  box: { w: number; h: number } | undefined;
+  fit: ((text: string) => number) | undefined;
+  hideTextOf: string | undefined;
 }
 
 export class TextEditor implements TextPrompt {
@@ -44,7 +48,13 @@ export class TextEditor implements TextPrompt {
         this.commit();
       }
     });
-    this.area.addEventListener("input", () => this.fit());
+    this.area.addEventListener("input", () => {
+      const cur = this.current;
+      if (cur?.fit) {
+        cur.size = cur.fit(this.area.value);
+        this.place();
+      } else this.fit();
+    });
     this.area.addEventListener("blur", () => this.commit());
     viewport.onChange(() => this.place());
     parent.append(this.area);
@@ -57,11 +67,21 @@ export class TextEditor implements TextPrompt {
   open(opts: TextPromptOptions): Promise<string | null> {
     this.commit();
     return new Promise((resolve) => {
-      this.current = { x: opts.x, y: opts.y, size: opts.size, resolve, hideId: opts.hideId };
-      if (opts.hideId) {
-        this.renderer.hidden.add(opts.hideId);
-        this.renderer.invalidate();
-      }
+      this.current = {
+        x: opts.x,
+        y: opts.y,
+        size: opts.fit ? opts.fit(opts.text) : opts.size,
+        resolve,
+        hideId: opts.hideId,
+        box: opts.box,
+        fit: opts.fit,
+        hideTextOf: opts.hideTextOf,
+      };
+      if (opts.hideId) this.renderer.hidden.add(opts.hideId);
+      if (opts.hideTextOf) this.renderer.textHidden.add(opts.hideTextOf);
+      this.renderer.invalidate();
+      this.area.classList.toggle("boxed", opts.box !== undefined);
+      this.area.wrap = opts.box ? "soft" : "off";
       this.area.maxLength = this.maxChars();
       this.area.value = opts.text;
       // As the board shows it: black ink is light on the dark board (render/ink.ts).
@@ -82,10 +102,9 @@ export class TextEditor implements TextPrompt {
     const text = this.area.value.replace(/\s+$/u, "");
     this.area.hidden = true;
     this.area.value = "";
-    if (cur.hideId) {
-      this.renderer.hidden.delete(cur.hideId);
-      this.renderer.invalidate();
-    }
+    if (cur.hideId) this.renderer.hidden.delete(cur.hideId);
+    if (cur.hideTextOf) this.renderer.textHidden.delete(cur.hideTextOf);
+    this.renderer.invalidate();
     cur.resolve(text);
   }
 
@@ -102,9 +121,22 @@ export class TextEditor implements TextPrompt {
     this.fit();
   }
 
-  /** Grows the box with its content, so it never shows scroll bars. */
+  /** Grows the box with its content, so it never shows scroll bars. A box of fixed size (a
+   * note, a label) instead keeps its size and centres the text vertically in it. */
   private fit(): void {
     const st = this.area.style;
+    const box = this.current?.box;
+    if (box) {
+      const z = this.viewport.zoom;
+      st.width = `${box.w * z}px`;
+      st.height = "auto";
+      st.paddingTop = "0px";
+      const content = this.area.scrollHeight;
+      const pad = Math.max(0, (box.h * z - content) / 2);
+      st.paddingTop = `${pad}px`;
+      st.height = `${Math.max(box.h * z, content) - pad}px`;
+      return;
+    }
     st.width = "1px";
     st.height = "1px";
     st.width = `${this.area.scrollWidth + 24}px`;

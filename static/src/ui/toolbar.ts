@@ -19,6 +19,8 @@ export const TOOL_KEYS: [ToolName, string][] = [
   ["rect", "R"],
   ["ellipse", "O"],
   ["text", "T"],
+  ["note", "N"],
+  ["frame", "F"],
   ["eraser", "E"],
   ["laser", "K"],
 ];
