@@ -27,7 +27,8 @@ import { RectTool } from "./tools/rect";
 import { SelectTool } from "./tools/select";
 import { Selection } from "./tools/selection";
 import { StyleState } from "./tools/style";
-import { editText, TextTool } from "./tools/text";
+import { editElement } from "./tools/edit";
+import { TextTool } from "./tools/text";
 import { restack } from "./tools/arrange";
 import { BindingKeeper } from "./tools/binding-keeper";
 import { Clipboard } from "./tools/clipboard";
@@ -347,7 +348,7 @@ export function startBoard(root: HTMLElement, board: string): void {
     },
     edit: (id) => {
       const el = model.get(id);
-      if (el?.type === "text" && !history.active && !model.readOnly) void editText(ctx, el);
+      if (el && !history.active && !model.readOnly) editElement(ctx, el);
     },
   });
 
@@ -417,10 +418,7 @@ export function startBoard(root: HTMLElement, board: string): void {
       if (history.active || model.readOnly) return false;
       const sel = selection.list();
       const one = sel.length === 1 ? model.get(sel[0] as string) : undefined;
-      if (one?.type === "text") {
-        void editText(ctx, one);
-        return true;
-      }
+      if (one && editElement(ctx, one)) return true;
       return addAtCentre(ctx, current.name as ToolName);
     },
   });

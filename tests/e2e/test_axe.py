@@ -4,12 +4,14 @@ board menu, in light and in dark mode."""
 
 from __future__ import annotations
 
+import io
 import json
 from pathlib import Path
 from typing import Any
 
 import pytest
 from conftest import ROOT, VIEWPORT, drag, open_board, serve_test_app, stroke, wait_synced
+from PIL import Image
 from playwright.sync_api import Browser, Page
 
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -34,7 +36,8 @@ def check(page: Page, what: str) -> None:
 
 
 def every_element_type(page: Page) -> None:
-    """A pen stroke, a line, an arrow, a filled rectangle, an ellipse and a text."""
+    """A pen stroke, a line, an arrow, a rectangle with a label, an ellipse, a text, a note, a
+    frame and a picture: every type the app draws."""
     stroke(page, [(700, 200), (760, 240), (820, 200)])
     for key, a, b in (
         ("l", (360, 200), (460, 260)),
@@ -50,6 +53,30 @@ def every_element_type(page: Page) -> None:
     page.keyboard.type("Hello")
     page.keyboard.press("Escape")
     page.wait_for_function("() => window.__wb.elements().length === 6")
+    # A label in the rectangle (Enter on the selected one), a note and a frame (Enter with
+    # their tools adds one in the middle of the view), a picture from the file picker.
+    page.keyboard.press("v")
+    page.mouse.click(262, 370)
+    page.keyboard.press("Enter")
+    page.locator("textarea.text-editor").wait_for(state="visible")
+    page.keyboard.type("Plan")
+    page.keyboard.press("Escape")
+    for key in ("n", "f"):
+        page.keyboard.press(key)
+        page.keyboard.press("Enter")
+        page.keyboard.press("Escape")
+    page.wait_for_function("() => window.__wb.elements().length === 8")
+    picture = io.BytesIO()
+    Image.new("RGB", (40, 30), (30, 120, 200)).save(picture, "PNG")
+    with page.expect_file_chooser() as chooser:
+        page.locator("[data-action=image]").click()
+    chooser.value.set_files(
+        files=[{"name": "p.png", "mimeType": "image/png", "buffer": picture.getvalue()}]
+    )
+    page.wait_for_function(
+        "() => new Set(window.__wb.elements().map((e) => e.type)).size === 9"
+        " && window.__wb.elements().some((e) => e.type === 'rect' && e.text === 'Plan')"
+    )
     wait_synced(page)
 
 

@@ -1,8 +1,8 @@
 """Without a pointer: a rectangle is added, labelled, moved and recoloured with the keyboard
 alone, and the element list beside the canvas says what is on the board and who made it.
 
-Rectangle labels (PROTOCOL.md 1.1 `text` on rect) are not in the app's model yet, so the label
-is a text element added in the middle of the view, inside the rectangle.
+The label is the rectangle's own (PROTOCOL.md 1.1 `text` on rect), typed after Enter on the
+selected rectangle, as a double click would open it.
 """
 
 from __future__ import annotations
@@ -53,26 +53,23 @@ def test_keyboard_alone_adds_labels_moves_and_recolours_a_rectangle(server, boar
     [rect] = page.evaluate("window.__wb.elements()")
     assert rect["type"] == "rect"
 
-    # T and Enter: a text box in the middle; typed, then Escape finishes it.
-    page.keyboard.press("t")
+    # Enter on the selected rectangle opens its label; typed, then Escape finishes it.
     page.keyboard.press("Enter")
     page.locator("textarea.text-editor").wait_for(state="visible")
     page.keyboard.type("Plan")
     page.keyboard.press("Escape")
-    page.wait_for_function("() => window.__wb.elements().length === 2")
-    label = page.evaluate("window.__wb.elements().find(e => e.type === 'text')")
-    assert label["text"] == "Plan"
-    assert rect["x"] <= label["x"] <= rect["x"] + rect["w"]
-    assert rect["y"] <= label["y"] <= rect["y"] + rect["h"]
-
-    # The list beside the canvas names both, and who made them.
     page.wait_for_function(
-        f"() => {{ const t = ({ITEMS_JS})(); return t.length === 2"
+        "(id) => window.__wb.elements().find(e => e.id === id).text === 'Plan'", arg=rect["id"]
+    )
+    assert len(page.evaluate("window.__wb.elements()")) == 1
+
+    # The list beside the canvas names it, its label, and who made it.
+    page.wait_for_function(
+        f"() => {{ const t = ({ITEMS_JS})(); return t.length === 1"
         " && t.every(s => s.includes('by you')); }"
     )
-    items = page.evaluate(ITEMS_JS)
-    assert items[0].startswith("Rectangle")
-    assert items[1].startswith("Text “Plan”")
+    [item] = page.evaluate(ITEMS_JS)
+    assert item.startswith("Rectangle") and "“Plan”" in item, item
 
     # Tab reaches the rectangle in the list: focused, it is selected; arrow keys move it.
     page.evaluate("document.activeElement.blur()")
@@ -97,6 +94,7 @@ def test_keyboard_alone_adds_labels_moves_and_recolours_a_rectangle(server, boar
     [moved] = [e for e in server.elements(board) if e["id"] == rect["id"]]
     assert moved["stroke"] == "#e03131"
     assert (moved["x"], moved["y"]) == (rect["x"] + 30, rect["y"] + 1)
+    assert moved["text"] == "Plan"
     assert page.evaluate("window.__pointerEvents") == 0
     assert page.errors == []  # type: ignore[attr-defined]
 

@@ -27,13 +27,10 @@ import type { Box, Point } from "../render/viewport";
 import { movingSet, selectionAsDrawn, shapeBox } from "./arrange";
 import { paintTarget } from "./attach";
 import { cloneAll } from "./clone";
-import { renameFrame } from "./frame";
 import { type GroupHandle, groupBox, groupHandles, GroupTransform } from "./group";
+import { editElement } from "./edit";
 import { dragHandle, type Handle, type HandleAt, handlesOf } from "./handles";
-import { editLabel } from "./label";
-import { editNote } from "./note";
 import { Snapper } from "./snap";
-import { editText } from "./text";
 import { tolerance, type Tool, type ToolContext, type ToolPointer } from "./tool";
 
 type State =
@@ -188,10 +185,7 @@ export class SelectTool implements Tool {
     );
     const el = hit && this.ctx.model.get(hit.id);
     if (!el) return;
-    if (el.type === "text") void editText(this.ctx, el);
-    else if (el.type === "note") void editNote(this.ctx, el);
-    else if (el.type === "rect" || el.type === "ellipse") void editLabel(this.ctx, el);
-    else if (el.type === "frame") void renameFrame(this.ctx, el);
+    editElement(this.ctx, el);
   }
 
   cursorAt(p: ToolPointer): string {
