@@ -124,19 +124,11 @@ export class SceneIndex {
     skip?: ReadonlySet<string>,
     accept?: (el: Element) => boolean,
   ): Element | undefined {
-    const found = this.tree.search({
-      minX: p.x - tol,
-      minY: p.y - tol,
-      maxX: p.x + tol,
-      maxY: p.y + tol,
-    });
-    found.sort(byStacking);
-    for (let i = found.length - 1; i >= 0; i--) {
-      const item = found[i] as Item;
-      if (skip?.has(item.id) || (accept && !accept(item.el))) continue;
-      if (hitTest(item.el, p, tol)) return item.el;
-    }
-    return undefined;
+    return this.topmost(
+      p,
+      tol,
+      (el) => !skip?.has(el.id) && (!accept || accept(el)) && hitTest(el, p, tol),
+    );
   }
 
   /** The topmost element near `p` (its box within `tol`) for which `test` holds. */
