@@ -26,6 +26,7 @@ NEVER: dict[str, tuple[str, ...]] = {
     "history": ("live", "web", "cluster"),
     "export": ("live", "web", "store", "cluster", "history"),
     "live": ("web",),
+    "blobs": ("store", "cluster", "history", "export", "live", "web"),
 }  # fmt: skip
 """The store may read ``history.layout``: a pure format module (the checkpoint's index) that
 the store computes when a checkpoint arrives without one."""
