@@ -203,7 +203,9 @@ class Presence:
 
     def flush(self, peers: dict[int, Session]) -> None:
         """Send this tick's joins of remote clients, then everyone's leaves, cursors, views,
-        laser points and summons."""
+        laser points and summons. Most ticks carry ops only: they cost one check here."""
+        if not self.pending():
+            return
         leaves, self._leaves = self._leaves, []
         cursors, self._cursors = self._cursors, {}
         cur = [[cid, x, y] for cid, (x, y) in cursors.items() if cid in peers]
