@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sqlite3
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from typing import Any
 
 from whiteboard.store.base import Blob, BlobPut, Checkpoint, LogRow
 
@@ -159,17 +160,19 @@ def client_names(conn: sqlite3.Connection, board: str, ids: list[int] | None) ->
         return {int(i): str(n) for i, n in rows}
     # Every connection gets a client id, so a long-lived board has many thousands: look
     # up only the authors asked for (an ops page names ten, not the board's whole past).
-    names: dict[int, str] = {}
-    wanted = sorted(set(ids))
+    rows = _rows_in(conn, "SELECT id, name FROM clients WHERE board = ? AND id IN", board, ids)
+    return {int(i): str(n) for i, n in rows}
+
+
+def _rows_in(
+    conn: sqlite3.Connection, select: str, board: str, keys: Iterable[Any]
+) -> Iterator[Any]:
+    """``select ... IN (keys)`` for one board, in chunks of ``IDS_PER_QUERY`` (SQLite caps the
+    number of parameters of one statement)."""
+    wanted = sorted(set(keys))
     for start in range(0, len(wanted), IDS_PER_QUERY):
         chunk = wanted[start : start + IDS_PER_QUERY]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT id, name FROM clients WHERE board = ? AND id IN ({marks})",
-            (board, *chunk),
-        )
-        names.update((int(i), str(n)) for i, n in rows)
-    return names
+        yield from conn.execute(f"{select} ({','.join('?' * len(chunk))})", (board, *chunk))
 
 
 def blob_total(conn: sqlite3.Connection, board: str) -> int:
@@ -204,14 +207,6 @@ def insert_blobs(conn: sqlite3.Connection, board: str, blobs: dict[str, Blob]) -
 
 
 def get_blobs(conn: sqlite3.Connection, board: str, names: Iterable[str]) -> dict[str, Blob]:
-    found: dict[str, Blob] = {}
-    wanted = sorted(set(names))
-    for start in range(0, len(wanted), IDS_PER_QUERY):
-        chunk = wanted[start : start + IDS_PER_QUERY]
-        marks = ",".join("?" * len(chunk))
-        rows = conn.execute(
-            f"SELECT name, type, data FROM blobs WHERE board = ? AND name IN ({marks})",
-            (board, *chunk),
-        )
-        found.update((str(n), Blob(str(t), bytes(d))) for n, t, d in rows)
-    return found
+    select = "SELECT name, type, data FROM blobs WHERE board = ? AND name IN"
+    rows = _rows_in(conn, select, board, names)
+    return {str(n): Blob(str(t), bytes(d)) for n, t, d in rows}

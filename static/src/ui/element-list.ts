@@ -12,22 +12,12 @@ import type { Element } from "../model/types";
 import type { Renderer } from "../render/renderer";
 import type { Viewport } from "../render/viewport";
 import type { Selection } from "../tools/selection";
+import { FIELDS } from "../model/validate";
 import { h } from "./dom";
 
 /** More than this many buttons would make Tab useless and the page heavy. */
 const MAX_ITEMS = 500;
 const REFRESH_MS = 300;
-const KNOWN = new Set([
-  "pen",
-  "line",
-  "arrow",
-  "rect",
-  "ellipse",
-  "text",
-  "image",
-  "note",
-  "frame",
-]);
 
 export interface ElementListDeps {
   model: Model;
@@ -149,7 +139,7 @@ export class ElementList {
   }
 
   private describe(el: Element): string {
-    const type = t(`elements.types.${KNOWN.has(el.type) ? el.type : "other"}`);
+    const type = t(`elements.types.${Object.hasOwn(FIELDS, el.type) ? el.type : "other"}`);
     const who = this.d.author(el.id);
     const main = t("elements.item", { type, label: labelOf(el) }).trim();
     return who ? `${main}, ${who}` : main;
