@@ -155,12 +155,13 @@ def rows(conn: sqlite3.Connection, board: str, after: int, upto: int | None) -> 
 
 
 def client_names(conn: sqlite3.Connection, board: str, ids: list[int] | None) -> dict[int, str]:
+    rows: Iterable[Any]
     if ids is None:
         rows = conn.execute("SELECT id, name FROM clients WHERE board = ?", (board,))
-        return {int(i): str(n) for i, n in rows}
-    # Every connection gets a client id, so a long-lived board has many thousands: look
-    # up only the authors asked for (an ops page names ten, not the board's whole past).
-    rows = _rows_in(conn, "SELECT id, name FROM clients WHERE board = ? AND id IN", board, ids)
+    else:
+        # Every connection gets a client id, so a long-lived board has many thousands: look
+        # up only the authors asked for (an ops page names ten, not the board's whole past).
+        rows = _rows_in(conn, "SELECT id, name FROM clients WHERE board = ? AND id IN", board, ids)
     return {int(i): str(n) for i, n in rows}
 
 
