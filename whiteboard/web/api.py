@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import secrets
 
@@ -74,10 +73,7 @@ class SvgHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
         with self.heavy_slot():
-            _, job = await self.state_job(board, at)
-            elements = await self.off_loop(job)
-            names = svg.image_blobs(elements)
-            found = await self.store.get_blobs(board, names) if names else {}
+            _, elements, found = await self.state_with_pictures(board, at)
             blobs = {n: (b.type, b.data) for n, b in found.items()}
             body = await self.off_loop(lambda: svg.render(elements, blobs))
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
@@ -86,19 +82,15 @@ class SvgHandler(ApiHandler):
 
 
 class PdfHandler(ApiHandler):
-    """``export.pdf?at=S``: a page per frame, or one page (``export/pdf.py``)."""
+    """``export.pdf?at=S``: a page per frame, or one page (``export/pdf.py``). Heavy like
+    export.svg: built off the loop, within ``--heavy-requests``."""
 
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
-        seq, elements = await self.elements_at(board, at)
-        names = svg.image_blobs(elements)
-        found = await self.store.get_blobs(board, names) if names else {}
-        images = {n: b.data for n, b in found.items()}
-        # Rendering a big board takes a while: away from the IOLoop, so boards keep ticking.
-        loop = asyncio.get_running_loop()
-        data = await loop.run_in_executor(
-            None, lambda: pdf.render(elements, title=board, images=images)
-        )
+        with self.heavy_slot():
+            seq, elements, found = await self.state_with_pictures(board, at)
+            images = {n: b.data for n, b in found.items()}
+            data = await self.off_loop(lambda: pdf.render(elements, title=board, images=images))
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", f'inline; filename="{board}-{seq}.pdf"')
         self.write(data)

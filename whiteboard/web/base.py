@@ -18,10 +18,11 @@ from typing import Any, TypeVar
 import msgpack
 import tornado.web
 
+from whiteboard.export.svg import image_blobs
 from whiteboard.history.state import replay_rows, state_at, state_inputs
 from whiteboard.live.registry import Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
-from whiteboard.store.base import Store, StoreError
+from whiteboard.store.base import Blob, Store, StoreError
 from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
 from whiteboard.web.guard import set_headers
@@ -197,6 +198,17 @@ class ApiHandler(BaseHandler):
             at = head
         cp, rows = await state_inputs(self.store, board, at)
         return at, lambda: replay_rows(cp, rows, at, limits).elements()
+
+    async def state_with_pictures(
+        self, board: str, at: int | None
+    ) -> tuple[int, list[dict[str, Any]], dict[str, Blob]]:
+        """The state at ``at`` built off the loop, and the stored pictures it shows: what the
+        exports (SVG, PDF) embed."""
+        seq, job = await self.state_job(board, at)
+        elements = await self.off_loop(job)
+        names = image_blobs(elements)
+        found = await self.store.get_blobs(board, names) if names else {}
+        return seq, elements, found
 
     @contextlib.contextmanager
     def heavy_slot(self) -> Iterator[None]:

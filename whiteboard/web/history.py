@@ -17,6 +17,7 @@ import tornado.web
 
 from whiteboard.clock import now_ms
 from whiteboard.document import Document
+from whiteboard.export.svg import image_blobs
 from whiteboard.history import boardfile, pages, rebuild, state
 from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
@@ -87,7 +88,7 @@ class ForkHandler(_CreatingHandler):
         name = f"Copied from {board} at {at}"
         every = self.hub.settings.checkpoint_every
         # The copy gets the pictures its elements show (PROTOCOL.md 1.1), no others.
-        named = {e["blob"] for e in source.elements() if e["type"] == "image"}
+        named = image_blobs(source.elements())
         blobs = await self.store.get_blobs(board, named) if named else {}
         await self.create(lambda: _fork_log(source, name, now_ms(), every, blobs))
 
