@@ -23,6 +23,7 @@ import tornado.httputil
 import tornado.web
 
 from whiteboard.config import Settings
+from whiteboard.web.addresses import in_networks
 
 PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -67,16 +68,7 @@ class HostAllowList:
             return True
         except ValueError:
             pass
-        return _from_proxy(request.remote_ip, self.trusted)
-
-
-def _from_proxy(remote: str | None, trusted: tuple[str, ...]) -> bool:
-    """A trusted reverse proxy chose which server name it forwards to us."""
-    try:
-        ip = ipaddress.ip_address(remote or "")
-        return any(ip in ipaddress.ip_network(net, strict=False) for net in trusted)
-    except ValueError:
-        return False
+        return in_networks(request.remote_ip, self.trusted)  # a trusted proxy chose the name
 
 
 def _hostname(host: str) -> str:

@@ -16,7 +16,6 @@ trusted reverse proxy, which carries many people's requests, is not capped.
 from __future__ import annotations
 
 import errno
-import ipaddress
 import logging
 import socket
 from collections import Counter
@@ -26,6 +25,8 @@ from typing import Any
 import tornado.httpserver
 import tornado.iostream
 from tornado.ioloop import IOLoop
+
+from whiteboard.web.addresses import in_networks
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +43,7 @@ class Listener(tornado.httpserver.HTTPServer):
     ) -> None:
         super().initialize(*args, **kwargs)
         self.per_ip = per_ip
-        self._trusted = [ipaddress.ip_network(n, strict=False) for n in trusted]
+        self._trusted = trusted
         self._open: Counter[str] = Counter()
         self.refused = 0  # connections closed at once for the cap (tests, metrics)
 
@@ -50,7 +51,7 @@ class Listener(tornado.httpserver.HTTPServer):
 
     def handle_stream(self, stream: tornado.iostream.IOStream, address: Any) -> None:
         ip = address[0] if isinstance(address, tuple) else ""
-        if ip and self.per_ip and not self._is_proxy(ip):
+        if ip and self.per_ip and not in_networks(ip, self._trusted):
             if self._open[ip] >= self.per_ip:
                 self.refused += 1
                 stream.close()
@@ -65,15 +66,6 @@ class Listener(tornado.httpserver.HTTPServer):
             if not self._open[ip[0]]:
                 del self._open[ip[0]]
         super().on_close(server_conn)
-
-    def _is_proxy(self, ip: str) -> bool:
-        if not self._trusted:
-            return False
-        try:
-            addr = ipaddress.ip_address(ip)
-        except ValueError:
-            return False
-        return any(addr in net for net in self._trusted)
 
     # -- accepting ---------------------------------------------------------------------------
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import ipaddress
 import logging
 import re
 import socket
@@ -40,6 +39,7 @@ from whiteboard.protocol import (
     ViewMessage,
 )
 from whiteboard.store.base import StoreError
+from whiteboard.web.addresses import in_networks
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
@@ -78,27 +78,13 @@ def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
     own address by sending the header itself.
     """
     ip = request.remote_ip or ""
-    if not trusted or not _in_networks(ip, trusted):
+    if not trusted or not in_networks(ip, trusted):
         return ip
     hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
     for hop in reversed(hops):
-        if not _in_networks(hop, trusted):
+        if not in_networks(hop, trusted):
             return hop
     return hops[0] if hops else ip
-
-
-def _in_networks(ip: str, networks: tuple[str, ...]) -> bool:
-    try:
-        addr = ipaddress.ip_address(ip)
-    except ValueError:
-        return False
-    for net in networks:
-        try:
-            if addr in ipaddress.ip_network(net, strict=False):
-                return True
-        except ValueError:
-            continue
-    return False
 
 
 class TokenBucket:
