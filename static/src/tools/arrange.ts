@@ -101,15 +101,6 @@ export function setLocked(ctx: ToolContext, ids: Iterable<string>, locked: boole
   editor.end();
 }
 
-/** The ids of every locked element of the board. */
-export function lockedIds(ctx: ToolContext): string[] {
-  const out: string[] = [];
-  ctx.model.forEach((e) => {
-    if (e.locked) out.push(e.id);
-  });
-  return out;
-}
-
 /** The box an element occupies for aligning and snapping: its shape, not its stroke's pad. */
 export function shapeBox(el: Element): Box {
   if ("w" in el && el.type !== "line" && el.type !== "arrow") {

@@ -18,29 +18,40 @@ const QUIET_MS = 400;
 const EPSILON = 0.01;
 
 export class BindingKeeper {
-  private readonly candidates = new Set<string>();
+  /** Ids changed since the board was last quiet: lines, or shapes lines may be attached to. */
+  private readonly touched = new Set<string>();
   private timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
     private readonly model: Model,
     private readonly renderer: Renderer,
   ) {
+    // Only noted here: an op costs a set insert. Which lines they concern is worked out once,
+    // when the board is quiet (the scene index is brought up to date then, not per op).
     model.onChange((ids) => {
       if (ids === null || this.renderer.shown !== model) return;
-      this.renderer.sync();
-      for (const id of ids) {
-        const el = model.get(id);
-        if ((el?.type === "line" || el?.type === "arrow") && (el.from || el.to))
-          this.candidates.add(id);
-        for (const line of this.renderer.index.attachedTo(id)) this.candidates.add(line);
-      }
-      if (this.candidates.size > 0) this.schedule();
+      for (const id of ids) this.touched.add(id);
+      if (this.touched.size > 0) this.schedule();
     });
   }
 
   /** Whether some attached line may still be settled (tests wait for the board to be quiet). */
   get busy(): boolean {
-    return this.timer !== null || this.candidates.size > 0;
+    return this.timer !== null || this.touched.size > 0;
+  }
+
+  /** The attached lines among the touched ids, and those attached to a touched shape. */
+  private candidates(): string[] {
+    const { model } = this;
+    this.renderer.sync();
+    const lines = new Set<string>();
+    for (const id of this.touched) {
+      const el = model.get(id);
+      if ((el?.type === "line" || el?.type === "arrow") && (el.from || el.to)) lines.add(id);
+      for (const line of this.renderer.index.attachedTo(id)) lines.add(line);
+    }
+    this.touched.clear();
+    return [...lines];
   }
 
   private schedule(): void {
@@ -51,13 +62,17 @@ export class BindingKeeper {
   private settle(): void {
     this.timer = null;
     const { model } = this;
-    if (model.pendingCount > 0 || model.readOnly) {
+    if (model.pendingCount > 0) {
       this.schedule();
       return;
     }
-    const lines = [...this.candidates];
-    this.candidates.clear();
-    for (const id of lines) {
+    if (model.readOnly || this.renderer.shown !== model) {
+      // A viewer never writes positions; with the history view open the scene index holds
+      // the past, not this board: whoever changes the board next settles it.
+      this.touched.clear();
+      return;
+    }
+    for (const id of this.candidates()) {
       const el = model.get(id);
       if ((el?.type !== "line" && el?.type !== "arrow") || el.locked) continue;
       let last: { s: number; by: number } | undefined;

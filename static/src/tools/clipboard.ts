@@ -22,6 +22,7 @@ import type { Box, Point } from "../render/viewport";
 import { selectionAsDrawn } from "./arrange";
 import { cloneAll } from "./clone";
 import type { ToolContext } from "./tool";
+import { typing } from "../ui/dom";
 
 export const CLIPBOARD_TYPE = "web application/x-whiteboard";
 const MARK = "whiteboard/elements";
@@ -53,11 +54,6 @@ function listSource(els: readonly Element[]): SceneSource {
     onChange: () => () => {},
   };
 }
-
-const typing = (t: EventTarget | null): boolean =>
-  t instanceof HTMLInputElement ||
-  t instanceof HTMLTextAreaElement ||
-  (t instanceof HTMLElement && t.isContentEditable);
 
 export class Clipboard {
   constructor(

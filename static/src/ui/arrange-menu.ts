@@ -4,15 +4,7 @@
  * and, always, the frames list and "Unlock all" (locked elements cannot be selected, so this is
  * the way back to them).
  */
-import {
-  align,
-  distribute,
-  type Edge,
-  lockedIds,
-  restack,
-  setLocked,
-  type StackMove,
-} from "../tools/arrange";
+import { align, distribute, type Edge, restack, setLocked, type StackMove } from "../tools/arrange";
 import { NOTE_COLORS } from "../tools/style";
 import type { ToolContext, ToolName } from "../tools/tool";
 import { t } from "../i18n/i18n";
@@ -128,7 +120,7 @@ export class ArrangeMenu {
       "data-action": "unlock-all",
       text: label("unlockAll"),
     });
-    this.unlockAll.addEventListener("click", () => setLocked(ctx, lockedIds(ctx), false));
+    this.unlockAll.addEventListener("click", () => setLocked(ctx, [...this.locked], false));
     const frames = button("frames", label("frames"), PATHS.frames, toggleFrames);
     parent.append(
       h(
@@ -144,6 +136,7 @@ export class ArrangeMenu {
     );
     ctx.selection.onChange(() => this.refresh());
     ctx.model.onChange((ids) => {
+      const had = this.locked.size > 0;
       if (ids === null) {
         this.locked.clear();
         ctx.model.forEach((e) => e.locked && this.locked.add(e.id));
@@ -153,7 +146,13 @@ export class ArrangeMenu {
           else this.locked.delete(id);
         }
       }
-      this.queue();
+      // Others draw all the time: the menu only shows the selection and "Unlock all".
+      if (
+        ids === null ||
+        had !== this.locked.size > 0 ||
+        [...ids].some((id) => ctx.selection.has(id))
+      )
+        this.queue();
     });
     ctx.style.onChange(() => this.refresh());
     this.refresh();

@@ -14,7 +14,7 @@ import { fmtBytes, IMAGE_TYPES, sniffImageType, uploadBlob, type StoredBlob } fr
 import type { ImageCache, ImageLike } from "../render/images";
 import type { Renderer } from "../render/renderer";
 import type { Box, Point, Viewport } from "../render/viewport";
-import { h } from "./dom";
+import { h, typing } from "./dom";
 
 /** Largest share of the view a new picture takes on each side. */
 const FIT = 0.5;
@@ -42,11 +42,6 @@ interface Pending {
   progress: number;
   preview: ImageBitmap;
 }
-
-const editable = (t: EventTarget | null): boolean =>
-  t instanceof HTMLInputElement ||
-  t instanceof HTMLTextAreaElement ||
-  (t instanceof HTMLElement && t.isContentEditable);
 
 /** How a sentence names the file: its name in quotes, or "That file" when it has none. */
 const nameOf = (f: Blob): string =>
@@ -102,7 +97,7 @@ export class ImageInserter {
     });
     stage.append(this.picker);
     document.addEventListener("paste", (e) => {
-      if (editable(e.target)) return;
+      if (typing(e.target)) return;
       const files = filesOf(e.clipboardData);
       if (files.length === 0) return;
       e.preventDefault();

@@ -3,6 +3,7 @@
  * typed into inputs (the name field, the text box) are theirs, not ours.
  */
 import type { ToolName } from "../tools/tool";
+import { typing } from "./dom";
 
 export interface ShortcutActions {
   setTool(t: ToolName): void;
@@ -44,13 +45,6 @@ const TOOL_BY_KEY: Record<string, ToolName> = {
   e: "eraser",
   k: "laser",
 };
-
-const typing = (t: EventTarget | null): boolean =>
-  t instanceof HTMLInputElement ||
-  t instanceof HTMLTextAreaElement ||
-  // A focused list (the history panel's speed and author pickers) takes its own arrow keys.
-  t instanceof HTMLSelectElement ||
-  (t instanceof HTMLElement && t.isContentEditable);
 
 /** The keyboard focus is on the page itself, not on a control that takes Enter. */
 const onPage = (t: EventTarget | null): boolean =>
