@@ -22,7 +22,7 @@ import type { Box, Point } from "../render/viewport";
 import { selectionAsDrawn } from "./arrange";
 import { cloneAll } from "./clone";
 import type { ToolContext } from "./tool";
-import { typing } from "../ui/dom";
+import { typing } from "../util/focus";
 
 export const CLIPBOARD_TYPE = "web application/x-whiteboard";
 const MARK = "whiteboard/elements";

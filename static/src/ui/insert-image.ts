@@ -14,7 +14,8 @@ import { fmtBytes, IMAGE_TYPES, sniffImageType, uploadBlob, type StoredBlob } fr
 import type { ImageCache, ImageLike } from "../render/images";
 import type { Renderer } from "../render/renderer";
 import type { Box, Point, Viewport } from "../render/viewport";
-import { h, typing } from "./dom";
+import { typing } from "../util/focus";
+import { h } from "./dom";
 
 /** Largest share of the view a new picture takes on each side. */
 const FIT = 0.5;

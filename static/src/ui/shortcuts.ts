@@ -3,7 +3,7 @@
  * typed into inputs (the name field, the text box) are theirs, not ours.
  */
 import type { ToolName } from "../tools/tool";
-import { typing } from "./dom";
+import { typing } from "../util/focus";
 
 export interface ShortcutActions {
   setTool(t: ToolName): void;
