@@ -86,6 +86,15 @@ export function centreOf(el: Rotatable): Point {
   return { x: (f.minX + f.maxX) / 2, y: (f.minY + f.maxY) / 2 };
 }
 
+/** Turns snap to this step with Shift held (15 degrees), alone or as a group. */
+export const ANGLE_STEP = Math.PI / 12;
+
+/** `angle` brought into -π to π, the range PROTOCOL.md 1.1 allows. */
+export const wrapAngle = (angle: number): number => Math.atan2(Math.sin(angle), Math.cos(angle));
+
+/** A text size as resizing may set it: within the protocol's 4 to 400, to a tenth. */
+export const clampSize = (s: number): number => Math.round(Math.min(400, Math.max(4, s)) * 10) / 10;
+
 /** `p` turned by `angle` radians about `c` (clockwise on screen, y pointing down). */
 export function rotatePoint(p: Point, c: Point, angle: number): Point {
   const cos = Math.cos(angle);

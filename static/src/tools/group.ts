@@ -6,7 +6,14 @@
  */
 import type { Element, UpdateSet } from "../model/types";
 import { updatable } from "../model/validate";
-import { bounds, unionBox } from "../render/geometry";
+import {
+  ANGLE_STEP,
+  bounds,
+  clampSize,
+  rotatePoint,
+  unionBox,
+  wrapAngle,
+} from "../render/geometry";
 import type { Box, Point } from "../render/viewport";
 import { shapeBox } from "./arrange";
 import type { ToolContext, ToolPointer } from "./tool";
@@ -15,7 +22,6 @@ export type GroupHandle = { kind: "scale"; fixed: Point; corner: Point } | { kin
 
 /** How far above the group's box its turn handle sits, in screen pixels. */
 export const TURN_PX = 24;
-const ANGLE_STEP = Math.PI / 12;
 const MIN_SCALE = 0.02;
 
 /** The box around the (unlocked) elements of `ids`, or null when there are fewer than two. */
@@ -49,8 +55,6 @@ export function groupHandles(ctx: ToolContext, box: Box): { at: Point; handle: G
   });
   return out;
 }
-
-const clampSize = (s: number): number => Math.round(Math.min(400, Math.max(4, s)) * 10) / 10;
 
 /** A group resize or turn in progress: the elements as they were when it started. */
 export class GroupTransform {
@@ -135,12 +139,7 @@ export class GroupTransform {
       Math.atan2(p.board.y - c.y, p.board.x - c.x) -
       Math.atan2(this.start.y - c.y, this.start.x - c.x);
     if (p.shift) a = Math.round(a / ANGLE_STEP) * ANGLE_STEP;
-    const cos = Math.cos(a);
-    const sin = Math.sin(a);
-    const turn = (q: Point): Point => ({
-      x: c.x + (q.x - c.x) * cos - (q.y - c.y) * sin,
-      y: c.y + (q.x - c.x) * sin + (q.y - c.y) * cos,
-    });
+    const turn = (q: Point): Point => rotatePoint(q, c, a);
     if (el.type === "line" || el.type === "arrow") {
       const a0 = turn({ x: el.x, y: el.y });
       const a1 = turn({ x: el.x + el.w, y: el.y + el.h });
@@ -152,10 +151,7 @@ export class GroupTransform {
     const set: UpdateSet = { x: el.x + to.x - mid.x, y: el.y + to.y - mid.y };
     if (updatable(el.type, "angle")) {
       const was = (el as { angle?: number }).angle ?? 0;
-      let angle = was + a;
-      while (angle > Math.PI) angle -= 2 * Math.PI;
-      while (angle < -Math.PI) angle += 2 * Math.PI;
-      set["angle"] = angle;
+      set["angle"] = wrapAngle(was + a);
     }
     return set;
   }

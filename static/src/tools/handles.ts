@@ -6,12 +6,15 @@
  */
 import type { Element, UpdateSet } from "../model/types";
 import {
+  ANGLE_STEP,
   angleOf,
   centreOf,
+  clampSize,
   frameOf,
   isRotatable,
   rotatePoint,
   turnedCorners,
+  wrapAngle,
 } from "../render/geometry";
 import type { Point } from "../render/viewport";
 import { shapeBox } from "./arrange";
@@ -35,7 +38,6 @@ export interface HandleAt {
 /** How far above its top edge the rotation handle of an element sits, in screen pixels. */
 const ROTATE_PX = 24;
 /** Shift while turning snaps to steps of this many radians (15°). */
-const ANGLE_STEP = Math.PI / 12;
 
 /** The handles of `el` (as drawn), at the zoom `zoom`. */
 export function handlesOf(el: Element, id: string, zoom: number): HandleAt[] {
@@ -120,7 +122,7 @@ export function dragHandle(
     // The handle sits straight above the centre at angle 0.
     let angle = Math.atan2(p.board.y - c.y, p.board.x - c.x) + Math.PI / 2;
     if (p.shift) angle = Math.round(angle / ANGLE_STEP) * ANGLE_STEP;
-    angle = Math.atan2(Math.sin(angle), Math.cos(angle)); // -π to π
+    angle = wrapAngle(angle);
     editor.do({ k: "update", id, set: { angle } });
   } else if (handle.kind === "corner" && isRotatable(el)) {
     // Worked out in the element's own axes, so a turned shape resizes along its sides and
@@ -193,7 +195,7 @@ export function dragHandle(
       (q.y - el.y) / Math.max(1, f.maxY - f.minY),
       (q.x - el.x) / Math.max(1, f.maxX - f.minX),
     );
-    const size = Math.round(Math.min(400, Math.max(4, el.size * factor)) * 10) / 10;
+    const size = clampSize(el.size * factor);
     if (angle === 0) {
       editor.do({ k: "update", id, set: { size } });
       return;
