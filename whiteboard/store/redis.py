@@ -31,7 +31,7 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from whiteboard.config import redacted
-from whiteboard.store import redis_blobs
+from whiteboard.store import meta, redis_blobs, redis_meta
 from whiteboard.store.base import (
     Blob,
     BlobPut,
@@ -364,6 +364,35 @@ class RedisStore(Store):
     async def blob_total(self, board: str) -> int:
         total: int = await call(redis_blobs.blob_total(self.r, board))
         return total
+
+    # -- titles, deletion, purge, listing (redis_meta.py) -------------------------------------
+
+    async def board_title(self, board: str) -> str | None:
+        found: str | None = await call(redis_meta.title(self.r, board))
+        return found
+
+    async def set_title(self, board: str, title: str | None) -> None:
+        await call(redis_meta.set_title(self.r, board, title))
+
+    async def deleted_at(self, board: str) -> int | None:
+        at: int | None = await call(redis_meta.deleted_at(self.r, board))
+        return at
+
+    async def set_deleted(self, board: str, at: int | None) -> bool:
+        done: bool = await call(redis_meta.set_deleted(self.r, board, at))
+        return done
+
+    async def purge_board(self, board: str) -> bool:
+        found: bool = await call(redis_meta.purge(self.r, board))
+        return found
+
+    async def list_boards(
+        self, q: str = "", after: str | None = None, limit: int | None = None
+    ) -> tuple[list[meta.BoardSummary], str | None]:
+        found = await call(redis_meta.summaries(self.r))
+        page, following = meta.select(found, q, after, limit)
+        sizes = await call(redis_meta.sizes(self.r, [s.board for s in page]))
+        return meta.with_sizes(page, sizes), following
 
 
 def stream_row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:

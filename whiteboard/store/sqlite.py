@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from whiteboard.store import sql
+from whiteboard.store import meta, meta_sql, sql
 from whiteboard.store.base import (
     Blob,
     BlobPut,
@@ -74,6 +74,9 @@ class SQLiteStore(Store):
         try:
             conn = sql.connect(self.path)
             conn.executescript(sql.SCHEMA)
+            conn.executescript(meta_sql.SCHEMA)
+            # Deleted rows are zeroed on disk: a purged board leaves no bytes in the file.
+            conn.execute("PRAGMA secure_delete=ON")
             problems = [row[0] for row in conn.execute("PRAGMA quick_check(3)")]
         except sqlite3.OperationalError as exc:
             raise StoreError(f"cannot open the database {self.path}: {exc}") from None
@@ -358,6 +361,49 @@ class SQLiteStore(Store):
 
     async def blob_total(self, board: str) -> int:
         return await self._read(lambda conn: sql.blob_total(conn, board))
+
+    # -- titles, deletion, purge, listing (meta_sql.py) ---------------------------------------
+
+    async def board_title(self, board: str) -> str | None:
+        return await self._read(lambda conn: meta_sql.title(conn, board))
+
+    async def set_title(self, board: str, title: str | None) -> None:
+        await self._submit(lambda conn: meta_sql.set_title(conn, board, title))
+
+    async def deleted_at(self, board: str) -> int | None:
+        return await self._read(lambda conn: meta_sql.deleted_at(conn, board))
+
+    async def set_deleted(self, board: str, at: int | None) -> bool:
+        done: bool = await self._submit(lambda conn: meta_sql.set_deleted(conn, board, at))
+        return done
+
+    async def purge_board(self, board: str) -> bool:
+        heads = self._heads
+
+        def job(conn: sqlite3.Connection) -> bool:
+            heads.pop(board, None)
+            return meta_sql.purge(conn, board)
+
+        found: bool = await self._submit(job)
+        self._client_ids.pop(board, None)
+        # The zeroed pages are in the WAL for now, and older frames there still hold the board:
+        # copy the WAL into the database and empty it.
+        busy = await self._read(
+            lambda conn: conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()[0]
+        )
+        if busy:
+            log.warning("purge of %s: the WAL could not be emptied yet (busy)", board)
+        return found
+
+    async def list_boards(
+        self, q: str = "", after: str | None = None, limit: int | None = None
+    ) -> tuple[list[meta.BoardSummary], str | None]:
+        def read(conn: sqlite3.Connection) -> tuple[list[meta.BoardSummary], str | None]:
+            page, following = meta.select(meta_sql.summaries(conn), q, after, limit)
+            sizes = meta_sql.sizes(conn, [s.board for s in page])
+            return meta.with_sizes(page, sizes), following
+
+        return await self._read(read)
 
 
 def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
