@@ -15,6 +15,8 @@ import tornado.netutil
 
 from whiteboard import metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
+from whiteboard.live.lifecycle import Lifecycle, keep_retention
+from whiteboard.live.lifecycle import command as admin_command
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import StoreError
 from whiteboard.store.control import Control
@@ -34,10 +36,22 @@ async def serve(
     await store.start()
     cluster = make_cluster(settings, store)
     await cluster.start()
-    control = None if settings.redis else Control(settings.data, store_path(settings.data))
+    hub = Hub(store, settings, cluster)
+    lifecycle = Lifecycle(store, hub, cluster)
+    control = (
+        None
+        if settings.redis
+        else Control(
+            settings.data, store_path(settings.data), lambda r: admin_command(lifecycle, r)
+        )
+    )
     if control is not None:
         await control.start()
-    hub = Hub(store, settings, cluster)
+    retention = asyncio.ensure_future(
+        keep_retention(
+            lifecycle, settings.trash_days, settings.delete_idle_days, settings.retention_every_s
+        )
+    )
     connections = Connections()
     app = make_app(settings, store, hub, connections)
     server = Listener(
@@ -78,6 +92,7 @@ async def serve(
     log.info("shutting down")
     lag.stop()
     server.stop()  # stop accepting
+    retention.cancel()
     await hub.shutdown()  # finish the ticks in flight and checkpoint
     connections.close_all(protocol.CLOSE_GOING_AWAY, "the server is restarting")
     await cluster.close()  # before the store: it may share the store's connection

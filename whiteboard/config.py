@@ -10,6 +10,7 @@ import argparse
 import dataclasses
 import math
 import os
+import re
 import urllib.parse
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -127,6 +128,30 @@ class Settings:
     processes: int = _setting(
         1, "worker processes sharing the port (needs --redis; 0 means one per CPU core)"
     )
+    admin_token: str | None = _setting(
+        None,
+        "secret that makes a request an admin's (Authorization: Bearer <token>): the admin "
+        "page /admin and /api/admin/...; without it (and without sign-in) there is no admin",
+    )
+    api_token: str | None = _setting(
+        None,
+        "secret that lets another service create boards (POST /api/boards with "
+        "Authorization: Bearer <token>) from anywhere and get their edit and view links",
+    )
+    trash_days: float = _setting(
+        30.0, "days a soft-deleted board can be restored; after that it is purged"
+    )
+    delete_idle_days: float = _setting(
+        0.0, "soft-delete boards nobody has changed for this many days (0: never)"
+    )
+    retention_every_s: float = _setting(
+        3600.0, "how often the server applies --trash-days and --delete-idle-days (seconds)"
+    )
+    frame_ancestors: tuple[str, ...] = _setting(
+        (),
+        "sites allowed to embed the boards in a frame (CSP frame-ancestors), comma separated "
+        "origins such as https://wiki.example.com; by default no site may",
+    )
 
     def limits(self) -> dict[str, int]:
         """The limits announced in ``welcome.limits`` (PROTOCOL.md names the keys)."""
@@ -242,9 +267,14 @@ RANGES: dict[str, tuple[float, float]] = {
     "body_timeout_s": (0.1, 86_400),
     "hello_timeout_s": (0.1, 86_400),
     "refusals_per_min": (1, _NEVER),
+    "trash_days": (0, 36_500),
+    "delete_idle_days": (0, 36_500),
+    "retention_every_s": (0.05, 86_400),
 }
 """Each number's sensible bounds: a value outside is a mistake said in one line at start, not
 a server that listens on a random port (``--port 99999``) or never checkpoints."""
+_FRAME_SOURCE = re.compile(r"'self'|https?://[A-Za-z0-9.*-]+(:[0-9]{1,5})?")
+"""An origin as CSP writes it: nothing that could end the header's directive (``;``, space)."""
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -255,6 +285,10 @@ def _problem(name: str, value: Any) -> str | None:
         if not math.isfinite(value) or not low <= value <= high:
             top = "" if high == _NEVER else f" and {high:g}"
             return f"{value!r} is out of range (must be a number between {low:g}{top})"
+    if name == "frame_ancestors":
+        bad = [v for v in value if not _FRAME_SOURCE.fullmatch(v)]
+        if bad:
+            return f"{bad[0]!r} is not an origin like https://wiki.example.com (or 'self')"
     if name == "log_level" and str(value).lower() not in LOG_LEVELS:
         return f"{value!r} is not one of {', '.join(LOG_LEVELS)}"
     return None

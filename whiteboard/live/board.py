@@ -425,6 +425,18 @@ class Board:
             session.close(*CLOSE_FAILED)
         self.peers.clear()
 
+    async def shut(self, code: int, reason: str) -> None:
+        """Close every client now (the board was deleted), let the tick in flight finish, and
+        tick no more. Joiners still storing their id are refused as after a failure."""
+        self.failed = True
+        joiners = [session for session, _ in self._joins]
+        self._joins, self._queue = [], []
+        sessions = [*self.peers.values(), *joiners]
+        self.peers.clear()
+        for session in sessions:
+            session.close(code, reason)
+        await self.ticker.drain(1)
+
     def idle(self) -> bool:
         return (
             not self.peers

@@ -19,12 +19,18 @@ from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
 from whiteboard.live.replica import Replica, Shared, Solo
-from whiteboard.protocol import Limits
+from whiteboard.protocol import CLOSE_POLICY, Limits
 from whiteboard.store.base import LogRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 REAP_EVERY_S = 1.0
+GONE = "gone"
+"""The presence event that tells every process to close a board (it was deleted)."""
+
+
+class BoardDeleted(Exception):
+    """The board was soft-deleted: it is not served (``whiteboard/live/lifecycle.py``)."""
 
 
 class Hub:
@@ -85,6 +91,9 @@ class Hub:
         finally:
             early = self._early.pop(board_id)
             presence = self._early_presence.pop(board_id)
+        if loaded.deleted is not None:
+            self.track(replica.unsubscribe())
+            raise BoardDeleted(board_id)
         board = Board(
             board_id,
             loaded,
@@ -138,6 +147,14 @@ class Hub:
             del self.boards[board.id]
             self.track(board.replica.unsubscribe())
 
+    async def evict(self, board_id: str, reason: str) -> None:
+        """Drop the board from memory and close its clients with 1008 and ``reason``."""
+        board = self.boards.get(board_id)
+        if board is None:
+            return
+        self._forget(board)
+        await board.shut(CLOSE_POLICY, reason)
+
     # -- other processes (--redis) ---------------------------------------------------------------
 
     def _on_row(self, board_id: str, row: LogRow) -> None:
@@ -152,6 +169,9 @@ class Hub:
         early = self._early_presence.get(board_id)
         if early is not None:
             early.append(event)
+            return
+        if GONE in event:
+            self.track(self.evict(board_id, str(event[GONE])))
             return
         board = self.boards.get(board_id)
         if board is not None:

@@ -79,6 +79,7 @@ class LoadedBoard:
     blobs: set[str] = field(default_factory=set)
     """The names of the blobs the board holds: the live board checks image adds against
     them in memory, with no store round trip per op."""
+    deleted: int | None = None  # soft-deleted (ms): the board is not served (``meta.py``)
 
 
 async def layout_of(checkpoint: Checkpoint) -> bytes | None:

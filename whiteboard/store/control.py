@@ -22,10 +22,15 @@ import socket
 import sqlite3
 import struct
 import urllib.parse
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from whiteboard.store.base import StoreError
 
 log = logging.getLogger(__name__)
 
 _PEERCRED = struct.Struct("3i")  # pid, uid, gid
+AdminCommand = Callable[[dict[str, Any]], Awaitable[dict[str, Any]]]
 
 
 def address(data_dir: str) -> str:
@@ -50,9 +55,10 @@ def copy_database(db_path: str, target: str) -> None:
 class Control:
     """The server's side: started with the store, closed with it."""
 
-    def __init__(self, data_dir: str, db_path: str) -> None:
+    def __init__(self, data_dir: str, db_path: str, admin: AdminCommand | None = None) -> None:
         self._name = address(data_dir)
         self._db_path = db_path
+        self._admin = admin  # runs ``python -m whiteboard.admin``'s commands in the server
         self._server: asyncio.AbstractServer | None = None
 
     async def start(self) -> None:
@@ -78,7 +84,7 @@ class Control:
 
     async def _answer(
         self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-    ) -> dict[str, str]:
+    ) -> dict[str, Any]:
         sock: socket.socket = writer.get_extra_info("socket")
         _, uid, _ = _PEERCRED.unpack(
             sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
@@ -87,9 +93,13 @@ class Control:
             return {"error": "only the server's own user may ask for a backup"}
         try:
             request = json.loads(await asyncio.wait_for(reader.readline(), 10))
+            if isinstance(request, dict) and "admin" in request and self._admin is not None:
+                return await self._admin(request)
             target = request["copy_to"]
         except (ValueError, KeyError, TypeError, TimeoutError):
             return {"error": "bad request"}
+        except StoreError as exc:
+            return {"error": str(exc)}
         if not isinstance(target, str) or not os.path.isabs(target):
             return {"error": "copy_to must be an absolute path"}
         try:
@@ -100,21 +110,26 @@ class Control:
         return {"ok": target}
 
 
-def request_copy(data_dir: str, target: str, timeout: float = 600) -> dict[str, str] | None:
+def request_copy(data_dir: str, target: str, timeout: float = 600) -> dict[str, Any] | None:
     """The tool's side: ask the server of ``data_dir`` to copy into ``target``; ``None`` if no
     server is running there (then the tool opens the database itself)."""
+    return ask(data_dir, {"copy_to": target}, timeout)
+
+
+def ask(data_dir: str, request: dict[str, Any], timeout: float = 600) -> dict[str, Any] | None:
+    """Send one request to the server of ``data_dir``; ``None`` if none is running there."""
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         try:
             sock.connect(address(data_dir))
         except (ConnectionRefusedError, FileNotFoundError):
             return None
         sock.settimeout(timeout)
-        sock.sendall(json.dumps({"copy_to": target}).encode() + b"\n")
+        sock.sendall(json.dumps(request).encode() + b"\n")
         data = b""
         while not data.endswith(b"\n"):
             chunk = sock.recv(4096)
             if not chunk:
                 break
             data += chunk
-    answer: dict[str, str] = json.loads(data) if data else {"error": "no answer"}
+    answer: dict[str, Any] = json.loads(data) if data else {"error": "no answer"}
     return answer

@@ -295,7 +295,7 @@ class RedisStore(Store):
     async def load(self, board: str) -> LoadedBoard:
         checkpoint = await self._checkpoint(board, None)
         rows = await self.read_log(board, checkpoint.seq if checkpoint else 0)
-        key_hash = await call(self.r.hget(key(board, "meta"), "key_hash"))
+        key_hash, deleted = await call(self.r.hmget(key(board, "meta"), ["key_hash", "deleted"]))
         next_id = await call(self.r.get(key(board, "nextid")))
         return LoadedBoard(
             checkpoint=checkpoint,
@@ -303,6 +303,7 @@ class RedisStore(Store):
             next_client_id=int(next_id or 0) + 1,
             key_hash=key_hash.decode() if key_hash else None,
             blobs=await call(redis_blobs.blob_names(self.r, board)),
+            deleted=int(deleted) if deleted else None,
         )
 
     async def create_board_with_history(

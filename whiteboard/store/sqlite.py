@@ -267,6 +267,7 @@ class SQLiteStore(Store):
                 next_client_id=sql.max_client_id(conn, board) + 1,
                 key_hash=key[0] if key else None,
                 blobs=sql.blob_names(conn, board),
+                deleted=meta_sql.deleted_at(conn, board),
             )
 
         return await self._read(read)

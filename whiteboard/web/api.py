@@ -4,38 +4,67 @@ from __future__ import annotations
 
 import json
 import secrets
+from typing import Any
 
 from whiteboard.export import pdf, svg
 from whiteboard.history import pages, seek
 from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
+from whiteboard.web import admin_auth
 from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
+from whiteboard.web.titles import BAD_TITLE, clean_title
 
 
 class CreateBoardHandler(ApiHandler):
     """``POST /api/boards``: a new board with a random id; ``{"protected": true}`` adds an edit
     key, returned once and stored only as a hash. The app puts it in the link's fragment, which
-    browsers never send to the server, so it appears in no request line and no log."""
+    browsers never send to the server, so it appears in no request line and no log.
+
+    Another service holding ``--api-token`` (``Authorization: Bearer``) may create boards from
+    anywhere, past the per-address limit, and gets the edit and view links in the answer.
+    """
 
     store_failure = "The board could not be created; try again."
 
     async def post(self) -> None:
-        self.check_same_site()
-        self.check_creation_rate()
+        service = self._service()
+        if not service:
+            self.check_same_site()
+            self.check_creation_rate()
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("protected", False), bool):
             raise ApiError(400, 'The body must be a JSON object like {"protected": true}.')
+        try:
+            title = clean_title(body.get("title"))
+        except ValueError:
+            raise ApiError(400, BAD_TITLE) from None
         key = secrets.token_urlsafe(24) if body.get("protected") else None
         for _ in range(5):
             board = random_board_id()
             if await self.store.create_board(board, hash_key(key) if key else None):
+                if title is not None:
+                    await self.store.set_title(board, title)
+                answer: dict[str, Any] = {"board": board, "key": key} if key else {"board": board}
+                if service:
+                    view = f"{self.request.protocol}://{self.request.host}/b/{board}"
+                    answer["view"] = view
+                    answer["edit"] = f"{view}#key={key}" if key else view
                 self.set_status(201)
-                self.reply({"board": board, "key": key} if key else {"board": board})
+                self.reply(answer)
                 return
         raise StoreError("could not pick a free board id")
+
+    def _service(self) -> bool:
+        """True for a request with the API token; a wrong token is refused, not ignored."""
+        given = admin_auth.bearer(self)
+        if given is None:
+            return False
+        if admin_auth.token_matches(given, self.hub.settings.api_token):
+            return True
+        raise ApiError(403, "The API token (Authorization: Bearer) is not right.")
 
 
 class SnapshotHandler(ApiHandler):

@@ -12,7 +12,7 @@ from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
-from whiteboard.web import api, blobs, history, metrics, pages, pwa, socket
+from whiteboard.web import admin, api, blobs, history, metrics, pages, pwa, socket, titles
 from whiteboard.web.connections import Connections
 from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import GuardedApplication
@@ -71,6 +71,11 @@ def make_app(
             (r"/api/boards/([^/]*)/blobs", blobs.BlobUploadHandler, {**deps, "checker": checker}),
             (r"/api/boards/([^/]*)/blobs/([^/]*)", blobs.BlobHandler, deps),
             (r"/api/boards/([^/]*)/export\.pdf", api.PdfHandler, deps),
+            (r"/api/boards/([^/]*)/title", titles.TitleHandler, deps),
+            (r"/admin", pages.AdminPageHandler, deps),
+            (r"/api/admin/boards", admin.AdminBoardsHandler, deps),
+            (r"/api/admin/boards/([^/]*)", admin.AdminBoardHandler, deps),
+            (r"/api/admin/boards/([^/]*)/restore", admin.AdminRestoreHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
             (r"/manifest\.webmanifest", pwa.ManifestHandler, deps),
             (r"/sw\.js", pwa.ServiceWorkerHandler, deps),
@@ -85,6 +90,7 @@ def make_app(
         websocket_ping_interval=25,
         websocket_ping_timeout=20,
         settings=settings,
+        config=settings,
         creations=CreationLimiter(settings.creations_per_min),
         heavy=HeavyWork(settings.heavy_requests),
     )

@@ -20,7 +20,7 @@ import tornado.web
 
 from whiteboard.export.svg import image_blobs
 from whiteboard.history.state import replay_rows, state_at, state_inputs
-from whiteboard.live.registry import Hub
+from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Blob, Store, StoreError
 from whiteboard.web.creations import CreationLimiter
@@ -82,6 +82,14 @@ class ApiError(tornado.web.HTTPError):
         self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
+GONE = "This board was deleted by an administrator."
+
+
+async def is_deleted(hub: Hub, store: Store, board: str) -> bool:
+    """A loaded board is never deleted (deletion evicts it): no store read on the hot path."""
+    return hub.loaded(board) is None and await store.deleted_at(board) is not None
+
+
 class ApiHandler(BaseHandler):
     """Shared parsing and encoding; malformed input is a 400 with ``{error}``, never a trace.
 
@@ -91,6 +99,15 @@ class ApiHandler(BaseHandler):
     """
 
     store_failure = "The board could not be read; try again."
+    refuse_deleted = True
+    """A soft-deleted board's routes answer 410 (the admin API's do not)."""
+
+    async def prepare(self) -> None:
+        if not (self.refuse_deleted and self.path_args):
+            return
+        board = self.path_args[0]
+        if BOARD_ID.fullmatch(board) and await is_deleted(self.hub, self.store, board):
+            raise ApiError(410, GONE)
 
     def wants_msgpack(self) -> bool:
         return MSGPACK in self.request.headers.get("Accept", "")
@@ -145,6 +162,8 @@ class ApiHandler(BaseHandler):
             )
 
     def log_exception(self, typ: Any, value: Any, tb: Any) -> None:
+        if isinstance(value, BoardDeleted):
+            return
         if isinstance(value, StoreError):
             log.error("%s %s failed: %s", self.request.method, self.request.path, value)
         else:
@@ -152,7 +171,10 @@ class ApiHandler(BaseHandler):
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         exc = kwargs.get("exc_info", (None, None, None))[1]
-        if isinstance(exc, ApiError):
+        if isinstance(exc, BoardDeleted):
+            self.set_status(410)
+            message = GONE
+        elif isinstance(exc, ApiError):
             message = exc.message
             if exc.retry_after is not None:
                 self.set_header("Retry-After", str(exc.retry_after))

@@ -50,7 +50,8 @@ class BlobUploadHandler(ApiHandler):
         super().initialize(hub, store)
         self.checker = checker
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
+        await super().prepare()
         self._chunks: list[bytes] = []
         self._size = 0
         declared = self.request.headers.get("Content-Length", "")

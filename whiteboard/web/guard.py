@@ -41,9 +41,21 @@ SERVER = "whiteboard"
 _WILDCARDS = ("", "0.0.0.0", "::")
 
 
+def page_csp(frame_ancestors: tuple[str, ...]) -> str:
+    """The pages' policy: framed by nobody unless ``--frame-ancestors`` names the sites."""
+    if not frame_ancestors:
+        return PAGE_CSP
+    return PAGE_CSP.replace(
+        "frame-ancestors 'none'", "frame-ancestors " + " ".join(frame_ancestors)
+    )
+
+
 def set_headers(handler: tornado.web.RequestHandler) -> None:
     for name, value in HEADERS.items():
         handler.set_header(name, value)
+    csp = getattr(handler.application, "page_csp", None)
+    if csp is not None:
+        handler.set_header("Content-Security-Policy", csp)
     handler.set_header("Server", SERVER)
 
 
@@ -117,6 +129,7 @@ class GuardedApplication(tornado.web.Application):
             *args, default_handler_class=NotFound, static_handler_class=StaticFiles, **kwargs
         )
         self.hosts = HostAllowList(settings)
+        self.page_csp = page_csp(settings.frame_ancestors)
 
     def find_handler(
         self, request: tornado.httputil.HTTPServerRequest, **kwargs: Any

@@ -123,10 +123,11 @@ class ImportHandler(_CreatingHandler, SnapshotHandler):
     refused without being kept in memory.
     """
 
-    def prepare(self) -> None:
+    async def prepare(self) -> None:
         self._chunks: list[bytes] = []
         self._size = 0
         if self.request.method != "POST":
+            await super().prepare()  # the snapshot of a board named "import"
             return
         cap = self.hub.settings.import_bytes
         declared = self.request.headers.get("Content-Length", "")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import tornado.web
 
-from whiteboard.web.base import BOARD_ID, BaseHandler
+from whiteboard.web.base import BOARD_ID, GONE, BaseHandler, is_deleted
 
 
 class IndexHandler(BaseHandler):
@@ -13,10 +13,23 @@ class IndexHandler(BaseHandler):
 
 
 class BoardPageHandler(BaseHandler):
-    def get(self, board: str) -> None:
+    async def get(self, board: str) -> None:
         if not BOARD_ID.fullmatch(board):
             raise tornado.web.HTTPError(404)
-        self.render("board.html", board=board)
+        if await is_deleted(self.hub, self.store, board):
+            self.set_status(410)
+            self.render("error.html", title="Board deleted", message=GONE)
+            return
+        title = await self.store.board_title(board)
+        self.render("board.html", board=board, title=title)
+
+
+class AdminPageHandler(BaseHandler):
+    """The admin page: it asks for the admin token and uses ``/api/admin/...`` with it, so
+    the page itself holds nothing secret."""
+
+    def get(self) -> None:
+        self.render("admin.html")
 
 
 class HealthHandler(BaseHandler):

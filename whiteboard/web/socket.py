@@ -27,7 +27,8 @@ from tornado.websocket import WebSocketClosedError, WebSocketHandler
 from whiteboard import metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
-from whiteboard.live.registry import Hub
+from whiteboard.live.lifecycle import DELETED
+from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.live.session import Session
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.protocol import (
@@ -312,6 +313,9 @@ class BoardSocket(WebSocketHandler):
             board = await self.hub.get(self.board_id)
             self.board = board
             session = await board.join(self, hello)
+        except BoardDeleted:
+            self.close(protocol.CLOSE_POLICY, DELETED)
+            return
         except StoreError as exc:
             log.warning("could not join board %s: %s", self.board_id, exc)
             self.close(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
