@@ -3,7 +3,7 @@
  * wires them together. Each part only knows the interfaces it needs; this file is the one
  * place that knows them all.
  */
-import { t } from "./i18n/i18n";
+import { httpReason, t } from "./i18n/i18n";
 import { Editor } from "./model/editor";
 import { Model } from "./model/model";
 import { blobUrl } from "./net/blobs";
@@ -67,9 +67,11 @@ import { randomId } from "./util/ids";
 import { boardKey } from "./util/board-key";
 import { rememberBoard } from "./util/recent";
 
-export function startBoard(root: HTMLElement, board: string): void {
+export function startBoard(root: HTMLElement, board: string, title = ""): void {
   rememberBoard(board);
-  document.title = t("app.title", { board });
+  // `?embed=1` (a board in another site's frame): the canvas and the tools, nothing else.
+  if (new URLSearchParams(location.search).get("embed") === "1") root.classList.add("embed");
+  let boardTitle = title;
   const model = new Model();
   const editor = new Editor(model);
   const viewport = new Viewport();
@@ -100,6 +102,12 @@ export function startBoard(root: HTMLElement, board: string): void {
   const left = h("div", { class: "top-left" });
   chrome.append(left, top);
   const home = h("a", { class: "home panel", href: "/", title: t("app.allBoards"), text: board });
+  /** The title (stored with the board, docs/protocol.md) in the tab and the corner link. */
+  const showTitle = (): void => {
+    document.title = boardTitle ? `${boardTitle} · ${t("app.name")}` : t("app.title", { board });
+    home.textContent = boardTitle || board;
+  };
+  showTitle();
 
   const ctx: ToolContext = {
     model,
@@ -164,10 +172,29 @@ export function startBoard(root: HTMLElement, board: string): void {
     addShape: () => {
       if (!history.active && !model.readOnly) addAtCentre(ctx, "rect");
     },
+    rename: () => void renameBoard(),
   });
   left.append(home);
   const status = new StatusPill(top);
   const key = boardKey(board);
+  const renameBoard = async (): Promise<void> => {
+    const answer = prompt(t("menu.renamePrompt"), boardTitle);
+    if (answer === null) return;
+    const headers: Record<string, string> = { "Content-Type": "application/json" };
+    if (key) headers["X-Edit-Key"] = key;
+    const r = await fetch(`/api/boards/${encodeURIComponent(board)}/title`, {
+      method: "PUT",
+      headers,
+      body: JSON.stringify({ title: answer.trim() || null }),
+    });
+    if (r.ok) {
+      boardTitle = answer.trim();
+      showTitle();
+      return;
+    }
+    const body = (await r.json().catch(() => ({}))) as { error?: unknown };
+    toasts.show(httpReason(r.status, typeof body.error === "string" ? body.error : null));
+  };
   const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
 
   const atParam = new URLSearchParams(location.search).get("at");

@@ -13,13 +13,14 @@ import { theme } from "./ui/theme";
 
 /** The server's error page, in the visitor's language (the template names the status). */
 function translateErrorPage(body: HTMLElement): void {
-  const notFound = body.dataset["status"] === "404";
-  const title = t(notFound ? "errorPage.notFoundTitle" : "errorPage.otherTitle");
+  const status = body.dataset["status"];
+  const kind = status === "404" ? "notFound" : status === "410" ? "gone" : "other";
+  const title = t(`errorPage.${kind}Title`);
   const h1 = body.querySelector("h1");
   const message = body.querySelector("[data-message]");
   const back = body.querySelector("[data-back]");
   if (h1) h1.textContent = title;
-  if (message) message.textContent = t(notFound ? "errorPage.notFound" : "errorPage.other");
+  if (message) message.textContent = t(`errorPage.${kind}`);
   if (back) back.textContent = t("errorPage.back");
   document.title = `${title} · ${t("app.name")}`;
 }
@@ -32,10 +33,13 @@ async function start(): Promise<void> {
   const root = document.getElementById("app") ?? body;
   if (body.dataset["page"] === "board") {
     const board = body.dataset["board"] ?? "";
-    if (BOARD_PATTERN.test(board)) startBoard(root, board);
+    if (BOARD_PATTERN.test(board)) startBoard(root, board, body.dataset["title"] ?? "");
   } else if (body.dataset["page"] === "landing") {
     document.title = t("app.name");
     startLanding(root);
+  } else if (body.dataset["page"] === "admin") {
+    const { startAdmin } = await import("./admin/admin");
+    startAdmin(root);
   } else if (body.dataset["page"] === "error") {
     translateErrorPage(body);
   }

@@ -15,6 +15,7 @@ export const COMPACT_QUERY = "(max-width: 720px), (max-height: 500px)";
 export interface MenuActions {
   help(): void;
   addShape(): void;
+  rename(): void;
 }
 
 export class BoardMenu {
@@ -58,6 +59,7 @@ export class BoardMenu {
       this.slot,
       settingsControls(),
       item(t("menu.addShape"), a.addShape),
+      item(t("menu.rename"), a.rename),
       item(t("menu.shortcuts"), a.help),
     );
     this.button.addEventListener("click", () => this.show(this.panel.hidden));
