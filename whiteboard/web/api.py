@@ -11,6 +11,7 @@ from whiteboard.history import pages, seek
 from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
 from whiteboard.web import admin_auth
+from whiteboard.web.addresses import in_networks
 from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
 from whiteboard.web.titles import BAD_TITLE, clean_title
 
@@ -49,13 +50,20 @@ class CreateBoardHandler(ApiHandler):
                     await self.store.set_title(board, title)
                 answer: dict[str, Any] = {"board": board, "key": key} if key else {"board": board}
                 if service:
-                    view = f"{self.request.protocol}://{self.request.host}/b/{board}"
+                    view = f"{self._scheme()}://{self.request.host}/b/{board}"
                     answer["view"] = view
                     answer["edit"] = f"{view}#key={key}" if key else view
                 self.set_status(201)
                 self.reply(answer)
                 return
         raise StoreError("could not pick a free board id")
+
+    def _scheme(self) -> str:
+        """The scheme the service reached us by: a trusted proxy's ``X-Forwarded-Proto`` (it
+        ends TLS), else this connection's."""
+        forwarded = self.request.headers.get("X-Forwarded-Proto", "").strip().lower()
+        trusted = in_networks(self.request.remote_ip or "", self.hub.settings.trusted_proxies)
+        return forwarded if trusted and forwarded in ("http", "https") else self.request.protocol
 
     def _service(self) -> bool:
         """True for a request with the API token; a wrong token is refused, not ignored."""
