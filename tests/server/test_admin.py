@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from tests.server.conftest import connect, fetch, rect
-from whiteboard.config import Settings
+from whiteboard.config import Settings, load_settings
 from whiteboard.live.lifecycle import Lifecycle
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
@@ -226,3 +226,15 @@ async def test_frame_ancestors_lists_the_allowed_sites(url: str) -> None:
     csp = page.headers["Content-Security-Policy"]
     assert csp.endswith("; frame-ancestors https://wiki.example.com")
     assert "X-Frame-Options" not in page.headers
+
+
+def test_frame_ancestors_must_be_origins(capsys: pytest.CaptureFixture[str]) -> None:
+    """A value that could end the CSP directive (and add one) stops the server at start."""
+    assert load_settings(["--frame-ancestors", "https://a.example,'self'"]).frame_ancestors == (
+        "https://a.example",
+        "'self'",
+    )
+    for bad in ("https://a.example; script-src *", "javascript:x", "*"):
+        with pytest.raises(SystemExit):
+            load_settings(["--frame-ancestors", bad])
+        assert "is not an origin" in capsys.readouterr().err
