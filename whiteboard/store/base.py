@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from whiteboard.history import layout
+from whiteboard.store.access import AccessStore
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +106,7 @@ class StoreConflict(StoreError):
     was judged on an old state and nothing of it was stored."""
 
 
-class Store(ABC):
+class Store(AccessStore, ABC):
     @abstractmethod
     async def start(self) -> None: ...
 

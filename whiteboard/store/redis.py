@@ -31,7 +31,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from whiteboard.config import redacted
-from whiteboard.store import redis_blobs
+from whiteboard.store import redis_access, redis_blobs
+from whiteboard.store.access import BoardAccess, Login
 from whiteboard.store.base import (
     Blob,
     BlobPut,
@@ -364,6 +365,35 @@ class RedisStore(Store):
     async def blob_total(self, board: str) -> int:
         total: int = await call(redis_blobs.blob_total(self.r, board))
         return total
+
+
+    # -- access and logins (redis_access.py) ---------------------------------------------------
+
+    async def get_access(self, board: str) -> BoardAccess | None:
+        return redis_access.access_from(await call(self.r.get(redis_access.access_key(board))))
+
+    async def put_access(self, board: str, access: BoardAccess) -> None:
+        await call(self.r.set(redis_access.access_key(board), access.to_json()))
+
+    async def set_key_hash(self, board: str, key_hash: str | None) -> None:
+        meta = redis_access.meta_key(board)
+        if key_hash is None:
+            await call(self.r.hdel(meta, "key_hash"))
+        else:
+            await call(self.r.hset(meta, "key_hash", key_hash))
+
+    async def put_login(self, sid: str, login: Login) -> None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(redis_access.login_key(sid), mapping=redis_access.login_fields(login))
+            pipe.expireat(redis_access.login_key(sid), login.expires)
+            await call(pipe.execute())
+
+    async def get_login(self, sid: str, now: int) -> Login | None:
+        raw = await call(self.r.hgetall(redis_access.login_key(sid)))
+        return redis_access.login_from(raw, now)
+
+    async def delete_login(self, sid: str) -> None:
+        await call(self.r.delete(redis_access.login_key(sid)))
 
 
 def stream_row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:
