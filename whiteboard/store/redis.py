@@ -366,7 +366,6 @@ class RedisStore(Store):
         total: int = await call(redis_blobs.blob_total(self.r, board))
         return total
 
-
     # -- access and logins (redis_access.py) ---------------------------------------------------
 
     async def get_access(self, board: str) -> BoardAccess | None:
@@ -384,7 +383,10 @@ class RedisStore(Store):
 
     async def put_login(self, sid: str, login: Login) -> None:
         async with self.r.pipeline(transaction=True) as pipe:
-            pipe.hset(redis_access.login_key(sid), mapping=redis_access.login_fields(login))
+            pipe.hset(
+                redis_access.login_key(sid),
+                mapping={"email": login.email, "name": login.name, "expires": login.expires},
+            )
             pipe.expireat(redis_access.login_key(sid), login.expires)
             await call(pipe.execute())
 

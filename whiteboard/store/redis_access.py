@@ -7,8 +7,6 @@ A login is ``wb:login:<sid>``, a hash that Redis expires itself when the login d
 
 from __future__ import annotations
 
-from typing import Any
-
 from whiteboard.store.access import BoardAccess, Login
 
 
@@ -26,10 +24,6 @@ def login_key(sid: str) -> str:
 
 def access_from(raw: bytes | None) -> BoardAccess | None:
     return BoardAccess.from_json(raw) if raw else None
-
-
-def login_fields(login: Login) -> dict[str, Any]:
-    return {"email": login.email, "name": login.name, "expires": login.expires}
 
 
 def login_from(raw: dict[bytes, bytes], now: int) -> Login | None:

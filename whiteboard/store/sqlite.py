@@ -361,7 +361,6 @@ class SQLiteStore(Store):
     async def blob_total(self, board: str) -> int:
         return await self._read(lambda conn: sql.blob_total(conn, board))
 
-
     # -- access and logins (access_sql.py) -----------------------------------------------------
 
     async def get_access(self, board: str) -> BoardAccess | None:

@@ -9,6 +9,7 @@ from whiteboard.export import pdf, svg
 from whiteboard.history import pages, seek
 from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
+from whiteboard.web.auth.creating import give_owner
 from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
 
 
@@ -28,10 +29,15 @@ class CreateBoardHandler(ApiHandler):
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("protected", False), bool):
             raise ApiError(400, 'The body must be a JSON object like {"protected": true}.')
-        key = secrets.token_urlsafe(24) if body.get("protected") else None
+        owner = await self.creator()
+        # An owned board always has an edit link, so that its owner can replace it; its plain
+        # link lets anyone edit unless the board was asked for protected (as before).
+        protected = bool(body.get("protected"))
+        key = secrets.token_urlsafe(24) if protected or owner is not None else None
         for _ in range(5):
             board = random_board_id()
             if await self.store.create_board(board, hash_key(key) if key else None):
+                await give_owner(self.store, board, owner, "view" if protected else "edit")
                 self.set_status(201)
                 self.reply({"board": board, "key": key} if key else {"board": board})
                 return
