@@ -173,7 +173,7 @@ export function startBoard(root: HTMLElement, board: string): void {
   // Sign-in on (docs/protocol.md, "Owners and sharing"): who I am, and the owner's dialog.
   void whoAmI().then(async (me) => {
     const account = accountControl(me);
-    if (account) top.append(account);
+    if (account) left.append(account);
     if (!me.user || !(await ownsBoard(board))) return;
     const dialog = new AccessDialog(
       chrome,

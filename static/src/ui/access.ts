@@ -42,18 +42,23 @@ export function accountControl(me: Me): HTMLElement | null {
       text: t("access.signIn"),
     });
   }
-  const form = h(
-    "form",
-    { class: "account", method: "post", action: `/auth/logout?next=${encodeURIComponent("/")}` },
-    h("span", {
-      class: "account-name",
-      "data-testid": "signed-in-as",
-      title: me.user.email,
-      text: me.user.name,
-    }),
-    h("button", { type: "submit", "data-testid": "sign-out", text: t("access.signOut") }),
-  );
-  return form;
+  // fetch, not a form: pages are served with no-referrer, under which a form's POST says
+  // "Origin: null" and the server's same-site check refuses it.
+  const out = h("button", { type: "button", "data-testid": "sign-out", text: t("access.signOut") });
+  out.addEventListener("click", () => {
+    void fetch("/auth/logout", { method: "POST", headers: { Accept: "application/json" } }).then(
+      (r) => {
+        if (r.ok) location.assign("/");
+      },
+    );
+  });
+  const name = h("span", {
+    class: "account-name",
+    "data-testid": "signed-in-as",
+    title: me.user.email,
+    text: me.user.name,
+  });
+  return h("div", { class: "account panel" }, name, out);
 }
 
 async function send(url: string, method: string, body?: unknown): Promise<Response> {
