@@ -36,11 +36,11 @@ def claims(**changes: Any) -> dict[str, Any]:
     return {k: v for k, v in base.items() if v is not None}
 
 
-def token(key: Any = KEY, alg: str = "RS256", **changes: Any) -> str:  # noqa: ANN401
+def token(key: Any = KEY, alg: str = "RS256", **changes: Any) -> str:
     return jwt.encode({"alg": alg, "kid": "k1"}, claims(**changes), key)
 
 
-def check(tok: str) -> Any:  # noqa: ANN401
+def check(tok: str) -> Any:
     return validate_id_token(tok, PUBLISHED, issuer=ISSUER, client_id=CLIENT, nonce=NONCE)
 
 
@@ -85,7 +85,7 @@ def test_an_expired_token_is_refused() -> None:
     [("aud", "another-client"), ("aud", ["another-client"]), ("iss", "https://evil.example"),
      ("nonce", "another-sign-in"), ("nonce", None), ("sub", None), ("exp", None)],
 )  # fmt: skip
-def test_a_token_for_another_client_issuer_or_sign_in_is_refused(claim: str, value: Any) -> None:  # noqa: ANN401
+def test_a_token_for_another_client_issuer_or_sign_in_is_refused(claim: str, value: Any) -> None:
     with pytest.raises(IdTokenError, match=claim):
         check(token(**{claim: value}))
 
