@@ -26,8 +26,11 @@ async def test_access_is_read_back_whole_and_replaced(store: Store) -> None:
 
 async def test_a_rotated_key_is_the_one_the_board_loads_with(store: Store) -> None:
     assert await store.create_board("b", hash_key("old"))
+    assert await store.key_hash("b") == hash_key("old")
     await store.set_key_hash("b", hash_key("new"))
     assert (await store.load("b")).key_hash == hash_key("new")
+    assert await store.key_hash("b") == hash_key("new")
+    assert await store.key_hash("other") is None
 
 
 async def test_a_login_is_read_until_deleted_or_expired(store: Store) -> None:

@@ -63,6 +63,11 @@ class AccessStore(ABC):
         every new connection, in every process."""
 
     @abstractmethod
+    async def key_hash(self, board: str) -> str | None:
+        """The board's current edit key hash, as stored (a live board's copy may be older
+        when another process replaced the key)."""
+
+    @abstractmethod
     async def put_login(self, sid: str, login: Login) -> None: ...
 
     @abstractmethod

@@ -37,6 +37,11 @@ def set_key_hash(conn: sqlite3.Connection, board: str, key_hash: str | None) -> 
     conn.execute("UPDATE boards SET key_hash = ? WHERE board = ?", (key_hash, board))
 
 
+def key_hash(conn: sqlite3.Connection, board: str) -> str | None:
+    row = conn.execute("SELECT key_hash FROM boards WHERE board = ?", (board,)).fetchone()
+    return row[0] if row else None
+
+
 def put_login(conn: sqlite3.Connection, sid: str, login: Login) -> None:
     # Expired logins go when a new one comes: the table stays the size of the signed-in.
     conn.execute("DELETE FROM logins WHERE expires < CAST(strftime('%s','now') AS INTEGER)")

@@ -381,6 +381,10 @@ class RedisStore(Store):
         else:
             await call(self.r.hset(meta, "key_hash", key_hash))
 
+    async def key_hash(self, board: str) -> str | None:
+        value = await call(self.r.hget(redis_access.meta_key(board), "key_hash"))
+        return value.decode() if value else None
+
     async def put_login(self, sid: str, login: Login) -> None:
         async with self.r.pipeline(transaction=True) as pipe:
             pipe.hset(

@@ -372,6 +372,9 @@ class SQLiteStore(Store):
     async def set_key_hash(self, board: str, key_hash: str | None) -> None:
         await self._submit(lambda conn: access_sql.set_key_hash(conn, board, key_hash))
 
+    async def key_hash(self, board: str) -> str | None:
+        return await self._read(lambda conn: access_sql.key_hash(conn, board))
+
     async def put_login(self, sid: str, login: Login) -> None:
         await self._submit(lambda conn: access_sql.put_login(conn, sid, login))
 

@@ -112,11 +112,9 @@ class ApiHandler(BaseHandler):
         if access is None:
             return
         key = self.request.headers.get("X-Edit-Key")
-        live = self.hub.loaded(board)
-        if live is None and key is not None:
-            live = await self.hub.get(board)
+        key_hash = await self.store.key_hash(board) if key is not None else None
         who = await visitor(self, self.store, settings, key)
-        self.role = who.role(access, live.key_hash if live is not None else None)
+        self.role = who.role(access, key_hash)
         if self.role == "none":
             raise ApiError(*refusal(who.user))
 

@@ -342,6 +342,8 @@ class BoardSocket(WebSocketHandler):
         access = await store.get_access(board.id)
         if access is None:
             return None, who, hello
+        # The stored key, not the live board's copy: another process may have replaced it.
+        board.key_hash = await store.key_hash(board.id)
         role = who.role(access, board.key_hash)
         if role == "none":
             self.close(protocol.CLOSE_POLICY, refusal(who.user)[1])
