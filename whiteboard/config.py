@@ -152,6 +152,36 @@ class Settings:
         "sites allowed to embed the boards in a frame (CSP frame-ancestors), comma separated "
         "origins such as https://wiki.example.com; by default no site may",
     )
+    oidc_issuer: str | None = _setting(
+        None,
+        "OpenID Connect issuer URL (e.g. https://id.example.com/realms/main): turns sign-in "
+        "on; boards created by signed-in people get an owner who shares them",
+    )
+    oidc_client_id: str | None = _setting(None, "client id registered at the OpenID provider")
+    oidc_client_secret: str | None = _setting(
+        None, "client secret registered at the OpenID provider (none: a public client, PKCE only)"
+    )
+    public_url: str | None = _setting(
+        None,
+        "the address people open, e.g. https://board.example.com (sign-in sends the provider "
+        "back to <public-url>/auth/callback)",
+    )
+    cookie_secret: str | None = _setting(
+        None,
+        "key that signs session cookies; without it one is generated once into --data "
+        "(set it when several machines serve the same boards)",
+    )
+    create: str = _setting(
+        "anyone", "who may create boards when sign-in is on: anyone, signed-in or admins"
+    )
+    admins: tuple[str, ...] = _setting(
+        (), "e-mails of the administrators when sign-in is on, comma separated"
+    )
+
+    @property
+    def sign_in(self) -> bool:
+        """Sign-in, owners and sharing are on (``web/auth/``); off, every board is anonymous."""
+        return self.oidc_issuer is not None
 
     def limits(self) -> dict[str, int]:
         """The limits announced in ``welcome.limits`` (PROTOCOL.md names the keys)."""
@@ -275,6 +305,7 @@ RANGES: dict[str, tuple[float, float]] = {
 a server that listens on a random port (``--port 99999``) or never checkpoints."""
 _FRAME_SOURCE = re.compile(r"'self'|https?://[A-Za-z0-9.*-]+(:[0-9]{1,5})?")
 """An origin as CSP writes it: nothing that could end the header's directive (``;``, space)."""
+CREATE = ("anyone", "signed-in", "admins")
 LOG_LEVELS = ("debug", "info", "warning", "error", "critical")
 
 
@@ -289,6 +320,12 @@ def _problem(name: str, value: Any) -> str | None:
         bad = [v for v in value if not _FRAME_SOURCE.fullmatch(v)]
         if bad:
             return f"{bad[0]!r} is not an origin like https://wiki.example.com (or 'self')"
+    if name == "create" and value not in CREATE:
+        return f"{value!r} is not one of {', '.join(CREATE)}"
+    if name in ("oidc_issuer", "public_url") and value is not None:
+        parts = urllib.parse.urlsplit(value)
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            return f"{value!r} is not an http(s) URL"
     if name == "log_level" and str(value).lower() not in LOG_LEVELS:
         return f"{value!r} is not one of {', '.join(LOG_LEVELS)}"
     return None
@@ -327,4 +364,13 @@ def load_settings(
             "--processes needs --redis: SQLite serves one process "
             "(run with --redis URL, or leave --processes at 1)"
         )
+    if (settings.oidc_issuer or settings.oidc_client_id) and not (
+        settings.oidc_issuer and settings.oidc_client_id and settings.public_url
+    ):
+        parser.error(
+            "sign-in needs --oidc-issuer, --oidc-client-id and --public-url together "
+            "(and --oidc-client-secret for a confidential client)"
+        )
+    if not settings.oidc_issuer and (settings.create != "anyone" or settings.admins):
+        parser.error("--create and --admins need sign-in (--oidc-issuer)")
     return settings

@@ -53,6 +53,7 @@ import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
 import { PenMode } from "./ui/pen-mode";
 import { PeopleList } from "./ui/people";
+import { AccessDialog, accountControl, ownsBoard, whoAmI } from "./ui/access";
 import { ShareMenu } from "./ui/share";
 import { rememberView } from "./ui/remembered-view";
 import { installShortcuts } from "./ui/shortcuts";
@@ -64,7 +65,7 @@ import { Toasts } from "./ui/toast";
 import { Toolbar } from "./ui/toolbar";
 import { ZoomControls } from "./ui/zoom";
 import { randomId } from "./util/ids";
-import { boardKey } from "./util/board-key";
+import { boardKey, rememberKey } from "./util/board-key";
 import { rememberBoard } from "./util/recent";
 
 export function startBoard(root: HTMLElement, board: string, title = ""): void {
@@ -196,6 +197,22 @@ export function startBoard(root: HTMLElement, board: string, title = ""): void {
     toasts.show(httpReason(r.status, typeof body.error === "string" ? body.error : null));
   };
   const share = new ShareMenu(top, board, key, (t) => toasts.show(t));
+  // Sign-in on (docs/protocol.md, "Owners and sharing"): who I am, and the owner's dialog.
+  void whoAmI().then(async (me) => {
+    const account = accountControl(me);
+    if (account) left.append(account);
+    if (!me.user || !(await ownsBoard(board))) return;
+    const dialog = new AccessDialog(
+      chrome,
+      board,
+      (k) => {
+        rememberKey(board, k);
+        share.setKey(k);
+      },
+      (text) => toasts.show(text),
+    );
+    share.setManage(() => void dialog.open());
+  });
 
   const atParam = new URLSearchParams(location.search).get("at");
   let openAt = atParam !== null && /^\d+$/.test(atParam) ? Number(atParam) : null;

@@ -44,8 +44,11 @@ class HandshakeError(Exception):
 class WsClient:
     """One WebSocket connection. ``recv`` returns decoded maps, or None once closed."""
 
-    def __init__(self, host: str, port: int, path: str, *, timeout: float = 10.0) -> None:
+    def __init__(
+        self, host: str, port: int, path: str, *, timeout: float = 10.0, cookie: str = ""
+    ) -> None:
         self.timeout = timeout
+        self.cookie = cookie  # a Cookie header's value (a signed-in browser's session)
         self.close_code: int | None = None
         """The code of the server's close frame; 1006 if the TCP connection ended without one."""
         self.close_reason = ""
@@ -60,10 +63,10 @@ class WsClient:
             raise
 
     @classmethod
-    def connect(cls, url: str, path: str, *, timeout: float = 10.0) -> WsClient:
+    def connect(cls, url: str, path: str, *, timeout: float = 10.0, cookie: str = "") -> WsClient:
         """``url`` is the server's ``http://host:port``; ``path`` e.g. ``/ws/board``."""
         host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
-        return cls(host, int(port), path, timeout=timeout)
+        return cls(host, int(port), path, timeout=timeout, cookie=cookie)
 
     def _handshake(self, host: str, port: int, path: str) -> None:
         key = base64.b64encode(os.urandom(16)).decode()
@@ -71,7 +74,9 @@ class WsClient:
             (
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n\r\n"
+                "Sec-WebSocket-Version: 13\r\n"
+                + (f"Cookie: {self.cookie}\r\n" if self.cookie else "")
+                + "\r\n"
             ).encode()
         )
         deadline = time.monotonic() + self.timeout

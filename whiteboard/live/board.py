@@ -140,12 +140,22 @@ class Board:
             self.presence.summon(session)
             self.wake()
 
-    async def join(self, transport: Transport, hello: Hello) -> Session:
+    async def join(
+        self,
+        transport: Transport,
+        hello: Hello,
+        *,
+        readonly: bool | None = None,
+        who: object = None,
+    ) -> Session:
         """Give the client an id, store it durably, then admit it at the end of a tick.
 
         ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
         is dropped now, with any ops it still has queued, so nothing it sends late can be
         committed after this welcome (the client resends those ops itself).
+
+        ``readonly``, when given, is the web layer's decision (an owned board, ``web/auth/``)
+        and wins over the edit key; ``who`` is kept on the session for ``regrant``.
         """
         name, since, prev = hello.name, hello.since, hello.prev
         # Counted until the joiner is queued, so an idle unload cannot drop the board under it
@@ -163,9 +173,14 @@ class Board:
                 client_id,
                 name,
                 color_of(client_id),
-                readonly=self.key_hash is not None and not key_matches(hello.key, self.key_hash),
+                readonly=(
+                    readonly
+                    if readonly is not None
+                    else self.key_hash is not None and not key_matches(hello.key, self.key_hash)
+                ),
                 token=secrets.token_urlsafe(12),
                 compact=hello.compact,
+                who=who,
             )
             await self.store.add_client(self.id, Client(client_id, name, session.color))
         finally:
@@ -177,6 +192,20 @@ class Board:
         self._joins.append((session, since))
         self.wake()
         return session
+
+    def regrant(self, judge: Callable[[Session], bool | None]) -> None:
+        """The board's access changed (a share, the link, a rotated edit key): ``judge`` says
+        of each client whether it is now read-only, or None if it may no longer watch. A client
+        whose access changed is closed, so that it joins again under the new rule (its app
+        reconnects and resumes); one refused is closed for good (1008, with the reason)."""
+        for session in list(self.peers.values()) + [s for s, _ in self._joins]:
+            now_readonly = judge(session)
+            if now_readonly is None:
+                self.leave(session)
+                session.close(protocol.CLOSE_POLICY, "access to this board was withdrawn")
+            elif now_readonly != session.readonly:
+                self.leave(session)
+                session.close(protocol.CLOSE_TRY_AGAIN, "your access changed: reconnecting")
 
     def _evict(self, client_id: int, token: str) -> None:
         old = self.peers.get(client_id)

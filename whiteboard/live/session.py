@@ -46,6 +46,7 @@ class Session:
         "send_frame",
         "token",
         "vp",
+        "who",
     )
 
     def __init__(
@@ -58,6 +59,7 @@ class Session:
         readonly: bool = False,
         token: str = "",
         compact: bool = False,
+        who: object = None,
     ) -> None:
         self.send: Callable[[bytes], None] = transport.send
         self.send_frame: Callable[[bytes], None] = transport.send_frame
@@ -68,6 +70,9 @@ class Session:
         self.readonly = readonly  # a protected board joined without its key: edits are refused
         self.token = token  # proves, in a later hello's ``prev``, that a reconnect was this one
         self.compact = compact  # said hello with ``compact: 1``: gets compact ops frames
+        # Who joined, as the web layer judged it (signed-in user, edit key): opaque here, handed
+        # back to that layer when the board's access changes (``Board.regrant``).
+        self.who = who
         self.admitted = False  # its welcome is out: it is one of the board's peers
         self.vp: list[float] | None = None  # the last ``view`` it sent: for peers and summons
         # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.

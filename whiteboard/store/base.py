@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from whiteboard.history import layout
+from whiteboard.store.access import AccessStore
 from whiteboard.store.meta import BoardMeta
 
 log = logging.getLogger(__name__)
@@ -107,7 +108,7 @@ class StoreConflict(StoreError):
     was judged on an old state and nothing of it was stored."""
 
 
-class Store(BoardMeta, ABC):
+class Store(BoardMeta, AccessStore, ABC):
     @abstractmethod
     async def start(self) -> None: ...
 

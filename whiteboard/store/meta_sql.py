@@ -28,6 +28,7 @@ BOARD_TABLES = (
     "clients",
     "blobs",
     "board_meta",
+    "board_access",
 )
 """Every table with a ``board`` column: what a purge empties of one board."""
 
@@ -39,8 +40,10 @@ WITH ids(board) AS (
 SELECT ids.board, m.title, m.deleted, b.created, b.key_hash IS NOT NULL,
     (SELECT last_seq FROM log WHERE log.board = ids.board ORDER BY first_seq DESC LIMIT 1),
     (SELECT ts FROM log WHERE log.board = ids.board ORDER BY first_seq DESC LIMIT 1),
-    (SELECT ts FROM log WHERE log.board = ids.board ORDER BY first_seq LIMIT 1)
+    (SELECT ts FROM log WHERE log.board = ids.board ORDER BY first_seq LIMIT 1),
+    json_extract(a.access, '$.owner')
 FROM ids LEFT JOIN board_meta m ON m.board = ids.board LEFT JOIN boards b ON b.board = ids.board
+    LEFT JOIN board_access a ON a.board = ids.board
 """
 
 
@@ -90,13 +93,14 @@ def purge(conn: sqlite3.Connection, board: str) -> bool:
 def summaries(conn: sqlite3.Connection) -> list[BoardSummary]:
     """Every board, without sizes (``sizes`` measures a page's)."""
     found = []
-    for board, name, deleted, created, protected, seq, last_ts, first_ts in conn.execute(_LIST):
+    for row in conn.execute(_LIST):
+        board, name, deleted, created, protected, seq, last_ts, first_ts, owner = row
         created_ms = int(created) * 1000 if created is not None else first_ts
         found.append(
             BoardSummary(
                 board=str(board),
                 title=name,
-                owner=None,
+                owner=owner,
                 created=created_ms,
                 active=int(last_ts if last_ts is not None else created_ms or 0),
                 seq=int(seq or 0),

@@ -31,7 +31,8 @@ import redis.asyncio as aioredis
 from redis.exceptions import RedisError
 
 from whiteboard.config import redacted
-from whiteboard.store import meta, redis_blobs, redis_meta
+from whiteboard.store import meta, redis_access, redis_blobs, redis_meta
+from whiteboard.store.access import BoardAccess, Login
 from whiteboard.store.base import (
     Blob,
     BlobPut,
@@ -394,6 +395,41 @@ class RedisStore(Store):
         page, following = meta.select(found, q, after, limit)
         sizes = await call(redis_meta.sizes(self.r, [s.board for s in page]))
         return meta.with_sizes(page, sizes), following
+
+    # -- access and logins (redis_access.py) ---------------------------------------------------
+
+    async def get_access(self, board: str) -> BoardAccess | None:
+        return redis_access.access_from(await call(self.r.get(redis_access.access_key(board))))
+
+    async def put_access(self, board: str, access: BoardAccess) -> None:
+        await call(self.r.set(redis_access.access_key(board), access.to_json()))
+
+    async def set_key_hash(self, board: str, key_hash: str | None) -> None:
+        fields = redis_access.meta_key(board)
+        if key_hash is None:
+            await call(self.r.hdel(fields, "key_hash"))
+        else:
+            await call(self.r.hset(fields, "key_hash", key_hash))
+
+    async def key_hash(self, board: str) -> str | None:
+        value = await call(self.r.hget(redis_access.meta_key(board), "key_hash"))
+        return value.decode() if value else None
+
+    async def put_login(self, sid: str, login: Login) -> None:
+        async with self.r.pipeline(transaction=True) as pipe:
+            pipe.hset(
+                redis_access.login_key(sid),
+                mapping={"email": login.email, "name": login.name, "expires": login.expires},
+            )
+            pipe.expireat(redis_access.login_key(sid), login.expires)
+            await call(pipe.execute())
+
+    async def get_login(self, sid: str, now: int) -> Login | None:
+        raw = await call(self.r.hgetall(redis_access.login_key(sid)))
+        return redis_access.login_from(raw, now)
+
+    async def delete_login(self, sid: str) -> None:
+        await call(self.r.delete(redis_access.login_key(sid)))
 
 
 def stream_row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:

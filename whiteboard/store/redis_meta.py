@@ -9,6 +9,7 @@ deletes every key under the board's hash tag, the cluster's included.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from whiteboard.store.meta import BoardSummary
@@ -86,17 +87,18 @@ async def summaries(r: Any) -> list[BoardSummary]:
             pipe.hmget(_key(board, "meta"), ["created", "key_hash", "title", "deleted"])
             pipe.xrevrange(_key(board, "log"), count=1)
             pipe.xrange(_key(board, "log"), count=1)
+            pipe.get(_key(board, "access"))  # redis_access.py: the owner, with sign-in
         answers = await pipe.execute()
     found = []
     for i, board in enumerate(boards):
-        head, (created, key_hash, name, deleted), last, first = answers[4 * i : 4 * i + 4]
+        head, (created, key_hash, name, deleted), last, first, access = answers[5 * i : 5 * i + 5]
         created_ms = int(created) * 1000 if created else _ts(first)
         last_ts = _ts(last)
         found.append(
             BoardSummary(
                 board=board,
                 title=name.decode() if name else None,
-                owner=None,
+                owner=json.loads(access)["owner"] if access else None,
                 created=created_ms,
                 active=last_ts if last_ts is not None else created_ms or 0,
                 seq=int(head or 0),

@@ -24,7 +24,8 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
 
-from whiteboard.store import meta, meta_sql, sql
+from whiteboard.store import access_sql, meta, meta_sql, sql
+from whiteboard.store.access import BoardAccess, Login
 from whiteboard.store.base import (
     Blob,
     BlobPut,
@@ -74,6 +75,7 @@ class SQLiteStore(Store):
         try:
             conn = sql.connect(self.path)
             conn.executescript(sql.SCHEMA)
+            conn.executescript(access_sql.SCHEMA)
             conn.executescript(meta_sql.SCHEMA)
             # Deleted rows are zeroed on disk: a purged board leaves no bytes in the file.
             conn.execute("PRAGMA secure_delete=ON")
@@ -405,6 +407,29 @@ class SQLiteStore(Store):
             return meta.with_sizes(page, sizes), following
 
         return await self._read(read)
+
+    # -- access and logins (access_sql.py) -----------------------------------------------------
+
+    async def get_access(self, board: str) -> BoardAccess | None:
+        return await self._read(lambda conn: access_sql.get_access(conn, board))
+
+    async def put_access(self, board: str, access: BoardAccess) -> None:
+        await self._submit(lambda conn: access_sql.put_access(conn, board, access))
+
+    async def set_key_hash(self, board: str, key_hash: str | None) -> None:
+        await self._submit(lambda conn: access_sql.set_key_hash(conn, board, key_hash))
+
+    async def key_hash(self, board: str) -> str | None:
+        return await self._read(lambda conn: access_sql.key_hash(conn, board))
+
+    async def put_login(self, sid: str, login: Login) -> None:
+        await self._submit(lambda conn: access_sql.put_login(conn, sid, login))
+
+    async def get_login(self, sid: str, now: int) -> Login | None:
+        return await self._read(lambda conn: access_sql.get_login(conn, sid, now))
+
+    async def delete_login(self, sid: str) -> None:
+        await self._submit(lambda conn: access_sql.delete_login(conn, sid))
 
 
 def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:

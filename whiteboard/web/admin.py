@@ -15,7 +15,10 @@ from whiteboard.store.meta import BoardSummary, parse_cursor
 from whiteboard.web import admin_auth
 from whiteboard.web.base import ApiError, ApiHandler
 
-NOT_ADMIN = "This needs an administrator: the admin token (Authorization: Bearer) is not right."
+NOT_ADMIN = (
+    "This needs an administrator: the admin token (Authorization: Bearer) is not right, "
+    "or you are not one of --admins."
+)
 NO_CREDENTIALS = "This needs an administrator: send the admin token as Authorization: Bearer."
 NO_SUCH_BOARD = "There is no board with that id."
 Q_CHARS = 200
@@ -25,9 +28,9 @@ class AdminHandler(ApiHandler):
     refuse_deleted = False
 
     async def prepare(self) -> None:
-        if admin_auth.is_admin(self):
+        if await admin_auth.is_admin(self, self.store):
             return
-        if not admin_auth.has_credentials(self):
+        if not await admin_auth.has_credentials(self, self.store):
             raise ApiError(401, NO_CREDENTIALS)
         raise ApiError(403, NOT_ADMIN)
 

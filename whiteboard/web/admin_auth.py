@@ -1,8 +1,9 @@
 """Who is an admin, decided in one place for the admin page's API and anything else that asks.
 
-Today one way: the request carries ``Authorization: Bearer <--admin-token>``. Sign-in (issue 17,
-OpenID Connect) adds "a signed-in user listed in --admins" here, in ``is_admin``, and every
-caller follows. Tokens are compared in constant time.
+Two ways: the request carries ``Authorization: Bearer <--admin-token>`` (servers without
+sign-in, scripts), or its session cookie is a signed-in user listed in ``--admins``
+(``auth/admins.py``). Every caller asks ``is_admin`` and follows. Tokens are compared in
+constant time.
 """
 
 from __future__ import annotations
@@ -12,6 +13,9 @@ import hmac
 import tornado.web
 
 from whiteboard.config import Settings
+from whiteboard.store.base import Store
+from whiteboard.web.auth import admins
+from whiteboard.web.auth.session import current_user
 
 
 def bearer(handler: tornado.web.RequestHandler) -> str | None:
@@ -33,10 +37,15 @@ def _settings(handler: tornado.web.RequestHandler) -> Settings:
     return settings
 
 
-def is_admin(handler: tornado.web.RequestHandler) -> bool:
-    return token_matches(bearer(handler), _settings(handler).admin_token)
+async def is_admin(handler: tornado.web.RequestHandler, store: Store) -> bool:
+    settings = _settings(handler)
+    if token_matches(bearer(handler), settings.admin_token):
+        return True
+    return admins.is_admin(settings, await current_user(handler, store, settings))
 
 
-def has_credentials(handler: tornado.web.RequestHandler) -> bool:
+async def has_credentials(handler: tornado.web.RequestHandler, store: Store) -> bool:
     """Whether the request says who it is at all (401 without, 403 when it is not an admin)."""
-    return bearer(handler) is not None
+    if bearer(handler) is not None:
+        return True
+    return await current_user(handler, store, _settings(handler)) is not None

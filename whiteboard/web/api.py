@@ -12,6 +12,7 @@ from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
 from whiteboard.web import admin_auth
 from whiteboard.web.addresses import in_networks
+from whiteboard.web.auth.creating import give_owner
 from whiteboard.web.base import MSGPACK, SVG_CSP, ApiError, ApiHandler, random_board_id
 from whiteboard.web.titles import BAD_TITLE, clean_title
 
@@ -42,10 +43,16 @@ class CreateBoardHandler(ApiHandler):
             title = clean_title(body.get("title"))
         except ValueError:
             raise ApiError(400, BAD_TITLE) from None
-        key = secrets.token_urlsafe(24) if body.get("protected") else None
+        # A service with the API token creates unowned boards, whatever --create says.
+        owner = None if service else await self.creator()
+        # An owned board always has an edit link, so that its owner can replace it; its plain
+        # link lets anyone edit unless the board was asked for protected (as before).
+        protected = bool(body.get("protected"))
+        key = secrets.token_urlsafe(24) if protected or owner is not None else None
         for _ in range(5):
             board = random_board_id()
             if await self.store.create_board(board, hash_key(key) if key else None):
+                await give_owner(self.store, board, owner, "view" if protected else "edit")
                 if title is not None:
                     await self.store.set_title(board, title)
                 answer: dict[str, Any] = {"board": board, "key": key} if key else {"board": board}

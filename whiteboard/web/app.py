@@ -12,7 +12,10 @@ from whiteboard.cluster.base import Cluster
 from whiteboard.config import Settings
 from whiteboard.live.registry import Hub
 from whiteboard.store.base import Store
-from whiteboard.web import admin, api, blobs, history, metrics, pages, pwa, socket, titles
+from whiteboard.web import admin, api, blobs, history, metrics, pages, pwa, sharing, socket, titles
+from whiteboard.web.auth import routes as auth
+from whiteboard.web.auth.provider import Provider
+from whiteboard.web.auth.session import cookie_secret
 from whiteboard.web.connections import Connections
 from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import GuardedApplication
@@ -55,6 +58,12 @@ def make_app(
     ws_deps = {"hub": hub, "settings": settings, "connections": connections}
     # Images are decoded on two threads at most: a burst of uploads leaves the other core free.
     checker = ImageChecker(settings.image_pixels, workers=2)
+    provider = (
+        Provider(settings.oidc_issuer, settings.oidc_client_id or "", settings.oidc_client_secret)
+        if settings.oidc_issuer
+        else None
+    )
+    auth_deps = {**deps, "provider": provider}
     return GuardedApplication(
         [
             (r"/", pages.IndexHandler, deps),
@@ -76,6 +85,12 @@ def make_app(
             (r"/api/admin/boards", admin.AdminBoardsHandler, deps),
             (r"/api/admin/boards/([^/]*)", admin.AdminBoardHandler, deps),
             (r"/api/admin/boards/([^/]*)/restore", admin.AdminRestoreHandler, deps),
+            (r"/api/boards/([^/]*)/access", sharing.AccessHandler, deps),
+            (r"/api/boards/([^/]*)/access/rotate", sharing.RotateHandler, deps),
+            (r"/api/me", auth.MeHandler, deps),
+            (r"/auth/login", auth.LoginHandler, auth_deps),
+            (r"/auth/callback", auth.CallbackHandler, auth_deps),
+            (r"/auth/logout", auth.LogoutHandler, deps),
             (r"/healthz", pages.HealthHandler, deps),
             (r"/manifest\.webmanifest", pwa.ManifestHandler, deps),
             (r"/sw\.js", pwa.ServiceWorkerHandler, deps),
@@ -93,4 +108,6 @@ def make_app(
         config=settings,
         creations=CreationLimiter(settings.creations_per_min),
         heavy=HeavyWork(settings.heavy_requests),
+        # Signs the session cookie (web/auth/session.py); only read when sign-in is on.
+        cookie_secret=cookie_secret(settings) if settings.sign_in else None,
     )

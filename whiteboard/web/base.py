@@ -23,6 +23,10 @@ from whiteboard.history.state import replay_rows, state_at, state_inputs
 from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Blob, Store, StoreError
+from whiteboard.web.auth.creating import CreateRefused, creator
+from whiteboard.web.auth.policy import refusal
+from whiteboard.web.auth.session import User
+from whiteboard.web.auth.visitor import visitor
 from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
 from whiteboard.web.guard import set_headers
@@ -101,13 +105,33 @@ class ApiHandler(BaseHandler):
     store_failure = "The board could not be read; try again."
     refuse_deleted = True
     """A soft-deleted board's routes answer 410 (the admin API's do not)."""
+    role: str | None = None
+    """What this visitor may do on the board of the route, when it is an owned board
+    (``web/auth/policy.py``); None for boards that have no owner."""
 
     async def prepare(self) -> None:
-        if not (self.refuse_deleted and self.path_args):
+        """A soft-deleted board's routes answer 410. With sign-in, an owned board's routes then
+        ask who is asking: refused here, with 401 (sign in) or 403 (not shared with you), before
+        any handler reads the board."""
+        if not self.path_args:
             return
         board = self.path_args[0]
-        if BOARD_ID.fullmatch(board) and await is_deleted(self.hub, self.store, board):
+        if not BOARD_ID.fullmatch(board):
+            return
+        if self.refuse_deleted and await is_deleted(self.hub, self.store, board):
             raise ApiError(410, GONE)
+        settings = self.hub.settings
+        if not settings.sign_in or not self.request.path.startswith("/api/boards/"):
+            return
+        access = await self.store.get_access(board)
+        if access is None:
+            return
+        key = self.request.headers.get("X-Edit-Key")
+        key_hash = await self.store.key_hash(board) if key is not None else None
+        who = await visitor(self, self.store, settings, key)
+        self.role = who.role(access, key_hash)
+        if self.role == "none":
+            raise ApiError(*refusal(who.user))
 
     def wants_msgpack(self) -> bool:
         return MSGPACK in self.request.headers.get("Accept", "")
@@ -146,6 +170,13 @@ class ApiHandler(BaseHandler):
         if origin is None or same_site(origin, host, self.hub.settings.allow_origin):
             return
         raise ApiError(403, refusal)
+
+    async def creator(self) -> User | None:
+        """Who creates a board (its owner, with sign-in), or a 401/403 from ``--create``."""
+        try:
+            return await creator(self, self.store, self.hub.settings)
+        except CreateRefused as exc:
+            raise ApiError(exc.status, exc.message) from None
 
     def check_creation_rate(self) -> None:
         """Refuse a creation (create, fork, import) past the address's allowance

@@ -23,6 +23,8 @@ from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
 from whiteboard.store.base import Blob, Client, StoreError
 from whiteboard.web.api import SnapshotHandler
+from whiteboard.web.auth.creating import give_owner
+from whiteboard.web.auth.session import User
 from whiteboard.web.base import MSGPACK, ApiError, ApiHandler, random_board_id
 
 log = logging.getLogger(__name__)
@@ -44,6 +46,7 @@ class _CreatingHandler(ApiHandler):
     """A POST that creates a board: same-site only, answers ``201 {board}`` or ``{error}``."""
 
     store_failure = "The board could not be created; try again."
+    owner: User | None = None
 
     async def create(self, build: Callable[[], boardfile.ImportedBoard]) -> None:
         """Build the new board's log in a thread, then store it under a fresh random id."""
@@ -56,6 +59,7 @@ class _CreatingHandler(ApiHandler):
             if await self.store.create_board_with_history(
                 board, built.clients, built.rows, built.checkpoints, built.blobs
             ):
+                await give_owner(self.store, board, self.owner, "edit")
                 self.set_status(201)
                 self.reply({"board": board, "seq": built.doc.seq})
                 return
@@ -63,6 +67,7 @@ class _CreatingHandler(ApiHandler):
 
     async def run(self, action: Callable[[], Any]) -> None:
         self.check_same_site()
+        self.owner = await self.creator()
         self.check_creation_rate()
         await action()
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import re
 import socket
@@ -35,12 +36,15 @@ from whiteboard.protocol import (
     BOARD_ID_PATTERN,
     CloseError,
     CursorMessage,
+    Hello,
     ProtocolError,
     SummonMessage,
     ViewMessage,
 )
 from whiteboard.store.base import StoreError
 from whiteboard.web.addresses import in_networks
+from whiteboard.web.auth.policy import refusal
+from whiteboard.web.auth.visitor import Visitor, visitor
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
@@ -312,7 +316,10 @@ class BoardSocket(WebSocketHandler):
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
-            session = await board.join(self, hello)
+            readonly, who, hello = await self._grant(board, hello)
+            if self._closed():
+                return  # refused (1008), or the client left while its access was read
+            session = await board.join(self, hello, readonly=readonly, who=who)
         except BoardDeleted:
             self.close(protocol.CLOSE_POLICY, DELETED)
             return
@@ -325,6 +332,31 @@ class BoardSocket(WebSocketHandler):
             return
         self.session = session
         self.state = State.LIVE
+
+    async def _grant(self, board: Board, hello: Hello) -> tuple[bool | None, Visitor | None, Hello]:
+        """With sign-in: the signed-in name replaces the one in ``hello`` (presence and
+        history show who people are), and an owned board's access data decides read-only,
+        or refuses (1008 with the sentence a page would show). Without: nothing changes."""
+        if not self.cfg.sign_in:
+            return None, None, hello
+        store = self.hub.store
+        who = await visitor(self, store, self.cfg, hello.key)
+        if who.user is not None:
+            hello = dataclasses.replace(hello, name=who.user.name)
+        access = await store.get_access(board.id)
+        if access is None:
+            return None, who, hello
+        # The stored key, not the live board's copy: another process may have replaced it.
+        board.key_hash = await store.key_hash(board.id)
+        role = who.role(access, board.key_hash)
+        if role == "none":
+            self.close(protocol.CLOSE_POLICY, refusal(who.user)[1])
+            return None, who, hello
+        return role == "view", who, hello
+
+    def _closed(self) -> bool:
+        """Read after an await: ``close`` may have run meanwhile (mypy narrows ``state``)."""
+        return self.state is State.CLOSED
 
     def _refuse(self, exc: ProtocolError) -> None:
         metrics.refused(exc.code)

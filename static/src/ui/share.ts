@@ -1,7 +1,7 @@
 /**
  * Share: copies the board's link. A protected board has two: the view link (anyone can watch)
  * and the edit link (carries the key in its fragment); only someone who has the key can give
- * the edit link away.
+ * the edit link away. With sign-in, the owner also gets the Share dialog (`access.ts`).
  */
 import { t } from "../i18n/i18n";
 import { boardLinks } from "../util/board-key";
@@ -9,43 +9,19 @@ import { h } from "./dom";
 
 export class ShareMenu {
   private readonly badge: HTMLSpanElement;
+  private readonly menu: HTMLDivElement;
+  private manage: (() => void) | null = null;
   /** The whole control: the phone layout moves it into the menu. */
   readonly el: HTMLElement;
 
   constructor(
     parent: HTMLElement,
-    board: string,
-    key: string | null,
-    toast: (text: string) => void,
+    private readonly board: string,
+    private key: string | null,
+    private readonly toast: (text: string) => void,
   ) {
-    const links = boardLinks(board, key);
-    /** `which`: "View", "Edit" or "Link", naming the sentences of share.* to use. */
-    const copy = (text: string, which: string): void => {
-      const ask = (): void => void window.prompt(t(`share.ask${which}`), text);
-      // The clipboard API exists only in secure contexts (https, localhost): else show the link.
-      if (!navigator.clipboard) {
-        ask();
-        return;
-      }
-      navigator.clipboard.writeText(text).then(() => toast(t(`share.copied${which}`)), ask);
-    };
     const menu = h("div", { class: "share-menu panel", hidden: true });
-    const item = (label: string, link: string, what: string): HTMLButtonElement => {
-      const b = h("button", { type: "button", text: label });
-      b.addEventListener("click", () => {
-        copy(link, what);
-        show(false);
-      });
-      return b;
-    };
-    if (links.edit) {
-      menu.append(
-        item(t("share.copyView"), links.view, "View"),
-        item(t("share.copyEdit"), links.edit, "Edit"),
-      );
-    } else {
-      menu.append(item(t("share.copyLink"), links.view, "Link"));
-    }
+    this.menu = menu;
     const button = h("button", {
       class: "share-button",
       type: "button",
@@ -58,6 +34,7 @@ export class ShareMenu {
       menu.hidden = !open;
       button.setAttribute("aria-expanded", String(open));
     };
+    this.show = show;
     button.addEventListener("click", () => {
       show(menu.hidden);
       if (!menu.hidden) menu.querySelector("button")?.focus();
@@ -79,7 +56,55 @@ export class ShareMenu {
     });
     const root = h("div", { class: "share" }, this.badge, button, menu);
     this.el = root;
+    this.render();
     parent.append(root);
+  }
+
+  private readonly show: (open: boolean) => void;
+
+  /** The menu's items for the links this browser holds (and the owner's dialog). */
+  private render(): void {
+    const links = boardLinks(this.board, this.key);
+    /** `which`: "View", "Edit" or "Link", naming the sentences of share.* to use. */
+    const copy = (text: string, which: string): void => {
+      const ask = (): void => void window.prompt(t(`share.ask${which}`), text);
+      // The clipboard API exists only in secure contexts (https, localhost): else show the link.
+      if (!navigator.clipboard) {
+        ask();
+        return;
+      }
+      navigator.clipboard.writeText(text).then(() => this.toast(t(`share.copied${which}`)), ask);
+    };
+    const item = (label: string, act: () => void): HTMLButtonElement => {
+      const b = h("button", { type: "button", text: label });
+      b.addEventListener("click", () => {
+        act();
+        this.show(false);
+      });
+      return b;
+    };
+    const edit = links.edit;
+    const items = edit
+      ? [
+          item(t("share.copyView"), () => copy(links.view, "View")),
+          item(t("share.copyEdit"), () => copy(edit, "Edit")),
+        ]
+      : [item(t("share.copyLink"), () => copy(links.view, "Link"))];
+    const manage = this.manage;
+    if (manage) items.push(item(t("access.manage"), manage));
+    this.menu.replaceChildren(...items);
+  }
+
+  /** A replaced edit link: the old one no longer works, so it is no longer offered. */
+  setKey(key: string): void {
+    this.key = key;
+    this.render();
+  }
+
+  /** The owner's entry to the Share dialog (sign-in on, owned board). */
+  setManage(open: () => void): void {
+    this.manage = open;
+    this.render();
   }
 
   /** Shows that this connection may only watch. */

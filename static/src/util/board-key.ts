@@ -26,3 +26,13 @@ export function boardLinks(
   const view = `${location.origin}/b/${encodeURIComponent(board)}`;
   return { view, edit: key ? `${view}#key=${encodeURIComponent(key)}` : null };
 }
+
+/** A replaced edit link's key: kept for this board, and put in the address bar. */
+export function rememberKey(board: string, key: string): void {
+  save(KEY + board, key);
+  window.history.replaceState(
+    null,
+    "",
+    `${location.pathname}${location.search}#key=${encodeURIComponent(key)}`,
+  );
+}
