@@ -32,10 +32,24 @@ BOARD_TABLES = (
 )
 """Every table with a ``board`` column: what a purge empties of one board."""
 
+# The distinct boards of ``log`` and ``clients`` by skipping from one to the next along their
+# primary key (an index seek per board), not by reading every row: ``log`` holds every op.
 _LIST = """
-WITH ids(board) AS (
+WITH RECURSIVE
+logged(board) AS (
+    SELECT MIN(board) FROM log
+    UNION ALL SELECT (SELECT MIN(board) FROM log WHERE board > logged.board) FROM logged
+    WHERE logged.board IS NOT NULL
+),
+visited(board) AS (
+    SELECT MIN(board) FROM clients
+    UNION ALL SELECT (SELECT MIN(board) FROM clients WHERE board > visited.board) FROM visited
+    WHERE visited.board IS NOT NULL
+),
+ids(board) AS (
     SELECT board FROM boards UNION SELECT board FROM board_meta
-    UNION SELECT DISTINCT board FROM log UNION SELECT DISTINCT board FROM clients
+    UNION SELECT board FROM logged WHERE board IS NOT NULL
+    UNION SELECT board FROM visited WHERE board IS NOT NULL
 )
 SELECT ids.board, m.title, m.deleted, b.created, b.key_hash IS NOT NULL,
     (SELECT last_seq FROM log WHERE log.board = ids.board ORDER BY first_seq DESC LIMIT 1),
