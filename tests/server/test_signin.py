@@ -26,14 +26,14 @@ class NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+def running_site(data: str, *extra: str) -> Iterator[ServerProcess]:
+    """The provider and a server signing in through it (``extra``: more flags, e.g. Redis)."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     provider = OidcProvider(public + "/auth/callback").start()
     server = ServerProcess(
-        str(tmp_path_factory.mktemp("signin")), "--port", str(port),
-        *provider.server_args(public), "--create", "signed-in", "--admins", "carol@example.com",
+        data, "--port", str(port), *provider.server_args(public),
+        "--create", "signed-in", "--admins", "carol@example.com", *extra,
     )  # fmt: skip
     try:
         yield server.start()
@@ -43,6 +43,11 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
             server.wait()
         provider.stop()
     assert "Traceback" not in server.output(), server.output()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
+    yield from running_site(str(tmp_path_factory.mktemp("signin")))
 
 
 class Browser:
@@ -75,7 +80,8 @@ class Browser:
                 raw = r.read()
                 return r.status, json.loads(raw) if raw else None
         except urllib.error.HTTPError as exc:
-            return exc.code, json.loads(exc.read())
+            with exc:
+                return exc.code, json.loads(exc.read())
 
 
 def test_me_says_who_is_signed_in(site: ServerProcess) -> None:
@@ -125,17 +131,20 @@ def test_the_callback_refuses_what_it_did_not_start(site: ServerProcess) -> None
     plain = Browser(site)
     with pytest.raises(urllib.error.HTTPError) as refused:
         plain.opener.open(site.url + "/auth/callback?code=x&state=y", timeout=10)
-    assert refused.value.code == 400 and b"Sign-in expired" in refused.value.read()
+    with refused.value:
+        assert refused.value.code == 400 and b"Sign-in expired" in refused.value.read()
     jar = http.cookiejar.CookieJar()
     started = urllib.request.build_opener(NoRedirect, urllib.request.HTTPCookieProcessor(jar))
     with pytest.raises(urllib.error.HTTPError) as away:
         started.open(site.url + "/auth/login?next=//evil.example/", timeout=10)
+    away.value.close()
     assert away.value.code == 302, "off to the provider, with the sign-in's cookie"
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(away.value.headers["Location"]).query)
     assert query["code_challenge_method"] == ["S256"] and query["nonce"] and query["state"]
     with pytest.raises(urllib.error.HTTPError) as wrong:
         started.open(site.url + "/auth/callback?code=x&state=not-it", timeout=10)
-    assert wrong.value.code == 400 and b"does not match" in wrong.value.read()
+    with wrong.value:
+        assert wrong.value.code == 400 and b"does not match" in wrong.value.read()
 
 
 def test_without_sign_in_nothing_changes(tmp_path: Path) -> None:
@@ -148,6 +157,7 @@ def test_without_sign_in_nothing_changes(tmp_path: Path) -> None:
         assert status == 404 and "Sign-in is off" in body["error"]
         with pytest.raises(urllib.error.HTTPError) as off:
             plain.opener.open(server.url + "/auth/login", timeout=10)
+        off.value.close()
         assert off.value.code == 404
     finally:
         server.terminate()
