@@ -10,6 +10,7 @@ from tests.server.test_signin import *  # noqa: F403
 from tests.server.test_signin import running_site
 
 skip_without_redis_server()
+del test_without_sign_in_nothing_changes  # noqa: F821 (no store involved: run once, in test_signin)
 
 
 @pytest.fixture(scope="module")

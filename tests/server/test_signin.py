@@ -19,6 +19,7 @@ import pytest
 
 from tests.oidc.fixture import OidcProvider, free_port
 from tests.server.subprocess_server import ServerProcess
+from tests.server.wsclient import WsClient
 
 
 class NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -162,3 +163,24 @@ def test_without_sign_in_nothing_changes(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait()
+
+
+def test_a_replaced_edit_link_turns_its_open_connections_read_only(site: ServerProcess) -> None:
+    bob = Browser(site).sign_in("bob")
+    made = bob.call("POST", "/api/boards", {"protected": True})[1]
+    board, key = made["board"], made["key"]
+
+    def join() -> tuple[WsClient, dict[str, Any]]:
+        ws = WsClient.connect(site.url, f"/ws/{board}")
+        ws.send({"t": "hello", "v": 1, "name": "holder of the link", "key": key})
+        welcome = ws.recv()
+        assert welcome is not None and welcome["t"] == "welcome", welcome
+        return ws, welcome
+
+    holder, welcome = join()
+    assert welcome["readonly"] is False
+    assert bob.call("POST", f"/api/boards/{board}/access/rotate")[0] == 200
+    assert holder.expect_close() == 1013, "closed so that it joins again under the new key"
+    again, welcome = join()
+    assert welcome["readonly"] is True, "the old key now only watches (link access: view)"
+    again.close()
