@@ -82,6 +82,7 @@ def test_owner_shares_with_a_viewer_then_an_editor_and_replaces_the_link(
 ) -> None:
     ann_ctx, bob_ctx, anon_ctx = people(), people(), people()
     ann = sign_in(ann_ctx, site, "ann")
+    expect(ann.get_by_test_id("signed-in-as")).to_have_text("Ann Owner")  # on the start page
     made = ann.evaluate(
         "fetch('/api/boards', {method: 'POST', headers: {'Content-Type': 'application/json'},"
         " body: '{}'}).then(r => r.json())"

@@ -1,5 +1,5 @@
 """A real OpenID Connect provider for the tests: ``provider.mjs`` (the oidc-provider package)
-as a Node subprocess on a free port, with two users, ``ann`` and ``bob`` (any password)."""
+as a Node subprocess on a free port, with users ``ann``, ``bob`` and ``carol`` (any password)."""
 
 from __future__ import annotations
 

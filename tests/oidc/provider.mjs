@@ -1,6 +1,7 @@
 // A real OpenID Connect provider for the tests (the oidc-provider package), with two users.
 // Usage: node tests/oidc/provider.mjs PORT REDIRECT_URI. Prints "ready" once it listens.
-// Its built-in login form (devInteractions) takes any password for "ann" or "bob"; consent
+// Its built-in login form (devInteractions) takes any password for "ann", "bob" or "carol"
+// (the admin in tests that give --admins); consent
 // is granted at once (this whiteboard is the only client), so a sign-in is one form.
 import Provider from "oidc-provider";
 
@@ -8,6 +9,7 @@ const [port, redirect] = [Number(process.argv[2]), process.argv[3]];
 const USERS = {
   ann: { email: "ann@example.com", name: "Ann Owner" },
   bob: { email: "bob@example.com", name: "Bob Guest" },
+  carol: { email: "carol@example.com", name: "Carol Admin" },
 };
 
 const provider = new Provider(`http://127.0.0.1:${port}`, {

@@ -4,6 +4,7 @@
  */
 import { formatAgo, t } from "../i18n/i18n";
 import { BOARD_PATTERN } from "../model/validate";
+import { accountControl, whoAmI } from "../ui/access";
 import { h } from "../ui/dom";
 import { settingsControls } from "../ui/settings";
 import { forgetBoard, recentBoards } from "../util/recent";
@@ -141,4 +142,9 @@ export function startLanding(root: HTMLElement): void {
       settingsControls(),
     ),
   );
+  // With sign-in on, who this is (and the way in or out): `--create` may need it.
+  void whoAmI().then((me) => {
+    const account = accountControl(me);
+    if (account) root.querySelector("main.landing")?.prepend(account);
+  });
 }

@@ -70,4 +70,5 @@ def validate_id_token(
     if claims.get("email_verified") is False:
         raise IdTokenError("the provider says this e-mail is not verified")
     name = claims.get("name") or claims.get("preferred_username") or email.split("@")[0]
-    return Identity(str(claims["sub"]), email.strip().lower(), str(name).strip()[:40] or email)
+    shown = str(name).strip()[:40] or email[:40]  # hello.name is 1 to 40 characters
+    return Identity(str(claims["sub"]), email.strip().lower(), shown)
