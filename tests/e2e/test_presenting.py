@@ -200,3 +200,42 @@ def test_pen_mode_a_stylus_draws_and_a_finger_pans(server, board, people) -> Non
     page.get_by_test_id("pen-mode").click()
     _finger(cdp, [(700.0 + 8 * i, 200.0) for i in range(10)])
     page.wait_for_function("() => window.__wb.elements().length === 2")
+
+
+def _pen_events(page: Page, points: list[tuple[float, float]], button: int, buttons: int) -> None:
+    """Pointer events of pointerType "pen" as the browser fires them for a stylus (CDP's
+    input has no eraser button: its `buttons` stops at bit 16, the eraser end is bit 32)."""
+    page.evaluate(
+        """([pts, button, buttons]) => {
+          const c = document.elementFromPoint(pts[0][0], pts[0][1]);
+          const fire = (type, [x, y], b, bs) => c.dispatchEvent(new PointerEvent(type, {
+            bubbles: true, cancelable: true, composed: true, pointerId: 1, isPrimary: true,
+            pointerType: 'pen', clientX: x, clientY: y, button: b, buttons: bs, pressure: 0.5}));
+          fire('pointerdown', pts[0], button, buttons);
+          for (const p of pts.slice(1)) fire('pointermove', p, -1, buttons);
+          fire('pointerup', pts[pts.length - 1], button, 0);
+        }""",
+        [points, button, buttons],
+    )
+
+
+def test_the_stylus_eraser_end_erases_whatever_the_tool(server, board, people) -> None:
+    from conftest import wait_synced
+
+    page = open_board(people(), server, board, "Ana")
+    cdp = page.context.new_cdp_session(page)
+    _stylus(cdp, [(300.0 + 10 * i, 300.0) for i in range(12)])
+    _stylus(cdp, [(300.0 + 10 * i, 500.0) for i in range(12)])
+    wait_synced(page)
+    first, second = page.evaluate("window.__wb.elements()")
+    assert (first["type"], second["type"]) == ("pen", "pen")
+
+    # The eraser end (button 5, buttons 32) across the first line: it goes, the other stays.
+    _pen_events(page, [(360.0, 260.0 + 10 * i) for i in range(9)], button=5, buttons=32)
+    page.wait_for_function("() => window.__wb.elements().length === 1")
+    wait_synced(page)
+    assert [e["id"] for e in page.evaluate("window.__wb.elements()")] == [second["id"]]
+    # The tip still draws: the eraser end did not change the tool.
+    _pen_events(page, [(300.0 + 10 * i, 650.0) for i in range(12)], button=0, buttons=1)
+    page.wait_for_function("() => window.__wb.elements().length === 2")
+    assert page.errors == []  # type: ignore[attr-defined]
