@@ -1,6 +1,7 @@
 /**
  * The board menu (the ☰ button): the board's name and a way back to all boards, settings
- * (appearance, language), the shortcuts, and a command to add a shape without a pointer.
+ * (appearance, language), the shortcuts, a command to add a shape without a pointer, and
+ * "Present" (the frames as slides).
  * On a phone it also holds the people list and the share links (the top bar has no room for
  * them): `compact` moves those controls in and out as the screen changes.
  */
@@ -15,6 +16,8 @@ export const COMPACT_QUERY = "(max-width: 720px), (max-height: 500px)";
 export interface MenuActions {
   help(): void;
   addShape(): void;
+  /** The frames as slides, full screen (present.ts). */
+  present(): void;
 }
 
 export class BoardMenu {
@@ -58,6 +61,7 @@ export class BoardMenu {
       this.slot,
       settingsControls(),
       item(t("menu.addShape"), a.addShape),
+      item(t("presenting.present"), a.present),
       item(t("menu.shortcuts"), a.help),
     );
     this.button.addEventListener("click", () => this.show(this.panel.hidden));
