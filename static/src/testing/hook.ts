@@ -13,7 +13,6 @@ import type { Viewport } from "../render/viewport";
 import type { HistoryLoader } from "../replay/loader";
 import type { LaserTrails } from "../render/laser";
 import type { Follow } from "../ui/follow";
-import type { Presentation } from "../ui/present";
 import type { Selection } from "../tools/selection";
 import type { ToolName } from "../tools/tool";
 
@@ -82,7 +81,7 @@ export interface BoardParts {
   settling(): boolean;
   lasers: LaserTrails;
   follow: Follow;
-  presentation: Presentation;
+  presentation: { readonly position: { index: number; count: number } | null };
 }
 
 /**
