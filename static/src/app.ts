@@ -52,6 +52,7 @@ import { BoardInput } from "./ui/input";
 import { refusalText } from "./ui/messages";
 import { storedName, storeName } from "./ui/names";
 import { PenMode } from "./ui/pen-mode";
+import { Presentation } from "./ui/present";
 import { PeopleList } from "./ui/people";
 import { AccessDialog, accountControl, ownsBoard, whoAmI } from "./ui/access";
 import { ShareMenu } from "./ui/share";
@@ -157,7 +158,15 @@ export function startBoard(root: HTMLElement, board: string, title = ""): void {
     toolbar.setStyleOpen(open);
     if (open) stylePanel.el.querySelector<HTMLElement>("[aria-pressed=true]")?.focus();
   };
-  const frames = new FramesPanel(chrome, model, viewport);
+  const frames = new FramesPanel(chrome, model, viewport, () => presentation.start());
+  // Slides are views: followers of the presenter get them as `view`s (ui/present.ts).
+  const presentation = new Presentation(chrome, model, viewport, {
+    toggled: (on) => {
+      follow.stop();
+      root.classList.toggle("presenting", on);
+    },
+    toast: (t) => toasts.show(t),
+  });
   const arrange = new ArrangeMenu(chrome, ctx, () => frames.toggle());
   const keeper = new BindingKeeper(model, renderer);
   /** Where the pointer is on the board (null when it is elsewhere): pastes land there. */
@@ -174,6 +183,7 @@ export function startBoard(root: HTMLElement, board: string, title = ""): void {
       if (!history.active && !model.readOnly) addAtCentre(ctx, "rect");
     },
     rename: () => void renameBoard(),
+    present: () => presentation.start(),
   });
   left.append(home);
   const status = new StatusPill(top);
@@ -482,6 +492,7 @@ export function startBoard(root: HTMLElement, board: string, title = ""): void {
       settling: () => keeper.busy,
       lasers,
       follow,
+      presentation,
     });
   }
 

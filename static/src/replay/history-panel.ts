@@ -56,6 +56,8 @@ export interface HistoryActions {
   exportPng(whole: boolean): void;
   /** Copies the link that opens the history at this moment. */
   copyLink(): void;
+  /** Opens the form of "Export video" (video-panel.ts). */
+  exportVideo(): void;
 }
 
 export class HistoryPanel {
@@ -134,6 +136,12 @@ export class HistoryPanel {
     });
     link.addEventListener("click", () => a.copyLink());
     this.file = h("a", { text: t("history.file") });
+    const video = h("button", {
+      type: "button",
+      text: t("history.video"),
+      "data-testid": "export-video",
+    });
+    video.addEventListener("click", () => a.exportVideo());
     this.exportMenu = h(
       "div",
       { class: "export-menu panel", hidden: true },
@@ -142,6 +150,7 @@ export class HistoryPanel {
       this.svg,
       this.pdf,
       this.file,
+      video,
       link,
     );
     const exportButton = h("button", {

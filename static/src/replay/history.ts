@@ -5,7 +5,8 @@
  * at the live head; the live model keeps receiving everyone's changes (the panel counts them)
  * and comes back on "back to live". The log streams in behind it (log.ts), the player moves
  * through it (player.ts), and the panel (ui/history-panel.ts) shows and drives all of this.
- * The moment shown can be restored onto the live board, copied to a new board or exported.
+ * The moment shown can be restored onto the live board, copied to a new board or exported;
+ * a stretch of it can be filmed (video-panel.ts).
  */
 import { formatNumber, t } from "../i18n/i18n";
 import type { Editor } from "../model/editor";
@@ -25,6 +26,8 @@ import { restoreOps } from "./restore";
 import { longTime } from "./sessions";
 import { ReplayState } from "./state";
 import type { TimelineData } from "./timeline";
+import { VideoPanel } from "./video-panel";
+import type { VideoRange, VideoSource } from "./video";
 
 /** Colours told apart at a glance, for authors in the order they first drew. */
 const AUTHOR_COLORS = [
@@ -66,6 +69,7 @@ export class HistoryMode {
   private session: Session | null = null;
   private readonly panel: HistoryPanel;
   private readonly tip: AuthorTip;
+  private readonly video: VideoPanel;
   readonly tool: Tool;
   private renderQueued = false;
 
@@ -89,7 +93,60 @@ export class HistoryMode {
       copyToNewBoard: () => void this.copyToNewBoard(),
       exportPng: (whole) => void this.exportPng(whole),
       copyLink: () => void this.copyLink(),
+      exportVideo: () => this.video.open(),
     });
+    this.video = new VideoPanel({
+      defaults: () => {
+        const s = this.session;
+        if (!s) return null;
+        const { player } = s;
+        return {
+          head: s.log.head,
+          seq: player.target,
+          speed: player.speed,
+          skipIdle: player.skipIdle,
+        };
+      },
+      source: (r, progress) => this.videoSource(r, progress),
+      finished: () => this.session?.player.seek(this.filmedFrom ?? this.session.player.target),
+      fileName: (r) => `${d.board}-${r.from}-${r.to}.webm`,
+      toast: (text) => d.toast(text),
+    });
+    d.chrome.append(this.video.el);
+  }
+
+  /** The moment shown before filming: shown again afterwards. */
+  private filmedFrom: number | null = null;
+
+  /** The replay to film over `r`: every op of the range read first, so none stalls the film. */
+  private async videoSource(
+    r: VideoRange,
+    progress: (f: number) => void,
+  ): Promise<VideoSource | null> {
+    const s = this.session;
+    if (!s) return null;
+    s.player.pause();
+    this.filmedFrom = s.player.target;
+    await s.log.scannedTo(r.to);
+    await s.log.ensure(r.from, r.to);
+    const canvas = this.d.stage.querySelector<HTMLCanvasElement>("canvas.board-scene");
+    if (this.session !== s || !canvas) return null;
+    const bg = getComputedStyle(document.documentElement).getPropertyValue("--bg").trim();
+    return {
+      canvas,
+      background: bg || "#ffffff",
+      seek: (seq) => {
+        if (s.player.target !== seq) s.player.seek(seq);
+      },
+      shown: (seq) => s.state.seq === seq && !s.player.busy,
+      painted: () => this.d.renderer.whenPainted(),
+      ts: (seq) => s.log.ts(seq),
+      author: (seq) => {
+        const by = s.log.by(seq);
+        return by === undefined ? null : s.log.nameOf(by);
+      },
+      progress,
+    };
   }
 
   get active(): boolean {
@@ -138,6 +195,8 @@ export class HistoryMode {
     s.player.pause();
     s.log.close();
     s.unsubscribe();
+    this.video.cancel();
+    this.video.el.hidden = true;
     this.tip.hide();
     this.d.renderer.setSource(this.d.model);
     this.panel.show(false);

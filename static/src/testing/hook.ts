@@ -52,6 +52,8 @@ export interface TestHook {
   visible(): [number, number, number, number];
   /** Whom this page follows (a client id), or null. */
   following(): number | null;
+  /** The slide shown while presenting (0-based) and how many there are, or null. */
+  presenting(): { index: number; count: number } | null;
   /** Laser points still fading on this page, anyone's. */
   laserPoints(): number;
   /** The ids selected. */
@@ -79,6 +81,7 @@ export interface BoardParts {
   settling(): boolean;
   lasers: LaserTrails;
   follow: Follow;
+  presentation: { readonly position: { index: number; count: number } | null };
 }
 
 /**
@@ -141,6 +144,7 @@ export function installTestHook(p: BoardParts): void {
       return [b.minX, b.minY, b.maxX, b.maxY];
     },
     following: () => p.follow.following?.id ?? null,
+    presenting: () => p.presentation.position,
     laserPoints: () => p.lasers.size,
     selection: () => p.selection.list(),
   };

@@ -1,6 +1,7 @@
 /**
  * The board menu (the ☰ button): the board's name and a way back to all boards, settings
- * (appearance, language), the shortcuts, and a command to add a shape without a pointer.
+ * (appearance, language), the shortcuts, a command to add a shape without a pointer, and
+ * "Present" (the frames as slides).
  * On a phone it also holds the people list and the share links (the top bar has no room for
  * them): `compact` moves those controls in and out as the screen changes.
  */
@@ -16,6 +17,8 @@ export interface MenuActions {
   help(): void;
   addShape(): void;
   rename(): void;
+  /** The frames as slides, full screen (present.ts). */
+  present(): void;
 }
 
 export class BoardMenu {
@@ -60,6 +63,7 @@ export class BoardMenu {
       settingsControls(),
       item(t("menu.addShape"), a.addShape),
       item(t("menu.rename"), a.rename),
+      item(t("presenting.present"), a.present),
       item(t("menu.shortcuts"), a.help),
     );
     this.button.addEventListener("click", () => this.show(this.panel.hidden));
