@@ -53,6 +53,9 @@ export class ImageCache {
   private running = 0;
   private readonly queue: (() => void)[] = [];
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Goes up whenever a picture is decoded or fails: what is drawn for it changes then, and
+   * the renderer's cached scene must paint it again. */
+  version = 0;
 
   constructor(
     private readonly url: (blob: string) => string,
@@ -93,6 +96,7 @@ export class ImageCache {
     e.failed = false;
     e.keepFull = true; // it was just placed, large: likely drawn larger than a preview
     await this.adopt(blob, e, picture);
+    this.version++;
     this.onReady();
   }
 
@@ -183,6 +187,7 @@ export class ImageCache {
     } catch {
       e.failed = true;
     }
+    this.version++;
     this.onReady();
   }
 

@@ -19,8 +19,8 @@ import {
 } from "./geometry";
 import { drawImageElement, type ImageCache } from "./images";
 import { type InkMap, trueInk } from "./ink";
-import { textBlock } from "./layout";
-import { drawFrame, drawNote, drawTextBlock } from "./structure";
+import { textBlock, textWidth } from "./layout";
+import { drawFrame, drawNote, drawTextBlock, TEXT_BARS_BELOW_PX, textBar } from "./structure";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
 
@@ -128,7 +128,7 @@ function drawUnturned(
     return;
   }
   if (el.type === "note") {
-    drawNote(ctx, el, withText ? textBlock(el) : null);
+    drawNote(ctx, el, withText ? textBlock(el) : null, pixel);
     return;
   }
   ctx.strokeStyle = ink(el.stroke);
@@ -195,10 +195,17 @@ function drawUnturned(
       }
       ctx.stroke();
       const label = withText ? textBlock(el) : null;
-      if (label) drawTextBlock(ctx, label, el.stroke);
+      if (label) drawTextBlock(ctx, label, el.stroke, pixel);
       return;
     }
     case "text": {
+      if (el.size < TEXT_BARS_BELOW_PX * pixel) {
+        el.text.split("\n").forEach((line, i) => {
+          const top = el.y + i * el.size * LINE_HEIGHT;
+          textBar(ctx, el.x, top, textWidth(line, el.size), el.size);
+        });
+        return;
+      }
       ctx.font = fontFor(el.size);
       ctx.textBaseline = "top";
       const lines = el.text.split("\n");
