@@ -99,16 +99,14 @@ def summary(values: list[float]) -> str:
     return f"median {pct(values, 50):6.1f}  p95 {pct(values, 95):6.1f}  max {max(values):6.1f}"
 
 
-def open_board(page: Page, url: str, board: str, n: int | None, query: str = "") -> float:
-    """Opens a board; milliseconds until its `n` elements (if given) are painted."""
+def open_board(page: Page, url: str, board: str, head: int, query: str = "") -> float:
+    """Opens a board; milliseconds until the app holds op `head` and has painted it. (Polls the
+    seq, not the element list: copying 100,000 elements every frame would slow what it times.)"""
     started = time.monotonic()
     page.goto(f"{url}/b/{board}{query}")
-    if n is not None:
-        page.wait_for_function(
-            "n => window.__wb && window.__wb.elements().length === n", arg=n, timeout=120_000
-        )
-    else:
-        page.wait_for_function("() => window.__wb && window.__wb.status() === 'live'")
+    page.wait_for_function(
+        "n => window.__wb && window.__wb.seq() >= n", arg=head, timeout=120_000, polling=20
+    )
     page.evaluate("window.__wb.nextFrame()")
     return 1000 * (time.monotonic() - started)
 
@@ -121,8 +119,10 @@ def fit_view() -> tuple[float, float, float]:
     return (min_x + max_x) / 2 - 600 / z, (min_y + max_y) / 2 - 400 / z, z
 
 
-def run_mixed(page: Page, url: str, elements: int, frames: int, out: dict[str, Any]) -> None:
-    first = open_board(page, url, MIXED, elements)
+def run_mixed(
+    page: Page, url: str, elements: int, head: int, frames: int, out: dict[str, Any]
+) -> None:
+    first = open_board(page, url, MIXED, head)
     out["open_ms"] = first
     print(f"board: {elements:,} elements; open to first paint: {first:.0f} ms")
     fit = fit_view()
@@ -144,7 +144,7 @@ def run_mixed(page: Page, url: str, elements: int, frames: int, out: dict[str, A
 
 def run_replay(page: Page, url: str, head: int, frames: int, out: dict[str, Any]) -> None:
     start = int(head * 0.9)
-    open_board(page, url, REPLAY, None, f"?at={start}")
+    open_board(page, url, REPLAY, head, f"?at={start}")
     page.wait_for_function(
         "s => { const h = window.__wb.history(); return h && !h.busy && h.seq === s }",
         arg=start, timeout=60_000,
@@ -220,12 +220,13 @@ def main() -> None:
     ap.add_argument("--data", type=Path, help="keep the boards here and reuse them")
     ap.add_argument("--json-out", type=Path)
     args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
 
     with ExitStack() as stack:
         data = args.data or Path(stack.enter_context(tempfile.TemporaryDirectory()))
         data.mkdir(parents=True, exist_ok=True)
         dist = Path(stack.enter_context(tempfile.TemporaryDirectory()))
-        _, replay_head = prepare(data, args.elements, args.replay_ops)
+        mixed_head, replay_head = prepare(data, args.elements, args.replay_ops)
         # The app with its test hooks (window.__wb), which the served bundle does not have.
         app = build_test_app(dist)
         server = Server(data).start()
@@ -236,7 +237,9 @@ def main() -> None:
                 ctx = browser.new_context(viewport={"width": 1200, "height": 800})
                 serve_test_app(ctx, app)
                 if args.elements:
-                    run_mixed(ctx.new_page(), server.url, args.elements, args.frames, result)
+                    run_mixed(
+                        ctx.new_page(), server.url, args.elements, mixed_head, args.frames, result
+                    )
                 if args.replay_ops:
                     run_replay(ctx.new_page(), server.url, replay_head, args.frames, result)
                 browser.close()

@@ -53,9 +53,9 @@ export class ImageCache {
   private running = 0;
   private readonly queue: (() => void)[] = [];
   private readonly waiters = new Map<string, (() => void)[]>();
-  /** Goes up whenever a picture is decoded or fails: what is drawn for it changes then, and
-   * the renderer's cached scene must paint it again. */
-  version = 0;
+  /** Blobs whose picture was decoded or failed since takeChanged() was last called: what is
+   * drawn for them changed, and the renderer's cached scene must paint them again. */
+  private changed = new Set<string>();
 
   constructor(
     private readonly url: (blob: string) => string,
@@ -85,6 +85,13 @@ export class ImageCache {
     return e.preview;
   }
 
+  /** The blobs whose picture changed since the last call (see `changed`). */
+  takeChanged(): ReadonlySet<string> {
+    const out = this.changed;
+    this.changed = new Set();
+    return out;
+  }
+
   failed(blob: string): boolean {
     return this.entries.get(blob)?.failed === true;
   }
@@ -96,7 +103,7 @@ export class ImageCache {
     e.failed = false;
     e.keepFull = true; // it was just placed, large: likely drawn larger than a preview
     await this.adopt(blob, e, picture);
-    this.version++;
+    this.changed.add(blob);
     this.onReady();
   }
 
@@ -187,7 +194,7 @@ export class ImageCache {
     } catch {
       e.failed = true;
     }
-    this.version++;
+    this.changed.add(blob);
     this.onReady();
   }
 

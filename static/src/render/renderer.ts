@@ -57,9 +57,9 @@ export class Renderer {
   private imageCache: ImageCache | null = null;
   /** The marks as last painted, to damage what changed since (see damageMarks). */
   private readonly paintedMarks = [new Set<string>(), new Set<string>(), new Set<string>()];
-  /** Pictures in the cached scene (their boxes), painted again when the image cache changes. */
-  private readonly paintedImages = new Map<string, Box>();
-  private imagesVersion = -1;
+  /** Pictures in the cached scene by blob (their elements' boxes), painted again when the
+   * image cache has a new picture for the blob. */
+  private readonly paintedImages = new Map<string, Map<string, Box>>();
   private readonly cache = new SceneCache();
   private readonly scene: HTMLCanvasElement;
   private readonly overlay: HTMLCanvasElement;
@@ -231,12 +231,12 @@ export class Renderer {
     });
   }
 
-  /** Damages the pictures painted so far when one finished loading (or failed). */
+  /** Damages the pictures painted so far whose picture finished loading (or failed). */
   private damageImages(): void {
-    const version = this.imageCache?.version ?? -1;
-    if (version === this.imagesVersion) return;
-    this.imagesVersion = version;
-    for (const box of this.paintedImages.values()) this.cache.damageBox(box);
+    if (!this.imageCache) return;
+    for (const blob of this.imageCache.takeChanged()) {
+      for (const box of this.paintedImages.get(blob)?.values() ?? []) this.cache.damageBox(box);
+    }
   }
 
   private request(): void {
@@ -312,7 +312,11 @@ export class Renderer {
       if (faded) ctx.globalAlpha = 0.25;
       drawElement(ctx, el, pixel, tiny, this.imageCache, !this.textHidden.has(el.id));
       ctx.globalAlpha = 1;
-      if (el.type === "image" && item) this.paintedImages.set(el.id, item);
+      if (el.type === "image" && item) {
+        let boxes = this.paintedImages.get(el.blob);
+        if (!boxes) this.paintedImages.set(el.blob, (boxes = new Map()));
+        boxes.set(el.id, item);
+      }
     }
     this.thin.flush(ctx);
     this.stats.drawn += drawn;

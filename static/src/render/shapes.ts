@@ -16,10 +16,11 @@ import {
   LINE_HEIGHT,
   penPoints,
   penSize,
+  textSize,
 } from "./geometry";
 import { drawImageElement, type ImageCache } from "./images";
 import { type InkMap, trueInk } from "./ink";
-import { textBlock, textWidth } from "./layout";
+import { textBlock } from "./layout";
 import { drawFrame, drawNote, drawTextBlock, TEXT_BARS_BELOW_PX, textBar } from "./structure";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
@@ -200,9 +201,13 @@ function drawUnturned(
     }
     case "text": {
       if (el.size < TEXT_BARS_BELOW_PX * pixel) {
-        el.text.split("\n").forEach((line, i) => {
+        // Each line's share of the measured (cached) width: no measuring per frame.
+        const lines = el.text.split("\n");
+        const longest = Math.max(1, ...lines.map((l) => l.length));
+        const w = textSize(el).w;
+        lines.forEach((line, i) => {
           const top = el.y + i * el.size * LINE_HEIGHT;
-          textBar(ctx, el.x, top, textWidth(line, el.size), el.size);
+          textBar(ctx, el.x, top, (w * line.length) / longest, el.size);
         });
         return;
       }

@@ -26,6 +26,16 @@ export const FRAME_NAME_GAP = 6;
  */
 export const TEXT_BARS_BELOW_PX = 4;
 
+const widthsOf = new WeakMap<TextBlock, number[]>();
+
+/** The widths of a block's lines, measured once per block (a block is made once per element
+ * version, layout.ts): measuring every line of every note each frame cost more than the bars. */
+function lineWidths(b: TextBlock): number[] {
+  let w = widthsOf.get(b);
+  if (!w) widthsOf.set(b, (w = b.lines.map((line) => textWidth(line, b.size))));
+  return w;
+}
+
 /** A line of text as a bar: as wide as the line, half as high as its letters, half opaque. */
 export function textBar(
   ctx: CanvasRenderingContext2D,
@@ -52,8 +62,9 @@ export function drawTextBlock(
 ): void {
   if (b.size < TEXT_BARS_BELOW_PX * pixel) {
     ctx.fillStyle = inked(color);
-    b.lines.forEach((line, i) => {
-      const w = textWidth(line, b.size);
+    const widths = lineWidths(b);
+    b.lines.forEach((_, i) => {
+      const w = widths[i] as number;
       const top = lineY(b, i) - b.size * (1 - LINE_HEIGHT / 4);
       textBar(ctx, b.cx - w / 2, top, w, b.size);
     });
