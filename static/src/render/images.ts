@@ -12,6 +12,7 @@
  * off-screen images cost nothing to draw.
  */
 import { type InkMap, trueInk } from "./ink";
+import type { Box } from "./viewport";
 
 /** What an image element needs to be drawn (PROTOCOL.md 1.1: `w`, `h`, `blob`). */
 export interface ImageLike {
@@ -279,7 +280,10 @@ export function drawPlaceholder(
 
 /**
  * Draws an image element from the cache (a placeholder while it loads, inked with `ink`).
- * `pixel` is one device pixel in board units.
+ * `pixel` is one device pixel in board units. With `within` (a piece of the cached scene being
+ * painted again, in board units, on an unturned picture), only the part of the picture under
+ * it is resampled: resampling a whole photo to paint the strip a pan uncovers took most of the
+ * frame. The piece is clipped, so what lies past `within` is never seen.
  */
 export function drawImageElement(
   ctx: CanvasRenderingContext2D,
@@ -287,6 +291,7 @@ export function drawImageElement(
   cache: ImageCache | null,
   pixel: number,
   ink: InkMap = trueInk,
+  within: Box | null = null,
 ): void {
   const picture = cache?.source(el.blob, Math.abs(el.w) / pixel) ?? null;
   if (!picture) {
@@ -295,5 +300,28 @@ export function drawImageElement(
   }
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
+  if (within && el.w > 0 && el.h > 0) {
+    // A few pixels more than the piece, so the filter sees the same neighbours at its edge.
+    const pad = 4 * pixel;
+    const x0 = Math.max(el.x, within.minX - pad);
+    const y0 = Math.max(el.y, within.minY - pad);
+    const x1 = Math.min(el.x + el.w, within.maxX + pad);
+    const y1 = Math.min(el.y + el.h, within.maxY + pad);
+    if (x1 <= x0 || y1 <= y0) return;
+    const sx = picture.width / el.w;
+    const sy = picture.height / el.h;
+    ctx.drawImage(
+      picture,
+      (x0 - el.x) * sx,
+      (y0 - el.y) * sy,
+      (x1 - x0) * sx,
+      (y1 - y0) * sy,
+      x0,
+      y0,
+      x1 - x0,
+      y1 - y0,
+    );
+    return;
+  }
   ctx.drawImage(picture, el.x, el.y, el.w, el.h);
 }

@@ -280,7 +280,7 @@ export class Renderer {
     this.damageImages();
     this.stats.drawn = 0;
     const at = { originX: vp.x, originY: vp.y, scale: vp.zoom * this.dpr };
-    this.cache.update(at, (c, box) => this.paintElements(c, box));
+    this.cache.update(at, (c, box, piece) => this.paintElements(c, box, piece));
     this.stats.pieces = this.cache.lastPieces;
     if (this.cache.lastPieces < 0) this.stats.fullRepaints++;
     ctx.setTransform(1, 0, 0, 1, 0, 0);
@@ -290,7 +290,8 @@ export class Renderer {
   }
 
   /** Paints the elements meeting `box` in stacking order (ctx maps board units already). */
-  private paintElements(ctx: CanvasRenderingContext2D, box: Box): void {
+  private paintElements(ctx: CanvasRenderingContext2D, box: Box, piece: boolean): void {
+    const within = piece ? box : null;
     const pixel = 1 / this.viewport.zoom;
     const visible = this.index.visible(box);
     const thinBelow = (THIN_PX * pixel) / penSize(1);
@@ -310,7 +311,7 @@ export class Renderer {
         item.maxX - item.minX < 2 * pixel &&
         item.maxY - item.minY < 2 * pixel;
       if (faded) ctx.globalAlpha = 0.25;
-      drawElement(ctx, el, pixel, tiny, this.imageCache, !this.textHidden.has(el.id));
+      drawElement(ctx, el, pixel, tiny, this.imageCache, !this.textHidden.has(el.id), within);
       ctx.globalAlpha = 1;
       if (el.type === "image" && item) {
         let boxes = this.paintedImages.get(el.blob);

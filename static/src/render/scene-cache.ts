@@ -24,8 +24,9 @@ import {
 } from "./damage";
 import type { Box } from "./viewport";
 
-/** Paints the elements meeting `box` (board units) on a context set to board units. */
-export type PaintBox = (ctx: CanvasRenderingContext2D, box: Box) => void;
+/** Paints the elements meeting `box` (board units) on a context set to board units; `piece`:
+ * only that box is being painted again (clipped to it), not the whole screen. */
+export type PaintBox = (ctx: CanvasRenderingContext2D, box: Box, piece: boolean) => void;
 
 export class SceneCache {
   private front: HTMLCanvasElement;
@@ -86,7 +87,7 @@ export class SceneCache {
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, width, height);
       board(ctx, to);
-      paint(ctx, toBoard({ x0: 0, y0: 0, x1: width, y1: height }, to));
+      paint(ctx, toBoard({ x0: 0, y0: 0, x1: width, y1: height }, to), false);
       return;
     }
     this.lastPieces = pieces.length;
@@ -98,7 +99,7 @@ export class SceneCache {
       ctx.clip();
       ctx.clearRect(r.x0, r.y0, r.x1 - r.x0, r.y1 - r.y0);
       board(ctx, to);
-      paint(ctx, toBoard(r, to));
+      paint(ctx, toBoard(r, to), true);
       ctx.restore();
     }
   }

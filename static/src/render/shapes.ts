@@ -20,6 +20,7 @@ import {
 } from "./geometry";
 import { drawImageElement, type ImageCache } from "./images";
 import { type InkMap, trueInk } from "./ink";
+import type { Box } from "./viewport";
 import { textBlock } from "./layout";
 import { drawFrame, drawNote, drawTextBlock, TEXT_BARS_BELOW_PX, textBar } from "./structure";
 
@@ -97,10 +98,12 @@ export function drawElement(
   images: ImageCache | null = null,
   /** False while the text is being edited in place (the editor shows it instead). */
   withText = true,
+  /** The piece of the board being painted, when only a piece is (images.ts uses it). */
+  within: Box | null = null,
 ): void {
   const angle = angleOf(el);
   if (angle === 0 || !isRotatable(el)) {
-    drawUnturned(ctx, el, pixel, tiny, images, withText);
+    drawUnturned(ctx, el, pixel, tiny, images, withText, within);
     return;
   }
   const c = centreOf(el);
@@ -119,9 +122,10 @@ function drawUnturned(
   tiny: boolean,
   images: ImageCache | null,
   withText: boolean,
+  within: Box | null = null,
 ): void {
   if (el.type === "image") {
-    drawImageElement(ctx, el, images, pixel, ink);
+    drawImageElement(ctx, el, images, pixel, ink, within);
     return;
   }
   if (el.type === "frame") {
