@@ -39,7 +39,8 @@ NOT_BENCHES = {"run_all", "loadgen", "baseline_relay", "lag_metrics"}
 
 QUICK: dict[str, list[str]] = {
     "fanout": ["--quick"],
-    "frames": ["--strokes", "2000", "--frames", "60"],
+    # Small boards: building the 1,000,000-op board alone takes minutes.
+    "frames": ["--elements", "20000", "--replay-ops", "100000", "--frames", "60"],
     "history_bench": ["--ops", "50000", "--samples", "50"],
     "fuzz_protocol": ["--seconds", "30"],
     "soak": ["--seconds", "60"],
@@ -50,7 +51,7 @@ QUICK: dict[str, list[str]] = {
 }
 
 # Benches that write their figures as JSON for the final table.
-JSON_OUT = {"fanout", "checkpoint_bench", "scaleout"}
+JSON_OUT = {"fanout", "checkpoint_bench", "scaleout", "frames"}
 CHECKPOINT_LAG_MS = 10.0
 
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
             if not out.exists():
                 continue
             result = json.loads(out.read_text())
-            if name == "fanout":
+            if name in ("fanout", "frames"):
                 rows += result["verdicts"]
             elif name == "checkpoint_bench":
                 rows += checkpoint_rows(result)

@@ -16,6 +16,12 @@ import { load, save } from "../util/storage";
 import type { Connection } from "./connection";
 
 const SAVE_AFTER_MS = 1000;
+/**
+ * Boards with more elements than this are not copied: their JSON is tens of megabytes, far
+ * past localStorage's few, and building it only to be refused froze the page for a second
+ * or more after every change to a board of 100,000 elements (bench/frames.py).
+ */
+export const COPY_MAX_ELEMENTS = 20_000;
 const VERSION = 1;
 
 interface Copy extends SavedModel {
@@ -134,6 +140,16 @@ export class LocalCopy {
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
     if (!this.hasState) return;
+    if (this.model.size > COPY_MAX_ELEMENTS) {
+      // A copy from when the board was smaller would show it as it was, and its pending
+      // edits long sent: none is better.
+      try {
+        localStorage.removeItem(storageKey(this.board));
+      } catch {
+        // No storage here (a private window): no copy either.
+      }
+      return;
+    }
     const copy: Copy = { v: VERSION, ...this.model.saved(), prev: this.conn.last };
     save(storageKey(this.board), copy);
   }

@@ -12,6 +12,7 @@
  * off-screen images cost nothing to draw.
  */
 import { type InkMap, trueInk } from "./ink";
+import type { Box } from "./viewport";
 
 /** What an image element needs to be drawn (PROTOCOL.md 1.1: `w`, `h`, `blob`). */
 export interface ImageLike {
@@ -53,6 +54,9 @@ export class ImageCache {
   private running = 0;
   private readonly queue: (() => void)[] = [];
   private readonly waiters = new Map<string, (() => void)[]>();
+  /** Blobs whose picture was decoded or failed since takeChanged() was last called: what is
+   * drawn for them changed, and the renderer's cached scene must paint them again. */
+  private changed = new Set<string>();
 
   constructor(
     private readonly url: (blob: string) => string,
@@ -82,6 +86,13 @@ export class ImageCache {
     return e.preview;
   }
 
+  /** The blobs whose picture changed since the last call (see `changed`). */
+  takeChanged(): ReadonlySet<string> {
+    const out = this.changed;
+    this.changed = new Set();
+    return out;
+  }
+
   failed(blob: string): boolean {
     return this.entries.get(blob)?.failed === true;
   }
@@ -93,6 +104,7 @@ export class ImageCache {
     e.failed = false;
     e.keepFull = true; // it was just placed, large: likely drawn larger than a preview
     await this.adopt(blob, e, picture);
+    this.changed.add(blob);
     this.onReady();
   }
 
@@ -183,6 +195,7 @@ export class ImageCache {
     } catch {
       e.failed = true;
     }
+    this.changed.add(blob);
     this.onReady();
   }
 
@@ -267,7 +280,10 @@ export function drawPlaceholder(
 
 /**
  * Draws an image element from the cache (a placeholder while it loads, inked with `ink`).
- * `pixel` is one device pixel in board units.
+ * `pixel` is one device pixel in board units. With `within` (a piece of the cached scene being
+ * painted again, in board units, on an unturned picture), only the part of the picture under
+ * it is resampled: resampling a whole photo to paint the strip a pan uncovers took most of the
+ * frame. The piece is clipped, so what lies past `within` is never seen.
  */
 export function drawImageElement(
   ctx: CanvasRenderingContext2D,
@@ -275,6 +291,7 @@ export function drawImageElement(
   cache: ImageCache | null,
   pixel: number,
   ink: InkMap = trueInk,
+  within: Box | null = null,
 ): void {
   const picture = cache?.source(el.blob, Math.abs(el.w) / pixel) ?? null;
   if (!picture) {
@@ -283,5 +300,28 @@ export function drawImageElement(
   }
   ctx.imageSmoothingEnabled = true;
   ctx.imageSmoothingQuality = "high";
+  if (within && el.w > 0 && el.h > 0) {
+    // A few pixels more than the piece, so the filter sees the same neighbours at its edge.
+    const pad = 4 * pixel;
+    const x0 = Math.max(el.x, within.minX - pad);
+    const y0 = Math.max(el.y, within.minY - pad);
+    const x1 = Math.min(el.x + el.w, within.maxX + pad);
+    const y1 = Math.min(el.y + el.h, within.maxY + pad);
+    if (x1 <= x0 || y1 <= y0) return;
+    const sx = picture.width / el.w;
+    const sy = picture.height / el.h;
+    ctx.drawImage(
+      picture,
+      (x0 - el.x) * sx,
+      (y0 - el.y) * sy,
+      (x1 - x0) * sx,
+      (y1 - y0) * sy,
+      x0,
+      y0,
+      x1 - x0,
+      y1 - y0,
+    );
+    return;
+  }
   ctx.drawImage(picture, el.x, el.y, el.w, el.h);
 }

@@ -16,11 +16,13 @@ import {
   LINE_HEIGHT,
   penPoints,
   penSize,
+  textSize,
 } from "./geometry";
 import { drawImageElement, type ImageCache } from "./images";
 import { type InkMap, trueInk } from "./ink";
+import type { Box } from "./viewport";
 import { textBlock } from "./layout";
-import { drawFrame, drawNote, drawTextBlock } from "./structure";
+import { drawFrame, drawNote, drawTextBlock, TEXT_BARS_BELOW_PX, textBar } from "./structure";
 
 const outlineCache = new WeakMap<PenElement, Path2D>();
 
@@ -96,10 +98,12 @@ export function drawElement(
   images: ImageCache | null = null,
   /** False while the text is being edited in place (the editor shows it instead). */
   withText = true,
+  /** The piece of the board being painted, when only a piece is (images.ts uses it). */
+  within: Box | null = null,
 ): void {
   const angle = angleOf(el);
   if (angle === 0 || !isRotatable(el)) {
-    drawUnturned(ctx, el, pixel, tiny, images, withText);
+    drawUnturned(ctx, el, pixel, tiny, images, withText, within);
     return;
   }
   const c = centreOf(el);
@@ -118,9 +122,10 @@ function drawUnturned(
   tiny: boolean,
   images: ImageCache | null,
   withText: boolean,
+  within: Box | null = null,
 ): void {
   if (el.type === "image") {
-    drawImageElement(ctx, el, images, pixel, ink);
+    drawImageElement(ctx, el, images, pixel, ink, within);
     return;
   }
   if (el.type === "frame") {
@@ -128,7 +133,7 @@ function drawUnturned(
     return;
   }
   if (el.type === "note") {
-    drawNote(ctx, el, withText ? textBlock(el) : null);
+    drawNote(ctx, el, withText ? textBlock(el) : null, pixel);
     return;
   }
   ctx.strokeStyle = ink(el.stroke);
@@ -195,10 +200,21 @@ function drawUnturned(
       }
       ctx.stroke();
       const label = withText ? textBlock(el) : null;
-      if (label) drawTextBlock(ctx, label, el.stroke);
+      if (label) drawTextBlock(ctx, label, el.stroke, pixel);
       return;
     }
     case "text": {
+      if (el.size < TEXT_BARS_BELOW_PX * pixel) {
+        // Each line's share of the measured (cached) width: no measuring per frame.
+        const lines = el.text.split("\n");
+        const longest = Math.max(1, ...lines.map((l) => l.length));
+        const w = textSize(el).w;
+        lines.forEach((line, i) => {
+          const top = el.y + i * el.size * LINE_HEIGHT;
+          textBar(ctx, el.x, top, (w * line.length) / longest, el.size);
+        });
+        return;
+      }
       ctx.font = fontFor(el.size);
       ctx.textBaseline = "top";
       const lines = el.text.split("\n");

@@ -6,7 +6,7 @@
 import type { FrameElement, NoteElement } from "../model/types";
 import type { Box } from "./viewport";
 import { FONT_FAMILY } from "./geometry";
-import { lineY, type TextBlock, textWidth } from "./layout";
+import { LINE_HEIGHT, lineY, type TextBlock, textWidth } from "./layout";
 import { inked } from "./shapes";
 
 /** The six note colours, in the order the style panel offers them. */
@@ -19,8 +19,57 @@ export const FRAME_NAME_SIZE = 14;
 /** Board units between a frame's top edge and its name's baseline. */
 export const FRAME_NAME_GAP = 6;
 
-/** Draws a block of centred lines in `color` (inked for the dark board, like all colours). */
-export function drawTextBlock(ctx: CanvasRenderingContext2D, b: TextBlock, color: string): void {
+/**
+ * Text under this many screen pixels high is drawn as a bar per line in its colour: it cannot
+ * be read at that size anyway, and shaping thousands of strings is most of the time a
+ * zoomed-out board of notes and labels takes to paint.
+ */
+export const TEXT_BARS_BELOW_PX = 4;
+
+const widthsOf = new WeakMap<TextBlock, number[]>();
+
+/** The widths of a block's lines, measured once per block (a block is made once per element
+ * version, layout.ts): measuring every line of every note each frame cost more than the bars. */
+function lineWidths(b: TextBlock): number[] {
+  let w = widthsOf.get(b);
+  if (!w) widthsOf.set(b, (w = b.lines.map((line) => textWidth(line, b.size))));
+  return w;
+}
+
+/** A line of text as a bar: as wide as the line, half as high as its letters, half opaque. */
+export function textBar(
+  ctx: CanvasRenderingContext2D,
+  x: number,
+  top: number,
+  w: number,
+  size: number,
+): void {
+  ctx.globalAlpha *= 0.5;
+  ctx.fillRect(x, top + size * 0.3, w, size * 0.5);
+  ctx.globalAlpha *= 2;
+}
+
+/**
+ * Draws a block of centred lines in `color` (inked for the dark board, like all colours);
+ * as bars when they are under TEXT_BARS_BELOW_PX on screen (`pixel`: a screen pixel in board
+ * units; 0, the default, always draws the letters).
+ */
+export function drawTextBlock(
+  ctx: CanvasRenderingContext2D,
+  b: TextBlock,
+  color: string,
+  pixel = 0,
+): void {
+  if (b.size < TEXT_BARS_BELOW_PX * pixel) {
+    ctx.fillStyle = inked(color);
+    const widths = lineWidths(b);
+    b.lines.forEach((_, i) => {
+      const w = widths[i] as number;
+      const top = lineY(b, i) - b.size * (1 - LINE_HEIGHT / 4);
+      textBar(ctx, b.cx - w / 2, top, w, b.size);
+    });
+    return;
+  }
   ctx.font = `${b.size}px ${FONT_FAMILY}`;
   ctx.fillStyle = inked(color);
   ctx.textAlign = "center";
@@ -33,10 +82,11 @@ export function drawNote(
   ctx: CanvasRenderingContext2D,
   el: NoteElement,
   block: TextBlock | null,
+  pixel = 0,
 ): void {
   ctx.fillStyle = inked(el.fill);
   ctx.fillRect(el.x, el.y, el.w, el.h);
-  if (block) drawTextBlock(ctx, block, el.stroke);
+  if (block) drawTextBlock(ctx, block, el.stroke, pixel);
 }
 
 export function drawFrame(ctx: CanvasRenderingContext2D, el: FrameElement, pixel: number): void {

@@ -29,7 +29,14 @@ export interface TestHook {
   /** Simulates losing the network (true) and getting it back (false). */
   setOffline(offline: boolean): void;
   setTool(name: ToolName): void;
-  frameStats(): { lastPaintMs: number; frames: number; drawn: number };
+  frameStats(): {
+    lastPaintMs: number;
+    lastFrameMs: number;
+    pieces: number;
+    fullRepaints: number;
+    frames: number;
+    drawn: number;
+  };
   /** Resolves after the next painted frame. */
   nextFrame(): Promise<void>;
   undo(): boolean;
