@@ -2,7 +2,8 @@
 sharing, in Chromium: Ann owns a board and shares it view-only with Bob (he watches and
 replays, every op is refused), makes him an editor (he draws), replaces the edit link (an
 anonymous holder of the old one is refused); Bob's session cookie is refused once tampered
-with, and after he signs out even as it was."""
+with, and after he signs out even as it was. Then Carol, an admin by ``--admins``, deletes the
+board on the admin page with her session alone (410 for everyone) and restores it."""
 
 from __future__ import annotations
 
@@ -29,7 +30,12 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     provider = OidcProvider(public + "/auth/callback").start()
-    server = Server(tmp_path_factory.mktemp("signin"), *provider.server_args(public))
+    server = Server(
+        tmp_path_factory.mktemp("signin"),
+        *provider.server_args(public),
+        "--admins",
+        "carol@example.com",
+    )
     server.port = port
     try:
         yield server.start()
@@ -159,3 +165,26 @@ def test_owner_shares_with_a_viewer_then_an_editor_and_replaces_the_link(
     assert get(site, "/api/me", bob_cookie)[1]["user"] is None, "a signed-out cookie is dead"
     again = joined(site, board, bob_cookie)
     assert again.expect_close() == 1008
+
+    # Carol (--admins) deletes the board on /admin with her session, no token: 410 for all.
+    carol = sign_in(people(), site, "carol")
+    carol.goto(f"{site.url}/admin")
+    listed = carol.locator(f"tr[data-board='{board}']")
+    expect(listed).to_contain_text("ann@example.com")  # the owner, in the listing
+    listed.get_by_role("button", name="Delete").click()
+    listed.get_by_role("button", name="Restore").wait_for()
+    ann_cookie = f"wb_session={session_cookie(ann_ctx)}"
+    for cookie in (ann_cookie, ""):
+        assert get(site, f"/api/boards/{board}", cookie)[0] == 410, "deleted for everyone"
+    ann.goto(f"{site.url}/b/{board}")
+    expect(ann.locator("body")).to_contain_text("deleted by an administrator")
+    gone = joined(site, board, ann_cookie)
+    assert gone.expect_close() == 1008
+
+    # Restored: the owner opens it again, with what was drawn.
+    listed.get_by_role("button", name="Restore").click()
+    listed.get_by_role("button", name="Delete").wait_for()
+    code, body = get(site, f"/api/boards/{board}", ann_cookie)
+    assert code == 200 and len(body["elements"]) == 1
+    ann.goto(f"{site.url}/b/{board}")
+    wait_connected(ann)
