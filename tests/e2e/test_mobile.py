@@ -159,3 +159,35 @@ def test_every_toolbar_action_is_on_screen_and_works_by_touch(server, board, pho
     copied = page.evaluate("navigator.clipboard.readText()")
     assert copied == f"{server.url}/b/{board}"
     assert page.errors == []  # type: ignore[attr-defined]
+
+
+def test_presenting_on_a_phone_with_taps(server, board, browser, test_app) -> None:
+    """A teacher with only a phone: Present from the menu, tap through the frames, each one
+    fitted to the small screen, the bar's buttons big enough for a finger."""
+    ctx = phone_context(browser, test_app, PORTRAIT)
+    try:
+        page = open_board(ctx, server, board, "Ana")
+        frames = [{"k": "add", "e": {"id": f"f{i}", "type": "frame", "x": 900 * i, "y": 0,
+                                     "w": 800, "h": 450, "name": f"Slide {i + 1}"}}
+                  for i in range(3)]  # fmt: skip
+        assert page.evaluate("ops => window.__wb.apply(ops)", frames)
+        wait_synced(page)
+        page.get_by_test_id("menu").tap()
+        page.get_by_role("button", name="Present", exact=True).tap()
+        label = page.get_by_test_id("present-label")
+        label.wait_for()
+        for i in range(3):
+            assert label.inner_text() == f"{i + 1} / 3 · Slide {i + 1}"
+            x0, _, x1, _ = page.evaluate("window.__wb.visible()")
+            # The frame's width fills the screen's, less 24 px each side.
+            assert abs((x1 - x0) - 800 * 390 / (390 - 48)) < 0.5
+            assert abs((x0 + x1) / 2 - (900 * i + 400)) < 0.5
+            if i < 2:
+                on_screen(page, ".present-next")
+                page.locator(".present-next").tap()
+        on_screen(page, ".present-stop")
+        page.locator(".present-stop").tap()
+        page.get_by_test_id("present-bar").wait_for(state="hidden")
+        assert page.errors == []  # type: ignore[attr-defined]
+    finally:
+        ctx.close()

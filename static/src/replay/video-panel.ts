@@ -53,7 +53,7 @@ export class VideoPanel {
     this.width = h(
       "select",
       { "data-testid": "video-width" },
-      ...WIDTHS.map((w) => h("option", { value: w, text: `${formatNumber(w)} px` })),
+      ...WIDTHS.map((w) => h("option", { value: w, text: formatNumber(w) })),
     );
     this.width.value = "1280";
     this.captions = h("input", { type: "checkbox", "data-testid": "video-captions" });

@@ -155,7 +155,10 @@ export class Presentation {
     this.index = at >= 0 ? at : Math.min(this.index, this.slides.length - 1);
     const f = this.slides[this.index] as FrameElement;
     const vp = this.viewport;
-    const fits = this.fittedTo === this.size() && this.pose(f).zoom === vp.zoom;
+    const p = this.pose(f);
+    // The slide's frame moved or changed size (someone edits it): fit it again.
+    const fits =
+      this.fittedTo === this.size() && p.zoom === vp.zoom && p.x === vp.x && p.y === vp.y;
     if (!fits) this.show();
     else this.showLabel();
   }
