@@ -188,6 +188,39 @@ class SQLiteStore(Store):
 
         await self._submit(job)
 
+    async def append_many(self, rows: list[tuple[str, LogRow]]) -> list[StoreError | None]:
+        """Every board's row in one ``executemany``: the writer thread's work for a round is
+        one statement run in C, whatever the number of boards, so it holds the GIL briefly."""
+        heads = self._heads
+
+        def job(conn: sqlite3.Connection) -> list[StoreError | None]:
+            out: list[StoreError | None] = []
+            values = []
+            for board, row in rows:
+                head = heads.get(board)
+                if head is None:
+                    head = heads[board] = sql.last_seq(conn, board)
+                if row.first_seq != head + 1:
+                    at = f"board {board} is at {head}, not {row.first_seq - 1}"
+                    out.append(StoreConflict(at))
+                else:
+                    out.append(None)
+                    values.append((board, *row))
+            conn.executemany(
+                "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
+                values,
+            )
+            for (board, row), error in zip(rows, out, strict=True):
+                if error is None:
+                    heads[board] = row.last_seq  # once inserted: a failure changed no head
+            return out
+
+        try:
+            result: list[StoreError | None] = await self._submit(job)
+        except StoreError as exc:
+            return [exc] * len(rows)
+        return result
+
     async def add_client(self, board: str, client: Client) -> None:
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(
