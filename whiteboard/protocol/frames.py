@@ -103,14 +103,14 @@ def encode_err(code: str, msg: str, c: int | None = None) -> bytes:
 def encode_presence(
     join: list[dict[str, Any]] | None = None,
     leave: list[int] | None = None,
-    cur: list[list[Any]] | None = None,
+    cur: list[list[Any]] | Packed | None = None,
     view: list[list[Any]] | None = None,
     laser: list[list[Any]] | None = None,
 ) -> bytes:
     """Encode a presence change; empty parts are left out to keep the frequent frames small.
 
     ``view`` ([id, x0, y0, x1, y1] each) and ``laser`` ([id, x, y] each, in order) are the
-    Version 1.1 additions.
+    Version 1.1 additions. ``cur`` may come ``Packed`` (spliced from cursors packed once).
     """
     frame: dict[str, Any] = {"t": "presence"}
     if join:
@@ -123,7 +123,7 @@ def encode_presence(
         frame["view"] = view
     if laser:
         frame["laser"] = laser
-    return pack(frame)
+    return pack_map(frame)
 
 
 def encode_summon(by: int, vp: list[float] | tuple[float, ...]) -> bytes:
