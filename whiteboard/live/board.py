@@ -104,9 +104,11 @@ class Board:
         self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
         self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
         self.peers: dict[int, Session] = {}
-        self.ticker = Ticker(self._begin_tick, self._pending, self._spacing, self._crashed)
+        self.ticker = Ticker(
+            self._begin_tick, self._pending, self._spacing, self._crashed, settings.tick_ms / 1000
+        )
         self.wake = self.ticker.wake  # schedules the next tick: something is waiting for it
-        self.presence = Presence(replica, self.wake)
+        self.presence = Presence(replica, self.ticker.wake_relaxed)
         self.recent = ResumeBuffer(settings.resume_ops, settings.resume_bytes)
         for row in loaded.rows:
             self.recent.remember(row)
@@ -138,12 +140,12 @@ class Board:
     def cursor(self, session: Session, x: float | None, y: float | None) -> None:
         if session.admitted:
             self.presence.cursor(session.client_id, x, y)
-            self.wake()
+            self.ticker.wake_relaxed()  # at most every tick_ms: cursors come 30 times a second
 
     def laser(self, session: Session, x: float, y: float) -> None:
         if session.admitted:
             self.presence.laser(session.client_id, x, y)
-            self.wake()
+            self.ticker.wake_relaxed()
 
     def view(self, session: Session, vp: list[float]) -> None:
         """Kept even before the welcome: the roster then shows it from the first tick.

@@ -55,6 +55,7 @@ class Ticker:
 
     __slots__ = (
         "_begin",
+        "_due_at",
         "_fail",
         "_handle",
         "_last",
@@ -63,6 +64,7 @@ class Ticker:
         "_spacing",
         "closed",
         "queued",
+        "relaxed",
         "scheduler",
         "ticking",
     )
@@ -73,12 +75,15 @@ class Ticker:
         pending: Callable[[], bool],
         spacing: Callable[[], float],
         fail: Callable[[BaseException], None],
+        relaxed: float,
     ) -> None:
         self._begin = begin  # the tick's first half (``Plan``)
         self._pending = pending  # something waits for a tick
         self._spacing = spacing  # least seconds between two ticks' starts, asked at each wake
         self._fail = fail  # a tick raised: the board drops itself
         self._handle: asyncio.TimerHandle | None = None
+        self._due_at = 0.0
+        self.relaxed = relaxed  # the spacing for what can wait (presence): tick_ms
         self._last = -1e9
         self._settled: list[asyncio.Future[None]] = []
         self.scheduler = scheduler()
@@ -87,14 +92,29 @@ class Ticker:
         self.closed = False  # no more ticks (shutdown, or the board was dropped)
 
     def wake(self) -> None:
-        if self.queued or self._handle is not None or self.ticking or self.closed:
+        """Something that should go out soon waits (ops, a joiner, a leave)."""
+        self._wake(self._spacing())
+
+    def wake_relaxed(self) -> None:
+        """Something that can wait up to ``relaxed`` waits (cursors, views): presence that
+        comes 30 times a second from every client would otherwise tick the board as often."""
+        self._wake(self.relaxed)
+
+    def _wake(self, spacing: float) -> None:
+        if self.queued or self.ticking or self.closed:
             return  # a tick that ends looks at ``pending`` again
+        due = self._last + spacing
+        if self._handle is not None:
+            if due >= self._due_at:
+                return
+            self._handle.cancel()  # an op after a cursor: go at the op's time
+            self._handle = None
         loop = self.scheduler.loop
-        delay = self._last + self._spacing() - loop.time()
-        if delay <= 0:
+        if due <= loop.time():
             self.scheduler.ready(self)
         else:
-            self._handle = loop.call_later(delay, self._due)
+            self._due_at = due
+            self._handle = loop.call_at(due, self._due)
 
     def _due(self) -> None:
         self._handle = None
