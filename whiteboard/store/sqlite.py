@@ -189,13 +189,18 @@ class SQLiteStore(Store):
         await self._submit(job)
 
     async def append_many(self, rows: list[tuple[str, LogRow]]) -> list[StoreError | None]:
-        """Every board's row in one ``executemany``: the writer thread's work for a round is
-        one statement run in C, whatever the number of boards, so it holds the GIL briefly."""
+        """Every board's row in one ``INSERT`` of many ``VALUES``: the writer thread's work for
+        a round is one statement stepped in C, whatever the number of boards.
+
+        Why not ``executemany``: it steps once per row, and each step gives up the GIL and takes
+        it back, which waits up to the switch interval (5 ms) whenever the loop is busy: a round
+        of 250 rows took 70 ms on a loaded machine. One statement takes the GIL back once.
+        """
         heads = self._heads
 
         def job(conn: sqlite3.Connection) -> list[StoreError | None]:
             out: list[StoreError | None] = []
-            values = []
+            values: list[Any] = []  # the rows' columns, flat
             for board, row in rows:
                 head = heads.get(board)
                 if head is None:
@@ -205,11 +210,8 @@ class SQLiteStore(Store):
                     out.append(StoreConflict(at))
                 else:
                     out.append(None)
-                    values.append((board, *row))
-            conn.executemany(
-                "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES (?, ?, ?, ?, ?)",
-                values,
-            )
+                    values += (board, *row)
+            sql.insert_rows(conn, values)
             for (board, row), error in zip(rows, out, strict=True):
                 if error is None:
                     heads[board] = row.last_seq  # once inserted: a failure changed no head
