@@ -7,11 +7,11 @@ commit for many boards, one decode per ``since``).
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import msgpack
 import pytest
 import tornado.ioloop
 
@@ -22,6 +22,7 @@ from whiteboard.live.replica import Solo
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 from whiteboard.live.ticker import scheduler
+from whiteboard.live.welcome import Welcomes
 from whiteboard.protocol import Hello
 from whiteboard.store.sqlite import SQLiteStore
 
@@ -97,6 +98,7 @@ async def test_an_op_on_a_quiet_board_goes_out_before_tick_ms(
 async def test_joiners_with_the_same_since_share_one_decode(
     store: SQLiteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The welcomes of one tick (``Welcomes``, as ``Board._admit_joins`` builds them)."""
     b = await board(store, settings, "s")
     a, _ = await join(b, "a")
     for c in range(1, 4):
@@ -110,13 +112,14 @@ async def test_joiners_with_the_same_since_share_one_decode(
         return real(self, since, head)
 
     monkeypatch.setattr(ResumeBuffer, "ops_since", counted)
-    transports = [FakeTransport() for _ in range(20)]
-    await asyncio.gather(*(b.join(t, Hello("x", 0)) for t in transports))  # one tick's joiners
-    await b.ticker.flush(10)
-    assert calls == [0]
-    for t in transports:
-        welcome = t.messages[0]
+    welcomes = Welcomes(b.id, b.doc, b.recent, settings.limits())
+    joiners = [Session(FakeTransport(), 10 + i, "x", "#000000") for i in range(20)]
+    frames = [msgpack.unpackb(welcomes.encode(s, 0, [])) for s in joiners]
+    frames.append(msgpack.unpackb(welcomes.encode(joiners[0], 2, [])))
+    assert calls == [0, 2]  # one decode per since, however many joiners asked it
+    for session, welcome in zip(joiners, frames, strict=False):
         assert welcome["t"] == "welcome" and welcome["seq"] == 3
+        assert welcome["me"] == session.client_id and welcome["elements"] is None
         assert [op["e"]["id"] for op in welcome["ops"]] == ["r1", "r2", "r3"]
-    assert len({t.messages[0]["me"] for t in transports}) == 20
+    assert [op["e"]["id"] for op in frames[-1]["ops"]] == ["r3"]
     await b.drain()
