@@ -35,6 +35,10 @@ stores a receive time. Latencies are computed after the run, off the measured pa
 
 ``--views 10`` makes every client also send its viewport (``view``, PROTOCOL.md 1.1) 10 times
 a second, panning slowly, as a room where everyone could be followed: the cost of presenting.
+
+``--cursors 30`` makes every client also move its pointer (``cursor``) 30 times a second, as a
+room where everyone's mouse is on the board. A cursor's ``x`` is its send time (ms since the
+run started), so every receiver knows how old each cursor it is shown is: the cursor latency.
 """
 
 from __future__ import annotations
@@ -236,8 +240,8 @@ def spawn_argv(kind: str, data: str, n: int, extra: list[str]) -> list[str]:
 class FrameInfo:
     """One distinct frame from the server, decoded once, and when each client received it."""
 
-    __slots__ = ("board", "contiguous", "first", "keys", "kind", "last", "points", "recv",
-                 "sends", "seqs", "wire")  # fmt: skip
+    __slots__ = ("board", "contiguous", "cursors", "first", "keys", "kind", "last", "points",
+                 "recv", "sends", "seqs", "wire")  # fmt: skip
 
     def __init__(self, kind: int, board: int, wire: int) -> None:
         self.kind = kind
@@ -250,6 +254,7 @@ class FrameInfo:
         self.keys: list[tuple[int, int, int]] = []
         self.points = 0
         self.recv = array("d")
+        self.cursors: list[float] = []  # presence: send times of the cursors it carries
 
 
 class Client(WSListener):
@@ -297,6 +302,8 @@ class Client(WSListener):
                 self.next_seq = info.last + 1
             else:
                 self._irregular(info)
+            info.recv.append(now)
+        elif info.cursors:
             info.recv.append(now)
 
     def _irregular(self, info: FrameInfo) -> None:
@@ -437,6 +444,7 @@ class Options:
     also_pids: tuple[int, ...] = ()
     redis_pid: int | None = None
     views: float = 0.0  # view messages per second per client (0: none)
+    cursors: float = 0.0  # cursor messages per second per client (0: none)
 
 
 class Viewers:
@@ -469,11 +477,40 @@ class Viewers:
         loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
 
 
+class Cursors:
+    """Every client moves its pointer ``rate`` times a second, phases spread over the period;
+    ``x`` is the send time in ms since ``t0`` (how receivers tell a cursor's age)."""
+
+    def __init__(self, run: Run, rate: float) -> None:
+        self.run = run
+        self.period = 1.0 / rate
+        self.sent = 0
+
+    def start(self, loop: asyncio.AbstractEventLoop) -> None:
+        clients = self.run.clients
+        step = self.period / max(1, len(clients))
+        t = loop.time()
+        for i, client in enumerate(clients):
+            loop.call_at(t + i * step, self._tick, loop, client, t + i * step)
+
+    def _tick(self, loop: asyncio.AbstractEventLoop, client: Client, due: float) -> None:
+        if not self.run.sending or client.transport is None or client.close_code:
+            return
+        assert self.run.cursor_t0 is not None
+        x = round((time.monotonic() - self.run.cursor_t0) * 1000, 3)
+        client.transport.send(BINARY, msgpack.packb({"t": "cursor", "x": x, "y": client.index}))
+        self.sent += 1
+        due += self.period
+        loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
+
+
 class Run:
     """The state of one load run: clients, what was sent when, and every distinct frame seen."""
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
+        self.cursor_t0: float | None = time.monotonic() if opts.cursors > 0 else None
+        self.cursor_frames: list[FrameInfo] = []
         self.points_per_op = opts.points_per_op
         self.stroke_points = opts.stroke_points
         self.period = 1.0 / opts.r if opts.r > 0 else math.inf
@@ -529,6 +566,11 @@ class Run:
             self.frames.append(info)
         elif kind == "presence":
             info = FrameInfo(PRESENCE, client.board, wire)
+            if self.cursor_t0 is not None:
+                t0 = self.cursor_t0
+                info.cursors = [t0 + c[1] / 1000 for c in msg.get("cur") or () if c[1] is not None]
+                if info.cursors:
+                    self.cursor_frames.append(info)
         else:
             client.on_message(msg, len(payload))
             return None
@@ -606,6 +648,9 @@ class Run:
         viewers = Viewers(self, opts.views) if opts.views > 0 else None
         if viewers is not None:
             viewers.start(loop)
+        cursors = Cursors(self, opts.cursors) if opts.cursors > 0 else None
+        if cursors is not None:
+            cursors.start(loop)
         lag_task = asyncio.ensure_future(self._loop_lag())
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
@@ -638,6 +683,9 @@ class Run:
             result["server"]["profile"] = profile
         result["views_per_s"] = opts.views
         result["views_sent"] = viewers.sent if viewers is not None else 0
+        result["cursors_per_s"] = opts.cursors
+        result["cursors_sent"] = cursors.sent if cursors is not None else 0
+        result["cursor_latency_ms"] = self.cursor_latency(before.t, after.t)
         srv = result["server"]
         srv["loop_lag_ms"] = lag_metrics.lag_ms(metrics_before, metrics_after)
         srv["rss_idle_mb"] = _kib_to_mb(rss_idle)
@@ -691,6 +739,10 @@ class Run:
         return {"bytes": client.welcome_bytes, "points": client.welcome_points}
 
     # -- results ---------------------------------------------------------------------------
+
+    def cursor_latency(self, t0: float, t1: float) -> dict[str, Any]:
+        """Age of each cursor shown to each receiver, for cursors sent while measuring."""
+        return _cursor_percentiles(self.cursor_frames, t0, t1)
 
     def summary(
         self,
@@ -836,6 +888,30 @@ def compact_sops(frame: list[Any]) -> list[dict[str, Any]]:
         else:
             sops.append({**op, "s": first + i})
     return sops
+
+
+def _cursor_percentiles(frames: list[FrameInfo], t0: float, t1: float) -> dict[str, Any]:
+    hist = [0] * NBINS
+    worst = 0.0
+    for info in frames:
+        recv = sorted(info.recv)
+        if not recv:
+            continue
+        for s in info.cursors:
+            if t0 <= s < t1:
+                _histogram_add(hist, recv, s)
+                worst = max(worst, recv[-1] - s)
+    count = sum(hist)
+    out: dict[str, Any] = {
+        q: _ms(_percentile(hist, count, 0, v)) for q, v in (("p50", 0.5), ("p99", 0.99))
+    }
+    out["max"] = round(worst * 1000, 2)
+    out["count"] = count
+    return out
+
+
+def _ms(v: float) -> float | None:
+    return None if math.isnan(v) or math.isinf(v) else round(v * 1000, 2)
 
 
 def _histogram_add(hist: list[int], recv: list[float], s: float) -> None:
@@ -1016,6 +1092,8 @@ def format_summary(r: dict[str, Any]) -> str:
         f" machine {r['machine']['busy_pct']} % of {r['machine']['cores']} cores"
         f" (others {r['machine']['other_pct']} %)",
         f"  views: {r.get('views_per_s', 0):g}/s per client, {r.get('views_sent', 0):,} sent",
+        f"  cursors: {r.get('cursors_per_s', 0):g}/s per client, {r.get('cursors_sent', 0):,}"
+        f" sent, latency {r.get('cursor_latency_ms')}",
     ]  # fmt: skip
     return "\n".join(lines)
 
@@ -1085,6 +1163,7 @@ def options_from(args: argparse.Namespace) -> Options:
         compact=args.compact,
         unload_wait=args.unload_wait,
         views=args.views,
+        cursors=args.cursors,
     )
 
 
@@ -1129,6 +1208,8 @@ def build_parser() -> argparse.ArgumentParser:
                     " server's RSS (start it with a short --idle-unload-s)")  # fmt: skip
     ap.add_argument("--views", type=float, default=0.0,
                     help="every client also sends its viewport R times a second (1.1)")  # fmt: skip
+    ap.add_argument("--cursors", type=float, default=0.0,
+                    help="every client also moves its pointer R times a second")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")
     ap.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     return ap

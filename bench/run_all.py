@@ -7,8 +7,10 @@ targets hold. Each runs as its own process, so one bench's memory, event loop or
 touch the next, and a failing bench is reported while the others still run.
 
 Modes:
-- default (``make bench``): the fan-out bench in full (the issue's scenarios against our server
-  and the baseline relay, 10 to 20 minutes), every other bench with quick settings;
+- default (``make bench``): the fan-out bench (the issue's scenarios against our server and the
+  baseline relay, 10 to 20 minutes), the many-boards bench (``boards``: issue 13's team-server
+  scenarios, a few minutes) and the big-board open (``bigboard``) in full, every other bench
+  with quick settings;
 - ``--quick`` (``make bench-quick``): everything quick, a few minutes, to check while developing
   that the benches and the table work (the figures are then for small N);
 - ``--full``: every bench with its own defaults (soak and fuzzing alone take 10 minutes each).
@@ -48,10 +50,15 @@ QUICK: dict[str, list[str]] = {
     "slow_client": ["--megabytes", "10"],
     "scaleout": ["--quick"],
     "images": ["--images", "20"],
+    "boards": ["--quick"],
+    "bigboard": ["--quick"],
 }
 
+# The issues' own scenarios: run in full by ``make bench`` (the others quick).
+FULL_BY_DEFAULT = {"fanout", "boards", "bigboard"}
+
 # Benches that write their figures as JSON for the final table.
-JSON_OUT = {"fanout", "checkpoint_bench", "scaleout", "frames"}
+JSON_OUT = {"fanout", "checkpoint_bench", "scaleout", "frames", "boards", "bigboard"}
 CHECKPOINT_LAG_MS = 10.0
 
 
@@ -65,7 +72,7 @@ def benches() -> list[str]:
 
 
 def arguments(name: str, mode: str) -> list[str]:
-    if mode == "full" or (mode == "default" and name == "fanout"):
+    if mode == "full" or (mode == "default" and name in FULL_BY_DEFAULT):
         return []
     return QUICK.get(name, [])
 
@@ -145,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
             if not out.exists():
                 continue
             result = json.loads(out.read_text())
-            if name in ("fanout", "frames"):
+            if name in ("fanout", "frames", "boards", "bigboard"):
                 rows += result["verdicts"]
             elif name == "checkpoint_bench":
                 rows += checkpoint_rows(result)

@@ -21,6 +21,25 @@ def pack(obj: Any) -> bytes:
     return packed
 
 
+class Packed(bytes):
+    """Bytes that are already msgpack: ``pack_map`` copies them in place of a value.
+
+    For a part shared by many frames that differ elsewhere (a tick's joiners get the same
+    elements or ops in welcomes that each name their own client): packed once, copied into each.
+    """
+
+
+def pack_map(msg: dict[str, Any]) -> bytes:
+    """``pack(msg)``, except that ``Packed`` values are copied as they are."""
+    if not any(type(v) is Packed for v in msg.values()):
+        return pack(msg)
+    parts = [map_header(len(msg))]
+    for key, value in msg.items():
+        parts.append(pack(key))
+        parts.append(value if type(value) is Packed else pack(value))
+    return b"".join(parts)
+
+
 def array_header(n: int) -> bytes:
     header: bytes = msgpack.Packer().pack_array_header(n)
     return header

@@ -121,6 +121,23 @@ async def test_append_not_following_the_head_conflicts_and_stores_nothing(
     assert await store.head("b") == 4
 
 
+async def test_append_many_stores_each_row_on_its_own_board_and_refuses_only_the_stale(
+    store: Store,
+) -> None:
+    """The live boards' scheduler hands a round's rows in one call: each answers for itself."""
+    await append_all(store, "a", row(1, 2))
+    rows = [("a", row(3, 4)), ("b", row(1, 1)), ("c", row(2, 2)), ("d", row(1, 3))]
+    results = await store.append_many(rows)
+    assert [type(r) for r in results] == [type(None), type(None), StoreConflict, type(None)]
+    assert await store.read_log("a", 0) == [row(1, 2), row(3, 4)]
+    assert await store.read_log("b", 0) == [row(1, 1)]
+    assert await store.read_log("c", 0) == []
+    assert await store.heads(["a", "b", "c", "d"]) == [4, 1, 0, 3]
+    again = await store.append_many([("a", row(4, 4)), ("b", row(2, 2))])  # a is at 4 already
+    assert isinstance(again[0], StoreConflict) and again[1] is None
+    assert await store.heads(["a", "b"]) == [4, 2]
+
+
 async def test_first_append_must_start_at_one(store: Store) -> None:
     with pytest.raises(StoreConflict):
         await store.append("b", row(2, 2))

@@ -17,8 +17,10 @@ import asyncio
 import hmac
 import logging
 import secrets
-from collections.abc import Callable, Iterable
-from typing import Any
+import time
+from collections.abc import Callable, Coroutine, Iterable
+from functools import partial
+from typing import Any, NamedTuple
 
 from whiteboard import metrics, protocol
 from whiteboard.clock import now_ms
@@ -33,7 +35,7 @@ from whiteboard.live.presence import Presence, color_of
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
-from whiteboard.live.ticker import Ticker
+from whiteboard.live.ticker import Append, Plan, Ticker
 from whiteboard.live.welcome import Welcomes
 from whiteboard.protocol import Hello, Limits, ProtocolError
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
@@ -44,8 +46,19 @@ DISK_FULL = "The server cannot save changes right now, so this board is read-onl
 CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
 CLOSE_FAILED = (protocol.CLOSE_SERVER_ERROR, "the server could not store the board; reconnect")
 DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
+# A tick costs about one write per client, so a board ticks at most once per this many seconds
+# per client (capped at tick_ms): a board of four never waits, one of a thousand batches 5 ms.
+SPACING_PER_CLIENT_S = 5e-6
 
 Queue = list[tuple[Session, list[dict[str, Any]]]]
+
+
+class Judged(NamedTuple):
+    """A tick's accepted ops, their authors and the row that stores them."""
+
+    accepted: list[dict[str, Any]]
+    authors: dict[int, Session]
+    row: LogRow
 
 
 def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
@@ -77,9 +90,11 @@ class Board:
         *,
         on_idle: Callable[[Board], None] | None = None,
         on_failed: Callable[[Board], None] | None = None,
+        doc: Document | None = None,
     ) -> None:
         self.id = board_id
-        self.doc = build_document(loaded, Limits.from_object(settings))
+        # ``doc``: built from ``loaded`` already, off the loop (``registry.py``).
+        self.doc = doc if doc is not None else build_document(loaded, Limits.from_object(settings))
         self.doc.blobs = loaded.blobs  # an image must name one of these (the Document checks)
         self.store = store
         self.settings = settings
@@ -89,9 +104,11 @@ class Board:
         self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
         self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
         self.peers: dict[int, Session] = {}
-        self.ticker = Ticker(settings.tick_ms / 1000, self._run_tick, self._pending)
+        self.ticker = Ticker(
+            self._begin_tick, self._pending, self._spacing, self._crashed, settings.tick_ms / 1000
+        )
         self.wake = self.ticker.wake  # schedules the next tick: something is waiting for it
-        self.presence = Presence(replica, self.wake)
+        self.presence = Presence(replica, self.ticker.wake_relaxed)
         self.recent = ResumeBuffer(settings.resume_ops, settings.resume_bytes)
         for row in loaded.rows:
             self.recent.remember(row)
@@ -123,12 +140,12 @@ class Board:
     def cursor(self, session: Session, x: float | None, y: float | None) -> None:
         if session.admitted:
             self.presence.cursor(session.client_id, x, y)
-            self.wake()
+            self.ticker.wake_relaxed()  # at most every tick_ms: cursors come 30 times a second
 
     def laser(self, session: Session, x: float, y: float) -> None:
         if session.admitted:
             self.presence.laser(session.client_id, x, y)
-            self.wake()
+            self.ticker.wake_relaxed()
 
     def view(self, session: Session, vp: list[float]) -> None:
         """Kept even before the welcome: the roster then shows it from the first tick.
@@ -227,27 +244,92 @@ class Board:
 
     # -- the tick ------------------------------------------------------------------------------
 
-    async def _run_tick(self) -> None:
+    def _spacing(self) -> float:
+        """Asked at every wake (every op): a board of N clients waits N x 5 us at most."""
+        return min(self.ticker.relaxed, len(self.peers) * SPACING_PER_CLIENT_S)
+
+    def _begin_tick(self) -> Plan:
+        """The tick's first half, in the scheduler's round (``ticker.py``).
+
+        With a ``Solo`` replica (one process) nothing needs awaiting before the ops are
+        judged, so the row goes to the round's group commit and ``_settle`` finishes the tick
+        when the store answers. Other ticks (Redis: lock and catch up first; a checkpoint due)
+        run whole as a coroutine.
+        """
+        if not self.replica.immediate:
+            return self._run_tick(self.tick())
+        started = time.perf_counter() if self._queue else 0.0
+        queued, self._queue = self._queue, []
+        readonly = asyncio.get_running_loop().time() < self.readonly_until
+        judged = self._judge(queued, readonly)
+        if judged is None:
+            self._end_tick()
+            return None
+        first, last = judged.row.first_seq, judged.row.last_seq
+        every = self.settings.checkpoint_every
+        if self.replica.checkpoint_due(first, last, self.checkpoint_seq, every):
+            return self._run_tick(self._finish(judged, started))
+        return Append(self.store, self.id, judged.row, partial(self._settle, judged, started))
+
+    def _settle(
+        self, judged: Judged, started: float, error: BaseException | None
+    ) -> Coroutine[Any, Any, None] | None:
+        """The tick's second half once the round's group commit answered for its row."""
+        if error is None:
+            self._stored(judged)
+            self._end_tick()
+            if started:
+                metrics.tick_took(time.perf_counter() - started)
+            return None
+        if isinstance(error, StoreError):
+            return self._run_tick(self._not_stored(judged, error))
+        raise error
+
+    async def _not_stored(self, judged: Judged, error: StoreError) -> None:
+        if isinstance(error, StoreConflict):
+            await self._conflict(judged.accepted, judged.authors, error)
+        else:
+            await self._store_failed(judged.accepted, judged.authors, error)
+        self._end_tick()
+
+    async def _finish(self, judged: Judged, started: float) -> None:
+        """A tick that stores a checkpoint with its row (every ``checkpoint_every`` ops)."""
+        await self._store(judged)
+        self._end_tick()
+        metrics.tick_took(time.perf_counter() - started)
+
+    async def _run_tick(self, tick: Coroutine[Any, Any, None]) -> None:
         try:
-            with metrics.tick(bool(self._queue)):
-                await self.tick()
-        except StoreError as exc:
+            await tick
+        except Exception as exc:
+            self._crashed(exc)
+
+    def _crashed(self, exc: BaseException) -> None:
+        if isinstance(exc, StoreError):
             # The store is unreachable or refused even the reads that undo a tick: clients are
             # closed and reconnect; the board reloads from what the store holds.
             log.warning("board %s dropped: %s", self.id, exc)
-            self._fail()
-        except Exception:
-            log.exception("tick failed on board %s", self.id)
-            self._fail()
+        else:
+            log.error("tick failed on board %s", self.id, exc_info=exc)
+        self._fail()
 
     def _pending(self) -> bool:
         return bool(self._queue or self._joins or self.presence.pending() or self.replica.pending())
 
     async def tick(self) -> None:
+        """A whole tick that awaits (Redis mode: the replica locks and catches up first)."""
+        started = time.perf_counter() if self._queue else 0.0
         try:
             await self._advance()
         finally:
             self._flush_out()  # before the joins: their welcome already holds these rows
+        self._admit_joins()
+        self.presence.flush(self.peers)
+        if started:
+            metrics.tick_took(time.perf_counter() - started)
+
+    def _end_tick(self) -> None:
+        self._flush_out()  # before the joins: their welcome already holds these rows
         self._admit_joins()
         self.presence.flush(self.peers)
 
@@ -269,16 +351,14 @@ class Board:
             queued = self._drop_retired(queued, caught.retired)
         appended = False
         try:
-            appended = await self._judge_and_commit(queued, readonly)
+            judged = self._judge(queued, readonly)
+            appended = judged is not None and await self._store(judged)
         finally:
             if caught.locked and not appended:
                 await self.replica.unlock()  # an append releases the lock, stored or not
 
-    async def _judge_and_commit(self, queued: Queue, readonly: bool) -> bool:
-        """Apply the queued ops, store the accepted ones as one row and queue it for everyone.
-
-        True when the store answered an append (which, in Redis, releases the board's lock).
-        """
+    def _judge(self, queued: Queue, readonly: bool) -> Judged | None:
+        """Apply the queued ops; the accepted ones as one row (None when there are none)."""
         accepted: list[dict[str, Any]] = []
         authors: dict[int, Session] = {}
         first = self.doc.seq + 1
@@ -301,12 +381,19 @@ class Board:
                 authors[session.client_id] = session
 
         if not accepted:
-            return False
-        ts = now_ms()
-        row = LogRow(first, self.doc.seq, ts, protocol.encode_ops_array(accepted))
+            return None
+        row = LogRow(first, self.doc.seq, now_ms(), protocol.encode_ops_array(accepted))
+        return Judged(accepted, authors, row)
+
+    async def _store(self, judged: Judged) -> bool:
+        """Store the row (with a checkpoint when one is due) and queue it for everyone.
+
+        True when the store answered an append (which, in Redis, releases the board's lock).
+        """
+        accepted, authors, row = judged
         checkpoint = None
         every = self.settings.checkpoint_every
-        if self.replica.checkpoint_due(first, self.doc.seq, self.checkpoint_seq, every):
+        if self.replica.checkpoint_due(row.first_seq, row.last_seq, self.checkpoint_seq, every):
             # Costs the IOLoop a few ms on any board (history/checkpoint.py).
             checkpoint = await take_checkpoint(self.doc)
         try:
@@ -320,12 +407,16 @@ class Board:
             return False
         if checkpoint is not None:
             self.checkpoint_seq = checkpoint.seq
-        self.committed_seq = self.doc.seq
-        self.recent.remember(row)
-        self._wake_readers()
-        self._outbox.append((ts, row.ops, accepted))
-        metrics.committed(len(accepted))
+        self._stored(judged)
         return True
+
+    def _stored(self, judged: Judged) -> None:
+        """The row is committed: it may be shown (and resumed from, and read over HTTP)."""
+        self.committed_seq = judged.row.last_seq
+        self.recent.remember(judged.row)
+        self._wake_readers()
+        self._outbox.append((judged.row.ts, judged.row.ops, judged.accepted))
+        metrics.committed(len(judged.accepted))
 
     def _wake_readers(self) -> None:
         """HTTP readers waiting for the tick in flight: the document is committed again."""

@@ -17,7 +17,7 @@ from typing import Any
 from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
-from whiteboard.live.board import Board
+from whiteboard.live.board import Board, build_document
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
 from whiteboard.store.base import LogRow, Store, StoreError
@@ -85,6 +85,9 @@ class Hub:
         try:
             remote = await replica.subscribe()
             loaded = await self.store.load(board_id)
+            # Decoding a big board's checkpoint and replaying the log after it takes hundreds
+            # of ms: in a thread, the loop keeps serving the other boards meanwhile.
+            doc = await asyncio.to_thread(build_document, loaded, self.limits)
         except BaseException:
             self.track(replica.unsubscribe())
             raise
@@ -102,6 +105,7 @@ class Hub:
             replica,
             on_idle=self._idle,
             on_failed=self._forget,
+            doc=doc,
         )
         self.boards[board_id] = board
         board.presence.remote = remote

@@ -57,6 +57,10 @@ NOTHING = CatchUp([], set(), False)
 class Replica(ABC):
     """One loaded board's relation to the other processes serving it."""
 
+    immediate = False
+    """Whether ``catch_up`` never has anything to do, so that a tick can judge its ops at once
+    and join the scheduler's group commit without awaiting (``ticker.py``)."""
+
     @abstractmethod
     def bind(self, host: Host, loaded: LoadedBoard) -> None:
         """The board was read (``loaded``) and is in memory as ``host``."""
@@ -123,6 +127,8 @@ class Replica(ABC):
 
 class Solo(Replica):
     """The only process serving its boards: nothing to catch up with, nobody to tell."""
+
+    immediate = True
 
     def __init__(self) -> None:
         self.next_client_id = 1

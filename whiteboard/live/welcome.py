@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from whiteboard import protocol
+from whiteboard.codec import Packed, pack
 from whiteboard.document import Document
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
@@ -21,17 +22,30 @@ class Welcomes:
         self.doc = doc
         self.recent = recent
         self.limits = limits
-        self._elements: list[dict[str, Any]] | None = None
-        self._first: list[int] = []
-        self._gone: list[list[Any]] = []
+        # The board's state, packed once for every joiner of the tick that needs it.
+        self._elements: Packed | None = None
+        self._first = Packed()
+        self._gone = Packed()
+        self._count = 0
+        # The ops after each ``since`` asked in this tick, decoded and packed once for all who
+        # asked it (twenty reconnects with since:0 would otherwise each decode the buffer).
+        self._since: dict[int, Packed | None] = {}
+
+    def _ops_since(self, since: int) -> Packed | None:
+        if since not in self._since:
+            ops = self.recent.ops_since(since, self.doc.seq)
+            self._since[since] = None if ops is None else Packed(pack(ops))
+        return self._since[since]
 
     def encode(self, session: Session, since: int | None, peers: list[dict[str, Any]]) -> bytes:
         doc = self.doc
-        ops = self.recent.ops_since(since, doc.seq) if since is not None else None
+        ops = self._ops_since(since) if since is not None else None
         if ops is None and self._elements is None:
-            self._elements = doc.elements()
-            self._first = [doc.first_seq(e["id"]) or 0 for e in self._elements]
-            self._gone = doc.gone()
+            elements = doc.elements()
+            self._count = len(elements)
+            self._elements = Packed(pack(elements))
+            self._first = Packed(pack([doc.first_seq(e["id"]) or 0 for e in elements]))
+            self._gone = Packed(pack(doc.gone()))
         return protocol.encode_welcome(
             board=self.board_id,
             me=session.client_id,
@@ -45,4 +59,5 @@ class Welcomes:
             token=session.token,
             first=self._first if ops is None else None,
             gone=self._gone if ops is None else None,
+            count=self._count,
         )

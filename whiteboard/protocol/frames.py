@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from whiteboard.codec import pack
+from whiteboard.codec import Packed, pack, pack_map
 from whiteboard.protocol.rules import PROTOCOL_VERSION
 
 
@@ -39,13 +39,14 @@ def encode_welcome(
     color: str,
     seq: int,
     peers: list[dict[str, Any]],
-    elements: list[dict[str, Any]] | None,
-    ops: list[dict[str, Any]] | None,
+    elements: list[dict[str, Any]] | Packed | None,
+    ops: list[dict[str, Any]] | Packed | None,
     limits: dict[str, int],
     readonly: bool,
     token: str,
-    first: list[int] | None = None,
-    gone: list[list[Any]] | None = None,
+    first: list[int] | Packed | None = None,
+    gone: list[list[Any]] | Packed | None = None,
+    count: int | None = None,
 ) -> bytes:
     """Encode the answer to ``hello``: PROTOCOL.md's keys, then docs/protocol.md's additions.
 
@@ -55,12 +56,18 @@ def encode_welcome(
     added before and deleted since), when given. ``readonly`` is always sent ("Protected
     boards"), ``token`` too (the secret a reconnect sends back in ``hello.prev``). Breaking
     these rules is a programming error (``ValueError``), not something a client can cause.
+
+    ``elements``, ``ops``, ``first`` and ``gone`` may come ``Packed`` (the same for all of a
+    tick's joiners, packed once); with packed elements and first, ``count`` is how many
+    elements they hold.
     """
     if (elements is None) == (ops is None):
         raise ValueError("welcome needs exactly one of elements and ops")
-    if (first is None) != (elements is None) or (
-        first is not None and elements is not None and len(first) != len(elements)
-    ):
+    n_elements = (
+        count if isinstance(elements, Packed) else None if elements is None else len(elements)
+    )
+    n_first = count if isinstance(first, Packed) else None if first is None else len(first)
+    if (first is None) != (elements is None) or (first is not None and n_first != n_elements):
         raise ValueError("welcome.first goes with elements, one seq per element")
     if gone is not None and elements is None:
         raise ValueError("welcome.gone goes with elements")
@@ -82,7 +89,7 @@ def encode_welcome(
         msg["first"] = first
     if gone is not None:
         msg["gone"] = gone
-    return pack(msg)
+    return pack_map(msg)
 
 
 def encode_err(code: str, msg: str, c: int | None = None) -> bytes:
@@ -96,14 +103,14 @@ def encode_err(code: str, msg: str, c: int | None = None) -> bytes:
 def encode_presence(
     join: list[dict[str, Any]] | None = None,
     leave: list[int] | None = None,
-    cur: list[list[Any]] | None = None,
+    cur: list[list[Any]] | Packed | None = None,
     view: list[list[Any]] | None = None,
     laser: list[list[Any]] | None = None,
 ) -> bytes:
     """Encode a presence change; empty parts are left out to keep the frequent frames small.
 
     ``view`` ([id, x0, y0, x1, y1] each) and ``laser`` ([id, x, y] each, in order) are the
-    Version 1.1 additions.
+    Version 1.1 additions. ``cur`` may come ``Packed`` (spliced from cursors packed once).
     """
     frame: dict[str, Any] = {"t": "presence"}
     if join:
@@ -116,7 +123,7 @@ def encode_presence(
         frame["view"] = view
     if laser:
         frame["laser"] = laser
-    return pack(frame)
+    return pack_map(frame)
 
 
 def encode_summon(by: int, vp: list[float] | tuple[float, ...]) -> bytes:

@@ -125,6 +125,26 @@ class Store(BoardMeta, AccessStore, ABC):
         process whose lock expired under it, a board judged on an old state).
         """
 
+    async def append_many(self, rows: list[tuple[str, LogRow]]) -> list[StoreError | None]:
+        """``append`` of several boards' rows at once (one per board), each conditional on its
+        own board's head: one answer per row, ``None`` when stored, else the error ``append``
+        would have raised (the others are stored all the same).
+
+        The live boards' scheduler hands every round's rows in one call, so a store that can
+        commit them together (SQLite: one statement, one transaction) pays its fixed cost once
+        per round instead of once per board. This default appends them one by one.
+        """
+        results = await asyncio.gather(
+            *(self.append(board, row) for board, row in rows), return_exceptions=True
+        )
+        out: list[StoreError | None] = []
+        for result in results:
+            if isinstance(result, StoreError) or result is None:
+                out.append(result)
+            else:
+                raise result
+        return out
+
     @abstractmethod
     async def add_client(self, board: str, client: Client) -> None:
         """Durably record a client id and its name; ids are never reused on a board."""

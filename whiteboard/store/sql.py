@@ -127,6 +127,24 @@ def checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> 
     return Checkpoint(int(row[0]), bytes(row[1])) if row else None
 
 
+ROWS_PER_INSERT = 1000  # 5 parameters each: far below SQLite's cap of 32,766 per statement
+_LOG_COLUMNS = 5
+
+
+def insert_rows(conn: sqlite3.Connection, values: list[Any]) -> None:
+    """Log rows, their columns flat in ``values`` (board, first_seq, last_seq, ts, ops each),
+    in as few statements as SQLite allows: one ``VALUES (...), (...)`` per chunk."""
+    step = ROWS_PER_INSERT * _LOG_COLUMNS
+    for start in range(0, len(values), step):
+        chunk = values[start : start + step]
+        n = len(chunk) // _LOG_COLUMNS
+        conn.execute(
+            "INSERT INTO log (board, first_seq, last_seq, ts, ops) VALUES "
+            + ",".join(["(?,?,?,?,?)"] * n),
+            chunk,
+        )
+
+
 def start_of(conn: sqlite3.Connection, board: str, after: int) -> int:
     """first_seq of the row holding op ``after + 1``: an index seek, not a scan of the board."""
     row = conn.execute(

@@ -193,6 +193,41 @@ class SQLiteStore(Store):
 
         await self._submit(job)
 
+    async def append_many(self, rows: list[tuple[str, LogRow]]) -> list[StoreError | None]:
+        """Every board's row in one ``INSERT`` of many ``VALUES``: the writer thread's work for
+        a round is one statement stepped in C, whatever the number of boards.
+
+        Why not ``executemany``: it steps once per row, and each step gives up the GIL and takes
+        it back, which waits up to the switch interval (5 ms) whenever the loop is busy: a round
+        of 250 rows took 70 ms on a loaded machine. One statement takes the GIL back once.
+        """
+        heads = self._heads
+
+        def job(conn: sqlite3.Connection) -> list[StoreError | None]:
+            out: list[StoreError | None] = []
+            values: list[Any] = []  # the rows' columns, flat
+            for board, row in rows:
+                head = heads.get(board)
+                if head is None:
+                    head = heads[board] = sql.last_seq(conn, board)
+                if row.first_seq != head + 1:
+                    at = f"board {board} is at {head}, not {row.first_seq - 1}"
+                    out.append(StoreConflict(at))
+                else:
+                    out.append(None)
+                    values += (board, *row)
+            sql.insert_rows(conn, values)
+            for (board, row), error in zip(rows, out, strict=True):
+                if error is None:
+                    heads[board] = row.last_seq  # once inserted: a failure changed no head
+            return out
+
+        try:
+            result: list[StoreError | None] = await self._submit(job)
+        except StoreError as exc:
+            return [exc] * len(rows)
+        return result
+
     async def add_client(self, board: str, client: Client) -> None:
         def job(conn: sqlite3.Connection) -> None:
             conn.execute(

@@ -1,0 +1,125 @@
+"""The scheduler of every board (``live/ticker.py``) and the welcomes a tick shares.
+
+Boards on a real SQLite store, clients fake transports: what is checked is what a user would
+see (the ops arrive, each welcome is right) and the counts the design promises (one group
+commit for many boards, one decode per ``since``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import msgpack
+import pytest
+import tornado.ioloop
+
+from tests.live import FakeTransport
+from whiteboard.config import Settings
+from whiteboard.live.board import Board
+from whiteboard.live.replica import Solo
+from whiteboard.live.resume import ResumeBuffer
+from whiteboard.live.session import Session
+from whiteboard.live.ticker import scheduler
+from whiteboard.live.welcome import Welcomes
+from whiteboard.protocol import Hello
+from whiteboard.store.sqlite import SQLiteStore
+
+pytestmark = pytest.mark.gen_test(timeout=10)
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data=str(tmp_path / "data"), tick_ms=50)
+
+
+@pytest.fixture
+def store(io_loop: tornado.ioloop.IOLoop, settings: Settings) -> Iterator[SQLiteStore]:
+    s = SQLiteStore(settings.data)
+    io_loop.run_sync(s.start)
+    yield s
+    io_loop.run_sync(s.close)
+
+
+async def board(store: SQLiteStore, settings: Settings, name: str) -> Board:
+    return Board(name, await store.load(name), store, settings, Solo())
+
+
+async def join(b: Board, name: str, since: int | None = None) -> tuple[Session, FakeTransport]:
+    transport = FakeTransport()
+    session = await b.join(transport, Hello(name, since))
+    await b.ticker.flush(10)
+    assert transport.take()[0]["t"] == "welcome"
+    return session, transport
+
+
+def rect(eid: str, c: int) -> dict[str, Any]:
+    return {"k": "add", "c": c, "e": {"id": eid, "type": "rect", "x": 0, "y": 0, "w": 5, "h": 5,
+            "stroke": "#112233", "width": 1}}  # fmt: skip
+
+
+async def test_many_boards_share_one_round_and_one_commit(
+    store: SQLiteStore, settings: Settings
+) -> None:
+    boards = [await board(store, settings, f"b{i}") for i in range(20)]
+    clients = [await join(b, "a") for b in boards]
+    commits, rounds = store.commits, scheduler().rounds
+    for i, (b, (session, _)) in enumerate(zip(boards, clients, strict=True)):
+        b.submit(session, [rect(f"r{i}", 1)])
+    for b in boards:
+        await b.ticker.flush(10)
+    for i, (_, transport) in enumerate(clients):
+        assert [op["e"]["id"] for op in transport.ops()] == [f"r{i}"]
+    assert store.commits - commits == 1  # every board's row in one transaction
+    assert scheduler().rounds - rounds == 1
+    for b in boards:
+        assert (await store.read_log(b.id, 0))[-1].last_seq == 1
+        await b.drain()
+
+
+async def test_an_op_on_a_quiet_board_goes_out_before_tick_ms(
+    store: SQLiteStore, settings: Settings, io_loop: tornado.ioloop.IOLoop
+) -> None:
+    """tick_ms is 50 here: a board of two clients is still not made to wait for it."""
+    b = await board(store, settings, "q")
+    a, ta = await join(b, "a")
+    loop = io_loop.asyncio_loop  # type: ignore[attr-defined]
+    for c in range(1, 4):
+        ta.take()
+        start = loop.time()
+        b.submit(a, [rect(f"r{c}", c)])
+        await b.ticker.flush(10)
+        assert [op["c"] for op in ta.ops()] == [c]
+        assert loop.time() - start < 0.04
+    await b.drain()
+
+
+async def test_joiners_with_the_same_since_share_one_decode(
+    store: SQLiteStore, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The welcomes of one tick (``Welcomes``, as ``Board._admit_joins`` builds them)."""
+    b = await board(store, settings, "s")
+    a, _ = await join(b, "a")
+    for c in range(1, 4):
+        b.submit(a, [rect(f"r{c}", c)])
+        await b.ticker.flush(10)
+    calls = []
+    real = ResumeBuffer.ops_since
+
+    def counted(self: ResumeBuffer, since: int, head: int) -> list[dict[str, Any]] | None:
+        calls.append(since)
+        return real(self, since, head)
+
+    monkeypatch.setattr(ResumeBuffer, "ops_since", counted)
+    welcomes = Welcomes(b.id, b.doc, b.recent, settings.limits())
+    joiners = [Session(FakeTransport(), 10 + i, "x", "#000000") for i in range(20)]
+    frames = [msgpack.unpackb(welcomes.encode(s, 0, [])) for s in joiners]
+    frames.append(msgpack.unpackb(welcomes.encode(joiners[0], 2, [])))
+    assert calls == [0, 2]  # one decode per since, however many joiners asked it
+    for session, welcome in zip(joiners, frames, strict=False):
+        assert welcome["t"] == "welcome" and welcome["seq"] == 3
+        assert welcome["me"] == session.client_id and welcome["elements"] is None
+        assert [op["e"]["id"] for op in welcome["ops"]] == ["r1", "r2", "r3"]
+    assert [op["e"]["id"] for op in frames[-1]["ops"]] == ["r3"]
+    await b.drain()
