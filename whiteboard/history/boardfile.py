@@ -28,6 +28,7 @@ import msgpack
 
 from whiteboard.blobs.check import ImageRefused, check_image, not_an_image, sniff_type
 from whiteboard.codec import pack as _pack
+from whiteboard.codec import packer
 from whiteboard.document import Document
 from whiteboard.protocol import BOARD_ID_PATTERN, Limits, ProtocolError, server_op, validate_op
 from whiteboard.store.base import Blob, Checkpoint, Client, LogRow
@@ -89,7 +90,7 @@ def head(board: str, seq: int, elements: list[dict[str, Any]], blobs: bool = Fal
     The ops array holds exactly ``seq`` ops (ops 1 to ``seq``), so its length is known before
     the first op is read from the store. ``blobs``: the file will end with ``blobs_tail``.
     """
-    packer = msgpack.Packer(use_bin_type=True)
+    packer = packer()
     parts = [packer.pack_map_header(len(KEYS) + blobs)]
     for key, value in (
         ("format", FORMAT),
@@ -105,7 +106,7 @@ def head(board: str, seq: int, elements: list[dict[str, Any]], blobs: bool = Fal
 
 def ops(sops: Iterable[dict[str, Any]]) -> bytes:
     """A run of the ops array: server ops, each with its ``ts``."""
-    packer = msgpack.Packer(use_bin_type=True)
+    packer = packer()
     return b"".join(packer.pack(sop) for sop in sops)
 
 

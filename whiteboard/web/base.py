@@ -18,9 +18,11 @@ from typing import Any, TypeVar
 import msgpack
 import tornado.web
 
+from whiteboard.codec import pack
 from whiteboard.export.svg import image_blobs
 from whiteboard.history.state import replay_rows, state_at, state_inputs
 from whiteboard.live.registry import Hub
+from whiteboard.points import plain
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Blob, Store, StoreError
 from whiteboard.web.creations import CreationLimiter
@@ -98,10 +100,10 @@ class ApiHandler(BaseHandler):
     def reply(self, body: dict[str, Any]) -> None:
         if self.wants_msgpack():
             self.set_header("Content-Type", MSGPACK)
-            self.write(msgpack.packb(body, use_bin_type=True))
+            self.write(pack(body))
         else:
             self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+            self.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain))
 
     def board_id(self, board: str) -> str:
         if not BOARD_ID.fullmatch(board):
@@ -193,7 +195,7 @@ class ApiHandler(BaseHandler):
             if live is not None:
                 state = await live.committed_elements()
                 if state is not None:
-                    packed = msgpack.packb(state[1], use_bin_type=True)
+                    packed = pack(state[1])
                     return state[0], lambda: msgpack.unpackb(packed, raw=False)
             at = head
         cp, rows = await state_inputs(self.store, board, at)
@@ -240,9 +242,9 @@ class ApiHandler(BaseHandler):
         def encode() -> bytes:
             body = make()
             if as_msgpack:
-                packed: bytes = msgpack.packb(body, use_bin_type=True)
+                packed: bytes = pack(body)
                 return packed
-            return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain).encode()
 
         data = await self.off_loop(encode)
         if as_msgpack:
