@@ -34,12 +34,12 @@ class _Compact(array):  # type: ignore[type-arg]
     def __eq__(self, other: object) -> bool:
         if isinstance(other, list):
             return len(self) == len(other) and self.tolist() == other
-        return super().__eq__(other)  # type: ignore[no-any-return]
+        return super().__eq__(other)
 
     def __ne__(self, other: object) -> bool:
         return not self == other
 
-    __hash__ = None  # type: ignore[assignment]
+    __hash__ = None
 
     def __repr__(self) -> str:
         return repr(self.tolist())

@@ -25,7 +25,8 @@ from typing import Any
 import msgpack
 
 from whiteboard.codec import pack as _pack
-from whiteboard.codec import packer, row_ops
+from whiteboard.codec import packer as new_packer
+from whiteboard.codec import row_ops
 from whiteboard.document import Document
 from whiteboard.history import state as history
 from whiteboard.history.layout import Layout, load
@@ -138,7 +139,7 @@ def _ids_of(sops: list[dict[str, Any]]) -> set[str]:
 
 
 def _pack_header(board: str, at: int, count: int) -> bytes:
-    packer = packer()
+    packer = new_packer()
     return b"".join(
         (
             packer.pack_map_header(3),

@@ -18,6 +18,7 @@ from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
+from whiteboard.live.budget import MemoryBudget
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import Limits
 from whiteboard.store.base import LogRow, Store, StoreError
@@ -39,6 +40,7 @@ class Hub:
         self.settings = settings
         self.limits = Limits.from_object(settings)
         self.boards: dict[str, Board] = {}
+        self.budget = MemoryBudget(settings, self.boards)
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
@@ -117,7 +119,8 @@ class Hub:
         if handle is not None:
             handle.cancel()
         loop = asyncio.get_running_loop()
-        self._unloads[board] = loop.call_later(self.settings.idle_unload_s, self._unload, board)
+        delay = 0.0 if self.budget.shedding() else self.settings.idle_unload_s  # memory is short
+        self._unloads[board] = loop.call_later(delay, self._unload, board)
 
     def _unload(self, board: Board) -> None:
         del self._unloads[board]
@@ -136,6 +139,7 @@ class Hub:
         """The board leaves memory (unloaded, or dropped after a store failure)."""
         if self.boards.get(board.id) is board:
             del self.boards[board.id]
+            self.budget.unloaded(board.id)
             self.track(board.replica.unsubscribe())
 
     # -- other processes (--redis) ---------------------------------------------------------------

@@ -87,4 +87,5 @@ def make_app(
         settings=settings,
         creations=CreationLimiter(settings.creations_per_min),
         heavy=HeavyWork(settings.heavy_requests),
+        imports=HeavyWork(history.IMPORTS_AT_ONCE),
     )

@@ -21,6 +21,7 @@ import tornado.web
 from whiteboard.codec import pack
 from whiteboard.export.svg import image_blobs
 from whiteboard.history.state import replay_rows, state_at, state_inputs
+from whiteboard.live.budget import SHORT_OF_MEMORY
 from whiteboard.live.registry import Hub
 from whiteboard.points import plain
 from whiteboard.protocol import BOARD_ID_PATTERN
@@ -216,6 +217,8 @@ class ApiHandler(BaseHandler):
     def heavy_slot(self) -> Iterator[None]:
         """Wrap a heavy request's whole handling (``web/heavy.py``); 503 when all are taken."""
         heavy: HeavyWork = self.application.settings["heavy"]
+        if self.hub.budget.shedding():
+            raise ApiError(503, SHORT_OF_MEMORY, retry_after=RETRY_AFTER_S)
         try:
             slot = heavy.slot()
             slot.__enter__()
@@ -244,7 +247,8 @@ class ApiHandler(BaseHandler):
             if as_msgpack:
                 packed: bytes = pack(body)
                 return packed
-            return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain).encode()
+            text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain)
+            return text.encode()
 
         data = await self.off_loop(encode)
         if as_msgpack:

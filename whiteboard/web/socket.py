@@ -230,6 +230,8 @@ class BoardSocket(WebSocketHandler):
             return
         ops = self._admit_ops(parsed.items, session.readonly)
         if ops:
+            ops = self._within_memory(ops, len(message))
+        if ops:
             board.submit(session, ops)
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
@@ -293,6 +295,16 @@ class BoardSocket(WebSocketHandler):
             self._refuse(ProtocolError("rate_limited", SLOW_DOWN, op["c"]))
         return ops[:granted] if granted < len(ops) else ops
 
+    def _within_memory(self, ops: list[dict[str, Any]], nbytes: int) -> list[dict[str, Any]]:
+        """The ops the memory budget lets through (``live/budget.py``); the others refused."""
+        kept, why = self.hub.budget.admit(self, self.ip, self.board_id, ops, nbytes)
+        if why is not None:
+            passed = {id(op) for op in kept}
+            for op in ops:
+                if id(op) not in passed:
+                    self._refuse(ProtocolError("rate_limited", why, op["c"]))
+        return kept
+
     def _no_hello(self) -> None:
         if self.state is State.HELLO:
             self.close(protocol.CLOSE_POLICY, "no hello in time")
@@ -308,6 +320,9 @@ class BoardSocket(WebSocketHandler):
             self.close(protocol.CLOSE_POLICY, "the first message must be a valid hello")
             return
         self.state = State.JOINING
+        if self.hub.loaded(self.board_id) is None and self.hub.budget.shedding():
+            self.close(protocol.CLOSE_TRY_AGAIN, "the server is short of memory; try again later")
+            return
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
@@ -393,6 +408,7 @@ class BoardSocket(WebSocketHandler):
             asyncio.get_running_loop().call_later(ABORT_AFTER_S, stream.close)
 
     def on_close(self) -> None:
+        self.hub.budget.closed(self)
         if self._hello_timer is not None:
             self._hello_timer.cancel()
         if self._counted:
