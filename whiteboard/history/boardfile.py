@@ -283,6 +283,8 @@ def _call(fn: Callable[[], Any], message: str) -> Any:
     """Run one msgpack read; whatever msgpack raises (it has many types) becomes the message."""
     try:
         return fn()
+    except MemoryError:
+        raise  # the server's fault, not the file's: the caller says so (503)
     except Exception:
         raise BoardFileError(message) from None
 

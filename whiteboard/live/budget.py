@@ -28,6 +28,7 @@ import asyncio
 import contextlib
 import ctypes
 import ctypes.util
+import gc
 import logging
 import os
 import time
@@ -47,6 +48,10 @@ BOARD_SHARE = 0.25
 ADDRESS_SHARE = 0.25
 SHED_AT = 0.7
 DROP_AT = 0.85
+"""Shares of the budget, by the estimate. The resident size is a backstop one step later (it
+sheds at ``DROP_AT`` and drops at ``RSS_DROP_AT``): freed memory does not always leave it, and
+a server must not refuse work for ever because its heap is fragmented."""
+RSS_DROP_AT = 0.95
 CHECK_EVERY_S = 0.25
 OP_BYTES = 400
 """A queued op, decoded (a map of a few keys): its estimated memory until its tick."""
@@ -128,13 +133,15 @@ class MemoryBudget:
         self._refresh()
         return max(self._estimate, self._rss)
 
-    def estimate(self) -> int:
-        self._refresh()
-        return self._estimate
-
     def shedding(self) -> bool:
-        """Past ``SHED_AT``: new work is refused."""
-        return self.used() > self.limit * SHED_AT
+        """Past ``SHED_AT`` (estimate) or ``DROP_AT`` (resident): new work is refused."""
+        self._refresh()
+        return self._estimate > self.limit * SHED_AT or self._rss > self.limit * DROP_AT
+
+    def over(self) -> bool:
+        """Past ``DROP_AT`` (estimate) or ``RSS_DROP_AT`` (resident): the greediest go."""
+        self._refresh()
+        return self._estimate > self.limit * DROP_AT or self._rss > self.limit * RSS_DROP_AT
 
     # -- the socket's hooks --------------------------------------------------------------------
 
@@ -177,12 +184,19 @@ class MemoryBudget:
             else:
                 self.by_address.pop(address, None)
         self._checked = 0.0  # the next question sees the board gone
+        self.freed()
+
+    def freed(self) -> None:
+        """Much was let go (a board, its last checkpoint's bytes): soon, give it back."""
         if not self._trim_due:
             self._trim_due = True
             asyncio.get_running_loop().call_later(1.0, self._trim)
 
     def _trim(self) -> None:
+        # A Board is a cycle (its ticker calls back into it): without a collection its
+        # Document would wait for the next full one, which may be long in coming.
         self._trim_due = False
+        gc.collect()
         asyncio.get_running_loop().run_in_executor(None, _malloc_trim)
 
     @contextlib.contextmanager
@@ -198,7 +212,7 @@ class MemoryBudget:
 
     def fits(self, nbytes: int) -> bool:
         """Whether ``nbytes`` more stay under ``SHED_AT`` of the budget."""
-        return self.used() + nbytes <= self.limit * SHED_AT
+        return not self.shedding() and self._estimate + nbytes <= self.limit * SHED_AT
 
     # -- dropping the greediest ------------------------------------------------------------------
 
@@ -210,7 +224,7 @@ class MemoryBudget:
         self._timer = None
         if not self._by_conn:
             return
-        if self.used() > self.limit * DROP_AT:
+        if self.over():
             self._drop_greediest(self._by_conn.items())
         self._watch()
 

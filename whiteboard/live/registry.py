@@ -48,6 +48,9 @@ class Hub:
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
         self._early_presence: dict[str, list[dict[str, Any]]] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._saving = asyncio.Lock()
+        """Unload checkpoints one at a time: each packs a whole board, and a crowd of boards
+        unloading together (a flood that left) would hold all those bytes at once."""
         self.cluster.listen(self._on_row, self._on_presence, self._revive)
 
     def loaded(self, board_id: str) -> Board | None:
@@ -128,12 +131,17 @@ class Hub:
             return
         if board.idle():
             self._forget(board)
-            self.track(board.save_checkpoint())
+            self.track(self._save(board))
         elif not board.peers:
             # Busy without clients (a tick, or rows from other processes, in flight): nobody
             # will say "idle" again, so look again shortly rather than keep it for ever.
             retry = min(1.0, self.settings.idle_unload_s)
             self._unloads[board] = asyncio.get_running_loop().call_later(retry, self._unload, board)
+
+    async def _save(self, board: Board) -> None:
+        async with self._saving:
+            await board.save_checkpoint()
+        self.budget.freed()
 
     def _forget(self, board: Board) -> None:
         """The board leaves memory (unloaded, or dropped after a store failure)."""

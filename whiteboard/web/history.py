@@ -20,6 +20,7 @@ from whiteboard.clock import now_ms
 from whiteboard.document import Document
 from whiteboard.export.svg import image_blobs
 from whiteboard.history import boardfile, pages, rebuild, state
+from whiteboard.live.budget import SHORT_OF_MEMORY
 from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
 from whiteboard.store.base import Blob, Client, StoreError
@@ -58,6 +59,8 @@ class _CreatingHandler(ApiHandler):
             built = await _in_thread(build)
         except boardfile.BoardFileError as exc:
             raise ApiError(400, exc.message) from None
+        except MemoryError:
+            raise ApiError(503, SHORT_OF_MEMORY, retry_after=RETRY_AFTER_S) from None
         for _ in range(_ID_ATTEMPTS):
             board = random_board_id()
             if await self.store.create_board_with_history(
