@@ -52,6 +52,9 @@ DROP_AT = 0.85
 sheds at ``DROP_AT`` and drops at ``RSS_DROP_AT``): freed memory does not always leave it, and
 a server must not refuse work for ever because its heap is fragmented."""
 RSS_DROP_AT = 0.95
+UNLOAD_AT = 0.2
+"""Past this share, a board whose last client left unloads at once rather than after
+``idle_unload_s``: keeping it warm for a quick return is worth less than its memory."""
 CHECK_EVERY_S = 0.25
 OP_BYTES = 400
 """A queued op, decoded (a map of a few keys): its estimated memory until its tick."""
@@ -65,6 +68,13 @@ ADDRESS_FULL = (
     "try again once some boards have closed."
 )
 CLOSE_GREEDY = (protocol.CLOSE_TRY_AGAIN, "the server is short of memory; reconnect later")
+IDLE_BOARD_S = 300.0
+"""A board without an edit for this long, while memory is past ``UNLOAD_AT``, has its
+connections closed (``CLOSE_IDLE``) so it can unload: a socket that said hello and nothing more
+must not pin a board for ever. The app reconnects at once (1001 is routine for it) and loads the
+board again; a script that only wanted to hold memory does not."""
+SWEEP_EVERY_S = 10.0
+CLOSE_IDLE = (protocol.CLOSE_GOING_AWAY, "closed while idle to free memory; reconnect")
 
 
 def board_cap(settings: Settings) -> int:
@@ -114,6 +124,9 @@ class MemoryBudget:
         self._rss = 0
         self._timer: asyncio.TimerHandle | None = None
         self._trim_due = False
+        self._quiet: dict[str, tuple[int, float]] = {}
+        """Board id -> (seq, when that seq was first seen by a sweep)."""
+        self._sweeper: asyncio.TimerHandle | None = None
 
     # -- what is held ------------------------------------------------------------------------
 
@@ -137,6 +150,11 @@ class MemoryBudget:
         """Past ``SHED_AT`` (estimate) or ``DROP_AT`` (resident): new work is refused."""
         self._refresh()
         return self._estimate > self.limit * SHED_AT or self._rss > self.limit * DROP_AT
+
+    def holding_much(self) -> bool:
+        """Past ``UNLOAD_AT`` (estimate) or ``SHED_AT`` (resident): empty boards go at once."""
+        self._refresh()
+        return self._estimate > self.limit * UNLOAD_AT or self._rss > self.limit * SHED_AT
 
     def over(self) -> bool:
         """Past ``DROP_AT`` (estimate) or ``RSS_DROP_AT`` (resident): the greediest go."""
@@ -213,6 +231,31 @@ class MemoryBudget:
     def fits(self, nbytes: int) -> bool:
         """Whether ``nbytes`` more stay under ``SHED_AT`` of the budget."""
         return not self.shedding() and self._estimate + nbytes <= self.limit * SHED_AT
+
+    # -- idle boards ------------------------------------------------------------------------------
+
+    def sweep_soon(self) -> None:
+        """Start the idle sweep (a board was loaded; it stops when none is left)."""
+        if self._sweeper is None:
+            self._sweeper = asyncio.get_running_loop().call_later(SWEEP_EVERY_S, self._sweep)
+
+    def _sweep(self) -> None:
+        self._sweeper = None
+        now = time.monotonic()
+        quiet = {}
+        for id, board in list(self._boards.items()):
+            seq, since = self._quiet.get(id, (board.doc.seq, now))
+            if seq != board.doc.seq:
+                seq, since = board.doc.seq, now
+            quiet[id] = (seq, since)
+            if now - since >= IDLE_BOARD_S and board.peers and self.holding_much():
+                log.info("board %s idle for %d s: closing its connections", id, now - since)
+                for session in list(board.peers.values()):
+                    board.leave(session)
+                    session.close(*CLOSE_IDLE)
+        self._quiet = quiet
+        if self._boards:
+            self.sweep_soon()
 
     # -- dropping the greediest ------------------------------------------------------------------
 

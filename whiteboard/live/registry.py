@@ -100,6 +100,7 @@ class Hub:
             on_failed=self._forget,
         )
         self.boards[board_id] = board
+        self.budget.sweep_soon()
         board.presence.remote = remote
         for row in early:
             replica.received(row)
@@ -122,7 +123,7 @@ class Hub:
         if handle is not None:
             handle.cancel()
         loop = asyncio.get_running_loop()
-        delay = 0.0 if self.budget.shedding() else self.settings.idle_unload_s  # memory is short
+        delay = 0.0 if self.budget.holding_much() else self.settings.idle_unload_s
         self._unloads[board] = loop.call_later(delay, self._unload, board)
 
     def _unload(self, board: Board) -> None:
