@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.lag_metrics import buckets, fetch  # noqa: E402
-from tests.server.wsclient import WsClient  # noqa: E402
+from bench.lag_metrics import buckets, fetch
+from tests.server.wsclient import WsClient
 
 VALUES = 10_000
 PEN = {"type": "pen", "x": 0, "y": 0, "stroke": "#000000", "width": 2}
