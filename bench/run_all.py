@@ -47,6 +47,8 @@ QUICK: dict[str, list[str]] = {
     "slow_client": ["--megabytes", "10"],
     "scaleout": ["--quick"],
     "images": ["--images", "20"],
+    "memory_flood": ["--connections", "5", "--seconds", "10", "--after", "20"],
+    "points_memory": ["--values", "200000"],
 }
 
 # Benches that write their figures as JSON for the final table.
