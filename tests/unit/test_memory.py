@@ -87,3 +87,11 @@ def test_memory_error_is_not_the_clients_fault(monkeypatch: pytest.MonkeyPatch) 
     monkeypatch.setattr(boardfile, "_unpacker", lambda *args: Short())
     with pytest.raises(MemoryError):  # not BoardFileError: the import answers 503, not 400
         boardfile.read(file, LIMITS, 100, lambda i: "#000000")
+
+
+def test_the_state_view_packs_as_the_state() -> None:
+    doc = Document(LIMITS)
+    doc.apply(pen_op("a", [100_000 + j for j in range(100)]), 1)
+    doc.apply({"k": "add", "c": 2, "e": {**pen_op("b", [1, 2])["e"], "pr": [7]}}, 2)
+    doc.apply({"k": "delete", "c": 3, "ids": ["a"]}, 3)
+    assert pack(doc.state_view()) == msgpack.packb(doc.to_state(), use_bin_type=True)

@@ -399,7 +399,7 @@ class LogBuilder:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.to_state())))
+        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.state_view())))
         self._checkpoint_seq = self.doc.seq
 
     def finish(self) -> Document:
