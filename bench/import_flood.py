@@ -39,7 +39,11 @@ def post(url: str, body: bytes, out: list[str]) -> None:
     host, port = url.removeprefix("http://").rsplit(":", 1)
     conn = http.client.HTTPConnection(host, int(port), timeout=600)
     started = time.monotonic()
-    conn.request("POST", "/api/boards/import", body=body)
+    try:
+        conn.request("POST", "/api/boards/import", body=body)
+    except ConnectionResetError:  # answered (503) before the body was read, then closed
+        out.append("refused before its body was read (connection closed after the answer)")
+        return
     resp = conn.getresponse()
     text = resp.read()[:100].decode("utf-8", "replace")
     out.append(f"{resp.status} in {time.monotonic() - started:.1f} s: {text}")

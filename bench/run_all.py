@@ -49,6 +49,7 @@ QUICK: dict[str, list[str]] = {
     "images": ["--images", "20"],
     "memory_flood": ["--connections", "5", "--seconds", "10", "--after", "20"],
     "points_memory": ["--values", "200000"],
+    "import_flood": ["--mib", "5"],
 }
 
 # Benches that write their figures as JSON for the final table.
