@@ -63,8 +63,8 @@ READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to poin
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
 ADDRESS_STREAMS = 2
-"""The connections of one address share a byte budget of this many times a connection's rate
-(and one connection's burst): 20 connections from one address may not cost the server 20
+"""The connections of one address share a byte budget of this many times a connection's (rate
+and burst): 20 connections from one address may not cost the server 20
 budgets of decoding and validating (issue 12). People behind one address draw far below it."""
 MEMORY_PAUSE_S = 0.1
 """Pause in reading a connection after the memory budget refused some of its ops."""
@@ -192,7 +192,9 @@ class BoardSocket(WebSocketHandler):
         cfg = self.cfg
         self._address_bytes = self.connections.shared(
             self.ip,
-            lambda: TokenBucket(cfg.bytes_per_s * ADDRESS_STREAMS, cfg.bytes_burst),
+            lambda: TokenBucket(
+                cfg.bytes_per_s * ADDRESS_STREAMS, cfg.bytes_burst * ADDRESS_STREAMS
+            ),
         )
         # A connection that never says hello holds a descriptor and a slot of its address.
         self._hello_timer = asyncio.get_running_loop().call_later(
