@@ -52,6 +52,9 @@ QUICK: dict[str, list[str]] = {
     "images": ["--images", "20"],
     "boards": ["--quick"],
     "bigboard": ["--quick"],
+    "memory_flood": ["--connections", "5", "--seconds", "10", "--after", "20"],
+    "points_memory": ["--values", "200000"],
+    "import_flood": ["--mib", "5"],
 }
 
 # The issues' own scenarios: run in full by ``make bench`` (the others quick).

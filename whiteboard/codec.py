@@ -11,13 +11,15 @@ from typing import TYPE_CHECKING, Any
 
 import msgpack
 
+from whiteboard.points import plain
+
 if TYPE_CHECKING:
     from whiteboard.store.base import LogRow
 
 
 def pack(obj: Any) -> bytes:
     """msgpack with bin types, as everything we write (the wire, the log, checkpoints)."""
-    packed: bytes = msgpack.packb(obj, use_bin_type=True)
+    packed: bytes = msgpack.packb(obj, use_bin_type=True, default=plain)
     return packed
 
 
@@ -38,6 +40,11 @@ def pack_map(msg: dict[str, Any]) -> bytes:
         parts.append(pack(key))
         parts.append(value if type(value) is Packed else pack(value))
     return b"".join(parts)
+
+
+def packer() -> msgpack.Packer:
+    """A Packer that writes what ``pack`` writes (compact pen points as arrays)."""
+    return msgpack.Packer(use_bin_type=True, default=plain)
 
 
 def array_header(n: int) -> bytes:

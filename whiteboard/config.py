@@ -114,6 +114,12 @@ class Settings:
     refusals_per_min: int = _setting(
         1000, "refused messages per minute before a connection is closed with 1008"
     )
+    memory_mb: int = _setting(
+        1024,
+        "memory budget of the process (MB): boards, resume buffers, queued ops and imports are "
+        "counted; one board may hold a quarter of it, one address add a quarter; past 70 % new "
+        "work is refused, past 85 % the connections that added most are closed (1013)",
+    )
     log_level: str = _setting("info", "logging level (debug, info, warning, error)")
     redis: str | None = _setting(
         None,
@@ -300,6 +306,7 @@ RANGES: dict[str, tuple[float, float]] = {
     "trash_days": (0, 36_500),
     "delete_idle_days": (0, 36_500),
     "retention_every_s": (0.05, 86_400),
+    "memory_mb": (64, 1 << 20),
 }
 """Each number's sensible bounds: a value outside is a mistake said in one line at start, not
 a server that listens on a random port (``--port 99999``) or never checkpoints."""

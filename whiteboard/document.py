@@ -10,10 +10,11 @@ Refusals are returned, not raised, because refusing an op is a normal outcome of
 (another user deleted the element a moment ago) and every refusal leaves the document exactly
 as it was: each op is checked in full before anything changes.
 
-Ownership: an ``add`` copies its element (and the point lists), so ops kept in the log or in
-an encoded frame are never changed by later appends or updates. Element maps handed out by
-``elements()`` and ``get()`` are the live ones, for speed; treat them as read-only views valid
-until the next ``apply``, and use ``to_state()`` or ``copy()`` for anything kept longer.
+Ownership: an ``add`` copies its element (its points as compact arrays, ``points.py``), so ops
+kept in the log or in an encoded frame are never changed by later appends or updates. Element
+maps handed out by ``elements()`` and ``get()`` are the live ones, for speed; treat them as
+read-only views valid until the next ``apply``, and use ``to_state()`` or ``copy()`` for
+anything kept longer.
 
 Checkpoints: the document records which ids changed since ``take_changes()`` was last called,
 so that ``history/checkpoint.py`` can keep each element's packed bytes from one checkpoint to
@@ -27,11 +28,20 @@ import bisect
 from itertools import compress, count
 from typing import Any
 
+from whiteboard.points import Points, Pressures
 from whiteboard.protocol import Limits, ProtocolError, validate_field
 
 _NO_BLOB = "This board holds no image with that blob: upload the picture to the board first."
 _SMALL_DELETE = 16
 """Up to this many ids, a delete patches the cached stacking order instead of dropping it."""
+ELEMENT_BYTES = 512
+"""Memory of one element beside its points and text: its map, id, numbers, its place in the
+stacking order and its first-add entry (measured with tracemalloc: 460 for a rect, 550 for a
+one-point pen)."""
+_BOARD_FULL = (
+    "The board holds as much as this server keeps in memory for one board: "
+    "delete something, or start a new board."
+)
 
 
 class Document:
@@ -55,6 +65,12 @@ class Document:
         self._first_unpacked: list[str] = []
         """Ids whose first add happened since ``take_changes()``, in ``_first`` order: ``first``
         only ever grows, so a checkpoint packs each entry once."""
+        self.mem = 0
+        """The estimated bytes of memory the live elements take (``size_of`` each), kept up to
+        date by every op so the server's memory budget never walks a state to know it."""
+        self.max_mem: int | None = None
+        """On a live board, the most ``mem`` it may reach: an op that would pass it is refused
+        with ``board_full``. None in history replays, which must apply what was accepted."""
         self.blobs: set[str] | None = None
         """On a live board, the names of the blobs it holds: an image must name one of them
         (else ``not_found``, PROTOCOL.md 1.1). None where no such check is due: history replays
@@ -152,7 +168,7 @@ class Document:
             return _refuse(
                 op, "bad_op", "This pen has no pressures: the append must not have 'pr'."
             )
-        pts: list[int] = el["pts"]
+        pts: Points = el["pts"]
         new: list[int] = op["pts"]
         total = len(pts) + len(new)
         if total > self.limits.values_per_element:
@@ -162,9 +178,13 @@ class Document:
                 f"The pen would have {total} point values; at most "
                 f"{self.limits.values_per_element} are allowed in one element.",
             )
+        grow = len(new) * 4 + (len(new) // 2 if has_pr else 0)
+        if self.max_mem is not None and self.mem + grow > self.max_mem:
+            return _refuse(op, "board_full", _BOARD_FULL)
         pts.extend(new)
         if has_pr:
             el["pr"].extend(op["pr"])
+        self.mem += grow
         self._dirty.add(id)
         return op
 
@@ -190,7 +210,11 @@ class Document:
         blobs = self.blobs
         if blobs is not None and e["type"] == "image" and e["blob"] not in blobs:
             return _refuse(op, "not_found", _NO_BLOB)
+        size = size_of(e)
+        if self.max_mem is not None and self.mem + size > self.max_mem:
+            return _refuse(op, "board_full", _BOARD_FULL)
         self._live[id] = _copy_element(e)
+        self.mem += size
         self._dirty.add(id)
         if "z" in e:
             self._with_z.add(id)
@@ -225,6 +249,10 @@ class Document:
         blobs = self.blobs
         if blobs is not None and "blob" in changes and changes["blob"] not in blobs:
             return _refuse(op, "not_found", _NO_BLOB)
+        grow = _text_change(el, changes)
+        if grow > 0 and self.max_mem is not None and self.mem + grow > self.max_mem:
+            return _refuse(op, "board_full", _BOARD_FULL)
+        self.mem += grow
         restack = "z" in changes and self._order is not None and changes["z"] != el.get("z")
         if restack:
             assert self._order is not None
@@ -254,7 +282,12 @@ class Document:
             if not kept:
                 return _refuse(op, "locked", "Every element it names is locked.")
             ids = kept
-        deleted = [id for id in ids if live.pop(id, None) is not None]
+        deleted = []
+        for id in ids:
+            el = live.pop(id, None)
+            if el is not None:
+                deleted.append(id)
+                self.mem -= size_of(el)
         if not deleted:
             return _refuse(op, "not_found", "None of the ids names a live element.")
         with_z = self._with_z
@@ -281,9 +314,15 @@ class Document:
         """
         return {
             "seq": self.seq,
-            "elements": [_copy_element(e) for e in self.elements()],
+            "elements": [_plain_element(e) for e in self.elements()],
             "first": dict(self._first),
         }
+
+    def state_view(self) -> dict[str, Any]:
+        """What ``to_state()`` holds, as read-only views of the live document, to be encoded at
+        once (``codec.pack`` makes each pen's points a list only while it packs that pen;
+        ``to_state()`` holds them all as lists at once: 150 MB of ints for 4M points)."""
+        return {"seq": self.seq, "elements": self.elements(), "first": self._first}
 
     def take_changes(self) -> tuple[set[str], list[str]]:
         """The ids added, changed or deleted, and the ids first added, since the last call
@@ -329,6 +368,7 @@ class Document:
             if id in doc._live:
                 raise ValueError(f"checkpoint lists element {id!r} twice")
             doc._live[id] = _copy_element(e)
+            doc.mem += size_of(e)
         doc._dirty = set(doc._live)
         doc._with_z = {id for id, e in doc._live.items() if "z" in e}
         doc._first_unpacked = list(doc._first)
@@ -339,15 +379,51 @@ class Document:
 def _copy_element(e: dict[str, Any]) -> dict[str, Any]:
     """Copy an element deep enough that appends to either copy never reach the other.
 
-    All values are immutable scalars except the pen's point and pressure lists.
+    All values are immutable scalars except the pen's points and pressures, which the copy
+    holds as compact arrays (``points.py``: 4 bytes a value instead of up to 36).
     """
     el = dict(e)
     pts = el.get("pts")
     if pts is not None:
-        el["pts"] = list(pts)
+        el["pts"] = Points(pts)
         pr = el.get("pr")
         if pr is not None:
-            el["pr"] = list(pr)
+            el["pr"] = Pressures(pr)
+    return el
+
+
+def size_of(e: dict[str, Any]) -> int:
+    """An element's estimated memory in a Document: constant time (lengths, not contents)."""
+    size = ELEMENT_BYTES
+    pts = e.get("pts")
+    if pts is not None:
+        size += 4 * len(pts) + len(e.get("pr", ()))
+    for key in ("text", "name"):
+        text = e.get(key)
+        if text is not None:
+            size += len(text)
+    return size
+
+
+def _text_change(el: dict[str, Any], changes: dict[str, Any]) -> int:
+    """How many bytes an update's texts add (negative: free) to ``size_of(el)``."""
+    grow = 0
+    for key in ("text", "name"):
+        if key in changes:
+            new, old = changes[key], el.get(key)
+            grow += (len(new) if isinstance(new, str) else 0) - (len(old) if old else 0)
+    return grow
+
+
+def _plain_element(e: dict[str, Any]) -> dict[str, Any]:
+    """A copy with the points as lists: what msgpack and json take without help."""
+    el = dict(e)
+    pts = el.get("pts")
+    if pts is not None:
+        el["pts"] = pts.tolist()
+        pr = el.get("pr")
+        if pr is not None:
+            el["pr"] = pr.tolist()
     return el
 
 

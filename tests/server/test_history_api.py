@@ -14,6 +14,7 @@ import pytest
 
 from tests.server.conftest import Client, connect, fetch, pen, rect
 from tests.storeinspect import boards_in, drop_layouts
+from whiteboard.codec import pack
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.protocol import Limits
@@ -316,7 +317,7 @@ def _file(sops: list[dict[str, Any]], **changes: Any) -> bytes:
         doc.apply({k: v for k, v in sop.items() if k not in ("s", "by", "ts")}, sop["s"])
     data["elements"] = doc.elements()
     data.update(changes)
-    packed: bytes = msgpack.packb(data)
+    packed: bytes = pack(data)  # the document's points are compact arrays: codec packs them
     return packed
 
 

@@ -21,6 +21,7 @@ from hypothesis import settings as hyp_settings
 from hypothesis import strategies as st
 
 from tests.server.conftest import Client, connect, fetch
+from whiteboard.codec import pack
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history import boardfile
@@ -90,7 +91,7 @@ def _oracle(ops: list[tuple[dict[str, Any], int, int]]) -> tuple[list[Any], list
         if isinstance(result, ProtocolError):
             continue
         sops.append({**result, "s": doc.seq, "by": by, "ts": ts})
-        states.append(msgpack.unpackb(msgpack.packb(doc.elements())))
+        states.append(msgpack.unpackb(pack(doc.elements())))
     return sops, states
 
 

@@ -45,10 +45,9 @@ class WsClient:
     """One WebSocket connection. ``recv`` returns decoded maps, or None once closed."""
 
     def __init__(
-        self, host: str, port: int, path: str, *, timeout: float = 10.0, cookie: str = ""
+        self, host: str, port: int, path: str, *, timeout: float = 10.0, extra: str = ""
     ) -> None:
         self.timeout = timeout
-        self.cookie = cookie  # a Cookie header's value (a signed-in browser's session)
         self.close_code: int | None = None
         """The code of the server's close frame; 1006 if the TCP connection ended without one."""
         self.close_reason = ""
@@ -57,26 +56,37 @@ class WsClient:
         self.sock = socket.create_connection((host, port), timeout=timeout)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         try:
-            self._handshake(host, port, path)
+            self._handshake(host, port, path, extra)
         except BaseException:
             self.sock.close()
             raise
 
     @classmethod
-    def connect(cls, url: str, path: str, *, timeout: float = 10.0, cookie: str = "") -> WsClient:
-        """``url`` is the server's ``http://host:port``; ``path`` e.g. ``/ws/board``."""
+    def connect(
+        cls,
+        url: str,
+        path: str,
+        *,
+        timeout: float = 10.0,
+        cookie: str = "",
+        headers: dict[str, str] | None = None,
+    ) -> WsClient:
+        """``url`` is the server's ``http://host:port``; ``path`` e.g. ``/ws/board``;
+        ``headers`` are added to the handshake (``X-Forwarded-For`` behind a trusted proxy),
+        ``cookie`` as its ``Cookie`` (a signed-in session)."""
         host, port = url.removeprefix("http://").rstrip("/").rsplit(":", 1)
-        return cls(host, int(port), path, timeout=timeout, cookie=cookie)
+        extra = "".join(f"{k}: {v}\r\n" for k, v in (headers or {}).items())
+        if cookie:
+            extra += f"Cookie: {cookie}\r\n"
+        return cls(host, int(port), path, timeout=timeout, extra=extra)
 
-    def _handshake(self, host: str, port: int, path: str) -> None:
+    def _handshake(self, host: str, port: int, path: str, extra: str = "") -> None:
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (
                 f"GET {path} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
                 f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                "Sec-WebSocket-Version: 13\r\n"
-                + (f"Cookie: {self.cookie}\r\n" if self.cookie else "")
-                + "\r\n"
+                f"Sec-WebSocket-Version: 13\r\n{extra}\r\n"
             ).encode()
         )
         deadline = time.monotonic() + self.timeout

@@ -14,7 +14,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2] / "whiteboard"
 
-CORE = ("codec", "protocol", "document", "config", "metrics")
+CORE = ("codec", "protocol", "document", "config", "metrics", "points")
 """Pure or leaf modules: the wire contract, the board model, settings, counters."""
 
 NEVER: dict[str, tuple[str, ...]] = {

@@ -28,6 +28,7 @@ import msgpack
 
 from whiteboard.blobs.check import ImageRefused, check_image, not_an_image, sniff_type
 from whiteboard.codec import pack as _pack
+from whiteboard.codec import packer as new_packer
 from whiteboard.document import Document
 from whiteboard.protocol import BOARD_ID_PATTERN, Limits, ProtocolError, server_op, validate_op
 from whiteboard.store.base import Blob, Checkpoint, Client, LogRow
@@ -89,7 +90,7 @@ def head(board: str, seq: int, elements: list[dict[str, Any]], blobs: bool = Fal
     The ops array holds exactly ``seq`` ops (ops 1 to ``seq``), so its length is known before
     the first op is read from the store. ``blobs``: the file will end with ``blobs_tail``.
     """
-    packer = msgpack.Packer(use_bin_type=True)
+    packer = new_packer()
     parts = [packer.pack_map_header(len(KEYS) + blobs)]
     for key, value in (
         ("format", FORMAT),
@@ -105,7 +106,7 @@ def head(board: str, seq: int, elements: list[dict[str, Any]], blobs: bool = Fal
 
 def ops(sops: Iterable[dict[str, Any]]) -> bytes:
     """A run of the ops array: server ops, each with its ``ts``."""
-    packer = msgpack.Packer(use_bin_type=True)
+    packer = new_packer()
     return b"".join(packer.pack(sop) for sop in sops)
 
 
@@ -155,8 +156,10 @@ def read(
     Raises ``BoardFileError`` for anything wrong with the file; never anything else for any
     bytes (the caller answers 400 with the message and writes nothing).
     """
-    unpacker = msgpack.Unpacker(raw=False, strict_map_key=False, max_buffer_size=max(1, len(data)))
-    unpacker.feed(data)
+    # Read through a window (``_Reader``): the unpacker never holds a second copy of the file,
+    # and 'elements' is skipped here and compared one element at a time at the end, so the
+    # file's state is never decoded whole beside the document built from its ops.
+    unpacker = _unpacker(data, 0, len(data))
     builder = LogBuilder(limits, checkpoint_every)
     fields = _call(unpacker.read_map_header, "The file is not a board file (not a msgpack map).")
     seen: dict[str, Any] = {}
@@ -166,6 +169,12 @@ def read(
             raise BoardFileError(f"The file has the key {key!r} twice.")
         if key == "ops":
             seen[key] = _read_ops(unpacker, builder)
+        elif key == "elements":
+            start = unpacker.tell()
+            count = _call(unpacker.read_array_header, "'elements' must be an array of elements.")
+            for _ in range(count):
+                _call(unpacker.skip, _TRUNCATED)
+            seen[key] = (start, unpacker.tell())
         elif type(key) is str and (key in KEYS or key == "blobs"):
             seen[key] = _call(unpacker.unpack, _TRUNCATED)
             _check_header_field(key, seen[key])
@@ -183,7 +192,7 @@ def read(
     doc = builder.finish()
     if seen["seq"] != doc.seq:
         raise BoardFileError(f"'seq' is {seen['seq']} but the file holds {doc.seq} ops.")
-    if seen["elements"] != doc.elements():
+    if not _same_elements(data, seen["elements"], doc.elements()):
         raise BoardFileError("'elements' is not the state that the file's ops produce.")
     return ImportedBoard(
         source=seen["board"],
@@ -231,6 +240,42 @@ def _blobs(named: set[str], carried: dict[Any, Any], rules: BlobRules) -> dict[s
     return out
 
 
+_WINDOW = 1 << 20
+
+
+class _Reader:
+    """A file-like view of bytes for ``msgpack.Unpacker``: it copies one window at a time,
+    where ``feed(data)`` would copy the whole file into the unpacker's buffer."""
+
+    def __init__(self, data: bytes, start: int, end: int) -> None:
+        self.view = memoryview(data)[start:end]
+        self.pos = 0
+
+    def read(self, n: int = -1) -> bytes:
+        end = len(self.view) if n < 0 else self.pos + n
+        chunk = bytes(self.view[self.pos : end])
+        self.pos += len(chunk)
+        return chunk
+
+
+def _unpacker(data: bytes, start: int, end: int) -> msgpack.Unpacker:
+    return msgpack.Unpacker(
+        _Reader(data, start, end),
+        raw=False,
+        strict_map_key=False,
+        read_size=_WINDOW,
+        max_buffer_size=max(_WINDOW, min(end - start, 1 << 31)),
+    )
+
+
+def _same_elements(data: bytes, span: tuple[int, int], elements: list[dict[str, Any]]) -> bool:
+    """Whether the file's 'elements' (at ``span``) are ``elements``, decoded one at a time."""
+    unpacker = _unpacker(data, *span)
+    if _call(unpacker.read_array_header, _TRUNCATED) != len(elements):
+        return False
+    return all(_call(unpacker.unpack, _TRUNCATED) == e for e in elements)
+
+
 _TRUNCATED: Final = "The file ends too early or is damaged: it is not a whole board file."
 
 
@@ -238,6 +283,8 @@ def _call(fn: Callable[[], Any], message: str) -> Any:
     """Run one msgpack read; whatever msgpack raises (it has many types) becomes the message."""
     try:
         return fn()
+    except MemoryError:
+        raise  # the server's fault, not the file's: the caller says so (503)
     except Exception:
         raise BoardFileError(message) from None
 
@@ -251,8 +298,6 @@ def _check_header_field(key: str, value: Any) -> None:
         raise BoardFileError("'board' must be a board id.")
     if key == "seq" and (type(value) is not int or not 0 <= value <= MAX_INT):
         raise BoardFileError("'seq' must be an int >= 0.")
-    if key == "elements" and type(value) is not list:
-        raise BoardFileError("'elements' must be an array of elements.")
     if key == "names" and type(value) is not dict:
         raise BoardFileError("'names' must be a map of client ids to names.")
     if key == "blobs" and type(value) is not dict:
@@ -354,7 +399,7 @@ class LogBuilder:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.to_state())))
+        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.state_view())))
         self._checkpoint_seq = self.doc.seq
 
     def finish(self) -> Document:

@@ -8,6 +8,7 @@ from typing import Any, Final
 
 import msgpack
 
+from whiteboard.codec import packer as new_packer
 from whiteboard.codec import row_ops
 from whiteboard.store.base import LogRow, Store
 
@@ -53,7 +54,7 @@ async def ops_page_msgpack(store: Store, board: str, after: int, limit: int, hea
     rows = await store.read_log_page(board, after, limit)
     page = splice(rows, after, limit)
     names = await store.client_names(board, sorted(page.authors))
-    packer = msgpack.Packer(use_bin_type=True)
+    packer = new_packer()
     return b"".join(
         (
             _PAGE_START,

@@ -35,14 +35,15 @@ def element_ops(e: Element, limits: Limits) -> list[Op]:
         return [{"k": "add", "e": _copy(e)}]
     pr: list[int] | None = e.get("pr")
     first = _copy(e)
-    first["pts"] = pts[:step]
+    # Lists, as a decoded op has (a document's points are compact arrays: ``points.py``).
+    first["pts"] = list(pts[:step])
     if pr is not None:
-        first["pr"] = pr[: step // 2]
+        first["pr"] = list(pr[: step // 2])
     ops: list[Op] = [{"k": "add", "e": first}]
     for i in range(step, len(pts), step):
-        op: Op = {"k": "append", "id": e["id"], "pts": pts[i : i + step]}
+        op: Op = {"k": "append", "id": e["id"], "pts": list(pts[i : i + step])}
         if pr is not None:
-            op["pr"] = pr[i // 2 : (i + step) // 2]
+            op["pr"] = list(pr[i // 2 : (i + step) // 2])
         ops.append(op)
     return ops
 

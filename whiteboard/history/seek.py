@@ -25,6 +25,7 @@ from typing import Any
 import msgpack
 
 from whiteboard.codec import pack as _pack
+from whiteboard.codec import packer as new_packer
 from whiteboard.codec import row_ops
 from whiteboard.document import Document
 from whiteboard.history import state as history
@@ -138,7 +139,7 @@ def _ids_of(sops: list[dict[str, Any]]) -> set[str]:
 
 
 def _pack_header(board: str, at: int, count: int) -> bytes:
-    packer = msgpack.Packer(use_bin_type=True)
+    packer = new_packer()
     return b"".join(
         (
             packer.pack_map_header(3),

@@ -31,6 +31,7 @@ from whiteboard.history import state as history
 from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.keys import key_matches
 from whiteboard.live.broadcast import Outbox, send_rows
+from whiteboard.live.budget import board_cap
 from whiteboard.live.presence import Presence, color_of
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
@@ -96,6 +97,7 @@ class Board:
         # ``doc``: built from ``loaded`` already, off the loop (``registry.py``).
         self.doc = doc if doc is not None else build_document(loaded, Limits.from_object(settings))
         self.doc.blobs = loaded.blobs  # an image must name one of these (the Document checks)
+        self.doc.max_mem = board_cap(settings)  # board_full past its share of --memory-mb
         self.store = store
         self.settings = settings
         self.replica = replica
@@ -313,6 +315,10 @@ class Board:
             log.error("tick failed on board %s", self.id, exc_info=exc)
         self._fail()
 
+    def queued_ops(self) -> int:
+        """Ops waiting for the next tick (the memory budget counts them)."""
+        return sum(len(ops) for _, ops in self._queue)
+
     def _pending(self) -> bool:
         return bool(self._queue or self._joins or self.presence.pending() or self.replica.pending())
 
@@ -495,7 +501,9 @@ class Board:
     async def _rewind(self) -> None:
         """Undo a tick that was not stored: the document as of the last committed op, read
         from the store (which holds exactly what anyone was shown)."""
+        blobs, max_mem = self.doc.blobs, self.doc.max_mem
         self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.doc.limits)
+        self.doc.blobs, self.doc.max_mem = blobs, max_mem
         if self.doc.seq != self.committed_seq:
             raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
         self._wake_readers()

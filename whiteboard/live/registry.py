@@ -18,6 +18,7 @@ from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.live.board import Board, build_document
+from whiteboard.live.budget import MemoryBudget
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
 from whiteboard.store.base import LogRow, Store, StoreError
@@ -45,6 +46,7 @@ class Hub:
         self.settings = settings
         self.limits = Limits.from_object(settings)
         self.boards: dict[str, Board] = {}
+        self.budget = MemoryBudget(settings, self.boards)
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
@@ -52,6 +54,9 @@ class Hub:
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
         self._early_presence: dict[str, list[dict[str, Any]]] = {}
         self._reaper: asyncio.Task[None] | None = None
+        self._saving = asyncio.Lock()
+        """Unload checkpoints one at a time: each packs a whole board, and a crowd of boards
+        unloading together (a flood that left) would hold all those bytes at once."""
         self.cluster.listen(self._on_row, self._on_presence, self._revive)
 
     def loaded(self, board_id: str) -> Board | None:
@@ -108,6 +113,7 @@ class Hub:
             doc=doc,
         )
         self.boards[board_id] = board
+        self.budget.sweep_soon()
         board.presence.remote = remote
         for row in early:
             replica.received(row)
@@ -130,7 +136,8 @@ class Hub:
         if handle is not None:
             handle.cancel()
         loop = asyncio.get_running_loop()
-        self._unloads[board] = loop.call_later(self.settings.idle_unload_s, self._unload, board)
+        delay = 0.0 if self.budget.holding_much() else self.settings.idle_unload_s
+        self._unloads[board] = loop.call_later(delay, self._unload, board)
 
     def _unload(self, board: Board) -> None:
         del self._unloads[board]
@@ -138,17 +145,23 @@ class Hub:
             return
         if board.idle():
             self._forget(board)
-            self.track(board.save_checkpoint())
+            self.track(self._save(board))
         elif not board.peers:
             # Busy without clients (a tick, or rows from other processes, in flight): nobody
             # will say "idle" again, so look again shortly rather than keep it for ever.
             retry = min(1.0, self.settings.idle_unload_s)
             self._unloads[board] = asyncio.get_running_loop().call_later(retry, self._unload, board)
 
+    async def _save(self, board: Board) -> None:
+        async with self._saving:
+            await board.save_checkpoint()
+        self.budget.freed()
+
     def _forget(self, board: Board) -> None:
         """The board leaves memory (unloaded, or dropped after a store failure)."""
         if self.boards.get(board.id) is board:
             del self.boards[board.id]
+            self.budget.unloaded(board.id)
             self.track(board.replica.unsubscribe())
 
     async def evict(self, board_id: str, reason: str) -> None:

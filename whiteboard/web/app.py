@@ -110,4 +110,5 @@ def make_app(
         heavy=HeavyWork(settings.heavy_requests),
         # Signs the session cookie (web/auth/session.py); only read when sign-in is on.
         cookie_secret=cookie_secret(settings) if settings.sign_in else None,
+        imports=HeavyWork(history.IMPORTS_AT_ONCE),
     )

@@ -18,9 +18,12 @@ from typing import Any, TypeVar
 import msgpack
 import tornado.web
 
+from whiteboard.codec import pack
 from whiteboard.export.svg import image_blobs
 from whiteboard.history.state import replay_rows, state_at, state_inputs
+from whiteboard.live.budget import SHORT_OF_MEMORY
 from whiteboard.live.registry import BoardDeleted, Hub
+from whiteboard.points import plain
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Blob, Store, StoreError
 from whiteboard.web.auth.creating import CreateRefused, creator
@@ -139,10 +142,10 @@ class ApiHandler(BaseHandler):
     def reply(self, body: dict[str, Any]) -> None:
         if self.wants_msgpack():
             self.set_header("Content-Type", MSGPACK)
-            self.write(msgpack.packb(body, use_bin_type=True))
+            self.write(pack(body))
         else:
             self.set_header("Content-Type", "application/json; charset=utf-8")
-            self.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False))
+            self.write(json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain))
 
     def board_id(self, board: str) -> str:
         if not BOARD_ID.fullmatch(board):
@@ -246,7 +249,7 @@ class ApiHandler(BaseHandler):
             if live is not None:
                 state = await live.committed_elements()
                 if state is not None:
-                    packed = msgpack.packb(state[1], use_bin_type=True)
+                    packed = pack(state[1])
                     return state[0], lambda: msgpack.unpackb(packed, raw=False)
             at = head
         cp, rows = await state_inputs(self.store, board, at)
@@ -267,6 +270,8 @@ class ApiHandler(BaseHandler):
     def heavy_slot(self) -> Iterator[None]:
         """Wrap a heavy request's whole handling (``web/heavy.py``); 503 when all are taken."""
         heavy: HeavyWork = self.application.settings["heavy"]
+        if self.hub.budget.shedding():
+            raise ApiError(503, SHORT_OF_MEMORY, retry_after=RETRY_AFTER_S)
         try:
             slot = heavy.slot()
             slot.__enter__()
@@ -293,9 +298,10 @@ class ApiHandler(BaseHandler):
         def encode() -> bytes:
             body = make()
             if as_msgpack:
-                packed: bytes = msgpack.packb(body, use_bin_type=True)
+                packed: bytes = pack(body)
                 return packed
-            return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+            text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain)
+            return text.encode()
 
         data = await self.off_loop(encode)
         if as_msgpack:

@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Protocol
+from collections.abc import Callable
+from typing import Protocol, TypeVar
+
+T = TypeVar("T")
 
 
 class Closable(Protocol):
@@ -17,6 +20,7 @@ class Connections:
     def __init__(self) -> None:
         self.open: set[Closable] = set()
         self.per_ip: Counter[str] = Counter()
+        self._shared: dict[str, object] = {}
 
     def __len__(self) -> int:
         return len(self.open)
@@ -38,6 +42,15 @@ class Connections:
         self.per_ip[ip] -= 1
         if self.per_ip[ip] <= 0:
             del self.per_ip[ip]
+            self._shared.pop(ip, None)
+
+    def shared(self, ip: str, make: Callable[[], T]) -> T:
+        """One object shared by the connections of ``ip`` (its byte budget), made by the first
+        and forgotten with the last (``uncount_ip``)."""
+        found = self._shared.get(ip)
+        if found is None:
+            found = self._shared[ip] = make()
+        return found  # type: ignore[return-value]
 
     def close_all(self, code: int, reason: str) -> None:
         for sock in list(self.open):

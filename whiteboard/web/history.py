@@ -8,6 +8,7 @@ and POSTs from other sites' pages are refused.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -19,6 +20,7 @@ from whiteboard.clock import now_ms
 from whiteboard.document import Document
 from whiteboard.export.svg import image_blobs
 from whiteboard.history import boardfile, pages, rebuild, state
+from whiteboard.live.budget import SHORT_OF_MEMORY
 from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
 from whiteboard.store.base import Blob, Client, StoreError
@@ -26,12 +28,19 @@ from whiteboard.web.api import SnapshotHandler
 from whiteboard.web.auth.creating import give_owner
 from whiteboard.web.auth.session import User
 from whiteboard.web.base import MSGPACK, ApiError, ApiHandler, random_board_id
+from whiteboard.web.heavy import RETRY_AFTER_S, Busy, HeavyWork
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 _ID_ATTEMPTS = 5
+IMPORTS_AT_ONCE = 2
+"""Imports read and checked at the same time; one more is answered 503 with Retry-After."""
+IMPORT_MEMORY = 5
+"""Memory an import holds, in times its file's size: the file, the document its ops build
+(about the size of the points on the wire), its rows and its checkpoints (measured: a 40 MiB
+file of pen points took the process 170 MB higher)."""
 SERVER_AUTHOR = 1
 """The client id of the server author that writes a fork's ops (the fork's only client)."""
 
@@ -54,6 +63,8 @@ class _CreatingHandler(ApiHandler):
             built = await _in_thread(build)
         except boardfile.BoardFileError as exc:
             raise ApiError(400, exc.message) from None
+        except MemoryError:
+            raise ApiError(503, SHORT_OF_MEMORY, retry_after=RETRY_AFTER_S) from None
         for _ in range(_ID_ATTEMPTS):
             board = random_board_id()
             if await self.store.create_board_with_history(
@@ -80,7 +91,8 @@ class ForkHandler(_CreatingHandler):
     """
 
     async def post(self, board: str) -> None:
-        await self.run(lambda: self._fork(board))
+        with self.heavy_slot():  # the source state is rebuilt and copied: as heavy as an export
+            await self.run(lambda: self._fork(board))
 
     async def _fork(self, board: str) -> None:
         board = self.board_id(board)
@@ -89,7 +101,9 @@ class ForkHandler(_CreatingHandler):
         assert at is not None
         if at > head:
             raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
-        source = await state.state_at(self.store, board, at, self.hub.limits)
+        cp, rows = await state.state_inputs(self.store, board, at)
+        limits = self.hub.limits
+        source = await self.off_loop(lambda: state.replay_rows(cp, rows, at, limits))
         name = f"Copied from {board} at {at}"
         every = self.hub.settings.checkpoint_every
         # The copy gets the pictures its elements show (PROTOCOL.md 1.1), no others.
@@ -131,6 +145,7 @@ class ImportHandler(_CreatingHandler, SnapshotHandler):
     async def prepare(self) -> None:
         self._chunks: list[bytes] = []
         self._size = 0
+        self._held = contextlib.ExitStack()
         if self.request.method != "POST":
             await super().prepare()  # the snapshot of a board named "import"
             return
@@ -138,6 +153,29 @@ class ImportHandler(_CreatingHandler, SnapshotHandler):
         declared = self.request.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > cap:
             self._too_large(cap)
+            return
+        # Held from the first byte to the answer: the file, the document and log built from it
+        # (IMPORT_MEMORY times the declared size), and one of IMPORTS_AT_ONCE places.
+        imports: HeavyWork = self.application.settings["imports"]
+        need = IMPORT_MEMORY * (int(declared) if declared.isdigit() else cap)
+        try:
+            if not self.hub.budget.fits(need):
+                raise Busy
+            self._held.enter_context(imports.slot())
+        except Busy:
+            self.set_status(503)
+            self.set_header("Retry-After", str(RETRY_AFTER_S))
+            self.reply({"error": "The server is busy with other imports: try again in a moment."})
+            self.finish()
+            return
+        self._held.enter_context(self.hub.budget.reserve(need))
+
+    def on_finish(self) -> None:
+        self._held.close()
+
+    def on_connection_close(self) -> None:
+        self._held.close()
+        super().on_connection_close()
 
     def data_received(self, chunk: bytes) -> None:
         self._size += len(chunk)

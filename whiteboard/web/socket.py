@@ -67,6 +67,14 @@ dropped. With PRESENCE_FRAME_BYTES this bounds a connection's presence to 300 kB
 READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
+ADDRESS_STREAMS = 2
+"""The connections of one address share a byte budget of this many times a connection's (rate
+and burst): 20 connections from one address may not cost the server 20
+budgets of decoding and validating (issue 12). People behind one address draw far below it."""
+MEMORY_PAUSE_S = 0.1
+"""Pause in reading a connection after the memory budget refused some of its ops."""
+PAUSE_MAX_S = 1.0
+"""Longest pause in reading a connection whose byte budget is in debt (``_over_budget``)."""
 
 
 class State(Enum):
@@ -149,6 +157,7 @@ class BoardSocket(WebSocketHandler):
         self._direct = False  # a plain TCP stream: frames may go straight to its socket
         self._ops_bucket = TokenBucket(settings.ops_per_s, settings.ops_burst)
         self._bytes_bucket = TokenBucket(settings.bytes_per_s, settings.bytes_burst)
+        self._address_bytes = self._bytes_bucket  # the address's own, from ``open``
         self._presence_bucket = TokenBucket(PRESENCE_PER_S, PRESENCE_BURST)
         self._refusals: list[float] = []
         self._counted = False
@@ -185,6 +194,13 @@ class BoardSocket(WebSocketHandler):
             self.close(protocol.CLOSE_POLICY, "too many connections from your address")
             return
         self._counted = True
+        cfg = self.cfg
+        self._address_bytes = self.connections.shared(
+            self.ip,
+            lambda: TokenBucket(
+                cfg.bytes_per_s * ADDRESS_STREAMS, cfg.bytes_burst * ADDRESS_STREAMS
+            ),
+        )
         # A connection that never says hello holds a descriptor and a slot of its address.
         self._hello_timer = asyncio.get_running_loop().call_later(
             self.cfg.hello_timeout_s, self._no_hello
@@ -208,7 +224,10 @@ class BoardSocket(WebSocketHandler):
         # Every frame pays for its bytes before it is even decoded, whatever it turns out to be
         # (a cursor padded to a megabyte cost nothing before issue 12).
         # (The hello is not: one per connection, and the budget is announced in its answer.)
-        affordable = self.state is State.HELLO or self._bytes_bucket.charge(len(message))
+        affordable = self.state is State.HELLO or self._afford(len(message))
+        if not affordable and self.state is State.LIVE and len(message) > PRESENCE_FRAME_BYTES:
+            await self._over_budget(message)
+            return
         try:
             msg = protocol.decode_frame(message)
             if self.state is State.HELLO:
@@ -234,11 +253,48 @@ class BoardSocket(WebSocketHandler):
             await asyncio.sleep(0)
             return
         ops = self._admit_ops(parsed.items, session.readonly)
+        wanted = len(ops)
+        if ops:
+            ops = self._within_memory(ops, len(message))
         if ops:
             board.submit(session, ops)
+        if len(ops) < wanted:  # short of memory: read this connection more slowly for now
+            await asyncio.sleep(MEMORY_PAUSE_S)
+            return
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
         await asyncio.sleep(0)
+
+    def _afford(self, nbytes: int) -> bool:
+        """Charge the connection's byte budget, then, if it had the bytes, its address's."""
+        if not self._bytes_bucket.charge(nbytes):
+            return False
+        return self._address_bytes.charge(nbytes)
+
+    async def _over_budget(self, message: bytes) -> None:
+        """A large frame past the byte budget: its ops refused without being validated, then
+        nothing more read from this connection until the debt is repaid (at most
+        ``PAUSE_MAX_S``). Validating a frame of pen points costs the loop milliseconds, and
+        refusing frames as fast as a flooder sends them would still take the loop from every
+        other board; not reading lets TCP slow the sender to its budget."""
+        try:
+            msg = protocol.decode_frame(message)
+        except CloseError as exc:
+            self.close(exc.code, exc.reason)
+            return
+        ops = msg.get("ops")
+        if msg.get("t") == "ops" and isinstance(ops, list) and 0 < len(ops) <= len(message):
+            for op in ops[: self.cfg.ops_per_frame]:
+                c = op.get("c") if isinstance(op, dict) else None
+                ok = type(c) is int and 0 <= c <= protocol.MAX_C
+                self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c if ok else None))
+        elif msg.get("t") == "summon":
+            self._refuse(ProtocolError("rate_limited", SLOW_DOWN))
+        debt = max(
+            -self._bytes_bucket.tokens / self._bytes_bucket.rate,
+            -self._address_bytes.tokens / self._address_bytes.rate,
+        )
+        await asyncio.sleep(min(PAUSE_MAX_S, max(0.0, debt)))
 
     def presence_allowed(self, nbytes: int, affordable: bool) -> bool:
         """Whether a presence frame (cursor, and every presence message after it) is relayed:
@@ -298,6 +354,16 @@ class BoardSocket(WebSocketHandler):
             self._refuse(ProtocolError("rate_limited", SLOW_DOWN, op["c"]))
         return ops[:granted] if granted < len(ops) else ops
 
+    def _within_memory(self, ops: list[dict[str, Any]], nbytes: int) -> list[dict[str, Any]]:
+        """The ops the memory budget lets through (``live/budget.py``); the others refused."""
+        kept, why = self.hub.budget.admit(self, self.ip, self.board_id, ops, nbytes)
+        if why is not None:
+            passed = {id(op) for op in kept}
+            for op in ops:
+                if id(op) not in passed:
+                    self._refuse(ProtocolError("rate_limited", why, op["c"]))
+        return kept
+
     def _no_hello(self) -> None:
         if self.state is State.HELLO:
             self.close(protocol.CLOSE_POLICY, "no hello in time")
@@ -313,6 +379,9 @@ class BoardSocket(WebSocketHandler):
             self.close(protocol.CLOSE_POLICY, "the first message must be a valid hello")
             return
         self.state = State.JOINING
+        if self.hub.loaded(self.board_id) is None and self.hub.budget.shedding():
+            self.close(protocol.CLOSE_TRY_AGAIN, "the server is short of memory; try again later")
+            return
         try:
             board = await self.hub.get(self.board_id)
             self.board = board
@@ -429,6 +498,7 @@ class BoardSocket(WebSocketHandler):
             asyncio.get_running_loop().call_later(ABORT_AFTER_S, stream.close)
 
     def on_close(self) -> None:
+        self.hub.budget.closed(self)
         if self._hello_timer is not None:
             self._hello_timer.cancel()
         if self._counted:
