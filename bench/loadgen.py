@@ -35,6 +35,8 @@ stores a receive time. Latencies are computed after the run, off the measured pa
 
 ``--views 10`` makes every client also send its viewport (``view``, PROTOCOL.md 1.1) 10 times
 a second, panning slowly, as a room where everyone could be followed: the cost of presenting.
+``--cursors 30`` makes every client move its pointer, a ``cursor`` 30 times a second, and
+measures cursor latency at every receiver (the x of each cursor names it).
 """
 
 from __future__ import annotations
@@ -270,6 +272,7 @@ class Client(WSListener):
         self.welcome_bytes = 0
         self.welcome_points = 0
         self.ping_sent = 0.0
+        self.cursors = 0  # cursors sent (Pointers): the x of the next one
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -297,6 +300,8 @@ class Client(WSListener):
                 self.next_seq = info.last + 1
             else:
                 self._irregular(info)
+            info.recv.append(now)
+        elif info.sends:  # a presence frame with measured cursors (--cursors)
             info.recv.append(now)
 
     def _irregular(self, info: FrameInfo) -> None:
@@ -437,6 +442,7 @@ class Options:
     also_pids: tuple[int, ...] = ()
     redis_pid: int | None = None
     views: float = 0.0  # view messages per second per client (0: none)
+    cursors: float = 0.0  # cursor messages per second per client (0: none)
 
 
 class Viewers:
@@ -456,17 +462,33 @@ class Viewers:
         for i, client in enumerate(clients):
             loop.call_at(t + i * step, self._tick, loop, client, t + i * step)
 
+    def message(self, client: Client) -> bytes:
+        self.n += 1
+        x = float(client.me % 50 * 40 + self.n % 400)
+        return msgpack.packb({"t": "view", "vp": [x, 0.5, x + 1200.5, 800.5]})
+
     def _tick(self, loop: asyncio.AbstractEventLoop, client: Client, due: float) -> None:
         if not self.run.sending or client.transport is None or client.close_code:
             return
-        self.n += 1
-        x = float(client.me % 50 * 40 + self.n % 400)
-        client.transport.send(
-            BINARY, msgpack.packb({"t": "view", "vp": [x, 0.5, x + 1200.5, 800.5]})
-        )
+        client.transport.send(BINARY, self.message(client))
         self.sent += 1
         due += self.period
         loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
+
+
+class Pointers(Viewers):
+    """Every client moves its pointer: a ``cursor`` ``rate`` times a second (a browser sends one
+    per animation frame while the pointer moves; 30 is a pointer on a 30 Hz schedule).
+
+    Each cursor's ``x`` is a counter of that client's cursors, so a receiver finds when it was
+    sent by ``(board, id, x)`` and its latency is measured like an op's, at every receiver.
+    """
+
+    def message(self, client: Client) -> bytes:
+        client.cursors += 1
+        x = float(client.cursors)
+        self.run.cursor_sent[(client.board, client.me, x)] = time.monotonic()
+        return msgpack.packb({"t": "cursor", "x": x, "y": float(client.index % 1000)})
 
 
 class Run:
@@ -482,6 +504,8 @@ class Run:
         self.cache: dict[bytes, FrameInfo] = {}
         self.frames: list[FrameInfo] = []
         self.sent: dict[tuple[int, int, int], float] = {}
+        self.cursor_sent: dict[tuple[int, int, float], float] = {}
+        self.presence_frames: list[FrameInfo] = []  # those holding measured cursors
         self.acked: set[tuple[int, int, int]] = set()
         self.refused: Counter[str] = Counter()
         self.refused_keys: set[tuple[int, int, int]] = set()
@@ -529,6 +553,13 @@ class Run:
             self.frames.append(info)
         elif kind == "presence":
             info = FrameInfo(PRESENCE, client.board, wire)
+            if self.cursor_sent:
+                for cid, x, _ in msg.get("cur") or ():
+                    send = self.cursor_sent.get((client.board, cid, x))
+                    if send is not None:
+                        info.sends.append(send)
+                if info.sends:
+                    self.presence_frames.append(info)
         else:
             client.on_message(msg, len(payload))
             return None
@@ -606,6 +637,9 @@ class Run:
         viewers = Viewers(self, opts.views) if opts.views > 0 else None
         if viewers is not None:
             viewers.start(loop)
+        pointers = Pointers(self, opts.cursors) if opts.cursors > 0 else None
+        if pointers is not None:
+            pointers.start(loop)
         lag_task = asyncio.ensure_future(self._loop_lag())
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
@@ -638,6 +672,8 @@ class Run:
             result["server"]["profile"] = profile
         result["views_per_s"] = opts.views
         result["views_sent"] = viewers.sent if viewers is not None else 0
+        result["cursors_per_s"] = opts.cursors
+        result["cursor_latency_ms"] = self.cursor_latency(before.t, after.t)
         srv = result["server"]
         srv["loop_lag_ms"] = lag_metrics.lag_ms(metrics_before, metrics_after)
         srv["rss_idle_mb"] = _kib_to_mb(rss_idle)
@@ -647,6 +683,33 @@ class Run:
         )
         srv["rss_after_unload_mb"] = _kib_to_mb(rss_unloaded)
         return result
+
+    def cursor_latency(self, t0: float, t1: float) -> dict[str, Any]:
+        """Cursor latency at every receiver, for cursors sent in the measured window.
+
+        Cursors may be dropped (PROTOCOL.md), so one that never came is not counted late;
+        ``received`` says how many deliveries were measured. A shared frame reaches its
+        sender too: that one delivery in N is counted like the others.
+        """
+        hist = [0] * NBINS
+        worst = 0.0
+        for info in self.presence_frames:
+            recv = sorted(info.recv)
+            if not recv:
+                continue
+            for s in info.sends:
+                if t0 <= s < t1:
+                    worst = max(worst, recv[-1] - s)
+                    _histogram_add(hist, recv, s)
+        count = sum(hist)
+        sent = sum(1 for s in self.cursor_sent.values() if t0 <= s < t1)
+        return {
+            "p50": _ms(_percentile(hist, count, 0, 0.50)),
+            "p99": _ms(_percentile(hist, count, 0, 0.99)),
+            "max": _ms(worst) if count else None,
+            "received": count,
+            "sent": sent,
+        }
 
     def _server_status(self) -> dict[str, int]:
         if self.opts.server_pid is None:
@@ -1017,6 +1080,13 @@ def format_summary(r: dict[str, Any]) -> str:
         f" (others {r['machine']['other_pct']} %)",
         f"  views: {r.get('views_per_s', 0):g}/s per client, {r.get('views_sent', 0):,} sent",
     ]  # fmt: skip
+    cur = r.get("cursor_latency_ms") or {}
+    if r.get("cursors_per_s"):
+        lines.append(
+            f"  cursors: {r['cursors_per_s']:g}/s per client, {cur.get('sent', 0):,} sent while"
+            f" measuring, {cur.get('received', 0):,} deliveries; latency ms p50 {cur.get('p50')}"
+            f"  p99 {cur.get('p99')}  max {cur.get('max')}"
+        )
     return "\n".join(lines)
 
 
@@ -1085,6 +1155,7 @@ def options_from(args: argparse.Namespace) -> Options:
         compact=args.compact,
         unload_wait=args.unload_wait,
         views=args.views,
+        cursors=args.cursors,
     )
 
 
@@ -1129,6 +1200,8 @@ def build_parser() -> argparse.ArgumentParser:
                     " server's RSS (start it with a short --idle-unload-s)")  # fmt: skip
     ap.add_argument("--views", type=float, default=0.0,
                     help="every client also sends its viewport R times a second (1.1)")  # fmt: skip
+    ap.add_argument("--cursors", type=float, default=0.0,
+                    help="every client also moves its pointer: R cursors a second")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")
     ap.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     return ap
