@@ -146,7 +146,7 @@ class PresenceFrame:
         head = [pack("t"), pack("presence")]
         if leave:
             head += (pack("leave"), pack(leave))
-        tail = []
+        tail: list[bytes] = []
         if view:
             tail += (pack("view"), pack(view))
         if laser:

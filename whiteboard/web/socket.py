@@ -16,6 +16,7 @@ import logging
 import re
 import socket
 import time
+from collections.abc import Awaitable
 from enum import Enum
 from typing import Any
 
@@ -62,6 +63,11 @@ dropped. With PRESENCE_FRAME_BYTES this bounds a connection's presence to 300 kB
 READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
+
+
+async def _turn() -> None:
+    """One trip round the IOLoop: what ``on_message`` answers to let the others read first."""
+    await asyncio.sleep(0)
 
 
 class State(Enum):
@@ -194,12 +200,16 @@ class BoardSocket(WebSocketHandler):
 
     # -- input ---------------------------------------------------------------------------------
 
-    async def on_message(self, message: str | bytes) -> None:
+    def on_message(self, message: str | bytes) -> Awaitable[None] | None:
+        """Not a coroutine: Tornado wraps an awaitable answer in a Task (and converts it through
+        a singledispatch and ABC checks) before reading the next frame. Presence, the bulk of
+        what a busy board receives (cursors at 30 Hz from everyone, views at 10 Hz), is handled
+        here and answers ``None``: no Task. The hello and ops answer an awaitable."""
         if self.state is State.CLOSED:
-            return
+            return None
         if isinstance(message, str):
             self.close(protocol.CLOSE_UNSUPPORTED, "text frames are not accepted")
-            return
+            return None
         # Every frame pays for its bytes before it is even decoded, whatever it turns out to be
         # (a cursor padded to a megabyte cost nothing before issue 12).
         # (The hello is not: one per connection, and the budget is announced in its answer.)
@@ -207,33 +217,31 @@ class BoardSocket(WebSocketHandler):
         try:
             msg = protocol.decode_frame(message)
             if self.state is State.HELLO:
-                await self._on_hello(msg)
-                return
+                return self._on_hello(msg)
             parsed = protocol.parse_message(msg, self.hub.limits)
         except CloseError as exc:
             self.close(exc.code, exc.reason)
-            return
+            return None
         except ProtocolError as exc:
             self._refuse(exc)
-            return
+            return None
         board, session = self.board, self.session
         if board is None or session is None:
-            return  # not reached: Tornado reads no frame while the hello is being handled
+            return None  # not reached: Tornado reads no frame while the hello is being handled
         if not isinstance(parsed, protocol.OpsMessage):
             self._presence(board, session, parsed, len(message), affordable)
-            return
+            return None
         if not affordable:
             for item in parsed.items:
                 c = item.c if isinstance(item, ProtocolError) else item["c"]
                 self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c))
-            await asyncio.sleep(0)
-            return
+            return _turn()
         ops = self._admit_ops(parsed.items, session.readonly)
         if ops:
             board.submit(session, ops)
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
-        await asyncio.sleep(0)
+        return _turn()
 
     def presence_allowed(self, nbytes: int, affordable: bool) -> bool:
         """Whether a presence frame (cursor, and every presence message after it) is relayed:
