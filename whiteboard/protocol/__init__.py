@@ -19,10 +19,10 @@ part of the interface.
 
 from whiteboard.protocol.compact import encode_compact_ops
 from whiteboard.protocol.frames import (
+    PresenceFrame,
     encode_err,
     encode_ops_array,
     encode_ops_frame,
-    PresenceFrame,
     encode_presence,
     encode_summon,
     encode_welcome,
@@ -139,6 +139,7 @@ __all__ = [
     "Limits",
     "Message",
     "OpsMessage",
+    "PresenceFrame",
     "ProtocolError",
     "SummonMessage",
     "ViewMessage",
@@ -147,7 +148,6 @@ __all__ = [
     "encode_err",
     "encode_ops_array",
     "encode_ops_frame",
-    "PresenceFrame",
     "encode_presence",
     "encode_summon",
     "encode_welcome",

@@ -23,7 +23,7 @@ from typing import Any
 from tornado.httputil import HTTPServerRequest
 from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
 from tornado.web import HTTPError
-from tornado.websocket import WebSocketClosedError, WebSocketHandler
+from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol
 
 from whiteboard import metrics, protocol
 from whiteboard.config import Settings
@@ -44,6 +44,7 @@ from whiteboard.web.addresses import in_networks
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
+from whiteboard.web.wsread import buffered
 
 log = logging.getLogger(__name__)
 
@@ -168,6 +169,11 @@ class BoardSocket(WebSocketHandler):
     def check_origin(self, origin: str) -> bool:
         """Same host and port as the request, or on the allow-list (PROTOCOL.md, Transport)."""
         return same_site(origin, self.request.headers.get("Host", ""), self.cfg.allow_origin)
+
+    def get_websocket_protocol(self) -> WebSocketProtocol | None:
+        protocol = super().get_websocket_protocol()
+        buffered(protocol)  # frames read from the buffer: web/wsread.py
+        return protocol
 
     def get_compression_options(self) -> None:
         # permessage-deflate is per connection: it would defeat encoding a frame once.
