@@ -7,8 +7,9 @@ targets hold. Each runs as its own process, so one bench's memory, event loop or
 touch the next, and a failing bench is reported while the others still run.
 
 Modes:
-- default (``make bench``): the fan-out bench in full (the issue's scenarios against our server
-  and the baseline relay, 10 to 20 minutes), every other bench with quick settings;
+- default (``make bench``): the fan-out bench, presence at scale (``presence``: cursors from
+  everyone, views with and without) and opening a big board under load (``bigopen``) in full,
+  every other bench with quick settings;
 - ``--quick`` (``make bench-quick``): everything quick, a few minutes, to check while developing
   that the benches and the table work (the figures are then for small N);
 - ``--full``: every bench with its own defaults (soak and fuzzing alone take 10 minutes each).
@@ -47,10 +48,15 @@ QUICK: dict[str, list[str]] = {
     "slow_client": ["--megabytes", "10"],
     "scaleout": ["--quick"],
     "images": ["--images", "20"],
+    "presence": ["-N", "50", "-K", "5", "--seconds", "4", "--pairs", "1"],
+    "bigopen": ["--ops", "100000", "-N", "50", "-K", "5", "--boards", "5"],
 }
 
+# The issues' scenarios: in full even in the default mode (their targets are for full runs).
+FULL_BY_DEFAULT = {"fanout", "presence", "bigopen"}
+
 # Benches that write their figures as JSON for the final table.
-JSON_OUT = {"fanout", "checkpoint_bench", "scaleout"}
+JSON_OUT = {"fanout", "checkpoint_bench", "scaleout", "presence", "bigopen"}
 CHECKPOINT_LAG_MS = 10.0
 
 
@@ -64,7 +70,7 @@ def benches() -> list[str]:
 
 
 def arguments(name: str, mode: str) -> list[str]:
-    if mode == "full" or (mode == "default" and name == "fanout"):
+    if mode == "full" or (mode == "default" and name in FULL_BY_DEFAULT):
         return []
     return QUICK.get(name, [])
 
@@ -144,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
             if not out.exists():
                 continue
             result = json.loads(out.read_text())
-            if name == "fanout":
+            if name in ("fanout", "presence", "bigopen"):
                 rows += result["verdicts"]
             elif name == "checkpoint_bench":
                 rows += checkpoint_rows(result)

@@ -77,9 +77,12 @@ class Board:
         *,
         on_idle: Callable[[Board], None] | None = None,
         on_failed: Callable[[Board], None] | None = None,
+        doc: Document | None = None,
     ) -> None:
+        """``doc``: ``build_document(loaded, ...)`` when the owner built it already (off the
+        loop: ``registry.Hub``)."""
         self.id = board_id
-        self.doc = build_document(loaded, Limits.from_object(settings))
+        self.doc = doc if doc is not None else build_document(loaded, Limits.from_object(settings))
         self.doc.blobs = loaded.blobs  # an image must name one of these (the Document checks)
         self.store = store
         self.settings = settings

@@ -17,7 +17,7 @@ from typing import Any
 from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
-from whiteboard.live.board import Board
+from whiteboard.live.board import Board, build_document
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import Limits
 from whiteboard.store.base import LogRow, Store, StoreError
@@ -79,6 +79,13 @@ class Hub:
         try:
             remote = await replica.subscribe()
             loaded = await self.store.load(board_id)
+            # Decoding a big board's checkpoint takes hundreds of ms (330 for a 7 MB state):
+            # in a thread, the loop keeps serving the other boards meanwhile, losing the GIL
+            # for one switch interval at a time. Inside the try: rows heard meanwhile wait in
+            # _early for the board's first tick.
+            doc = await asyncio.get_running_loop().run_in_executor(
+                None, build_document, loaded, self.limits
+            )
         except BaseException:
             self.track(replica.unsubscribe())
             raise
@@ -93,6 +100,7 @@ class Hub:
             replica,
             on_idle=self._idle,
             on_failed=self._forget,
+            doc=doc,
         )
         self.boards[board_id] = board
         board.presence.remote = remote
