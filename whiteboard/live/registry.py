@@ -17,14 +17,25 @@ from typing import Any
 from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
+from whiteboard.document import Document
+from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.board import Board, build_document
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import Limits
-from whiteboard.store.base import LogRow, Store, StoreError
+from whiteboard.store.base import LoadedBoard, LogRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
 REAP_EVERY_S = 1.0
+
+
+def _decode(loaded: LoadedBoard, limits: Limits) -> Document:
+    """The board's document, and its elements' bytes cached for the first welcome and the next
+    checkpoint (``history.checkpoint.packed_parts``): both run in a worker thread, before
+    anything else can see the document."""
+    doc = build_document(loaded, limits)
+    packed_parts(doc)
+    return doc
 
 
 class Hub:
@@ -84,7 +95,7 @@ class Hub:
             # for one switch interval at a time. Inside the try: rows heard meanwhile wait in
             # _early for the board's first tick.
             doc = await asyncio.get_running_loop().run_in_executor(
-                None, build_document, loaded, self.limits
+                None, _decode, loaded, self.limits
             )
         except BaseException:
             self.track(replica.unsubscribe())

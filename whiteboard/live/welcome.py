@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from whiteboard import protocol
+from whiteboard.codec import array_header
 from whiteboard.document import Document
+from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 
@@ -21,7 +23,7 @@ class Welcomes:
         self.doc = doc
         self.recent = recent
         self.limits = limits
-        self._elements: list[dict[str, Any]] | None = None
+        self._elements: bytes | None = None  # the elements' msgpack array
         self._first: list[int] = []
         self._gone: list[list[Any]] = []
 
@@ -29,8 +31,11 @@ class Welcomes:
         doc = self.doc
         ops = self.recent.ops_since(since, doc.seq) if since is not None else None
         if ops is None and self._elements is None:
-            self._elements = doc.elements()
-            self._first = [doc.first_seq(e["id"]) or 0 for e in self._elements]
+            # The elements' bytes come from the checkpoint's cache (repacking only what changed
+            # since): a 7 MB board's welcome costs the loop a few ms instead of 360.
+            parts = packed_parts(doc)
+            self._elements = b"".join((array_header(len(parts) - 2), *parts[1:-1]))
+            self._first = doc.stacking()[1]  # C-level loops: a few ms for 100,000 elements
             self._gone = doc.gone()
         return protocol.encode_welcome(
             board=self.board_id,
