@@ -8,7 +8,11 @@ Two scenarios on one board, each on a fresh ``server.py`` driven by ``loadgen.py
 - views: the same board with and without every client sending ``view`` 10 times a second
   (``--views 10``), the rest alike: what viewports cost the server (issue 16: "nothing
   measurable"). The runs alternate (without, with, without, with) so that the machine's other
-  load falls on both alike; the ratio of the medians is the figure.
+  load falls on both alike; the ratio of the medians is the figure. "Nothing measurable" is
+  read as less than 5 points of a core added.
+
+On a machine busy with other work (over half a core), CPU verdicts say "noisy": the server's
+share is then what the scheduler left it.
 
     .venv/bin/python bench/presence.py [-N 200] [-K 20] [--seconds 10] [--pairs 2]
         [--json-out FILE]
@@ -26,7 +30,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import loadgen
 
-CURSOR_P99_MS, CURSOR_CPU_PCT, VIEW_COST_PCT = 50.0, 50.0, 10.0
+CURSOR_P99_MS, CURSOR_CPU_PCT, VIEW_COST_PCT = 50.0, 50.0, 5.0
+# Other work on the machine above this (% of a core) starves the server: its CPU share is then
+# what the scheduler left it, not what the load needs, and a CPU verdict would mean nothing.
+BUSY_MACHINE_PCT = 50.0
 
 
 def one(n: int, k: int, seconds: float, *flags: str) -> dict[str, Any]:
@@ -44,9 +51,12 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     cur = one(args.n, args.k, args.seconds, "--cursors", "30")
     without: list[float] = []
     with_views: list[float] = []
+    others = [cur["machine"]["other_pct"]]
     for _ in range(args.pairs):
-        without.append(one(args.n, args.k, args.seconds)["server"]["cpu_pct"])
-        with_views.append(one(args.n, args.k, args.seconds, "--views", "10")["server"]["cpu_pct"])
+        for flags, cpus in (((), without), (("--views", "10"), with_views)):
+            r = one(args.n, args.k, args.seconds, *flags)
+            cpus.append(r["server"]["cpu_pct"])
+            others.append(r["machine"]["other_pct"])
     return {
         "n": args.n,
         "k": args.k,
@@ -57,6 +67,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
             "other_pct": cur["machine"]["other_pct"],
         },
         "views": {"cpu_without": without, "cpu_with": with_views},
+        "other_pct_max": max(others),
     }
 
 
@@ -65,6 +76,8 @@ def verdicts(r: dict[str, Any]) -> list[dict[str, str]]:
     p99, cpu = c["cursor_ms"]["p99"], c["cpu_pct"]
     base, views = statistics.median(v["cpu_without"]), statistics.median(v["cpu_with"])
     extra = views - base
+    busy = r["other_pct_max"] > BUSY_MACHINE_PCT
+    noisy = f"noisy (others {r['other_pct_max']:.0f} %)"
     return [
         {
             "target": f"{r['n']} all moving cursors at 30 Hz, {r['k']} drawing: cursor p99 < "
@@ -76,7 +89,11 @@ def verdicts(r: dict[str, Any]) -> list[dict[str, str]]:
         {
             "target": f"  ... server CPU < {CURSOR_CPU_PCT:g} % of a core",
             "measured": f"{cpu} % (others on the machine {c['other_pct']} %)",
-            "verdict": "pass" if cpu is not None and cpu < CURSOR_CPU_PCT else "MISS",
+            "verdict": noisy
+            if busy
+            else "pass"
+            if cpu is not None and cpu < CURSOR_CPU_PCT
+            else "MISS",
         },
         {
             "target": f"N={r['n']}, everyone sending view 10/s: CPU with views vs without",
@@ -84,7 +101,7 @@ def verdicts(r: dict[str, Any]) -> list[dict[str, str]]:
             f"x{views / base:.2f})"
             if base
             else "-",
-            "verdict": "pass" if base and extra < VIEW_COST_PCT else "MISS",
+            "verdict": noisy if busy else "pass" if base and extra < VIEW_COST_PCT else "MISS",
         },
     ]
 
