@@ -84,3 +84,19 @@ def lag_ms(before: str | None, after: str | None) -> dict[str, float | None]:
         v = quantile(b, a, q) if a is not None else None
         out[name] = None if v is None else round(v * 1000, 3)
     return out
+
+
+def max_ms(before: str | None, after: str | None) -> float | None:
+    """The upper bound of the highest bucket that gained a sample in the window, in ms: the
+    worst lag was at most this (and above the bucket below). None: no metric or no sample."""
+    b, a = buckets(before), buckets(after)
+    if a is None:
+        return None
+    worst = None
+    below = 0.0
+    for bound in sorted(a):
+        count = a[bound] - (b or {}).get(bound, 0.0)
+        if count > below:
+            worst = bound
+        below = count
+    return None if worst is None else (math.inf if math.isinf(worst) else round(worst * 1000, 3))

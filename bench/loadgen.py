@@ -35,10 +35,8 @@ stores a receive time. Latencies are computed after the run, off the measured pa
 
 ``--views 10`` makes every client also send its viewport (``view``, PROTOCOL.md 1.1) 10 times
 a second, panning slowly, as a room where everyone could be followed: the cost of presenting.
-
-``--cursors 30`` makes every client also move its pointer (``cursor``) 30 times a second, as a
-room where everyone's mouse is on the board. A cursor's ``x`` is its send time (ms since the
-run started), so every receiver knows how old each cursor it is shown is: the cursor latency.
+``--cursors 30`` makes every client move its pointer, a ``cursor`` 30 times a second, and
+measures cursor latency at every receiver (the x of each cursor names it).
 """
 
 from __future__ import annotations
@@ -240,8 +238,8 @@ def spawn_argv(kind: str, data: str, n: int, extra: list[str]) -> list[str]:
 class FrameInfo:
     """One distinct frame from the server, decoded once, and when each client received it."""
 
-    __slots__ = ("board", "contiguous", "cursors", "first", "keys", "kind", "last", "points",
-                 "recv", "sends", "seqs", "wire")  # fmt: skip
+    __slots__ = ("board", "contiguous", "first", "keys", "kind", "last", "points", "recv",
+                 "sends", "seqs", "wire")  # fmt: skip
 
     def __init__(self, kind: int, board: int, wire: int) -> None:
         self.kind = kind
@@ -254,7 +252,6 @@ class FrameInfo:
         self.keys: list[tuple[int, int, int]] = []
         self.points = 0
         self.recv = array("d")
-        self.cursors: list[float] = []  # presence: send times of the cursors it carries
 
 
 class Client(WSListener):
@@ -275,6 +272,7 @@ class Client(WSListener):
         self.welcome_bytes = 0
         self.welcome_points = 0
         self.ping_sent = 0.0
+        self.cursors = 0  # cursors sent (Pointers): the x of the next one
 
     def on_ws_connected(self, transport: WSTransport) -> None:
         self.transport = transport
@@ -303,7 +301,7 @@ class Client(WSListener):
             else:
                 self._irregular(info)
             info.recv.append(now)
-        elif info.cursors:
+        elif info.sends:  # a presence frame with measured cursors (--cursors)
             info.recv.append(now)
 
     def _irregular(self, info: FrameInfo) -> None:
@@ -464,44 +462,33 @@ class Viewers:
         for i, client in enumerate(clients):
             loop.call_at(t + i * step, self._tick, loop, client, t + i * step)
 
-    def _tick(self, loop: asyncio.AbstractEventLoop, client: Client, due: float) -> None:
-        if not self.run.sending or client.transport is None or client.close_code:
-            return
+    def message(self, client: Client) -> bytes:
         self.n += 1
         x = float(client.me % 50 * 40 + self.n % 400)
-        client.transport.send(
-            BINARY, msgpack.packb({"t": "view", "vp": [x, 0.5, x + 1200.5, 800.5]})
-        )
-        self.sent += 1
-        due += self.period
-        loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
-
-
-class Cursors:
-    """Every client moves its pointer ``rate`` times a second, phases spread over the period;
-    ``x`` is the send time in ms since ``t0`` (how receivers tell a cursor's age)."""
-
-    def __init__(self, run: Run, rate: float) -> None:
-        self.run = run
-        self.period = 1.0 / rate
-        self.sent = 0
-
-    def start(self, loop: asyncio.AbstractEventLoop) -> None:
-        clients = self.run.clients
-        step = self.period / max(1, len(clients))
-        t = loop.time()
-        for i, client in enumerate(clients):
-            loop.call_at(t + i * step, self._tick, loop, client, t + i * step)
+        return msgpack.packb({"t": "view", "vp": [x, 0.5, x + 1200.5, 800.5]})
 
     def _tick(self, loop: asyncio.AbstractEventLoop, client: Client, due: float) -> None:
         if not self.run.sending or client.transport is None or client.close_code:
             return
-        assert self.run.cursor_t0 is not None
-        x = round((time.monotonic() - self.run.cursor_t0) * 1000, 3)
-        client.transport.send(BINARY, msgpack.packb({"t": "cursor", "x": x, "y": client.index}))
+        client.transport.send(BINARY, self.message(client))
         self.sent += 1
         due += self.period
         loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
+
+
+class Pointers(Viewers):
+    """Every client moves its pointer: a ``cursor`` ``rate`` times a second (a browser sends one
+    per animation frame while the pointer moves; 30 is a pointer on a 30 Hz schedule).
+
+    Each cursor's ``x`` is a counter of that client's cursors, so a receiver finds when it was
+    sent by ``(board, id, x)`` and its latency is measured like an op's, at every receiver.
+    """
+
+    def message(self, client: Client) -> bytes:
+        client.cursors += 1
+        x = float(client.cursors)
+        self.run.cursor_sent[(client.board, client.me, x)] = time.monotonic()
+        return msgpack.packb({"t": "cursor", "x": x, "y": float(client.index % 1000)})
 
 
 class Run:
@@ -509,8 +496,6 @@ class Run:
 
     def __init__(self, opts: Options) -> None:
         self.opts = opts
-        self.cursor_t0: float | None = time.monotonic() if opts.cursors > 0 else None
-        self.cursor_frames: list[FrameInfo] = []
         self.points_per_op = opts.points_per_op
         self.stroke_points = opts.stroke_points
         self.period = 1.0 / opts.r if opts.r > 0 else math.inf
@@ -519,6 +504,8 @@ class Run:
         self.cache: dict[bytes, FrameInfo] = {}
         self.frames: list[FrameInfo] = []
         self.sent: dict[tuple[int, int, int], float] = {}
+        self.cursor_sent: dict[tuple[int, int, float], float] = {}
+        self.presence_frames: list[FrameInfo] = []  # those holding measured cursors
         self.acked: set[tuple[int, int, int]] = set()
         self.refused: Counter[str] = Counter()
         self.refused_keys: set[tuple[int, int, int]] = set()
@@ -566,11 +553,13 @@ class Run:
             self.frames.append(info)
         elif kind == "presence":
             info = FrameInfo(PRESENCE, client.board, wire)
-            if self.cursor_t0 is not None:
-                t0 = self.cursor_t0
-                info.cursors = [t0 + c[1] / 1000 for c in msg.get("cur") or () if c[1] is not None]
-                if info.cursors:
-                    self.cursor_frames.append(info)
+            if self.cursor_sent:
+                for cid, x, _ in msg.get("cur") or ():
+                    send = self.cursor_sent.get((client.board, cid, x))
+                    if send is not None:
+                        info.sends.append(send)
+                if info.sends:
+                    self.presence_frames.append(info)
         else:
             client.on_message(msg, len(payload))
             return None
@@ -648,9 +637,9 @@ class Run:
         viewers = Viewers(self, opts.views) if opts.views > 0 else None
         if viewers is not None:
             viewers.start(loop)
-        cursors = Cursors(self, opts.cursors) if opts.cursors > 0 else None
-        if cursors is not None:
-            cursors.start(loop)
+        pointers = Pointers(self, opts.cursors) if opts.cursors > 0 else None
+        if pointers is not None:
+            pointers.start(loop)
         lag_task = asyncio.ensure_future(self._loop_lag())
         ping_task = asyncio.ensure_future(self._ping(self.clients[-1]))
         await asyncio.sleep(opts.warmup)
@@ -684,7 +673,6 @@ class Run:
         result["views_per_s"] = opts.views
         result["views_sent"] = viewers.sent if viewers is not None else 0
         result["cursors_per_s"] = opts.cursors
-        result["cursors_sent"] = cursors.sent if cursors is not None else 0
         result["cursor_latency_ms"] = self.cursor_latency(before.t, after.t)
         srv = result["server"]
         srv["loop_lag_ms"] = lag_metrics.lag_ms(metrics_before, metrics_after)
@@ -695,6 +683,33 @@ class Run:
         )
         srv["rss_after_unload_mb"] = _kib_to_mb(rss_unloaded)
         return result
+
+    def cursor_latency(self, t0: float, t1: float) -> dict[str, Any]:
+        """Cursor latency at every receiver, for cursors sent in the measured window.
+
+        Cursors may be dropped (PROTOCOL.md), so one that never came is not counted late;
+        ``received`` says how many deliveries were measured. A shared frame reaches its
+        sender too: that one delivery in N is counted like the others.
+        """
+        hist = [0] * NBINS
+        worst = 0.0
+        for info in self.presence_frames:
+            recv = sorted(info.recv)
+            if not recv:
+                continue
+            for s in info.sends:
+                if t0 <= s < t1:
+                    worst = max(worst, recv[-1] - s)
+                    _histogram_add(hist, recv, s)
+        count = sum(hist)
+        sent = sum(1 for s in self.cursor_sent.values() if t0 <= s < t1)
+        return {
+            "p50": _ms(_percentile(hist, count, 0, 0.50)),
+            "p99": _ms(_percentile(hist, count, 0, 0.99)),
+            "max": _ms(worst) if count else None,
+            "received": count,
+            "sent": sent,
+        }
 
     def _server_status(self) -> dict[str, int]:
         if self.opts.server_pid is None:
@@ -739,10 +754,6 @@ class Run:
         return {"bytes": client.welcome_bytes, "points": client.welcome_points}
 
     # -- results ---------------------------------------------------------------------------
-
-    def cursor_latency(self, t0: float, t1: float) -> dict[str, Any]:
-        """Age of each cursor shown to each receiver, for cursors sent while measuring."""
-        return _cursor_percentiles(self.cursor_frames, t0, t1)
 
     def summary(
         self,
@@ -888,30 +899,6 @@ def compact_sops(frame: list[Any]) -> list[dict[str, Any]]:
         else:
             sops.append({**op, "s": first + i})
     return sops
-
-
-def _cursor_percentiles(frames: list[FrameInfo], t0: float, t1: float) -> dict[str, Any]:
-    hist = [0] * NBINS
-    worst = 0.0
-    for info in frames:
-        recv = sorted(info.recv)
-        if not recv:
-            continue
-        for s in info.cursors:
-            if t0 <= s < t1:
-                _histogram_add(hist, recv, s)
-                worst = max(worst, recv[-1] - s)
-    count = sum(hist)
-    out: dict[str, Any] = {
-        q: _ms(_percentile(hist, count, 0, v)) for q, v in (("p50", 0.5), ("p99", 0.99))
-    }
-    out["max"] = round(worst * 1000, 2)
-    out["count"] = count
-    return out
-
-
-def _ms(v: float) -> float | None:
-    return None if math.isnan(v) or math.isinf(v) else round(v * 1000, 2)
 
 
 def _histogram_add(hist: list[int], recv: list[float], s: float) -> None:
@@ -1092,9 +1079,14 @@ def format_summary(r: dict[str, Any]) -> str:
         f" machine {r['machine']['busy_pct']} % of {r['machine']['cores']} cores"
         f" (others {r['machine']['other_pct']} %)",
         f"  views: {r.get('views_per_s', 0):g}/s per client, {r.get('views_sent', 0):,} sent",
-        f"  cursors: {r.get('cursors_per_s', 0):g}/s per client, {r.get('cursors_sent', 0):,}"
-        f" sent, latency {r.get('cursor_latency_ms')}",
     ]  # fmt: skip
+    cur = r.get("cursor_latency_ms") or {}
+    if r.get("cursors_per_s"):
+        lines.append(
+            f"  cursors: {r['cursors_per_s']:g}/s per client, {cur.get('sent', 0):,} sent while"
+            f" measuring, {cur.get('received', 0):,} deliveries; latency ms p50 {cur.get('p50')}"
+            f"  p99 {cur.get('p99')}  max {cur.get('max')}"
+        )
     return "\n".join(lines)
 
 
@@ -1209,7 +1201,7 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--views", type=float, default=0.0,
                     help="every client also sends its viewport R times a second (1.1)")  # fmt: skip
     ap.add_argument("--cursors", type=float, default=0.0,
-                    help="every client also moves its pointer R times a second")  # fmt: skip
+                    help="every client also moves its pointer: R cursors a second")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")
     ap.add_argument("--json-out", type=Path, help="also write the JSON summary to this file")
     return ap

@@ -7,10 +7,10 @@ targets hold. Each runs as its own process, so one bench's memory, event loop or
 touch the next, and a failing bench is reported while the others still run.
 
 Modes:
-- default (``make bench``): the fan-out bench (the issue's scenarios against our server and the
-  baseline relay, 10 to 20 minutes), the many-boards bench (``boards``: issue 13's team-server
-  scenarios, a few minutes) and the big-board open (``bigboard``) in full, every other bench
-  with quick settings;
+- default (``make bench``): the fan-out bench, the many-boards bench (``boards``: issue 13's
+  team-server scenarios), presence at scale (``presence``: cursors from everyone, views with
+  and without) and opening a big board under load (``bigopen``) in full, every other bench with
+  quick settings;
 - ``--quick`` (``make bench-quick``): everything quick, a few minutes, to check while developing
   that the benches and the table work (the figures are then for small N);
 - ``--full``: every bench with its own defaults (soak and fuzzing alone take 10 minutes each).
@@ -51,17 +51,18 @@ QUICK: dict[str, list[str]] = {
     "scaleout": ["--quick"],
     "images": ["--images", "20"],
     "boards": ["--quick"],
-    "bigboard": ["--quick"],
     "memory_flood": ["--connections", "5", "--seconds", "10", "--after", "20"],
     "points_memory": ["--values", "200000"],
     "import_flood": ["--mib", "5"],
+    "presence": ["-N", "50", "-K", "5", "--seconds", "4", "--pairs", "1"],
+    "bigopen": ["--ops", "100000", "-N", "50", "-K", "5", "--boards", "5"],
 }
 
 # The issues' own scenarios: run in full by ``make bench`` (the others quick).
-FULL_BY_DEFAULT = {"fanout", "boards", "bigboard"}
+FULL_BY_DEFAULT = {"fanout", "boards", "presence", "bigopen"}
 
 # Benches that write their figures as JSON for the final table.
-JSON_OUT = {"fanout", "checkpoint_bench", "scaleout", "frames", "boards", "bigboard"}
+JSON_OUT = {"fanout", "checkpoint_bench", "scaleout", "frames", "boards", "presence", "bigopen"}
 CHECKPOINT_LAG_MS = 10.0
 
 
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
             if not out.exists():
                 continue
             result = json.loads(out.read_text())
-            if name in ("fanout", "frames", "boards", "bigboard"):
+            if name in ("fanout", "frames", "boards", "presence", "bigopen"):
                 rows += result["verdicts"]
             elif name == "checkpoint_bench":
                 rows += checkpoint_rows(result)

@@ -48,7 +48,7 @@ _LATENCY_BUCKETS = (
 )  # fmt: skip
 # Fine at the low end: a healthy loop lags well under 10 ms, and that is the range to resolve.
 _LAG_BUCKETS = (
-    0.5 * _MS, _MS, 2 * _MS, 3 * _MS, 5 * _MS, 7.5 * _MS, 10 * _MS, 15 * _MS, 25 * _MS,
+    0.5 * _MS, _MS, 2 * _MS, 3 * _MS, 5 * _MS, 7.5 * _MS, 10 * _MS, 15 * _MS, 20 * _MS, 25 * _MS,
     50 * _MS, 100 * _MS, 250 * _MS, 500 * _MS, 1.0, 2.5,
 )  # fmt: skip
 

@@ -277,7 +277,8 @@ export function startBoard(root: HTMLElement, board: string, title = ""): void {
           cursors.setPeers(conn.peers);
           follow.peers(conn.peers);
         }
-        for (const [id, x, y] of p.cur ?? []) cursors.move(id, x, y);
+        // A compact client's presence frame is shared by everyone: it holds our cursor too.
+        for (const [id, x, y] of p.cur ?? []) if (id !== conn.me) cursors.move(id, x, y);
         if (p.view) follow.views(p.view);
         for (const [id, x, y] of p.laser ?? []) {
           if (id !== conn.me) lasers.add(id, colorOf(id), x, y);

@@ -4,8 +4,12 @@ when a Tornado upgrade changes what that relies on, before the fan-out silently 
 
 from __future__ import annotations
 
+import asyncio
+import base64
+import os
 import socket
 
+import msgpack
 import pytest
 import tornado
 from tornado.iostream import IOStream, StreamBufferFullError
@@ -15,6 +19,7 @@ from whiteboard import protocol
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.web.connections import Connections
 from whiteboard.web.socket import BoardSocket
+from whiteboard.web.wsread import BufferedReads
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 
@@ -47,3 +52,56 @@ async def test_stream_api_used_by_the_fan_out(
     stream.write(ws_frame(protocol.encode_err("bad_message", "probe")))
     probe = await a.expect_type("err")
     assert probe["msg"] == "probe"
+
+
+def _client_frame(payload: bytes, opcode: int = 0x2, fin: bool = True) -> bytes:
+    """A masked client frame (RFC 6455 5.3), with a 16-bit length from 126 bytes on."""
+    head = bytes([(0x80 if fin else 0) | opcode])
+    n = len(payload)
+    head += bytes([0x80 | n]) if n < 126 else bytes([0x80 | 126]) + n.to_bytes(2, "big")
+    mask = os.urandom(4)
+    return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
+
+
+async def test_frames_buffered_together_are_read_in_order(
+    url: str, board: str, connections: Connections
+) -> None:
+    """web/wsread.py takes buffered bytes from the stream's private buffer: many frames in one
+    TCP segment (small, 16-bit length, fragmented, a ping between fragments) must come out
+    whole and in order, as Tornado's own reads give them."""
+    watcher = await connect(url, board, "watcher")
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET /ws/{board} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 101")
+    socks = [c for c in connections.open if isinstance(c, BoardSocket)]
+    assert socks and all(type(c.ws_connection) is BufferedReads for c in socks)
+    hello = msgpack.packb({"t": "hello", "v": 1, "name": "burst"})
+    labelled = {**rect("long"), "text": "y" * 100}
+    ops = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 1, "e": labelled}]})
+    assert len(ops) >= 126  # a 16-bit length
+    cursors = [msgpack.packb({"t": "cursor", "x": float(i), "y": 0.0}) for i in range(20)]
+    writer.write(_client_frame(hello))
+    await watcher.expect(lambda m: m.get("t") == "presence" and "join" in m)  # it is admitted
+    burst = b"".join(_client_frame(c) for c in cursors)
+    text = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 2, "e": rect("second")}]})
+    burst += _client_frame(text[:5], fin=False) + _client_frame(b"p", opcode=0x9)
+    burst += _client_frame(text[5:], opcode=0x0) + _client_frame(ops)
+    writer.write(burst)  # one write: the server finds the frames already buffered
+    await writer.drain()
+    first = await watcher.expect(lambda m: m.get("t") == "ops" and len(m["ops"]) > 0)
+    ids = [op["e"]["id"] for op in first["ops"]]
+    if len(ids) < 2:
+        second = await watcher.expect(lambda m: m.get("t") == "ops")
+        ids += [op["e"]["id"] for op in second["ops"]]
+    assert ids == ["second", "long"]
+    cur = await watcher.expect(lambda m: m.get("t") == "presence" and "cur" in m)
+    assert cur["cur"][0][1] == 19.0  # the last cursor of the burst: the tick keeps the latest
+    writer.close()
+    await writer.wait_closed()

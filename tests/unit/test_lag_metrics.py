@@ -36,3 +36,11 @@ def test_a_server_without_the_metric_gives_none() -> None:
 def test_lags_past_the_last_bound_report_that_bound() -> None:
     lag = lag_metrics.lag_ms(None, scrape([0] * 15 + [10]))
     assert lag == {"p50": 2500.0, "p99": 2500.0}
+
+
+def test_the_worst_lag_is_bounded_by_the_highest_bucket_that_gained() -> None:
+    before = scrape([5] + [0] * 8 + [1] + [0] * 6)  # a 50 ms lag before the window: not counted
+    after = scrape([105, 0, 3, 0, 0, 0, 0, 0, 1, 1] + [0] * 6)
+    assert lag_metrics.max_ms(before, after) == 25.0
+    assert lag_metrics.max_ms(after, after) is None
+    assert lag_metrics.max_ms(None, None) is None

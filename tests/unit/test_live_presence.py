@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.live import FakeTransport
+from whiteboard import protocol
 from whiteboard.live.presence import InOrder, Presence, color_of
 from whiteboard.live.replica import Solo
 from whiteboard.live.session import Session
@@ -40,6 +41,56 @@ def test_each_client_gets_every_cursor_but_its_own_in_one_write() -> None:
     assert not p.pending()
     p.flush(peers)  # nothing new: nothing sent
     assert all(tr.take() == [] for tr in t.values())
+
+
+def test_compact_clients_share_one_frame_of_every_cursor_theirs_included() -> None:
+    """The app skips its own cursor: one frame built once for every compact client, so the
+    cursors of a tick cost one encode however many people move (docs/protocol.md)."""
+    p, _ = presence()
+    transports = {cid: FakeTransport() for cid in (1, 2, 3)}
+    peers = {
+        cid: Session(tr, cid, f"c{cid}", color_of(cid), compact=cid != 3)
+        for cid, tr in transports.items()
+    }
+    for cid in (1, 2, 3):
+        p.cursor(cid, float(cid), 0.0)
+    p.flush(peers)
+    assert all(tr.writes == 1 for tr in transports.values())
+    every = [{"t": "presence", "cur": [[1, 1.0, 0.0], [2, 2.0, 0.0], [3, 3.0, 0.0]]}]
+    assert transports[1].take() == every
+    assert transports[2].take() == every
+    assert transports[3].take() == [{"t": "presence", "cur": [[1, 1.0, 0.0], [2, 2.0, 0.0]]}]
+
+
+@pytest.mark.parametrize(
+    ("leave", "cur", "view", "laser"),
+    [
+        (None, [[1, 1.5, -2]], None, None),
+        ([9], [[1, 1.5, -2]], None, None),
+        (None, [[1, 1.5, -2], [2, None, None], [300, 1e7, 0.25]], [[4, 0, 0, 1, 1]], None),
+        ([7, 8], [[1, 0, 0], [70000, 3, 4]], [[4, 0.5, 0, 1, 1]], [[1, 2, 3], [1, 4, 5]]),
+        (None, [[i, i, i] for i in range(1, 40)], None, [[5, 0, 0]]),
+    ],
+)
+def test_presence_frame_splices_exactly_what_encoding_gives(
+    leave: list[int] | None,
+    cur: list[list[Any]],
+    view: list[list[Any]] | None,
+    laser: list[list[Any]] | None,
+) -> None:
+    frame = protocol.PresenceFrame(leave, cur, view, laser)
+    assert frame.shared == protocol.encode_presence(leave=leave, cur=cur, view=view, laser=laser)
+    for c in cur:
+        rest = [x for x in cur if x[0] != c[0]]
+        if not (rest or leave or view or laser):
+            assert frame.without(c[0]) is None
+            continue
+        assert frame.holds(c[0])
+        assert frame.without(c[0]) == protocol.encode_presence(
+            leave=leave, cur=rest, view=view, laser=laser
+        )
+    assert not frame.holds(12345)
+    assert frame.without(12345) == frame.shared
 
 
 def test_a_leave_goes_out_once_with_the_cursors_of_the_tick() -> None:

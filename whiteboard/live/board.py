@@ -93,6 +93,8 @@ class Board:
         on_failed: Callable[[Board], None] | None = None,
         doc: Document | None = None,
     ) -> None:
+        """``doc``: ``build_document(loaded, ...)`` when the owner built it already (off the
+        loop: ``registry.Hub``)."""
         self.id = board_id
         # ``doc``: built from ``loaded`` already, off the loop (``registry.py``).
         self.doc = doc if doc is not None else build_document(loaded, Limits.from_object(settings))

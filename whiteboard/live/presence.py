@@ -25,7 +25,6 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from whiteboard import metrics, protocol
-from whiteboard.codec import Packed, array_header, pack
 from whiteboard.live.broadcast import send_all
 from whiteboard.live.session import Session
 from whiteboard.live.wsframe import ws_frame
@@ -251,35 +250,28 @@ class Presence:
             frame = protocol.encode_presence(leave=leaves, view=view, laser=laser)
             send_all(peers, ws_frame(frame))
             return
-        # Everyone gets every cursor but their own: one shared frame for those who sent no
-        # cursor this tick, one frame each for those who did. Views and laser points go to
-        # those in the shared frame, and to the others in a second shared frame, so that they
-        # never cost a frame per sender.
-        shared = ws_frame(protocol.encode_presence(leave=leaves, cur=cur, view=view, laser=laser))
-        extra = ws_frame(protocol.encode_presence(view=view, laser=laser)) if view or laser else b""
-        # Each cursor packed once; a sender's frame is the others' bytes joined (in C), so
-        # m senders cost m joins of bytes rather than m encodes of m - 1 cursors.
-        packed = [pack(c) for c in cur]
-        at = {c[0]: i for i, c in enumerate(cur)}
-        others = array_header(len(cur) - 1)
-        for cid, session in list(peers.items()):
-            if cid in cursors:
-                i = at.get(cid)
-                mine: Packed | None = None
-                if i is None:
-                    mine = Packed(array_header(len(cur)) + b"".join(packed))
-                elif len(cur) > 1:
-                    mine = Packed(b"".join((others, *packed[:i], *packed[i + 1 :])))
-                if mine is not None or leaves:
-                    session.send(protocol.encode_presence(leave=leaves or None, cur=mine))
-                if extra:
-                    session.send_frame(extra)
-            else:
-                session.send_frame(shared)
-        senders = len(cursors.keys() & peers.keys())
-        metrics.broadcast(len(shared), len(peers) - senders)
-        if extra:
-            metrics.broadcast(len(extra), senders)
+        _send_cursors(peers, protocol.PresenceFrame(leaves, cur, view, laser))
+
+
+def _send_cursors(peers: dict[int, Session], frame: protocol.PresenceFrame) -> None:
+    """A tick's presence with cursors: one shared frame for everyone, except that a PROTOCOL.md
+    client whose cursor is in it gets the same bytes without it (spliced, not encoded again).
+
+    Compact clients (the app, docs/protocol.md "Compact live ops") take the shared frame with
+    their own cursor in it and skip it themselves: so the cursors of a tick are one frame,
+    built once, however many people move their pointer.
+    """
+    shared = ws_frame(frame.shared)
+    n = 0
+    for cid, session in list(peers.items()):
+        if session.compact or not frame.holds(cid):
+            session.send_frame(shared)
+            n += 1
+        else:
+            mine = frame.without(cid)
+            if mine is not None:
+                session.send(mine)
+    metrics.broadcast(len(shared), n)
 
 
 def _summon(peers: dict[int, Session], by: int, vp: list[float]) -> None:

@@ -17,11 +17,13 @@ from typing import Any
 from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
+from whiteboard.document import Document
+from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.board import Board, build_document
 from whiteboard.live.budget import MemoryBudget
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
-from whiteboard.store.base import LogRow, Store, StoreError
+from whiteboard.store.base import LoadedBoard, LogRow, Store, StoreError
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,15 @@ GONE = "gone"
 
 class BoardDeleted(Exception):
     """The board was soft-deleted: it is not served (``whiteboard/live/lifecycle.py``)."""
+
+
+def _decode(loaded: LoadedBoard, limits: Limits) -> Document:
+    """The board's document, and its elements' bytes cached for the first welcome and the next
+    checkpoint (``history.checkpoint.packed_parts``): both run in a worker thread, before
+    anything else can see the document."""
+    doc = build_document(loaded, limits)
+    packed_parts(doc)
+    return doc
 
 
 class Hub:
@@ -91,8 +102,9 @@ class Hub:
             remote = await replica.subscribe()
             loaded = await self.store.load(board_id)
             # Decoding a big board's checkpoint and replaying the log after it takes hundreds
-            # of ms: in a thread, the loop keeps serving the other boards meanwhile.
-            doc = await asyncio.to_thread(build_document, loaded, self.limits)
+            # of ms (a 7 MB state): in a thread, the loop keeps serving the other boards
+            # meanwhile, losing the GIL for one switch interval at a time.
+            doc = await asyncio.to_thread(_decode, loaded, self.limits)
         except BaseException:
             self.track(replica.unsubscribe())
             raise

@@ -6,8 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from whiteboard import protocol
-from whiteboard.codec import Packed, pack
+from whiteboard.codec import Packed, array_header, pack
 from whiteboard.document import Document
+from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 
@@ -41,10 +42,12 @@ class Welcomes:
         doc = self.doc
         ops = self._ops_since(since) if since is not None else None
         if ops is None and self._elements is None:
-            elements = doc.elements()
-            self._count = len(elements)
-            self._elements = Packed(pack(elements))
-            self._first = Packed(pack([doc.first_seq(e["id"]) or 0 for e in elements]))
+            # The elements' bytes come from the checkpoint's cache (repacking only what changed
+            # since): a 7 MB board's welcome costs the loop a few ms instead of 360.
+            parts = packed_parts(doc)
+            self._count = len(parts) - 2
+            self._elements = Packed(b"".join((array_header(self._count), *parts[1:-1])))
+            self._first = Packed(pack(doc.stacking()[1]))  # C-level loops: a few ms
             self._gone = Packed(pack(doc.gone()))
         return protocol.encode_welcome(
             board=self.board_id,

@@ -19,6 +19,7 @@ part of the interface.
 
 from whiteboard.protocol.compact import encode_compact_ops
 from whiteboard.protocol.frames import (
+    PresenceFrame,
     encode_err,
     encode_ops_array,
     encode_ops_frame,
@@ -138,6 +139,7 @@ __all__ = [
     "Limits",
     "Message",
     "OpsMessage",
+    "PresenceFrame",
     "ProtocolError",
     "SummonMessage",
     "ViewMessage",
