@@ -18,7 +18,10 @@ until the next ``apply``, and use ``to_state()`` or ``copy()`` for anything kept
 Checkpoints: the document records which ids changed since ``take_changes()`` was last called,
 so that ``history/checkpoint.py`` can keep each element's packed bytes from one checkpoint to
 the next and pack only what changed. The bytes themselves live there, not here: this module
-knows nothing of encodings.
+knows nothing of encodings. A checkpoint holds the first-add seqs of the live ids only; those of
+deleted ids are recorded once, beside it, by the store (``Checkpoint.firsts``), and given back
+with ``know_firsts`` - else every checkpoint of a board with add/delete churn would carry every
+id ever added, and the disk would grow with the square of the ops.
 """
 
 from __future__ import annotations
@@ -52,9 +55,6 @@ class Document:
         self._dirty: set[str] = set()
         """Ids added, changed or deleted since ``take_changes()`` (a checkpoint's packed cache
         repacks or drops exactly these)."""
-        self._first_unpacked: list[str] = []
-        """Ids whose first add happened since ``take_changes()``, in ``_first`` order: ``first``
-        only ever grows, so a checkpoint packs each entry once."""
         self.blobs: set[str] | None = None
         """On a live board, the names of the blobs it holds: an image must name one of them
         (else ``not_found``, PROTOCOL.md 1.1). None where no such check is due: history replays
@@ -197,7 +197,6 @@ class Document:
         first = self._first.get(id)
         if first is None:
             first = self._first[id] = seq
-            self._first_unpacked.append(id)
         if self._order is not None:
             if self._order and "z" not in e and first > self._first[self._order[-1]]:
                 # The common case, a new element on top of the others: no key computations.
@@ -276,26 +275,32 @@ class Document:
     def to_state(self) -> dict[str, Any]:
         """A msgpack-able checkpoint that shares nothing with the live document.
 
-        It holds the first-add seq of every id ever added, not only the live ones, so that a
-        document loaded from it stacks a re-added element exactly as the original would.
+        ``first`` holds the first-add seqs of the live ids, in stacking order. Those of deleted
+        ids are not in it (they would make every checkpoint as long as the board's whole past):
+        the store keeps them once each, and a document loaded from the state gets them back
+        with ``know_firsts`` to stack a re-added element exactly as the original would.
         """
+        order = self.order()
+        live, first = self._live, self._first
         return {
             "seq": self.seq,
-            "elements": [_copy_element(e) for e in self.elements()],
-            "first": dict(self._first),
+            "elements": [_copy_element(live[id]) for id in order],
+            "first": {id: first[id] for id in order},
         }
 
-    def take_changes(self) -> tuple[set[str], list[str]]:
-        """The ids added, changed or deleted, and the ids first added, since the last call
-        (in order); the document forgets them. ``history/checkpoint.py`` is the one caller."""
+    def take_changes(self) -> set[str]:
+        """The ids added, changed or deleted since the last call; the document forgets them.
+        ``history/checkpoint.py`` is the one caller."""
         dirty, self._dirty = self._dirty, set()
-        first, self._first_unpacked = self._first_unpacked, []
-        return dirty, first
+        return dirty
 
-    @property
-    def first_count(self) -> int:
-        """How many ids were ever added (the size of the checkpoint's ``first`` map)."""
-        return len(self._first)
+    def know_firsts(self, firsts: dict[str, int]) -> None:
+        """Learn the first-add seqs of ids added before this document's checkpoint and deleted
+        since (the store's record of them): a re-add of one then stacks at its old place."""
+        mine = self._first
+        for id, seq in firsts.items():
+            if id not in mine and seq <= self.seq:
+                mine[id] = seq
 
     def order(self) -> list[str]:
         """Live ids in stacking order (the document's own list: read-only, valid until the
@@ -329,9 +334,10 @@ class Document:
             if id in doc._live:
                 raise ValueError(f"checkpoint lists element {id!r} twice")
             doc._live[id] = _copy_element(e)
-        doc._dirty = set(doc._live)
+        # Deleted ids in ``first`` (a checkpoint written before their seqs were kept apart) are
+        # dirty too: the next checkpoint hands them to the store, which keeps them from then on.
+        doc._dirty = set(doc._first)
         doc._with_z = {id for id, e in doc._live.items() if "z" in e}
-        doc._first_unpacked = list(doc._first)
         # The stacking order is recomputed on first use rather than trusted from the list.
         return doc
 

@@ -29,6 +29,7 @@ import msgpack
 from whiteboard.blobs.check import ImageRefused, check_image, not_an_image, sniff_type
 from whiteboard.codec import pack as _pack
 from whiteboard.document import Document
+from whiteboard.history import checkpoint
 from whiteboard.protocol import BOARD_ID_PATTERN, Limits, ProtocolError, server_op, validate_op
 from whiteboard.store.base import Blob, Checkpoint, Client, LogRow
 
@@ -354,7 +355,9 @@ class LogBuilder:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.to_state())))
+        # As the live board writes them: with the first-add seqs of the ids deleted since the
+        # previous one (``Checkpoint.firsts``), and the layout index.
+        self.checkpoints.append(checkpoint.build(self.doc))
         self._checkpoint_seq = self.doc.seq
 
     def finish(self) -> Document:

@@ -44,6 +44,11 @@ class Checkpoint:
     layout: bytes | None = field(default=None, compare=False)
     """Its ``layout`` index when the writer already knows it (``layout.from_parts``), so the
     store need not parse megabytes in a thread that holds the GIL; else the store computes it."""
+    firsts: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    """First-add seqs of ids deleted at or before ``seq``, which ``state`` does not list. On
+    write: those deleted since the writer's previous checkpoint, which the store records once
+    each (``first_adds``), in the same write as the state. On read: those of the ids the reader
+    asked for (all of them for ``load``), for ``Document.know_firsts``."""
 
 
 @dataclass(frozen=True)
@@ -160,7 +165,8 @@ class Store(ABC):
 
     @abstractmethod
     async def load(self, board: str) -> LoadedBoard:
-        """The latest checkpoint, the rows after it, the next client id and the key hash."""
+        """The latest checkpoint (with every recorded first-add seq up to it in ``firsts``),
+        the rows after it, the next client id and the key hash."""
 
     @abstractmethod
     async def head(self, board: str) -> int:
@@ -172,6 +178,11 @@ class Store(ABC):
 
     @abstractmethod
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None: ...
+
+    @abstractmethod
+    async def first_adds(self, board: str, ids: list[str] | None, upto: int) -> dict[str, int]:
+        """The recorded first-add seqs (``Checkpoint.firsts``) at most ``upto``: of ``ids``, or
+        of every id when None."""
 
     async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
         """The layout index of the checkpoint at ``seq`` (``layout.py``), if the store keeps

@@ -8,7 +8,8 @@ forks nor gets a hole, whoever appends and however late.
 Every key of a board carries the board id as a hash tag (``wb:{id}:...``) so that a Redis
 Cluster keeps a board in one slot and the scripts may touch all of its keys. The store's keys:
 ``head`` (last seq), ``log`` (a stream, entry id ``<last seq>-0``), ``cps``/``cpdata``/``cplayout``
-(checkpoints by seq), ``clients``, ``nextid`` and ``meta`` (created, key hash).
+(checkpoints by seq), ``firsts`` (first-add seqs of deleted ids, ``Checkpoint.firsts``),
+``clients``, ``nextid`` and ``meta`` (created, key hash).
 
 Keys shared with the cluster (``whiteboard/cluster/redis.py``), which coordinates processes over
 the same connection: a tick must cost one round trip, not two or three, so the scripts cross the
@@ -20,6 +21,7 @@ board's ``rows`` channel (``published_row`` reads it back), which the cluster li
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
@@ -120,6 +122,9 @@ class RedisStore(Store):
         self._redis: aioredis.Redis | None = None
         self._closed = False
         self._scripts: dict[str, Any] = {}
+        self._owed: dict[str, dict[str, int]] = {}
+        """Per board, ``Checkpoint.firsts`` of checkpoints that failed to save: the board's
+        document has handed them over already, so the next checkpoint saved here carries them."""
 
     @property
     def r(self) -> aioredis.Redis:
@@ -272,9 +277,30 @@ class RedisStore(Store):
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         index = await layout_of(checkpoint)
-        async with self.r.pipeline(transaction=True) as pipe:
-            _queue_checkpoint(pipe, board, checkpoint, index)
-            await call(pipe.execute())
+        owed = self._owed.pop(board, {})
+        if owed:
+            checkpoint = dataclasses.replace(
+                checkpoint, firsts=tuple({**owed, **dict(checkpoint.firsts)}.items())
+            )
+        try:
+            async with self.r.pipeline(transaction=True) as pipe:
+                _queue_checkpoint(pipe, board, checkpoint, index)
+                await call(pipe.execute())
+        except StoreError:
+            if checkpoint.firsts:
+                self._owed.setdefault(board, {}).update(checkpoint.firsts)
+            raise
+
+    async def first_adds(self, board: str, ids: list[str] | None, upto: int) -> dict[str, int]:
+        firsts_key = key(board, "firsts")
+        if ids is None:
+            raw = await call(self.r.hgetall(firsts_key))
+            found = {k.decode(): int(v) for k, v in raw.items()}
+        else:
+            wanted = sorted(set(ids))
+            values = await call(self.r.hmget(firsts_key, wanted)) if wanted else []
+            found = {i: int(v) for i, v in zip(wanted, values, strict=True) if v is not None}
+        return {i: s for i, s in found.items() if s <= upto}
 
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
         return await self._checkpoint(board, seq)
@@ -294,6 +320,9 @@ class RedisStore(Store):
 
     async def load(self, board: str) -> LoadedBoard:
         checkpoint = await self._checkpoint(board, None)
+        if checkpoint is not None:
+            firsts = await self.first_adds(board, None, checkpoint.seq)
+            checkpoint = dataclasses.replace(checkpoint, firsts=tuple(firsts.items()))
         rows = await self.read_log(board, checkpoint.seq if checkpoint else 0)
         key_hash = await call(self.r.hget(key(board, "meta"), "key_hash"))
         next_id = await call(self.r.get(key(board, "nextid")))
@@ -390,3 +419,6 @@ def _queue_checkpoint(pipe: Any, board: str, checkpoint: Checkpoint, index: byte
     else:
         pipe.hdel(key(board, "cplayout"), at)
     pipe.zadd(key(board, "cps"), {at: checkpoint.seq})
+    if checkpoint.firsts:
+        # The same value whoever writes it (a first add never changes): HSET may overwrite.
+        pipe.hset(key(board, "firsts"), mapping=dict(checkpoint.firsts))

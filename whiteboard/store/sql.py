@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS checkpoint_layouts (
     layout BLOB NOT NULL,
     PRIMARY KEY (board, seq)
 ) WITHOUT ROWID;
+-- First-add seqs of deleted ids (Checkpoint.firsts): one row per id ever deleted, written with
+-- the checkpoint that first leaves the id out, so that checkpoints list live ids only.
+CREATE TABLE IF NOT EXISTS first_adds (
+    board TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (board, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS boards (
     board TEXT PRIMARY KEY,
     key_hash TEXT,
@@ -96,6 +104,25 @@ def insert_checkpoint(
             "INSERT INTO checkpoint_layouts (board, seq, layout) VALUES (?, ?, ?)",
             (board, checkpoint.seq, index),
         )
+    if checkpoint.firsts:
+        # OR IGNORE: an id deleted, re-added and deleted again keeps its one first-add seq.
+        conn.executemany(
+            "INSERT OR IGNORE INTO first_adds (board, id, seq) VALUES (?, ?, ?)",
+            [(board, id, seq) for id, seq in checkpoint.firsts],
+        )
+
+
+def first_adds(
+    conn: sqlite3.Connection, board: str, ids: list[str] | None, upto: int
+) -> dict[str, int]:
+    rows: Iterable[Any]
+    if ids is None:
+        rows = conn.execute("SELECT id, seq FROM first_adds WHERE board = ?", (board,))
+    else:
+        rows = _rows_in(
+            conn, "SELECT id, seq FROM first_adds WHERE board = ? AND id IN", board, ids
+        )
+    return {str(i): int(s) for i, s in rows if s <= upto}
 
 
 def last_seq(conn: sqlite3.Connection, board: str) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import queue
@@ -255,6 +256,9 @@ class SQLiteStore(Store):
     async def load(self, board: str) -> LoadedBoard:
         def read(conn: sqlite3.Connection) -> LoadedBoard:
             cp = sql.checkpoint_before(conn, board, None)
+            if cp is not None:
+                firsts = sql.first_adds(conn, board, None, cp.seq)
+                cp = dataclasses.replace(cp, firsts=tuple(firsts.items()))
             after = cp.seq if cp else 0
             rows = sql.rows(conn, board, after, None)
             key = conn.execute("SELECT key_hash FROM boards WHERE board = ?", (board,)).fetchone()
@@ -276,6 +280,9 @@ class SQLiteStore(Store):
 
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
         return await self._read(lambda conn: sql.checkpoint_before(conn, board, seq))
+
+    async def first_adds(self, board: str, ids: list[str] | None, upto: int) -> dict[str, int]:
+        return await self._read(lambda conn: sql.first_adds(conn, board, ids, upto))
 
     async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
         def read(conn: sqlite3.Connection) -> bytes | None:
