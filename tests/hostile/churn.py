@@ -15,10 +15,18 @@ from tests.server.wsclient import WsClient
 from whiteboard.store.sqlite import DB_NAME
 
 
-def churn(url: str, board: str, *, seconds: float, live: int = 20, per_frame: int = 50) -> int:
+def churn(
+    url: str,
+    board: str,
+    *,
+    seconds: float,
+    max_ops: int | None = None,
+    live: int = 20,
+    per_frame: int = 50,
+) -> int:
     """Add ``per_frame`` rectangles with fresh ids per frame and delete as many of the oldest,
-    keeping about ``live`` on the board, for ``seconds`` (each frame waits for its ops to come
-    back, so the server sets the pace). Returns the ops committed."""
+    keeping about ``live`` on the board, for ``seconds`` or until ``max_ops`` (each frame waits
+    for its ops to come back, so the server sets the pace). Returns the ops committed."""
     ws = WsClient.connect(url, f"/ws/{board}", timeout=10)
     ws.send({"t": "hello", "v": 1, "name": "churn"})
     welcome = ws.recv()
@@ -26,7 +34,7 @@ def churn(url: str, board: str, *, seconds: float, live: int = 20, per_frame: in
     alive: list[str] = []
     n = committed = 0
     end = time.monotonic() + seconds
-    while time.monotonic() < end:
+    while time.monotonic() < end and (max_ops is None or committed < max_ops):
         ops = []
         for _ in range(per_frame):
             n += 1

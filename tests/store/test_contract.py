@@ -282,6 +282,26 @@ async def test_client_names_of_many_ids(store: Store) -> None:
     }
 
 
+async def test_reserved_client_ids_are_never_given_again(
+    store: Store, kind: str, where: str
+) -> None:
+    """A connection's id is durable before its welcome, though its row waits for its first
+    op: a reserved id is above every later answer, after a reopen too."""
+    await store.reserve_client_id("b", 7)
+    await store.reserve_client_id("b", 5)  # never backwards
+    assert (await store.load("b")).next_client_id == 8
+    assert await store.client_names("b") == {}, "a reservation is not a client row"
+    await store.close()
+    again = open_store(kind, where)
+    await again.start()
+    try:
+        assert (await again.load("b")).next_client_id == 8
+        assert await again.next_client_id("b") == 8
+        assert (await again.load("b")).next_client_id == 9
+    finally:
+        await again.close()
+
+
 async def test_client_ids_are_never_reused(store: Store, kind: str, where: str) -> None:
     assert await store.create_board_with_history("b", [Client(3, "Ana", "#e03131")], [], [])
     assert (await store.load("b")).next_client_id == 4

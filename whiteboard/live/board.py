@@ -141,7 +141,9 @@ class Board:
             self.wake()
 
     async def join(self, transport: Transport, hello: Hello) -> Session:
-        """Give the client an id, store it durably, then admit it at the end of a tick.
+        """Give the client an id (the replica makes it durable), then admit it at the end of a
+        tick. Its name is stored with its first op (``_store_authors``), not now: most
+        connections only look, and each would leave a row for ever.
 
         ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
         is dropped now, with any ops it still has queued, so nothing it sends late can be
@@ -167,7 +169,6 @@ class Board:
                 token=secrets.token_urlsafe(12),
                 compact=hello.compact,
             )
-            await self.store.add_client(self.id, Client(client_id, name, session.color))
         finally:
             self._joining -= 1
         if self.failed:
@@ -281,6 +282,7 @@ class Board:
             # Costs the IOLoop a few ms on any board (history/checkpoint.py).
             checkpoint = await take_checkpoint(self.doc)
         try:
+            await self._store_authors(authors)
             with metrics.store_commit():
                 await self.store.append(self.id, row, checkpoint)
         except StoreConflict as exc:
@@ -297,6 +299,16 @@ class Board:
         self._outbox.append((ts, row.ops, accepted))
         metrics.committed(len(accepted))
         return True
+
+    async def _store_authors(self, authors: dict[int, Session]) -> None:
+        """The client rows of this tick's first-time authors, before the row that names them:
+        history attributes every op to a stored client."""
+        for session in authors.values():
+            if not session.stored:
+                await self.store.add_client(
+                    self.id, Client(session.client_id, session.name, session.color)
+                )
+                session.stored = True
 
     def _wake_readers(self) -> None:
         """HTTP readers waiting for the tick in flight: the document is committed again."""

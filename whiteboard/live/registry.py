@@ -67,7 +67,7 @@ class Hub:
 
     def _replica(self, board_id: str) -> Replica:
         if not self.cluster.shared:
-            return Solo()
+            return Solo(board_id, self.store)
         return Shared(board_id, self.store, self.cluster, self.track)
 
     async def _load(self, board_id: str) -> Board:

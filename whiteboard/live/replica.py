@@ -124,15 +124,22 @@ class Replica(ABC):
 class Solo(Replica):
     """The only process serving its boards: nothing to catch up with, nobody to tell."""
 
-    def __init__(self) -> None:
+    def __init__(self, board_id: str = "", store: Store | None = None) -> None:
+        self.board_id = board_id
+        self.store = store
         self.next_client_id = 1
 
     def bind(self, host: Host, loaded: LoadedBoard) -> None:
         self.next_client_id = loaded.next_client_id
 
     async def client_id(self) -> int:
+        """Counted here; reserved in the store before the welcome shows it (PROTOCOL.md: the
+        id is durable and never given again), as one number per board rather than a row per
+        connection (the row waits for the client's first op)."""
         client_id = self.next_client_id
         self.next_client_id += 1
+        if self.store is not None:
+            await self.store.reserve_client_id(self.board_id, client_id)
         return client_id
 
     async def retire(self, client_id: int, token: str) -> None:

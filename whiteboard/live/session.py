@@ -44,6 +44,7 @@ class Session:
         "readonly",
         "send",
         "send_frame",
+        "stored",
         "token",
         "vp",
     )
@@ -69,6 +70,7 @@ class Session:
         self.token = token  # proves, in a later hello's ``prev``, that a reconnect was this one
         self.compact = compact  # said hello with ``compact: 1``: gets compact ops frames
         self.admitted = False  # its welcome is out: it is one of the board's peers
+        self.stored = False  # its client row is in the store (written with its first op)
         self.vp: list[float] | None = None  # the last ``view`` it sent: for peers and summons
         # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.
         self.early: list[list[dict[str, Any]]] = []

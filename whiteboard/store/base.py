@@ -129,11 +129,19 @@ class Store(ABC):
 
     @abstractmethod
     async def add_client(self, board: str, client: Client) -> None:
-        """Durably record a client id and its name; ids are never reused on a board."""
+        """Durably record a client id and its name; ids are never reused on a board. Written
+        when the client's first op is committed, not when it connects: a board's readers would
+        otherwise each leave a row for ever."""
 
     @abstractmethod
     async def next_client_id(self, board: str) -> int:
-        """A client id that no earlier call, nor any stored client, has on this board."""
+        """A client id that no earlier call, nor any stored or reserved client, has on this
+        board; durably given out (it is never given again, even after a restart)."""
+
+    @abstractmethod
+    async def reserve_client_id(self, board: str, client_id: int) -> None:
+        """Durably record that ids up to ``client_id`` are given out, without a row for them:
+        ``load`` and ``next_client_id`` answer above it from then on."""
 
     @abstractmethod
     async def create_board(self, board: str, key_hash: str | None) -> bool:

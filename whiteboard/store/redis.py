@@ -86,6 +86,13 @@ end
 return 1
 """
 
+_RESERVE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
+end
+return 1
+"""
+
 _CLAIM = """
 if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then
   return 0
@@ -152,6 +159,7 @@ class RedisStore(Store):
             ("commit", _COMMIT),
             ("create", _CREATE),
             ("claim", _CLAIM),
+            ("reserve", _RESERVE),
             ("put_blob", redis_blobs.PUT),
         )
         for name, src in scripts:
@@ -250,6 +258,9 @@ class RedisStore(Store):
 
     async def next_client_id(self, board: str) -> int:
         return int(await call(self.r.incr(key(board, "nextid"))))
+
+    async def reserve_client_id(self, board: str, client_id: int) -> None:
+        await call(self._scripts["reserve"](keys=[key(board, "nextid")], args=[client_id]))
 
     async def add_client(self, board: str, client: Client) -> None:
         packed = msgpack.packb([client.name, client.color])

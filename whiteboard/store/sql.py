@@ -55,6 +55,12 @@ CREATE TABLE IF NOT EXISTS clients (
     color TEXT NOT NULL,
     PRIMARY KEY (board, id)
 ) WITHOUT ROWID;
+-- The highest client id given out on a board (Store.reserve_client_id): one row per board,
+-- where a row per connection in `clients` would grow with every reader who never edits.
+CREATE TABLE IF NOT EXISTS client_ids (
+    board TEXT PRIMARY KEY,
+    top INTEGER NOT NULL
+) WITHOUT ROWID;
 -- A rowid table: SQLite keeps large rows badly WITHOUT ROWID. `data` last, so reading `bytes`
 -- or `type` never touches its overflow pages.
 CREATE TABLE IF NOT EXISTS blobs (
@@ -133,10 +139,21 @@ def last_seq(conn: sqlite3.Connection, board: str) -> int:
 
 
 def max_client_id(conn: sqlite3.Connection, board: str) -> int:
+    """The highest client id stored or given out on the board."""
     (found,) = conn.execute(
-        "SELECT COALESCE(MAX(id), 0) FROM clients WHERE board = ?", (board,)
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM clients WHERE board = ?), 0),"
+        " COALESCE((SELECT top FROM client_ids WHERE board = ?), 0))",
+        (board, board),
     ).fetchone()
     return int(found)
+
+
+def reserve_client_id(conn: sqlite3.Connection, board: str, client_id: int) -> None:
+    conn.execute(
+        "INSERT INTO client_ids (board, top) VALUES (?, ?)"
+        " ON CONFLICT (board) DO UPDATE SET top = MAX(top, excluded.top)",
+        (board, client_id),
+    )
 
 
 def checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> Checkpoint | None:

@@ -213,16 +213,18 @@ class SQLiteStore(Store):
         return created
 
     async def next_client_id(self, board: str) -> int:
-        """Counted in memory past the stored clients: no other process gives out ids here.
-
-        Not durable by itself (the id is stored by ``add_client``), which is enough: an id
-        handed out and never stored was never shown to anyone else.
-        """
+        """Counted in memory past the stored and reserved clients (no other process gives out
+        ids here), and reserved before it is answered."""
         if board not in self._client_ids:
             stored = await self._read(lambda conn: sql.max_client_id(conn, board))
             self._client_ids[board] = max(self._client_ids.get(board, 0), stored)
         self._client_ids[board] += 1
-        return self._client_ids[board]
+        client_id = self._client_ids[board]
+        await self.reserve_client_id(board, client_id)
+        return client_id
+
+    async def reserve_client_id(self, board: str, client_id: int) -> None:
+        await self._submit(lambda conn: sql.reserve_client_id(conn, board, client_id))
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         index = await layout_of(checkpoint)
