@@ -38,6 +38,7 @@ async def serve(
     if control is not None:
         await control.start()
     hub = Hub(store, settings, cluster)
+    await hub.quota.refresh()  # --disk-mb holds from the first request
     connections = Connections()
     app = make_app(settings, store, hub, connections)
     server = Listener(

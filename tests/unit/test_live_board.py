@@ -265,7 +265,9 @@ async def test_a_store_that_cannot_even_undo_the_tick_drops_the_board(
 async def test_a_protected_board_is_read_only_without_its_key(
     store: SQLiteStore, settings: Settings
 ) -> None:
-    board = Board("p", LoadedBoard(None, key_hash=hash_key("s3cret")), store, settings, Solo("p", store))
+    board = Board(
+        "p", LoadedBoard(None, key_hash=hash_key("s3cret")), store, settings, Solo("p", store)
+    )
     viewer, editor = FakeTransport(), FakeTransport()
     v = await board.join(viewer, Hello("v", None))
     e = await board.join(editor, Hello("e", None, key="s3cret"))

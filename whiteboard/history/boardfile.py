@@ -143,6 +143,10 @@ class ImportedBoard:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     blobs: dict[str, Blob] = field(default_factory=dict)
 
+    @property
+    def blob_bytes(self) -> int:
+        return sum(len(b.data) for b in self.blobs.values())
+
 
 def read(
     data: bytes,

@@ -30,6 +30,7 @@ from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.keys import key_matches
 from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.quota import Quota
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
@@ -77,6 +78,7 @@ class Board:
         *,
         on_idle: Callable[[Board], None] | None = None,
         on_failed: Callable[[Board], None] | None = None,
+        quota: Quota | None = None,
     ) -> None:
         self.id = board_id
         self.doc = build_document(loaded, Limits.from_object(settings))
@@ -87,6 +89,8 @@ class Board:
         self.committed_seq = self.doc.seq
         self.checkpoint_seq = loaded.checkpoint.seq if loaded.checkpoint else 0
         self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
+        self.quota = quota  # --board-mb, --disk-mb: edits past them are refused (board_full)
+        self.stored_bytes = loaded.stored_bytes  # its log and pictures, as the quota counts
         self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
         self.peers: dict[int, Session] = {}
         self.ticker = Ticker(settings.tick_ms / 1000, self._run_tick, self._pending)
@@ -255,12 +259,14 @@ class Board:
         authors: dict[int, Session] = {}
         first = self.doc.seq + 1
         server_op = protocol.server_op  # a local: called for every accepted op
+        full = self.quota.board_refusal(self.stored_bytes) if self.quota and queued else None
         for session, ops in queued:
             if self.peers.get(session.client_id) is not session:
                 continue  # left before its ops were applied
-            if readonly:
+            if readonly or full:
+                code, msg = ("read_only", DISK_FULL) if readonly else ("board_full", full or "")
                 for op in ops:
-                    _refuse(session, "read_only", DISK_FULL, op["c"])
+                    _refuse(session, code, msg, op["c"])
                 continue
             for op in ops:
                 result = self.doc.apply(op, self.doc.seq + 1)
@@ -294,6 +300,7 @@ class Board:
         if checkpoint is not None:
             self.checkpoint_seq = checkpoint.seq
         self.committed_seq = self.doc.seq
+        self.stored_bytes += len(row.ops)
         self.recent.remember(row)
         self._wake_readers()
         self._outbox.append((ts, row.ops, accepted))
@@ -323,6 +330,7 @@ class Board:
         for sop in sops:
             self.doc.apply_sop(sop)
         self.committed_seq = self.doc.seq
+        self.stored_bytes += len(row.ops)
         self.recent.remember(row)
         self._outbox.append((row.ts, row.ops, sops))
 

@@ -18,6 +18,7 @@ from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
+from whiteboard.live.quota import Quota
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import Limits
 from whiteboard.store.base import LogRow, Store, StoreError
@@ -38,6 +39,7 @@ class Hub:
         self.store = store
         self.settings = settings
         self.limits = Limits.from_object(settings)
+        self.quota = Quota(store, settings)  # --board-mb and --disk-mb, for boards and routes
         self.boards: dict[str, Board] = {}
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
@@ -93,6 +95,7 @@ class Hub:
             replica,
             on_idle=self._idle,
             on_failed=self._forget,
+            quota=self.quota,
         )
         self.boards[board_id] = board
         board.presence.remote = remote

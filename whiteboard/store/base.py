@@ -83,6 +83,8 @@ class LoadedBoard:
     blobs: set[str] = field(default_factory=set)
     """The names of the blobs the board holds: the live board checks image adds against
     them in memory, with no store round trip per op."""
+    stored_bytes: int = 0
+    """Bytes of its log rows and blobs: what ``--board-mb`` caps (``live/quota.py``)."""
 
 
 async def layout_of(checkpoint: Checkpoint) -> bytes | None:
@@ -175,6 +177,10 @@ class Store(ABC):
     async def load(self, board: str) -> LoadedBoard:
         """The latest checkpoint (with every recorded first-add seq up to it in ``firsts``),
         the rows after it, the next client id and the key hash."""
+
+    @abstractmethod
+    async def total_bytes(self) -> int:
+        """What the whole store takes now (``--disk-mb``): its files on disk, or its memory."""
 
     @abstractmethod
     async def head(self, board: str) -> int:

@@ -9,7 +9,8 @@ Every key of a board carries the board id as a hash tag (``wb:{id}:...``) so tha
 Cluster keeps a board in one slot and the scripts may touch all of its keys. The store's keys:
 ``head`` (last seq), ``log`` (a stream, entry id ``<last seq>-0``), ``cps``/``cpdata``/``cplayout``
 (checkpoints by seq), ``firsts`` (first-add seqs of deleted ids, ``Checkpoint.firsts``),
-``clients``, ``nextid`` and ``meta`` (created, key hash).
+``clients``, ``nextid``, ``bytes`` (of the log rows, for ``--board-mb``) and ``meta``
+(created, key hash).
 
 Keys shared with the cluster (``whiteboard/cluster/redis.py``), which coordinates processes over
 the same connection: a tick must cost one round trip, not two or three, so the scripts cross the
@@ -66,6 +67,7 @@ end
 redis.call('XADD', KEYS[2], ARGV[3] .. '-0', 'f', ARGV[2], 't', ARGV[4], 'o', ARGV[5],
   'n', ARGV[7])
 redis.call('SET', KEYS[1], ARGV[3])
+redis.call('INCRBY', KEYS[5], string.len(ARGV[5]))
 if redis.call('GET', KEYS[3]) == ARGV[6] then
   redis.call('DEL', KEYS[3])
 end
@@ -213,10 +215,18 @@ class RedisStore(Store):
         return bool(found) and found[0][1].get(b"n") == nonce.encode()
 
     async def _commit(self, board: str, row: LogRow, nonce: str) -> int:
-        keys = [key(board, "head"), key(board, "log"), key(board, "lock"), rows_channel(board)]
+        keys = [
+            key(board, "head"), key(board, "log"), key(board, "lock"), rows_channel(board),
+            key(board, "bytes"),
+        ]  # fmt: skip
         args = [row.first_seq - 1, row.first_seq, row.last_seq, row.ts, row.ops]
         head = await call(self._scripts["commit"](keys=keys, args=[*args, self.lock_holder, nonce]))
         return int(head)
+
+    async def total_bytes(self) -> int:
+        """Redis's ``used_memory``: every board sits in its memory."""
+        info = await call(self.r.info("memory"))
+        return int(info["used_memory"])
 
     async def head(self, board: str) -> int:
         value = await call(self.r.get(key(board, "head")))
@@ -337,12 +347,14 @@ class RedisStore(Store):
         rows = await self.read_log(board, checkpoint.seq if checkpoint else 0)
         key_hash = await call(self.r.hget(key(board, "meta"), "key_hash"))
         next_id = await call(self.r.get(key(board, "nextid")))
+        log_bytes = await call(self.r.get(key(board, "bytes")))
         return LoadedBoard(
             checkpoint=checkpoint,
             rows=rows,
             next_client_id=int(next_id or 0) + 1,
             key_hash=key_hash.decode() if key_hash else None,
             blobs=await call(redis_blobs.blob_names(self.r, board)),
+            stored_bytes=int(log_bytes or 0) + await self.blob_total(board),
         )
 
     async def create_board_with_history(
@@ -379,6 +391,7 @@ class RedisStore(Store):
                 _queue_checkpoint(pipe, board, cp, index)
             redis_blobs.queue_insert(pipe, board, blobs or {})
             pipe.set(key(board, "head"), rows[-1].last_seq if rows else 0)
+            pipe.set(key(board, "bytes"), sum(len(r.ops) for r in rows))
             await call(pipe.execute())
         return True
 

@@ -220,6 +220,14 @@ def _rows_in(
         yield from conn.execute(f"{select} ({','.join('?' * len(chunk))})", (board, *chunk))
 
 
+def log_bytes(conn: sqlite3.Connection, board: str) -> int:
+    """Bytes of the board's log rows (``length()`` of a blob reads its size, not its pages)."""
+    (total,) = conn.execute(
+        "SELECT COALESCE(SUM(LENGTH(ops)), 0) FROM log WHERE board = ?", (board,)
+    ).fetchone()
+    return int(total)
+
+
 def blob_total(conn: sqlite3.Connection, board: str) -> int:
     (total,) = conn.execute(
         "SELECT COALESCE(SUM(bytes), 0) FROM blobs WHERE board = ?", (board,)

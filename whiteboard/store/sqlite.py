@@ -270,9 +270,25 @@ class SQLiteStore(Store):
                 next_client_id=sql.max_client_id(conn, board) + 1,
                 key_hash=key[0] if key else None,
                 blobs=sql.blob_names(conn, board),
+                stored_bytes=sql.log_bytes(conn, board) + sql.blob_total(conn, board),
             )
 
         return await self._read(read)
+
+    async def total_bytes(self) -> int:
+        """The database, its write-ahead log and anything else SQLite keeps beside it."""
+
+        def measure() -> int:
+            total = 0
+            for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.stat(os.path.join(self._data_dir, name)).st_size
+            return total
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._readers, measure)
+        except OSError as exc:
+            raise StoreError(f"the database could not be measured: {exc}") from exc
 
     async def head(self, board: str) -> int:
         return await self._read(lambda conn: sql.last_seq(conn, board))

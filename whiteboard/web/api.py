@@ -22,6 +22,7 @@ class CreateBoardHandler(ApiHandler):
     async def post(self) -> None:
         self.check_same_site()
         self.check_creation_rate()
+        self.check_storage()
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:
