@@ -42,9 +42,12 @@ class Quota:
         """Why a board holding ``stored_bytes`` may not take ``adding`` more, or None."""
         if stored_bytes + adding <= self.board_cap and (adding or stored_bytes < self.board_cap):
             return self.total_refusal()
+        cap = f"a board may take at most {self.board_cap // MB} MB on this server"
+        if stored_bytes < self.board_cap:
+            return f"That would make the board {(stored_bytes + adding) / MB:.1f} MB, and {cap}."
         return (
-            f"This board is full: it takes {stored_bytes / MB:.0f} MB, and a board may take at "
-            f"most {self.board_cap // MB} MB on this server. Fork it to go on drawing."
+            f"This board is full: it takes {stored_bytes / MB:.1f} MB, and {cap}. "
+            "Fork it to go on drawing."
         )
 
     def total_refusal(self) -> str | None:
