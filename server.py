@@ -52,6 +52,7 @@ async def serve(
             lifecycle, settings.trash_days, settings.delete_idle_days, settings.retention_every_s
         )
     )
+    await hub.quota.refresh()  # --disk-mb holds from the first request
     connections = Connections()
     app = make_app(settings, store, hub, connections)
     server = Listener(

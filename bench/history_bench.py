@@ -44,7 +44,8 @@ sys.path.insert(0, str(ROOT))
 from tests.server.subprocess_server import ServerProcess  # noqa: E402
 from whiteboard.config import Settings  # noqa: E402
 from whiteboard.document import Document  # noqa: E402
-from whiteboard.history import layout, seek  # noqa: E402
+from whiteboard.history import seek  # noqa: E402
+from whiteboard.history.checkpoint import build as build_checkpoint  # noqa: E402
 from whiteboard.live.presence import PALETTE  # noqa: E402
 from whiteboard.protocol import Limits, ProtocolError, encode_ops_array, server_op  # noqa: E402
 from whiteboard.store.base import Checkpoint, Client, LogRow  # noqa: E402
@@ -188,8 +189,7 @@ async def build(
         if doc.seq - checkpoint_seq >= every:  # the Board's rule (live/replica.py, Solo)
             # With its layout, as the Board's checkpoints come: the append then goes to the
             # writer at once, in order with the others (appends are conditional on the head).
-            state = pack(doc.to_state())
-            checkpoint = Checkpoint(doc.seq, state, layout.compute(state))
+            checkpoint = build_checkpoint(doc)  # the deleted ids' first adds beside it
             checkpoint_seq = doc.seq
             built.checkpoints += 1
             built.checkpoint_bytes += len(checkpoint.state)

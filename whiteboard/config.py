@@ -55,6 +55,16 @@ class Settings:
     board_blob_bytes: int = _setting(
         1 << 30, "most bytes of images stored on one board in all; more: 413"
     )
+    board_mb: int = _setting(
+        1024,
+        "most megabytes one board's log and pictures may take; past it, edits are refused "
+        "(board_full) and uploads, forks and imports answer 507",
+    )
+    disk_mb: int = _setting(
+        0,
+        "most megabytes the whole store may take (the SQLite files, or Redis's memory); past "
+        "it, edits are refused (board_full) and creations and uploads answer 507; 0: no cap",
+    )
     idle_unload_s: float = _setting(
         60.0, "unload a board from memory this many seconds after its last client leaves"
     )
@@ -280,6 +290,8 @@ RANGES: dict[str, tuple[float, float]] = {
     "blob_bytes": (1, 1 << 40),
     "image_pixels": (1, 1 << 40),
     "board_blob_bytes": (1, 1 << 50),
+    "board_mb": (1, 1 << 30),
+    "disk_mb": (0, 1 << 30),
     "idle_unload_s": (0, 86_400),
     "resume_ops": (0, 10_000_000),
     "resume_bytes": (0, 1 << 40),

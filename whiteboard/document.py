@@ -19,7 +19,10 @@ anything kept longer.
 Checkpoints: the document records which ids changed since ``take_changes()`` was last called,
 so that ``history/checkpoint.py`` can keep each element's packed bytes from one checkpoint to
 the next and pack only what changed. The bytes themselves live there, not here: this module
-knows nothing of encodings.
+knows nothing of encodings. A checkpoint holds the first-add seqs of the live ids only; those of
+deleted ids are recorded once, beside it, by the store (``Checkpoint.firsts``), and given back
+with ``know_firsts`` - else every checkpoint of a board with add/delete churn would carry every
+id ever added, and the disk would grow with the square of the ops.
 """
 
 from __future__ import annotations
@@ -62,9 +65,6 @@ class Document:
         self._dirty: set[str] = set()
         """Ids added, changed or deleted since ``take_changes()`` (a checkpoint's packed cache
         repacks or drops exactly these)."""
-        self._first_unpacked: list[str] = []
-        """Ids whose first add happened since ``take_changes()``, in ``_first`` order: ``first``
-        only ever grows, so a checkpoint packs each entry once."""
         self.mem = 0
         """The estimated bytes of memory the live elements take (``size_of`` each), kept up to
         date by every op so the server's memory budget never walks a state to know it."""
@@ -221,7 +221,6 @@ class Document:
         first = self._first.get(id)
         if first is None:
             first = self._first[id] = seq
-            self._first_unpacked.append(id)
         if self._order is not None:
             if self._order and "z" not in e and first > self._first[self._order[-1]]:
                 # The common case, a new element on top of the others: no key computations.
@@ -309,32 +308,38 @@ class Document:
     def to_state(self) -> dict[str, Any]:
         """A msgpack-able checkpoint that shares nothing with the live document.
 
-        It holds the first-add seq of every id ever added, not only the live ones, so that a
-        document loaded from it stacks a re-added element exactly as the original would.
+        ``first`` holds the first-add seqs of the live ids, in stacking order. Those of deleted
+        ids are not in it (they would make every checkpoint as long as the board's whole past):
+        the store keeps them once each, and a document loaded from the state gets them back
+        with ``know_firsts`` to stack a re-added element exactly as the original would.
         """
+        order = self.order()
+        live, first = self._live, self._first
         return {
             "seq": self.seq,
-            "elements": [_plain_element(e) for e in self.elements()],
-            "first": dict(self._first),
+            "elements": [_plain_element(live[id]) for id in order],
+            "first": {id: first[id] for id in order},
         }
 
     def state_view(self) -> dict[str, Any]:
         """What ``to_state()`` holds, as read-only views of the live document, to be encoded at
         once (``codec.pack`` makes each pen's points a list only while it packs that pen;
         ``to_state()`` holds them all as lists at once: 150 MB of ints for 4M points)."""
-        return {"seq": self.seq, "elements": self.elements(), "first": self._first}
+        first = self._first
+        order = self.order()
+        return {"seq": self.seq, "elements": self.elements(), "first": {i: first[i] for i in order}}
 
-    def take_changes(self) -> tuple[set[str], list[str]]:
-        """The ids added, changed or deleted, and the ids first added, since the last call
-        (in order); the document forgets them. ``history/checkpoint.py`` is the one caller."""
+    def take_changes(self) -> set[str]:
         dirty, self._dirty = self._dirty, set()
-        first, self._first_unpacked = self._first_unpacked, []
-        return dirty, first
+        return dirty
 
-    @property
-    def first_count(self) -> int:
-        """How many ids were ever added (the size of the checkpoint's ``first`` map)."""
-        return len(self._first)
+    def know_firsts(self, firsts: dict[str, int]) -> None:
+        """Learn the first-add seqs of ids added before this document's checkpoint and deleted
+        since (the store's record of them): a re-add of one then stacks at its old place."""
+        mine = self._first
+        for id, seq in firsts.items():
+            if id not in mine and seq <= self.seq:
+                mine[id] = seq
 
     def order(self) -> list[str]:
         """Live ids in stacking order (the document's own list: read-only, valid until the
@@ -369,9 +374,10 @@ class Document:
                 raise ValueError(f"checkpoint lists element {id!r} twice")
             doc._live[id] = _copy_element(e)
             doc.mem += size_of(e)
-        doc._dirty = set(doc._live)
+        # Deleted ids in ``first`` (a checkpoint written before their seqs were kept apart) are
+        # dirty too: the next checkpoint hands them to the store, which keeps them from then on.
+        doc._dirty = set(doc._first)
         doc._with_z = {id for id, e in doc._live.items() if "z" in e}
-        doc._first_unpacked = list(doc._first)
         # The stacking order is recomputed on first use rather than trusted from the list.
         return doc
 

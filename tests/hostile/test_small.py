@@ -177,12 +177,12 @@ def test_board_creation_on_a_full_disk_is_503_with_a_sentence(tmp_path: Path) ->
         subprocess.run(["umount", "-l", str(mount)], check=True)
 
 
-def test_import_stores_no_names_of_clients_without_ops(server: ServerProcess) -> None:
+def test_import_refuses_names_of_clients_without_ops(server: ServerProcess) -> None:
+    """Each named client would be a durable row: a file naming 20,000 who wrote nothing is
+    refused with a sentence, and nothing is created (it was imported, their names dropped)."""
     data = msgpack.unpackb(_board_file(1))
     data["names"].update({str(i): "ghost" for i in range(2, 20_002)})
     status, _, body = request(server.url, "POST", "/api/boards/import", msgpack.packb(data))
-    assert status == 201, body
-    board = json.loads(body)["board"]
-    ws = hello(server.url, board)
-    assert ws.welcome["me"] == 2  # type: ignore[attr-defined]  # no ghost row was stored
-    ws.close()
+    assert status == 400, body
+    error = json.loads(body)["error"]
+    assert "names client 2 (and 19999 more), who wrote no op" in error, error

@@ -117,7 +117,7 @@ def test_at_equals_replay_from_empty_for_imported_logs(
         ts += intent[4]
         ops.append((_op(intent), intent[3], ts))
     sops, states = _oracle(ops)
-    names = {by: f"author {by}" for by in (1, 2, 3)}
+    names = {by: f"author {by}" for by in sorted({sop["by"] for sop in sops})}  # authors only
     data = boardfile.encode("src", len(sops), states[-1], sops, names)
 
     async def run() -> None:

@@ -171,6 +171,28 @@ async def test_append_stores_its_checkpoint(store: Store) -> None:
     assert await store.checkpoint_layout("b", 3) == layout.compute(cp.state)
 
 
+async def test_first_adds_of_deleted_ids_are_kept_beside_the_checkpoints(store: Store) -> None:
+    """Checkpoints list live ids only; the first adds of deleted ids are recorded once each,
+    with the checkpoint that first leaves them out, and read back up to a seq."""
+    cp = Checkpoint(3, state("a"), firsts=(("x", 1), ("y", 2)))
+    await store.append("b", row(1, 3), cp)
+    await store.append("b", row(4, 6), Checkpoint(6, state("a"), firsts=(("z", 5), ("x", 1))))
+    assert await store.first_adds("b", None, 6) == {"x": 1, "y": 2, "z": 5}
+    assert await store.first_adds("b", ["x", "z", "never"], 6) == {"x": 1, "z": 5}
+    assert await store.first_adds("b", ["x", "z"], 3) == {"x": 1}, "later ones are left out"
+    assert await store.first_adds("other", None, 6) == {}
+    loaded = await store.load("b")
+    assert loaded.checkpoint is not None and dict(loaded.checkpoint.firsts) == {
+        "x": 1, "y": 2, "z": 5,
+    }  # fmt: skip
+
+
+async def test_a_copied_history_keeps_its_checkpoints_first_adds(store: Store) -> None:
+    cps = [Checkpoint(3, state("a"), firsts=(("gone", 2),))]
+    assert await store.create_board_with_history("c", [], [row(1, 3)], cps)
+    assert await store.first_adds("c", ["gone"], 3) == {"gone": 2}
+
+
 # -- boards ----------------------------------------------------------------------------------------
 
 
@@ -275,6 +297,26 @@ async def test_client_names_of_many_ids(store: Store) -> None:
     assert await store.client_names("b", list(range(0, 1300))) == {
         i: f"n{i}" for i in range(1, 1201)
     }
+
+
+async def test_reserved_client_ids_are_never_given_again(
+    store: Store, kind: str, where: str
+) -> None:
+    """A connection's id is durable before its welcome, though its row waits for its first
+    op: a reserved id is above every later answer, after a reopen too."""
+    await store.reserve_client_id("b", 7)
+    await store.reserve_client_id("b", 5)  # never backwards
+    assert (await store.load("b")).next_client_id == 8
+    assert await store.client_names("b") == {}, "a reservation is not a client row"
+    await store.close()
+    again = open_store(kind, where)
+    await again.start()
+    try:
+        assert (await again.load("b")).next_client_id == 8
+        assert await again.next_client_id("b") == 8
+        assert (await again.load("b")).next_client_id == 9
+    finally:
+        await again.close()
 
 
 async def test_client_ids_are_never_reused(store: Store, kind: str, where: str) -> None:

@@ -31,8 +31,11 @@ LIMITS = Limits()
 
 
 def copy_doc(doc: Document) -> Document:
-    """An independent copy of a document, for what-if checks (tests only)."""
-    return Document.from_state(doc.to_state(), doc.limits)
+    """An independent copy of a document, for what-if checks (tests only): its checkpoint
+    state and the first-add seqs of its deleted ids, as the store keeps them."""
+    copy = Document.from_state(doc.to_state(), doc.limits)
+    copy.know_firsts(dict(doc.gone()))
+    return copy
 
 
 def rect(id: str = "r1", **kw: Any) -> dict[str, Any]:
@@ -348,7 +351,9 @@ def test_re_added_element_keeps_first_add_seq_through_a_checkpoint() -> None:
     board.ok(add(rect("b")))
     board.ok(delete("a"))
     state = msgpack.unpackb(msgpack.packb(board.doc.to_state()))
+    assert state["first"] == {"b": 2}, "a checkpoint lists the live ids' first adds only"
     restored = Document.from_state(state, LIMITS)
+    restored.know_firsts(dict(board.doc.gone()))  # what the store keeps beside the checkpoint
     restored.apply({"k": "add", "c": 1, "e": rect("a")}, 4)
     assert [e["id"] for e in restored.elements()] == ["a", "b"]
 
@@ -627,7 +632,8 @@ def test_replay_from_empty_or_any_checkpoint_equals_the_live_document(
     model = NaiveModel(SMALL)
     log_bytes: list[bytes] = []  # what the store keeps, encoded at accept time
     log: list[dict[str, Any]] = []
-    checkpoints: list[bytes] = [msgpack.packb(doc.to_state())]  # checkpoints[k]: after k sops
+    # checkpoints[k]: after k sops, with the first-add seqs of the deleted ids kept beside it
+    checkpoints: list[tuple[bytes, dict[str, int]]] = [(msgpack.packb(doc.to_state()), {})]
     snapshot: tuple[Document, dict[str, Any]] | None = None
 
     for c in range(n_ops):
@@ -649,7 +655,7 @@ def test_replay_from_empty_or_any_checkpoint_equals_the_live_document(
         sop = {**result, "s": seq, "by": 1}
         log.append(sop)
         log_bytes.append(encode_ops_array([sop]))
-        checkpoints.append(msgpack.packb(doc.to_state()))
+        checkpoints.append((msgpack.packb(doc.to_state()), dict(doc.gone())))
         assert doc.elements() == model.elements()
         if len(log) == copy_at:
             snapshot = (copy_doc(doc), roundtrip(doc.to_state()))
@@ -663,8 +669,9 @@ def test_replay_from_empty_or_any_checkpoint_equals_the_live_document(
         rebuilt.apply_sop(sop)
     assert roundtrip(rebuilt.to_state()) == live
 
-    for k, checkpoint in enumerate(checkpoints):
+    for k, (checkpoint, gone) in enumerate(checkpoints):
         resumed = Document.from_state(msgpack.unpackb(checkpoint, raw=False), SMALL)
+        resumed.know_firsts(gone)
         assert resumed.seq == (stored[k - 1]["s"] if k else 0)
         for sop in stored[k:]:
             resumed.apply_sop(sop)

@@ -63,7 +63,7 @@ def board(
             loaded,
             store,
             settings,
-            Solo(),
+            Solo("b", store),
             on_idle=owner.idle.append,
             on_failed=owner.failed.append,
         )
@@ -209,7 +209,7 @@ async def test_client_ids_count_on_from_the_stored_ones(
     a, _ = await join(board, "a")
     b, _ = await join(board, "b")
     assert (a.client_id, b.client_id) == (1, 2)
-    again = Board("b", await store.load("b"), store, settings, Solo())
+    again = Board("b", await store.load("b"), store, settings, Solo("b", store))
     assert (await again.replica.client_id()) == 3
 
 
@@ -265,7 +265,9 @@ async def test_a_store_that_cannot_even_undo_the_tick_drops_the_board(
 async def test_a_protected_board_is_read_only_without_its_key(
     store: SQLiteStore, settings: Settings
 ) -> None:
-    board = Board("p", LoadedBoard(None, key_hash=hash_key("s3cret")), store, settings, Solo())
+    board = Board(
+        "p", LoadedBoard(None, key_hash=hash_key("s3cret")), store, settings, Solo("p", store)
+    )
     viewer, editor = FakeTransport(), FakeTransport()
     v = await board.join(viewer, Hello("v", None))
     e = await board.join(editor, Hello("e", None, key="s3cret"))

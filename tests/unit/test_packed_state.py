@@ -67,8 +67,10 @@ def test_packed_parts_are_byte_for_byte_the_packed_state(data: st.DataObject, n_
             others.append(copy_doc(doc))
         elif fork == "reload":
             others.append(checkpoint.load(packed_now(doc), LIMITS))
+            others[-1].know_firsts(dict(doc.gone()))  # kept by the store beside the checkpoint
         elif fork == "from_state":
             others.append(Document.from_state(msgpack.unpackb(packed_before(doc)), LIMITS))
+            others[-1].know_firsts(dict(doc.gone()))
     expected = packed_before(doc)
     assert packed_now(doc) == expected
     for other in others:
@@ -97,7 +99,34 @@ def test_from_packed_reads_what_from_state_reads() -> None:
     state = packed_before(doc)
     loaded = checkpoint.load(state, Limits())
     assert loaded.to_state() == Document.from_state(msgpack.unpackb(state), Limits()).to_state()
-    assert loaded.first_seq("p") == 1 and loaded.get("p") is None
+    assert loaded.first_seq("p") is None, "deleted ids are not in the checkpoint"
+    assert loaded.first_seq("r") == 2
+
+
+def test_checkpoints_hand_each_deleted_id_to_the_store_once() -> None:
+    doc = Document(Limits())
+    doc.apply({"k": "add", "c": 1, "e": rect("a")}, 1)
+    doc.apply({"k": "add", "c": 2, "e": rect("b")}, 2)
+    assert checkpoint.build(doc).firsts == ()
+    doc.apply({"k": "delete", "c": 3, "ids": ["a"]}, 3)
+    doc.apply({"k": "add", "c": 4, "e": rect("c")}, 4)
+    doc.apply({"k": "delete", "c": 5, "ids": ["c"]}, 5)
+    cp = checkpoint.build(doc)
+    assert sorted(cp.firsts) == [("a", 1), ("c", 4)]
+    assert msgpack.unpackb(cp.state)["first"] == {"b": 2}
+    assert checkpoint.build(doc).firsts == (), "handed over once"
+
+
+def test_an_old_checkpoint_listing_deleted_ids_hands_them_to_the_next_one() -> None:
+    """Checkpoints written before deleted ids were kept apart list them in ``first``: the
+    board loaded from one records them with its next checkpoint, and stops listing them."""
+    old = {"seq": 3, "elements": [rect("b")], "first": {"a": 1, "b": 2}}
+    doc = checkpoint.load(msgpack.packb(old), Limits())
+    assert doc.first_seq("a") == 1
+    doc.apply({"k": "add", "c": 4, "e": rect("c")}, 4)
+    cp = checkpoint.build(doc)
+    assert cp.firsts == (("a", 1),)
+    assert msgpack.unpackb(cp.state)["first"] == {"b": 2, "c": 4}
 
 
 @pytest.mark.parametrize(

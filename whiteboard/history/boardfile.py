@@ -30,6 +30,7 @@ from whiteboard.blobs.check import ImageRefused, check_image, not_an_image, snif
 from whiteboard.codec import pack as _pack
 from whiteboard.codec import packer as new_packer
 from whiteboard.document import Document
+from whiteboard.history import checkpoint
 from whiteboard.protocol import BOARD_ID_PATTERN, Limits, ProtocolError, server_op, validate_op
 from whiteboard.store.base import Blob, Checkpoint, Client, LogRow
 
@@ -143,6 +144,10 @@ class ImportedBoard:
     checkpoints: list[Checkpoint] = field(default_factory=list)
     blobs: dict[str, Blob] = field(default_factory=dict)
 
+    @property
+    def blob_bytes(self) -> int:
+        return sum(len(b.data) for b in self.blobs.values())
+
 
 def read(
     data: bytes,
@@ -185,10 +190,20 @@ def read(
     for key in KEYS:
         if key not in seen:
             raise BoardFileError(f"The file has no {key!r}: it is not a complete board file.")
-    names = {builder.client_id(i): n for i, n in _names(seen["names"]).items()}
+    named = _names(seen["names"])
+    names = {builder.client_id(i): n for i, n in named.items()}
     for author in sorted(builder.authors):
         if author not in names:
             raise BoardFileError(f"Client {author} wrote ops but has no entry in 'names'.")
+    # A file may not name clients who wrote nothing: each would be a durable row (a million
+    # of them fit in an import), and an export names its authors only.
+    idle = sorted(i for i in named if builder.client_id(i) not in builder.authors)
+    if idle:
+        more = f" (and {len(idle) - 1} more)" if len(idle) > 1 else ""
+        raise BoardFileError(
+            f"'names' names client {idle[0]}{more}, who wrote no op: a board file names the "
+            "authors of its ops only."
+        )
     doc = builder.finish()
     if seen["seq"] != doc.seq:
         raise BoardFileError(f"'seq' is {seen['seq']} but the file holds {doc.seq} ops.")
@@ -197,9 +212,7 @@ def read(
     return ImportedBoard(
         source=seen["board"],
         doc=doc,
-        # Only authors' names are stored: a file may name a million clients who wrote
-        # nothing, and each would be a durable row (an export names its authors only).
-        clients=[Client(i, n, color(i)) for i, n in sorted(names.items()) if i in builder.authors],
+        clients=[Client(i, n, color(i)) for i, n in sorted(names.items())],
         rows=builder.rows,
         checkpoints=builder.checkpoints,
         blobs=_blobs(builder.blobs, seen.get("blobs", {}), rules or BlobRules()),
@@ -399,7 +412,9 @@ class LogBuilder:
             self._checkpoint()
 
     def _checkpoint(self) -> None:
-        self.checkpoints.append(Checkpoint(self.doc.seq, _pack(self.doc.state_view())))
+        # As the live board writes them: with the first-add seqs of the ids deleted since the
+        # previous one (``Checkpoint.firsts``), and the layout index.
+        self.checkpoints.append(checkpoint.build(self.doc))
         self._checkpoint_seq = self.doc.seq
 
     def finish(self) -> Document:

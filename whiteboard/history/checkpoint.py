@@ -33,64 +33,87 @@ _FIRST_KEY = pack("first")
 
 
 class PackedState:
-    """Each live element's msgpack bytes, and the ``first`` map's packed pairs, kept current
-    from one checkpoint to the next by repacking only what the document says changed."""
+    """Each live element's msgpack bytes and its ``first`` map pair, kept current from one
+    checkpoint to the next by repacking only what the document says changed; and the first-add
+    seqs of the ids deleted since the last checkpoint, which it hands to the store once."""
 
-    __slots__ = ("elements", "first_pairs")
+    __slots__ = ("elements", "firsts", "gone")
 
     def __init__(self) -> None:
         self.elements: dict[str, bytes] = {}
-        self.first_pairs = bytearray()
-        """The ``first`` map's key/value pairs packed, in the document's ``first`` order."""
+        self.firsts: dict[str, bytes] = {}
+        """Each live id's packed ``id: first-add seq`` pair of the ``first`` map."""
+        self.gone: dict[str, int] = {}
+        """Deleted ids whose first-add seq no checkpoint has handed to the store yet."""
 
-    def parts(self, doc: Document) -> list[bytes]:
-        """``msgpack(doc.to_state())`` as immutable pieces: their concatenation is byte for
-        byte what packing ``to_state()`` gives. The pieces are the header up to the elements'
-        array header, one piece per element in stacking order, then ``"first"`` and its map.
+    def parts(self, doc: Document) -> tuple[list[bytes], list[tuple[str, int]]]:
+        """``msgpack(doc.to_state())`` as immutable pieces, and the first-add seqs of the ids
+        deleted since the last call (``Checkpoint.firsts``).
 
-        The cost on the caller's thread is the changes plus one pointer per element. The
+        The pieces' concatenation is byte for byte what packing ``to_state()`` gives: the
+        header up to the elements' array header, one piece per element in stacking order,
+        ``"first"`` and its map header, then one piece per element's pair in the same order.
+        The cost on the caller's thread is the changes plus two pointers per element. The
         pieces share nothing mutable with the document, so they can be joined anywhere.
         """
-        changed, new_first = doc.take_changes()
-        elements = self.elements
-        for id in changed:
+        elements, firsts, gone = self.elements, self.firsts, self.gone
+        for id in doc.take_changes():
             el = doc.get(id)
+            first = doc.first_seq(id)
+            assert first is not None
             if el is None:
                 elements.pop(id, None)
+                firsts.pop(id, None)
+                gone[id] = first
             else:
                 elements[id] = pack(el)
-        if new_first:
-            pairs = pack({id: doc.first_seq(id) for id in new_first})
-            self.first_pairs += pairs[len(map_header(len(new_first))) :]
+                if id not in firsts:
+                    firsts[id] = pack(id) + pack(first)
+        self.gone = {}
         order = doc.order()
         header = b"".join((_STATE_HEAD, pack(doc.seq), _ELEMENTS_KEY, array_header(len(order))))
-        tail = b"".join((_FIRST_KEY, map_header(doc.first_count), self.first_pairs))
         parts = [header]
         parts.extend(map(elements.__getitem__, order))
-        parts.append(tail)
-        return parts
+        parts.append(_FIRST_KEY + map_header(len(order)))
+        parts.extend(map(firsts.__getitem__, order))
+        return parts, list(gone.items())
 
 
 _caches: weakref.WeakKeyDictionary[Document, PackedState] = weakref.WeakKeyDictionary()
 
 
-def packed_parts(doc: Document) -> list[bytes]:
-    """The document's state as pieces (``PackedState.parts``), from its cache."""
+def _cache(doc: Document) -> PackedState:
     cache = _caches.get(doc)
     if cache is None:
         cache = _caches[doc] = PackedState()
-    return cache.parts(doc)
+    return cache
+
+
+def packed_parts(doc: Document) -> list[bytes]:
+    """The document's state as pieces (``PackedState.parts``), from its cache. The deleted
+    ids it hands over are kept for the next checkpoint (``take`` and ``build`` take them)."""
+    cache = _cache(doc)
+    parts, gone = cache.parts(doc)
+    cache.gone.update(gone)
+    return parts
 
 
 async def take(doc: Document) -> Checkpoint:
     """The checkpoint of ``doc`` as it is now: later ops do not reach it."""
     seq = doc.seq
-    parts = packed_parts(doc)
+    parts, gone = _cache(doc).parts(doc)
     ids, firsts, z = doc.stacking()
     state, index = await asyncio.get_running_loop().run_in_executor(
         None, _finish, parts, ids, firsts, z
     )
-    return Checkpoint(seq, state, index)
+    return Checkpoint(seq, state, index, tuple(gone))
+
+
+def build(doc: Document) -> Checkpoint:
+    """``take`` on the caller's thread (a board built in a worker thread: fork, import)."""
+    parts, gone = _cache(doc).parts(doc)
+    state, index = _finish(parts, *doc.stacking())
+    return Checkpoint(doc.seq, state, index, tuple(gone))
 
 
 def _finish(
@@ -102,13 +125,16 @@ def _finish(
 def load(packed: bytes, limits: Limits) -> Document:
     """``Document.from_state(msgpack.unpackb(packed))``, keeping each element's bytes as its
     packed cache, so that a board loaded from a checkpoint writes its next one as cheaply as a
-    board that never left memory."""
+    board that never left memory.
+
+    A checkpoint written before deleted ids' first-add seqs were kept apart lists them in its
+    ``first`` map: they are owed to the store, and the next checkpoint hands them over.
+    """
     unpacker = msgpack.Unpacker(raw=False, max_buffer_size=max(1, len(packed)))
     unpacker.feed(packed)
     tell, unpack = unpacker.tell, unpacker.unpack
     state: dict[str, Any] = {}
     slices: list[bytes] = []
-    first_pairs = b""
     for _ in range(unpacker.read_map_header()):
         key = unpack()
         if key == "elements":
@@ -118,10 +144,6 @@ def load(packed: bytes, limits: Limits) -> Document:
                 elements.append(unpack())
                 slices.append(packed[start : tell()])
             state[key] = elements
-        elif key == "first":
-            start = tell()
-            state[key] = unpack()
-            first_pairs = packed[start : tell()]
         else:
             state[key] = unpack()
     if unpacker.tell() != len(packed):
@@ -130,13 +152,6 @@ def load(packed: bytes, limits: Limits) -> Document:
     doc.take_changes()  # everything is in the cache below
     cache = _caches[doc] = PackedState()
     cache.elements = {e["id"]: b for e, b in zip(state["elements"], slices, strict=True)}
-    head = map_header(doc.first_count)
-    first = state["first"]
-    if first_pairs.startswith(head) and all(
-        type(k) is str and type(v) is int for k, v in first.items()
-    ):
-        cache.first_pairs = bytearray(first_pairs[len(head) :])
-    else:  # not our own packing (an old or foreign checkpoint): pack the map our way once
-        pairs = pack({str(k): int(v) for k, v in first.items()})
-        cache.first_pairs = bytearray(pairs[len(map_header(len(first))) :])
+    cache.firsts = {id: pack(id) + pack(doc.first_seq(id)) for id in cache.elements}
+    cache.gone = {id: first for id, first in doc.gone()}
     return doc

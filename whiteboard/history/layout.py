@@ -2,7 +2,8 @@
 without decoding the whole state.
 
 A checkpoint is ``msgpack(Document.to_state())``: ``{seq, elements, first}`` with the elements
-in stacking order. On a long board it holds millions of point values, and decoding it (or
+in stacking order (``first``: the live ids' first-add seqs; older checkpoints also list deleted
+ids there). On a long board it holds millions of point values, and decoding it (or
 encoding the answer) costs hundreds of milliseconds (docs/scaling.md, "Figures behind the
 design"). But an
 answer at S differs from the checkpoint only in the elements that the ops between the two
@@ -89,13 +90,16 @@ def compute(state: bytes) -> bytes:
 
 def from_parts(parts: list[bytes], ids: list[str], firsts: list[int], z: list[list[Any]]) -> bytes:
     """What ``compute`` returns for ``b"".join(parts)``, from what the writer knows already:
-    ``Document.packed_parts()`` and ``Document.stacking()``. No parsing, so no GIL-holding pass
-    over megabytes; the offsets are the running sum of the pieces' lengths."""
-    offsets = list(accumulate(map(len, parts[:-1])))
+    ``checkpoint.PackedState.parts()`` and ``Document.stacking()``. No parsing, so no
+    GIL-holding pass over megabytes; the offsets are the running sum of the pieces' lengths
+    (the header, one piece per element, then the ``first`` map's header and pairs)."""
+    n = len(ids)
+    offsets = list(accumulate(map(len, parts[: n + 1])))
     start = offsets[-1] + len(_FIRST_KEY)
+    end = offsets[-1] + sum(map(len, parts[n + 1 :]))
     packed: bytes = msgpack.packb(
         {"v": VERSION, "offsets": offsets, "ids": ids, "firsts": firsts, "z": z,
-         "first_span": [start, offsets[-1] + len(parts[-1])]}
+         "first_span": [start, end]}
     )  # fmt: skip
     return packed
 

@@ -41,9 +41,16 @@ async def snapshot_msgpack(store: Store, board: str, at: int, limits: Limits) ->
     base = cp.seq if cp is not None else 0
     rows = await store.read_log(board, base, at) if at > base else []
     # Tens of milliseconds of CPU on a long board: a thread keeps the boards' ticks flowing.
-    return await asyncio.get_running_loop().run_in_executor(
-        None, _build, board, at, cp, index, rows, limits
-    )
+    loop = asyncio.get_running_loop()
+    sops = await loop.run_in_executor(None, _sops, rows, base, at)
+    if cp is not None and sops:
+        added = [sop["e"]["id"] for sop in sops if sop["k"] == "add"]
+        cp = await history.with_firsts(store, board, cp, added)
+    return await loop.run_in_executor(None, _build, board, at, cp, index, sops, limits)
+
+
+def _sops(rows: list[LogRow], base: int, at: int) -> list[dict[str, Any]]:
+    return [sop for row in rows for sop in row_ops(row, base, at)]
 
 
 def _build(
@@ -51,11 +58,9 @@ def _build(
     at: int,
     cp: Checkpoint | None,
     index: bytes | None,
-    rows: list[LogRow],
+    sops: list[dict[str, Any]],
     limits: Limits,
 ) -> bytes:
-    base = cp.seq if cp is not None else 0
-    sops = [sop for row in rows for sop in row_ops(row, base, at)]
     found = load(index) if cp is not None and index is not None else None
     if cp is None or found is None:
         doc = history.replay(cp, sops, limits)
@@ -70,7 +75,8 @@ def _splice(
     offsets = lay.offsets
     position = {id: i for i, id in enumerate(lay.ids)} if sops else {}
     touched = sorted({i for id in _ids_of(sops) if (i := position.get(id)) is not None})
-    # The touched elements as they were, and every id's first add (re-adds keep their place).
+    # The touched elements as they were, and every id's first add (re-adds keep their place):
+    # the live ones' from the checkpoint, the deleted ones' recorded beside it.
     start, end = lay.first_span
     part = Document.from_state(
         {
@@ -80,6 +86,7 @@ def _splice(
         },
         limits,
     )
+    part.know_firsts(dict(cp.firsts))
     for sop in sops:
         part.apply_sop(sop)
     # Where each touched element goes now: before the first untouched one with a higher key.

@@ -33,6 +33,7 @@ from whiteboard.keys import key_matches
 from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.budget import board_cap
 from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.quota import Quota
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
@@ -92,11 +93,11 @@ class Board:
         on_idle: Callable[[Board], None] | None = None,
         on_failed: Callable[[Board], None] | None = None,
         doc: Document | None = None,
+        quota: Quota | None = None,
     ) -> None:
         """``doc``: ``build_document(loaded, ...)`` when the owner built it already (off the
         loop: ``registry.Hub``)."""
         self.id = board_id
-        # ``doc``: built from ``loaded`` already, off the loop (``registry.py``).
         self.doc = doc if doc is not None else build_document(loaded, Limits.from_object(settings))
         self.doc.blobs = loaded.blobs  # an image must name one of these (the Document checks)
         self.doc.max_mem = board_cap(settings)  # board_full past its share of --memory-mb
@@ -106,6 +107,8 @@ class Board:
         self.committed_seq = self.doc.seq
         self.checkpoint_seq = loaded.checkpoint.seq if loaded.checkpoint else 0
         self.key_hash = loaded.key_hash  # set for protected boards: only the key may edit
+        self.quota = quota  # --board-mb, --disk-mb: edits past them are refused (board_full)
+        self.stored_bytes = loaded.stored_bytes  # its log and pictures, as the quota counts
         self.readonly_until = 0.0  # the store failed: refuse edits until then, then retry
         self.peers: dict[int, Session] = {}
         self.ticker = Ticker(
@@ -169,7 +172,9 @@ class Board:
         readonly: bool | None = None,
         who: object = None,
     ) -> Session:
-        """Give the client an id, store it durably, then admit it at the end of a tick.
+        """Give the client an id (the replica makes it durable), then admit it at the end of a
+        tick. Its name is stored with its first op (``_store_authors``), not now: most
+        connections only look, and each would leave a row for ever.
 
         ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
         is dropped now, with any ops it still has queued, so nothing it sends late can be
@@ -203,7 +208,6 @@ class Board:
                 compact=hello.compact,
                 who=who,
             )
-            await self.store.add_client(self.id, Client(client_id, name, session.color))
         finally:
             self._joining -= 1
         if self.failed:
@@ -271,7 +275,9 @@ class Board:
             return None
         first, last = judged.row.first_seq, judged.row.last_seq
         every = self.settings.checkpoint_every
-        if self.replica.checkpoint_due(first, last, self.checkpoint_seq, every):
+        new_author = any(not session.stored for session in judged.authors.values())
+        if new_author or self.replica.checkpoint_due(first, last, self.checkpoint_seq, every):
+            # A checkpoint, or someone's first op (its client row goes first): a whole tick.
             return self._run_tick(self._finish(judged, started))
         return Append(self.store, self.id, judged.row, partial(self._settle, judged, started))
 
@@ -371,12 +377,14 @@ class Board:
         authors: dict[int, Session] = {}
         first = self.doc.seq + 1
         server_op = protocol.server_op  # a local: called for every accepted op
+        full = self.quota.board_refusal(self.stored_bytes) if self.quota and queued else None
         for session, ops in queued:
             if self.peers.get(session.client_id) is not session:
                 continue  # left before its ops were applied
-            if readonly:
+            if readonly or full:
+                code, msg = ("read_only", DISK_FULL) if readonly else ("board_full", full or "")
                 for op in ops:
-                    _refuse(session, "read_only", DISK_FULL, op["c"])
+                    _refuse(session, code, msg, op["c"])
                 continue
             for op in ops:
                 result = self.doc.apply(op, self.doc.seq + 1)
@@ -405,6 +413,7 @@ class Board:
             # Costs the IOLoop a few ms on any board (history/checkpoint.py).
             checkpoint = await take_checkpoint(self.doc)
         try:
+            await self._store_authors(authors)
             with metrics.store_commit():
                 await self.store.append(self.id, row, checkpoint)
         except StoreConflict as exc:
@@ -421,10 +430,21 @@ class Board:
     def _stored(self, judged: Judged) -> None:
         """The row is committed: it may be shown (and resumed from, and read over HTTP)."""
         self.committed_seq = judged.row.last_seq
+        self.stored_bytes += len(judged.row.ops)
         self.recent.remember(judged.row)
         self._wake_readers()
         self._outbox.append((judged.row.ts, judged.row.ops, judged.accepted))
         metrics.committed(len(judged.accepted))
+
+    async def _store_authors(self, authors: dict[int, Session]) -> None:
+        """The client rows of this tick's first-time authors, before the row that names them:
+        history attributes every op to a stored client."""
+        for session in authors.values():
+            if not session.stored:
+                await self.store.add_client(
+                    self.id, Client(session.client_id, session.name, session.color)
+                )
+                session.stored = True
 
     def _wake_readers(self) -> None:
         """HTTP readers waiting for the tick in flight: the document is committed again."""
@@ -439,6 +459,7 @@ class Board:
         for sop in sops:
             self.doc.apply_sop(sop)
         self.committed_seq = self.doc.seq
+        self.stored_bytes += len(row.ops)
         self.recent.remember(row)
         self._outbox.append((row.ts, row.ops, sops))
 

@@ -21,6 +21,7 @@ from whiteboard.document import Document
 from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.board import Board, build_document
 from whiteboard.live.budget import MemoryBudget
+from whiteboard.live.quota import Quota
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
 from whiteboard.store.base import LoadedBoard, LogRow, Store, StoreError
@@ -56,6 +57,7 @@ class Hub:
         self.store = store
         self.settings = settings
         self.limits = Limits.from_object(settings)
+        self.quota = Quota(store, settings)  # --board-mb and --disk-mb, for boards and routes
         self.boards: dict[str, Board] = {}
         self.budget = MemoryBudget(settings, self.boards)
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
@@ -89,7 +91,7 @@ class Hub:
 
     def _replica(self, board_id: str) -> Replica:
         if not self.cluster.shared:
-            return Solo()
+            return Solo(board_id, self.store)
         return Shared(board_id, self.store, self.cluster, self.track)
 
     async def _load(self, board_id: str) -> Board:
@@ -123,6 +125,7 @@ class Hub:
             on_idle=self._idle,
             on_failed=self._forget,
             doc=doc,
+            quota=self.quota,
         )
         self.boards[board_id] = board
         self.budget.sweep_soon()

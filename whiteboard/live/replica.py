@@ -130,15 +130,22 @@ class Solo(Replica):
 
     immediate = True
 
-    def __init__(self) -> None:
+    def __init__(self, board_id: str = "", store: Store | None = None) -> None:
+        self.board_id = board_id
+        self.store = store
         self.next_client_id = 1
 
     def bind(self, host: Host, loaded: LoadedBoard) -> None:
         self.next_client_id = loaded.next_client_id
 
     async def client_id(self) -> int:
+        """Counted here; reserved in the store before the welcome shows it (PROTOCOL.md: the
+        id is durable and never given again), as one number per board rather than a row per
+        connection (the row waits for the client's first op)."""
         client_id = self.next_client_id
         self.next_client_id += 1
+        if self.store is not None:
+            await self.store.reserve_client_id(self.board_id, client_id)
         return client_id
 
     async def retire(self, client_id: int, token: str) -> None:

@@ -44,6 +44,7 @@ class Session:
         "readonly",
         "send",
         "send_frame",
+        "stored",
         "token",
         "vp",
         "who",
@@ -74,6 +75,7 @@ class Session:
         # back to that layer when the board's access changes (``Board.regrant``).
         self.who = who
         self.admitted = False  # its welcome is out: it is one of the board's peers
+        self.stored = False  # its client row is in the store (written with its first op)
         self.vp: list[float] | None = None  # the last ``view`` it sent: for peers and summons
         # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.
         self.early: list[list[dict[str, Any]]] = []

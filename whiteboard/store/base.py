@@ -46,6 +46,11 @@ class Checkpoint:
     layout: bytes | None = field(default=None, compare=False)
     """Its ``layout`` index when the writer already knows it (``layout.from_parts``), so the
     store need not parse megabytes in a thread that holds the GIL; else the store computes it."""
+    firsts: tuple[tuple[str, int], ...] = field(default=(), compare=False)
+    """First-add seqs of ids deleted at or before ``seq``, which ``state`` does not list. On
+    write: those deleted since the writer's previous checkpoint, which the store records once
+    each (``first_adds``), in the same write as the state. On read: those of the ids the reader
+    asked for (all of them for ``load``), for ``Document.know_firsts``."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +86,8 @@ class LoadedBoard:
     """The names of the blobs the board holds: the live board checks image adds against
     them in memory, with no store round trip per op."""
     deleted: int | None = None  # soft-deleted (ms): the board is not served (``meta.py``)
+    stored_bytes: int = 0
+    """Bytes of its log rows and blobs: what ``--board-mb`` caps (``live/quota.py``)."""
 
 
 async def layout_of(checkpoint: Checkpoint) -> bytes | None:
@@ -147,11 +154,19 @@ class Store(BoardMeta, AccessStore, ABC):
 
     @abstractmethod
     async def add_client(self, board: str, client: Client) -> None:
-        """Durably record a client id and its name; ids are never reused on a board."""
+        """Durably record a client id and its name; ids are never reused on a board. Written
+        when the client's first op is committed, not when it connects: a board's readers would
+        otherwise each leave a row for ever."""
 
     @abstractmethod
     async def next_client_id(self, board: str) -> int:
-        """A client id that no earlier call, nor any stored client, has on this board."""
+        """A client id that no earlier call, nor any stored or reserved client, has on this
+        board; durably given out (it is never given again, even after a restart)."""
+
+    @abstractmethod
+    async def reserve_client_id(self, board: str, client_id: int) -> None:
+        """Durably record that ids up to ``client_id`` are given out, without a row for them:
+        ``load`` and ``next_client_id`` answer above it from then on."""
 
     @abstractmethod
     async def create_board(self, board: str, key_hash: str | None) -> bool:
@@ -183,7 +198,12 @@ class Store(BoardMeta, AccessStore, ABC):
 
     @abstractmethod
     async def load(self, board: str) -> LoadedBoard:
-        """The latest checkpoint, the rows after it, the next client id and the key hash."""
+        """The latest checkpoint (with every recorded first-add seq up to it in ``firsts``),
+        the rows after it, the next client id and the key hash."""
+
+    @abstractmethod
+    async def total_bytes(self) -> int:
+        """What the whole store takes now (``--disk-mb``): its files on disk, or its memory."""
 
     @abstractmethod
     async def head(self, board: str) -> int:
@@ -195,6 +215,11 @@ class Store(BoardMeta, AccessStore, ABC):
 
     @abstractmethod
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None: ...
+
+    @abstractmethod
+    async def first_adds(self, board: str, ids: list[str] | None, upto: int) -> dict[str, int]:
+        """The recorded first-add seqs (``Checkpoint.firsts``) at most ``upto``: of ``ids``, or
+        of every id when None."""
 
     async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
         """The layout index of the checkpoint at ``seq`` (``layout.py``), if the store keeps

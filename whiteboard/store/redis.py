@@ -8,7 +8,9 @@ forks nor gets a hole, whoever appends and however late.
 Every key of a board carries the board id as a hash tag (``wb:{id}:...``) so that a Redis
 Cluster keeps a board in one slot and the scripts may touch all of its keys. The store's keys:
 ``head`` (last seq), ``log`` (a stream, entry id ``<last seq>-0``), ``cps``/``cpdata``/``cplayout``
-(checkpoints by seq), ``clients``, ``nextid`` and ``meta`` (created, key hash).
+(checkpoints by seq), ``firsts`` (first-add seqs of deleted ids, ``Checkpoint.firsts``),
+``clients``, ``nextid``, ``bytes`` (of the log rows, for ``--board-mb``) and ``meta``
+(created, key hash).
 
 Keys shared with the cluster (``whiteboard/cluster/redis.py``), which coordinates processes over
 the same connection: a tick must cost one round trip, not two or three, so the scripts cross the
@@ -20,6 +22,7 @@ board's ``rows`` channel (``published_row`` reads it back), which the cluster li
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import secrets
 import time
@@ -65,6 +68,7 @@ end
 redis.call('XADD', KEYS[2], ARGV[3] .. '-0', 'f', ARGV[2], 't', ARGV[4], 'o', ARGV[5],
   'n', ARGV[7])
 redis.call('SET', KEYS[1], ARGV[3])
+redis.call('INCRBY', KEYS[5], string.len(ARGV[5]))
 if redis.call('GET', KEYS[3]) == ARGV[6] then
   redis.call('DEL', KEYS[3])
 end
@@ -81,6 +85,13 @@ if redis.call('HSETNX', KEYS[2], 'created', ARGV[1]) == 0 then
 end
 if ARGV[2] ~= '' then
   redis.call('HSET', KEYS[2], 'key_hash', ARGV[2])
+end
+return 1
+"""
+
+_RESERVE = """
+if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
+  redis.call('SET', KEYS[1], ARGV[1])
 end
 return 1
 """
@@ -121,6 +132,9 @@ class RedisStore(Store):
         self._redis: aioredis.Redis | None = None
         self._closed = False
         self._scripts: dict[str, Any] = {}
+        self._owed: dict[str, dict[str, int]] = {}
+        """Per board, ``Checkpoint.firsts`` of checkpoints that failed to save: the board's
+        document has handed them over already, so the next checkpoint saved here carries them."""
 
     @property
     def r(self) -> aioredis.Redis:
@@ -148,6 +162,7 @@ class RedisStore(Store):
             ("commit", _COMMIT),
             ("create", _CREATE),
             ("claim", _CLAIM),
+            ("reserve", _RESERVE),
             ("put_blob", redis_blobs.PUT),
         )
         for name, src in scripts:
@@ -201,10 +216,18 @@ class RedisStore(Store):
         return bool(found) and found[0][1].get(b"n") == nonce.encode()
 
     async def _commit(self, board: str, row: LogRow, nonce: str) -> int:
-        keys = [key(board, "head"), key(board, "log"), key(board, "lock"), rows_channel(board)]
+        keys = [
+            key(board, "head"), key(board, "log"), key(board, "lock"), rows_channel(board),
+            key(board, "bytes"),
+        ]  # fmt: skip
         args = [row.first_seq - 1, row.first_seq, row.last_seq, row.ts, row.ops]
         head = await call(self._scripts["commit"](keys=keys, args=[*args, self.lock_holder, nonce]))
         return int(head)
+
+    async def total_bytes(self) -> int:
+        """Redis's ``used_memory``: every board sits in its memory."""
+        info = await call(self.r.info("memory"))
+        return int(info["used_memory"])
 
     async def head(self, board: str) -> int:
         value = await call(self.r.get(key(board, "head")))
@@ -247,6 +270,9 @@ class RedisStore(Store):
     async def next_client_id(self, board: str) -> int:
         return int(await call(self.r.incr(key(board, "nextid"))))
 
+    async def reserve_client_id(self, board: str, client_id: int) -> None:
+        await call(self._scripts["reserve"](keys=[key(board, "nextid")], args=[client_id]))
+
     async def add_client(self, board: str, client: Client) -> None:
         packed = msgpack.packb([client.name, client.color])
         await call(self.r.hset(key(board, "clients"), str(client.id), packed))
@@ -273,9 +299,30 @@ class RedisStore(Store):
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         index = await layout_of(checkpoint)
-        async with self.r.pipeline(transaction=True) as pipe:
-            _queue_checkpoint(pipe, board, checkpoint, index)
-            await call(pipe.execute())
+        owed = self._owed.pop(board, {})
+        if owed:
+            checkpoint = dataclasses.replace(
+                checkpoint, firsts=tuple({**owed, **dict(checkpoint.firsts)}.items())
+            )
+        try:
+            async with self.r.pipeline(transaction=True) as pipe:
+                _queue_checkpoint(pipe, board, checkpoint, index)
+                await call(pipe.execute())
+        except StoreError:
+            if checkpoint.firsts:
+                self._owed.setdefault(board, {}).update(checkpoint.firsts)
+            raise
+
+    async def first_adds(self, board: str, ids: list[str] | None, upto: int) -> dict[str, int]:
+        firsts_key = key(board, "firsts")
+        if ids is None:
+            raw = await call(self.r.hgetall(firsts_key))
+            found = {k.decode(): int(v) for k, v in raw.items()}
+        else:
+            wanted = sorted(set(ids))
+            values = await call(self.r.hmget(firsts_key, wanted)) if wanted else []
+            found = {i: int(v) for i, v in zip(wanted, values, strict=True) if v is not None}
+        return {i: s for i, s in found.items() if s <= upto}
 
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
         return await self._checkpoint(board, seq)
@@ -295,9 +342,13 @@ class RedisStore(Store):
 
     async def load(self, board: str) -> LoadedBoard:
         checkpoint = await self._checkpoint(board, None)
+        if checkpoint is not None:
+            firsts = await self.first_adds(board, None, checkpoint.seq)
+            checkpoint = dataclasses.replace(checkpoint, firsts=tuple(firsts.items()))
         rows = await self.read_log(board, checkpoint.seq if checkpoint else 0)
         key_hash, deleted = await call(self.r.hmget(key(board, "meta"), ["key_hash", "deleted"]))
         next_id = await call(self.r.get(key(board, "nextid")))
+        log_bytes = await call(self.r.get(key(board, "bytes")))
         return LoadedBoard(
             checkpoint=checkpoint,
             rows=rows,
@@ -305,6 +356,7 @@ class RedisStore(Store):
             key_hash=key_hash.decode() if key_hash else None,
             blobs=await call(redis_blobs.blob_names(self.r, board)),
             deleted=int(deleted) if deleted else None,
+            stored_bytes=int(log_bytes or 0) + await self.blob_total(board),
         )
 
     async def create_board_with_history(
@@ -341,6 +393,7 @@ class RedisStore(Store):
                 _queue_checkpoint(pipe, board, cp, index)
             redis_blobs.queue_insert(pipe, board, blobs or {})
             pipe.set(key(board, "head"), rows[-1].last_seq if rows else 0)
+            pipe.set(key(board, "bytes"), sum(len(r.ops) for r in rows))
             await call(pipe.execute())
         return True
 
@@ -456,3 +509,6 @@ def _queue_checkpoint(pipe: Any, board: str, checkpoint: Checkpoint, index: byte
     else:
         pipe.hdel(key(board, "cplayout"), at)
     pipe.zadd(key(board, "cps"), {at: checkpoint.seq})
+    if checkpoint.firsts:
+        # The same value whoever writes it (a first add never changes): HSET may overwrite.
+        pipe.hset(key(board, "firsts"), mapping=dict(checkpoint.firsts))

@@ -35,6 +35,14 @@ CREATE TABLE IF NOT EXISTS checkpoint_layouts (
     layout BLOB NOT NULL,
     PRIMARY KEY (board, seq)
 ) WITHOUT ROWID;
+-- First-add seqs of deleted ids (Checkpoint.firsts): one row per id ever deleted, written with
+-- the checkpoint that first leaves the id out, so that checkpoints list live ids only.
+CREATE TABLE IF NOT EXISTS first_adds (
+    board TEXT NOT NULL,
+    id TEXT NOT NULL,
+    seq INTEGER NOT NULL,
+    PRIMARY KEY (board, id)
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS boards (
     board TEXT PRIMARY KEY,
     key_hash TEXT,
@@ -46,6 +54,12 @@ CREATE TABLE IF NOT EXISTS clients (
     name TEXT NOT NULL,
     color TEXT NOT NULL,
     PRIMARY KEY (board, id)
+) WITHOUT ROWID;
+-- The highest client id given out on a board (Store.reserve_client_id): one row per board,
+-- where a row per connection in `clients` would grow with every reader who never edits.
+CREATE TABLE IF NOT EXISTS client_ids (
+    board TEXT PRIMARY KEY,
+    top INTEGER NOT NULL
 ) WITHOUT ROWID;
 -- A rowid table: SQLite keeps large rows badly WITHOUT ROWID. `data` last, so reading `bytes`
 -- or `type` never touches its overflow pages.
@@ -96,6 +110,25 @@ def insert_checkpoint(
             "INSERT INTO checkpoint_layouts (board, seq, layout) VALUES (?, ?, ?)",
             (board, checkpoint.seq, index),
         )
+    if checkpoint.firsts:
+        # OR IGNORE: an id deleted, re-added and deleted again keeps its one first-add seq.
+        conn.executemany(
+            "INSERT OR IGNORE INTO first_adds (board, id, seq) VALUES (?, ?, ?)",
+            [(board, id, seq) for id, seq in checkpoint.firsts],
+        )
+
+
+def first_adds(
+    conn: sqlite3.Connection, board: str, ids: list[str] | None, upto: int
+) -> dict[str, int]:
+    rows: Iterable[Any]
+    if ids is None:
+        rows = conn.execute("SELECT id, seq FROM first_adds WHERE board = ?", (board,))
+    else:
+        rows = _rows_in(
+            conn, "SELECT id, seq FROM first_adds WHERE board = ? AND id IN", board, ids
+        )
+    return {str(i): int(s) for i, s in rows if s <= upto}
 
 
 def last_seq(conn: sqlite3.Connection, board: str) -> int:
@@ -106,10 +139,21 @@ def last_seq(conn: sqlite3.Connection, board: str) -> int:
 
 
 def max_client_id(conn: sqlite3.Connection, board: str) -> int:
+    """The highest client id stored or given out on the board."""
     (found,) = conn.execute(
-        "SELECT COALESCE(MAX(id), 0) FROM clients WHERE board = ?", (board,)
+        "SELECT MAX(COALESCE((SELECT MAX(id) FROM clients WHERE board = ?), 0),"
+        " COALESCE((SELECT top FROM client_ids WHERE board = ?), 0))",
+        (board, board),
     ).fetchone()
     return int(found)
+
+
+def reserve_client_id(conn: sqlite3.Connection, board: str, client_id: int) -> None:
+    conn.execute(
+        "INSERT INTO client_ids (board, top) VALUES (?, ?)"
+        " ON CONFLICT (board) DO UPDATE SET top = MAX(top, excluded.top)",
+        (board, client_id),
+    )
 
 
 def checkpoint_before(conn: sqlite3.Connection, board: str, seq: int | None) -> Checkpoint | None:
@@ -192,6 +236,14 @@ def _rows_in(
     for start in range(0, len(wanted), IDS_PER_QUERY):
         chunk = wanted[start : start + IDS_PER_QUERY]
         yield from conn.execute(f"{select} ({','.join('?' * len(chunk))})", (board, *chunk))
+
+
+def log_bytes(conn: sqlite3.Connection, board: str) -> int:
+    """Bytes of the board's log rows (``length()`` of a blob reads its size, not its pages)."""
+    (total,) = conn.execute(
+        "SELECT COALESCE(SUM(LENGTH(ops)), 0) FROM log WHERE board = ?", (board,)
+    ).fetchone()
+    return int(total)
 
 
 def blob_total(conn: sqlite3.Connection, board: str) -> int:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import os
 import queue
@@ -252,16 +253,18 @@ class SQLiteStore(Store):
         return created
 
     async def next_client_id(self, board: str) -> int:
-        """Counted in memory past the stored clients: no other process gives out ids here.
-
-        Not durable by itself (the id is stored by ``add_client``), which is enough: an id
-        handed out and never stored was never shown to anyone else.
-        """
+        """Counted in memory past the stored and reserved clients (no other process gives out
+        ids here), and reserved before it is answered."""
         if board not in self._client_ids:
             stored = await self._read(lambda conn: sql.max_client_id(conn, board))
             self._client_ids[board] = max(self._client_ids.get(board, 0), stored)
         self._client_ids[board] += 1
-        return self._client_ids[board]
+        client_id = self._client_ids[board]
+        await self.reserve_client_id(board, client_id)
+        return client_id
+
+    async def reserve_client_id(self, board: str, client_id: int) -> None:
+        await self._submit(lambda conn: sql.reserve_client_id(conn, board, client_id))
 
     async def save_checkpoint(self, board: str, checkpoint: Checkpoint) -> None:
         index = await layout_of(checkpoint)
@@ -295,6 +298,9 @@ class SQLiteStore(Store):
     async def load(self, board: str) -> LoadedBoard:
         def read(conn: sqlite3.Connection) -> LoadedBoard:
             cp = sql.checkpoint_before(conn, board, None)
+            if cp is not None:
+                firsts = sql.first_adds(conn, board, None, cp.seq)
+                cp = dataclasses.replace(cp, firsts=tuple(firsts.items()))
             after = cp.seq if cp else 0
             rows = sql.rows(conn, board, after, None)
             key = conn.execute("SELECT key_hash FROM boards WHERE board = ?", (board,)).fetchone()
@@ -305,9 +311,25 @@ class SQLiteStore(Store):
                 key_hash=key[0] if key else None,
                 blobs=sql.blob_names(conn, board),
                 deleted=meta_sql.deleted_at(conn, board),
+                stored_bytes=sql.log_bytes(conn, board) + sql.blob_total(conn, board),
             )
 
         return await self._read(read)
+
+    async def total_bytes(self) -> int:
+        """The database, its write-ahead log and anything else SQLite keeps beside it."""
+
+        def measure() -> int:
+            total = 0
+            for name in (DB_NAME, DB_NAME + "-wal", DB_NAME + "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    total += os.stat(os.path.join(self._data_dir, name)).st_size
+            return total
+
+        try:
+            return await asyncio.get_running_loop().run_in_executor(self._readers, measure)
+        except OSError as exc:
+            raise StoreError(f"the database could not be measured: {exc}") from exc
 
     async def head(self, board: str) -> int:
         return await self._read(lambda conn: sql.last_seq(conn, board))
@@ -317,6 +339,9 @@ class SQLiteStore(Store):
 
     async def checkpoint_at_or_before(self, board: str, seq: int) -> Checkpoint | None:
         return await self._read(lambda conn: sql.checkpoint_before(conn, board, seq))
+
+    async def first_adds(self, board: str, ids: list[str] | None, upto: int) -> dict[str, int]:
+        return await self._read(lambda conn: sql.first_adds(conn, board, ids, upto))
 
     async def checkpoint_layout(self, board: str, seq: int) -> bytes | None:
         def read(conn: sqlite3.Connection) -> bytes | None:

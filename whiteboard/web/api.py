@@ -33,6 +33,7 @@ class CreateBoardHandler(ApiHandler):
         if not service:
             self.check_same_site()
             self.check_creation_rate()
+        self.check_storage()
         try:
             body = json.loads(self.request.body or b"{}")
         except ValueError:

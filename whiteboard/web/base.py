@@ -181,6 +181,18 @@ class ApiHandler(BaseHandler):
         except CreateRefused as exc:
             raise ApiError(exc.status, exc.message) from None
 
+    def check_storage(self, stored_bytes: int | None = None, adding: int = 0) -> None:
+        """Refuse what would add ``adding`` bytes to a board holding ``stored_bytes`` (None:
+        a new board) past ``--board-mb``, or anything while the store is past ``--disk-mb``:
+        507 with the quota's sentence (``live/quota.py``)."""
+        quota = self.hub.quota
+        if stored_bytes is None:
+            refusal = quota.board_refusal(0, adding) if adding else quota.total_refusal()
+        else:
+            refusal = quota.board_refusal(stored_bytes, adding)
+        if refusal is not None:
+            raise ApiError(507, refusal)
+
     def check_creation_rate(self) -> None:
         """Refuse a creation (create, fork, import) past the address's allowance
         (``web/creations.py``): 429 with ``Retry-After`` and a sentence."""

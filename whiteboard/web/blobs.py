@@ -90,6 +90,7 @@ class BlobUploadHandler(ApiHandler):
             )
         if not allowed:
             raise ApiError(403, "Adding images to this board needs its edit link.")
+        self.check_storage(live.stored_bytes, self._size)
         data = b"".join(self._chunks)
         self._chunks = []
         try:
@@ -106,6 +107,8 @@ class BlobUploadHandler(ApiHandler):
                 f"This board holds {fmt_bytes(total)} of images already: "
                 f"at most {fmt_bytes(cap)} of images in all.",
             )
+        if outcome is BlobPut.STORED:
+            live.stored_bytes += image.bytes
         if live.doc.blobs is not None:
             live.doc.blobs.add(image.blob)
         self.set_status(201)

@@ -59,12 +59,14 @@ class _CreatingHandler(ApiHandler):
 
     async def create(self, build: Callable[[], boardfile.ImportedBoard]) -> None:
         """Build the new board's log in a thread, then store it under a fresh random id."""
+        self.check_storage()
         try:
             built = await _in_thread(build)
         except boardfile.BoardFileError as exc:
             raise ApiError(400, exc.message) from None
         except MemoryError:
             raise ApiError(503, SHORT_OF_MEMORY, retry_after=RETRY_AFTER_S) from None
+        self.check_storage(None, sum(len(r.ops) for r in built.rows) + built.blob_bytes)
         for _ in range(_ID_ATTEMPTS):
             board = random_board_id()
             if await self.store.create_board_with_history(
