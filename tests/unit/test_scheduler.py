@@ -64,17 +64,23 @@ async def test_many_boards_share_one_round_and_one_commit(
 ) -> None:
     boards = [await board(store, settings, f"b{i}") for i in range(20)]
     clients = [await join(b, "a") for b in boards]
+    # Each author's first op stores its client row first (a tick of its own): the steady state
+    # starts with the second.
+    for i, (b, (session, _)) in enumerate(zip(boards, clients, strict=True)):
+        b.submit(session, [rect(f"first{i}", 1)])
+    for b in boards:
+        await b.ticker.flush(10)
     commits, rounds = store.commits, scheduler().rounds
     for i, (b, (session, _)) in enumerate(zip(boards, clients, strict=True)):
-        b.submit(session, [rect(f"r{i}", 1)])
+        b.submit(session, [rect(f"r{i}", 2)])
     for b in boards:
         await b.ticker.flush(10)
     for i, (_, transport) in enumerate(clients):
-        assert [op["e"]["id"] for op in transport.ops()] == [f"r{i}"]
+        assert [op["e"]["id"] for op in transport.ops()] == [f"first{i}", f"r{i}"]
     assert store.commits - commits == 1  # every board's row in one transaction
     assert scheduler().rounds - rounds == 1
     for b in boards:
-        assert (await store.read_log(b.id, 0))[-1].last_seq == 1
+        assert (await store.read_log(b.id, 0))[-1].last_seq == 2
         await b.drain()
 
 

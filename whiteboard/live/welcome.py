@@ -44,9 +44,10 @@ class Welcomes:
         if ops is None and self._elements is None:
             # The elements' bytes come from the checkpoint's cache (repacking only what changed
             # since): a 7 MB board's welcome costs the loop a few ms instead of 360.
+            # Its pieces: a header, one per element in stacking order, then the first-adds.
             parts = packed_parts(doc)
-            self._count = len(parts) - 2
-            self._elements = Packed(b"".join((array_header(self._count), *parts[1:-1])))
+            self._count = n = len(doc.order())
+            self._elements = Packed(b"".join((array_header(n), *parts[1 : 1 + n])))
             self._first = Packed(pack(doc.stacking()[1]))  # C-level loops: a few ms
             self._gone = Packed(pack(doc.gone()))
         return protocol.encode_welcome(
