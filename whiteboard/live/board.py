@@ -20,10 +20,9 @@ import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
-from typing import Any, NamedTuple
+from typing import Any
 
 from whiteboard import metrics, protocol
-from whiteboard.clock import now_ms
 from whiteboard.codec import row_ops
 from whiteboard.config import Settings
 from whiteboard.document import Document
@@ -32,6 +31,7 @@ from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.keys import key_matches
 from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.budget import board_cap
+from whiteboard.live.judge import DISK_FULL, Judged, Queue, build_document, judge, refuse
 from whiteboard.live.presence import Presence, color_of
 from whiteboard.live.quota import Quota
 from whiteboard.live.replica import NOTHING, Replica
@@ -39,40 +39,17 @@ from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
 from whiteboard.live.ticker import Append, Plan, Ticker
 from whiteboard.live.welcome import Welcomes
-from whiteboard.protocol import Hello, Limits, ProtocolError
+from whiteboard.protocol import Hello, Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
-DISK_FULL = "The server cannot save changes right now, so this board is read-only for a moment."
 CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
 CLOSE_FAILED = (protocol.CLOSE_SERVER_ERROR, "the server could not store the board; reconnect")
 DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
 # A tick costs about one write per client, so a board ticks at most once per this many seconds
 # per client (capped at tick_ms): a board of four never waits, one of a thousand batches 5 ms.
 SPACING_PER_CLIENT_S = 5e-6
-
-Queue = list[tuple[Session, list[dict[str, Any]]]]
-
-
-class Judged(NamedTuple):
-    """A tick's accepted ops, their authors and the row that stores them."""
-
-    accepted: list[dict[str, Any]]
-    authors: dict[int, Session]
-    row: LogRow
-
-
-def build_document(loaded: LoadedBoard, limits: Limits) -> Document:
-    """The latest checkpoint plus the log after it."""
-    after = loaded.checkpoint.seq if loaded.checkpoint else 0
-    sops = [sop for row in loaded.rows for sop in row_ops(row, after)]
-    return history.replay(loaded.checkpoint, sops, limits)
-
-
-def _refuse(session: Session, code: str, msg: str, c: int | None) -> None:
-    metrics.refused(code)
-    session.send(protocol.encode_err(code, msg, c))
 
 
 class Board:
@@ -372,34 +349,15 @@ class Board:
                 await self.replica.unlock()  # an append releases the lock, stored or not
 
     def _judge(self, queued: Queue, readonly: bool) -> Judged | None:
-        """Apply the queued ops; the accepted ones as one row (None when there are none)."""
-        accepted: list[dict[str, Any]] = []
-        authors: dict[int, Session] = {}
-        first = self.doc.seq + 1
-        server_op = protocol.server_op  # a local: called for every accepted op
-        full = self.quota.board_refusal(self.stored_bytes) if self.quota and queued else None
-        for session, ops in queued:
-            if self.peers.get(session.client_id) is not session:
-                continue  # left before its ops were applied
-            if readonly or full:
-                code, msg = ("read_only", DISK_FULL) if readonly else ("board_full", full or "")
-                for op in ops:
-                    _refuse(session, code, msg, op["c"])
-                continue
-            for op in ops:
-                result = self.doc.apply(op, self.doc.seq + 1)
-                if isinstance(result, ProtocolError):
-                    _refuse(session, result.code, result.msg, result.c)
-                    continue
-                # The op map is ours (decoded from this frame) and the Document keeps copies of
-                # what it needs, so the server op is the same map with s and by added.
-                accepted.append(server_op(result, self.doc.seq, session.client_id))
-                authors[session.client_id] = session
-
-        if not accepted:
-            return None
-        row = LogRow(first, self.doc.seq, now_ms(), protocol.encode_ops_array(accepted))
-        return Judged(accepted, authors, row)
+        """Apply the queued ops (``judge.py``); refused all at once while the store cannot take
+        them (read-only for now) or the board is past ``--board-mb``."""
+        refusal = None
+        if readonly:
+            refusal = ("read_only", DISK_FULL)
+        elif self.quota is not None and queued:
+            full = self.quota.board_refusal(self.stored_bytes)
+            refusal = ("board_full", full) if full else None
+        return judge(self.doc, self.peers, queued, refusal)
 
     async def _store(self, judged: Judged) -> bool:
         """Store the row (with a checkpoint when one is due) and queue it for everyone.
@@ -515,7 +473,7 @@ class Board:
         for sop in sops:
             session = authors.get(sop["by"])
             if session is not None:
-                _refuse(session, "read_only", DISK_FULL, sop["c"])
+                refuse(session, "read_only", DISK_FULL, sop["c"])
 
     def _read_only_for_now(self, exc: StoreError) -> None:
         log.warning("board %s is read-only for now: %s", self.id, exc)

@@ -19,8 +19,9 @@ from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history.checkpoint import packed_parts
-from whiteboard.live.board import Board, build_document
+from whiteboard.live.board import Board
 from whiteboard.live.budget import MemoryBudget
+from whiteboard.live.judge import build_document
 from whiteboard.live.quota import Quota
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
