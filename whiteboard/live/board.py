@@ -389,6 +389,8 @@ class Board:
         """The row is committed: it may be shown (and resumed from, and read over HTTP)."""
         self.committed_seq = judged.row.last_seq
         self.stored_bytes += len(judged.row.ops)
+        if self.quota is not None:
+            self.quota.wrote(len(judged.row.ops))
         self.recent.remember(judged.row)
         self._wake_readers()
         self._outbox.append((judged.row.ts, judged.row.ops, judged.accepted))
@@ -418,6 +420,8 @@ class Board:
             self.doc.apply_sop(sop)
         self.committed_seq = self.doc.seq
         self.stored_bytes += len(row.ops)
+        if self.quota is not None:
+            self.quota.wrote(len(row.ops))
         self.recent.remember(row)
         self._outbox.append((row.ts, row.ops, sops))
 

@@ -5,7 +5,9 @@ one board, or all of them, from filling the disk. A board counts what its users 
 its log rows and its pictures (``LoadedBoard.stored_bytes``, then each committed row).
 Checkpoints are the server's own and stay in proportion (they list live state only). The
 store's total is what the store says it takes (``Store.total_bytes``: the SQLite files, or
-Redis's memory), read at most every ``CHECK_S`` seconds, never on an op's path.
+Redis's memory), read at most every ``CHECK_S`` seconds, never on an op's path; between two
+readings every byte committed is added to the last one (``wrote``), so a fast writer cannot
+outrun the reading and overshoot the cap by a second's worth of ops.
 
 Refusals lose nothing acknowledged: a cap is checked before a tick judges its ops, so ops are
 refused (``board_full``, with a sentence) or committed as always; HTTP routes that would add
@@ -62,6 +64,11 @@ class Quota:
             f"The server's storage is full ({self.total / MB:.0f} MB of "
             f"{self.total_cap // MB} MB): nothing can be added now."
         )
+
+    def wrote(self, size: int) -> None:
+        """``size`` bytes were just committed: counted until the next reading includes them."""
+        if self.total_cap:
+            self.total += size
 
     async def refresh(self) -> None:
         """Read the store's total now (at start, and by tests)."""

@@ -109,6 +109,7 @@ class BlobUploadHandler(ApiHandler):
             )
         if outcome is BlobPut.STORED:
             live.stored_bytes += image.bytes
+            self.hub.quota.wrote(image.bytes)
         if live.doc.blobs is not None:
             live.doc.blobs.add(image.blob)
         self.set_status(201)
