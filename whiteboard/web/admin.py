@@ -20,6 +20,10 @@ NOT_ADMIN = (
     "or you are not one of --admins."
 )
 NO_CREDENTIALS = "This needs an administrator: send the admin token as Authorization: Bearer."
+NO_ADMINS = (
+    "This server has no administrator: start it with --admin-token (or, with sign-in, "
+    "--admins) to use the admin page and API."
+)
 NO_SUCH_BOARD = "There is no board with that id."
 Q_CHARS = 200
 
@@ -31,7 +35,7 @@ class AdminHandler(ApiHandler):
         if await admin_auth.is_admin(self, self.store):
             return
         if not await admin_auth.has_credentials(self, self.store):
-            raise ApiError(401, NO_CREDENTIALS)
+            raise ApiError(401, NO_CREDENTIALS if admin_auth.configured(self) else NO_ADMINS)
         raise ApiError(403, NOT_ADMIN)
 
     def write_error(self, status_code: int, **kwargs: Any) -> None:

@@ -44,6 +44,13 @@ async def is_admin(handler: tornado.web.RequestHandler, store: Store) -> bool:
     return admins.is_admin(settings, await current_user(handler, store, settings))
 
 
+def configured(handler: tornado.web.RequestHandler) -> bool:
+    """Whether anyone at all can be an admin here: without a token or a sign-in with
+    ``--admins``, a refusal should say how to make one rather than ask for a token."""
+    settings = _settings(handler)
+    return bool(settings.admin_token) or (settings.sign_in and bool(settings.admins))
+
+
 async def has_credentials(handler: tornado.web.RequestHandler, store: Store) -> bool:
     """Whether the request says who it is at all (401 without, 403 when it is not an admin)."""
     if bearer(handler) is not None:
