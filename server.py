@@ -22,6 +22,7 @@ from whiteboard.store.base import StoreError
 from whiteboard.store.control import Control
 from whiteboard.store.datalock import DataLock
 from whiteboard.store.sqlite import path_in as store_path
+from whiteboard.web import heavy
 from whiteboard.web.app import make_app, make_cluster, make_store
 from whiteboard.web.connections import Connections
 from whiteboard.web.listener import Listener
@@ -101,6 +102,7 @@ async def serve(
         await control.close()
     await store.close()  # the writer's queue is drained before this returns
     await server.close_all_connections()
+    heavy.shutdown()  # the export worker processes
     log.info("stopped")
 
 

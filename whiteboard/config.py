@@ -107,8 +107,9 @@ class Settings:
     )
     heavy_requests: int = _setting(
         2,
-        "export.svg, JSON ?at= snapshots and JSON ops pages built at once, in threads off the "
-        "event loop; more at the same time: 503 with Retry-After",
+        "exports (svg, pdf, wbd), JSON ?at= snapshots, JSON ops pages and forks built at once, "
+        "off the event loop (exports and snapshots in worker processes); more at the same "
+        "time: 503 with Retry-After",
     )
     creations_per_min: int = _setting(
         60, "boards one client address may create (new, fork, import) per minute; more: 429"

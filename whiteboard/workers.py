@@ -64,7 +64,7 @@ def fork_workers(processes: int, host: str, port: int) -> list[socket.socket]:
     # that comes meanwhile is remembered (stop_requested), not lost or fatal.
     if _stopping:
         sys.exit(0)  # restarted while the parent was stopping: nothing to serve
-    _die_with_parent(parent)
+    die_with_parent(parent)
     log.info("worker %d started (pid %d)", worker, os.getpid())
     return tornado.netutil.bind_sockets(port, host, reuse_port=True)
 
@@ -105,8 +105,10 @@ def _children(parent: int) -> list[int]:
     return pids
 
 
-def _die_with_parent(parent: int) -> None:
-    """Ask the kernel for SIGTERM when the parent dies; exit if it already has."""
+def die_with_parent(parent: int) -> None:
+    """Ask the kernel for SIGTERM when the parent dies; exit if it already has. For the
+    server's workers and for the heavy-request worker processes (``web/heavy.py``), whose pipes
+    would otherwise keep them waiting for work forever after a ``kill -9`` of their server."""
     libc_name = ctypes.util.find_library("c")
     if sys.platform.startswith("linux") and libc_name:
         libc = ctypes.CDLL(libc_name, use_errno=True)

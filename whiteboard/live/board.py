@@ -99,7 +99,6 @@ class Board:
         self._queue: Queue = []
         self._joins: list[tuple[Session, int | None]] = []
         self._joining = 0
-        self._committed = asyncio.Event()
         self.failed = False
         # A tick's committed rows (others' and ours), written to each client in one go.
         self._outbox: Outbox = []
@@ -392,7 +391,6 @@ class Board:
         if self.quota is not None:
             self.quota.wrote(len(judged.row.ops))
         self.recent.remember(judged.row)
-        self._wake_readers()
         self._outbox.append((judged.row.ts, judged.row.ops, judged.accepted))
         metrics.committed(len(judged.accepted))
 
@@ -405,11 +403,6 @@ class Board:
                     self.id, Client(session.client_id, session.name, session.color)
                 )
                 session.stored = True
-
-    def _wake_readers(self) -> None:
-        """HTTP readers waiting for the tick in flight: the document is committed again."""
-        self._committed.set()
-        self._committed = asyncio.Event()
 
     def _apply_row(self, row: LogRow) -> None:
         """A row another process committed: applied, kept for ``since``, and broadcast."""
@@ -491,7 +484,6 @@ class Board:
         self.doc.blobs, self.doc.max_mem = blobs, max_mem
         if self.doc.seq != self.committed_seq:
             raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
-        self._wake_readers()
 
     def _admit_joins(self) -> None:
         joins, self._joins = self._joins, []
@@ -506,19 +498,6 @@ class Board:
             if session.early:  # sent before the welcome: handled now, in order
                 self._queue += [(session, ops) for ops in session.early]
                 session.early = []
-
-    # -- consistency for HTTP readers ------------------------------------------------------------
-
-    async def committed_elements(self) -> tuple[int, list[dict[str, Any]]] | None:
-        """The head state if it is committed now or after the tick in flight; else None."""
-        for _ in range(3):
-            if self.doc.seq == self.committed_seq:
-                return self.doc.seq, self.doc.elements()
-            try:
-                await asyncio.wait_for(self._committed.wait(), timeout=2)
-            except TimeoutError:
-                return None
-        return None
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from whiteboard.history.state import replay_rows, state_inputs
+from whiteboard.history import jobs
+from whiteboard.history.state import state_inputs
 from whiteboard.live.lifecycle import Lifecycle
 from whiteboard.store.meta import BoardSummary, parse_cursor
 from whiteboard.web import admin_auth
@@ -91,8 +92,7 @@ class AdminBoardsHandler(AdminHandler):
         if s.seq == 0:
             return 0
         cp, rows = await state_inputs(self.store, s.board, s.seq)
-        limits = self.hub.limits
-        return await self.off_loop(lambda: len(replay_rows(cp, rows, s.seq, limits).elements()))
+        return await self.compute(jobs.count, cp, rows, s.seq, self.hub.limits)
 
 
 class AdminBoardHandler(AdminHandler):

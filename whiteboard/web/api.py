@@ -6,8 +6,7 @@ import json
 import secrets
 from typing import Any
 
-from whiteboard.export import pdf, svg
-from whiteboard.history import pages, seek
+from whiteboard.history import jobs, pages, seek
 from whiteboard.keys import hash_key
 from whiteboard.store.base import StoreError
 from whiteboard.web import admin_auth
@@ -92,8 +91,11 @@ class SnapshotHandler(ApiHandler):
             self.write(await seek.snapshot_msgpack(self.store, board, at, self.hub.limits))
             return
         with self.heavy_slot():
-            seq, job = await self.state_job(board, at)
-            await self.reply_off_loop(lambda: {"board": board, "seq": seq, "elements": job()})
+            seq, cp, rows = await self.state_inputs_at(board, at)
+            as_msgpack = self.wants_msgpack()
+            limits = self.hub.limits
+            data = await self.compute(jobs.snapshot, board, cp, rows, seq, limits, as_msgpack)
+        self.reply_bytes(data, as_msgpack)
 
 
 class OpsHandler(ApiHandler):
@@ -118,9 +120,7 @@ class SvgHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
         with self.heavy_slot():
-            _, elements, found = await self.state_with_pictures(board, at)
-            blobs = {n: (b.type, b.data) for n, b in found.items()}
-            body = await self.off_loop(lambda: svg.render(elements, blobs))
+            _, body = await self.export("svg", board, at, board)
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
         self.write(body)
@@ -133,9 +133,7 @@ class PdfHandler(ApiHandler):
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
         with self.heavy_slot():
-            seq, elements, found = await self.state_with_pictures(board, at)
-            images = {n: b.data for n, b in found.items()}
-            data = await self.off_loop(lambda: pdf.render(elements, title=board, images=images))
+            seq, data = await self.export("pdf", board, at, board)
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", f'inline; filename="{board}-{seq}.pdf"')
         self.write(data)

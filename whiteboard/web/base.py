@@ -15,17 +15,16 @@ import string
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
-import msgpack
 import tornado.web
 
 from whiteboard.codec import pack
-from whiteboard.export.svg import image_blobs
-from whiteboard.history.state import replay_rows, state_at, state_inputs
+from whiteboard.history import jobs
+from whiteboard.history.state import state_inputs
 from whiteboard.live.budget import SHORT_OF_MEMORY
 from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.points import plain
 from whiteboard.protocol import BOARD_ID_PATTERN
-from whiteboard.store.base import Blob, Store, StoreError
+from whiteboard.store.base import Checkpoint, LogRow, Store, StoreError
 from whiteboard.web.auth.creating import CreateRefused, creator
 from whiteboard.web.auth.policy import refusal
 from whiteboard.web.auth.session import User
@@ -33,7 +32,7 @@ from whiteboard.web.auth.visitor import visitor
 from whiteboard.web.creations import CreationLimiter
 from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
 from whiteboard.web.guard import set_headers
-from whiteboard.web.heavy import RETRY_AFTER_S, Busy, HeavyWork
+from whiteboard.web.heavy import RETRY_AFTER_S, Busy, HeavyWork, WorkerLost
 from whiteboard.web.origin import same_site
 from whiteboard.web.socket import client_ip
 
@@ -231,52 +230,40 @@ class ApiHandler(BaseHandler):
             message = self._reason
         self.reply({"error": message})
 
-    async def elements_at(self, board: str, at: int | None) -> tuple[int, list[dict[str, Any]]]:
-        """The committed state at ``at`` (the head when None)."""
-        head = await self.board_head(board)
-        if at is not None and at > head:
-            raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
-        if at is None or at == head:
-            live = self.hub.loaded(board)
-            if live is not None:
-                state = await live.committed_elements()
-                if state is not None:
-                    return state
-            at = head
-        doc = await state_at(self.store, board, at, self.hub.limits)
-        return at, doc.elements()
-
-    async def state_job(
+    async def state_inputs_at(
         self, board: str, at: int | None
-    ) -> tuple[int, Callable[[], list[dict[str, Any]]]]:
-        """The committed state at ``at`` (the head when None) as a job for ``off_loop``: the
-        I/O here, the CPU there. A live board's elements are packed here first (fast, in C),
-        since the board goes on changing them while the job runs."""
+    ) -> tuple[int, Checkpoint | None, list[LogRow]]:
+        """What a worker rebuilds the committed state at ``at`` (the head when None) from: the
+        I/O half, here; the CPU half is a ``history/jobs.py`` function run by ``compute``.
+        The head is read from the store, which holds everything committed, rather than from a
+        live board: copying a live state out would be as heavy, on the loop, as rebuilding it."""
         head = await self.board_head(board)
-        if at is not None and at > head:
-            raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
-        limits = self.hub.limits
-        if at is None or at == head:
-            live = self.hub.loaded(board)
-            if live is not None:
-                state = await live.committed_elements()
-                if state is not None:
-                    packed = pack(state[1])
-                    return state[0], lambda: msgpack.unpackb(packed, raw=False)
+        if at is None:
             at = head
+        elif at > head:
+            raise ApiError(400, f"'at' must be between 0 and the head ({head}).")
         cp, rows = await state_inputs(self.store, board, at)
-        return at, lambda: replay_rows(cp, rows, at, limits).elements()
+        return at, cp, rows
 
-    async def state_with_pictures(
-        self, board: str, at: int | None
-    ) -> tuple[int, list[dict[str, Any]], dict[str, Blob]]:
-        """The state at ``at`` built off the loop, and the stored pictures it shows: what the
-        exports (SVG, PDF) embed."""
-        seq, job = await self.state_job(board, at)
-        elements = await self.off_loop(job)
-        names = image_blobs(elements)
-        found = await self.store.get_blobs(board, names) if names else {}
-        return seq, elements, found
+    async def export(self, kind: str, board: str, at: int | None, title: str) -> tuple[int, bytes]:
+        """``export.svg`` or ``.pdf`` at ``at``, built in a worker process with the pictures
+        the state shows (``jobs.export`` says why it may take two rounds)."""
+        seq, cp, rows = await self.state_inputs_at(board, at)
+        held = frozenset(await self.store.blob_names(board))
+        limits = self.hub.limits
+        pictures: dict[str, tuple[str, bytes]] = {}
+        missing, body = await self.compute(
+            jobs.export, kind, cp, rows, seq, limits, held, pictures, title
+        )
+        if body is None:
+            found = await self.store.get_blobs(board, missing)
+            pictures = {n: (b.type, b.data) for n, b in found.items()}
+            held = frozenset(pictures)
+            _, body = await self.compute(
+                jobs.export, kind, cp, rows, seq, limits, held, pictures, title
+            )
+        assert body is not None
+        return seq, body
 
     @contextlib.contextmanager
     def heavy_slot(self) -> Iterator[None]:
@@ -303,6 +290,18 @@ class ApiHandler(BaseHandler):
         heavy: HeavyWork = self.application.settings["heavy"]
         return await heavy.run(fn)
 
+    async def compute(self, fn: Callable[..., T], *args: Any) -> T:
+        """``fn(*args)`` in a heavy-request worker process; the caller holds a ``heavy_slot``."""
+        heavy: HeavyWork = self.application.settings["heavy"]
+        try:
+            return await heavy.compute(fn, *args)
+        except WorkerLost:
+            raise ApiError(
+                503,
+                "The server ran short of memory building this answer: try again later.",
+                retry_after=RETRY_AFTER_S,
+            ) from None
+
     async def reply_off_loop(self, make: Callable[[], dict[str, Any]]) -> None:
         """``reply`` of a body built and encoded in a heavy-request thread."""
         as_msgpack = self.wants_msgpack()
@@ -316,6 +315,10 @@ class ApiHandler(BaseHandler):
             return text.encode()
 
         data = await self.off_loop(encode)
+        self.reply_bytes(data, as_msgpack)
+
+    def reply_bytes(self, data: bytes, as_msgpack: bool) -> None:
+        """An answer already encoded, as JSON or msgpack."""
         if as_msgpack:
             self.set_header("Content-Type", MSGPACK)
         else:

@@ -19,7 +19,7 @@ import tornado.web
 from whiteboard.clock import now_ms
 from whiteboard.document import Document
 from whiteboard.export.svg import image_blobs
-from whiteboard.history import boardfile, pages, rebuild, state
+from whiteboard.history import boardfile, jobs, pages, rebuild, state
 from whiteboard.live.budget import SHORT_OF_MEMORY
 from whiteboard.live.presence import color_of
 from whiteboard.protocol import server_op
@@ -217,12 +217,16 @@ class ExportHandler(ApiHandler):
 
     async def handle(self, board: str) -> None:
         at = self.int_arg("at", None, 0, 2**53 - 1)
-        seq, elements = await self.elements_at(board, at)
-        self.set_header("Content-Type", MSGPACK)
-        self.set_header("Content-Disposition", f'attachment; filename="{board}-{seq}.wbd"')
         # A board that holds images ends its file with those its ops name.
         has_blobs = bool(await self.store.blob_names(board))
-        self.write(boardfile.head(board, seq, elements, has_blobs))
+        with self.heavy_slot():  # its state is rebuilt, as for an export
+            seq, cp, rows = await self.state_inputs_at(board, at)
+            first = await self.compute(
+                jobs.board_file_head, board, cp, rows, seq, self.hub.limits, has_blobs
+            )
+        self.set_header("Content-Type", MSGPACK)
+        self.set_header("Content-Disposition", f'attachment; filename="{board}-{seq}.wbd"')
+        self.write(first)
         authors: set[int] = set()
         named: set[str] = set()
         try:

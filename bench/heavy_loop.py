@@ -1,0 +1,154 @@
+"""Issue 12's loop scenario, full size: four ``export.svg`` and four JSON ``?at=`` of a
+10M-value board at once, and twenty ``hello``s with ``since: 0`` that never read, while a
+client on another board sends ops one after the other; prints that client's round trips and
+the server's own loop lag (its ``/metrics`` histogram) over the window.
+
+    python bench/heavy_loop.py                          # server defaults (--heavy-requests 2)
+    python bench/heavy_loop.py --heavy-requests 8       # all eight heavy requests admitted
+    python bench/heavy_loop.py --root /path/to/other/checkout   # the same against other code
+
+Requests past ``--heavy-requests`` are refused with 503 at once (the promise), so the default
+run admits two of the eight; ``--heavy-requests 8`` is the harder shape, every one built at
+once. Not a timed test: the seconds-long shape is asserted by ``tests/hostile/test_heavy.py``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.lag_metrics import fetch
+from bench.memory_flood import PEN, hello, lag_max_ms, rss_mb, start
+from tests.server.wsclient import WsClient
+
+PENS, VALUES = 1_000, 10_000  # 10M pen values, about 50 MB of ops
+
+
+def build(url: str, board: str) -> int:
+    """The big board, in frames of ten pens; answers its head seq."""
+    ws = hello(url, board)
+    c = 0
+    for batch in range(PENS // 10):
+        ops = []
+        for i in range(10):
+            c += 1
+            pts = [(batch * 7 + i * 13 + j) % 9_973 for j in range(VALUES)]
+            ops.append({"c": c, "k": "add", "e": {**PEN, "id": f"p{c}", "pts": pts}})
+        ws.send({"t": "ops", "ops": ops})
+        got = 0
+        while got < len(ops):
+            m = ws.recv()
+            assert m is not None, ws.close_code
+            if m["t"] == "err":
+                raise RuntimeError(f"building refused: {m}")
+            if m["t"] == "ops":
+                got += len(m["ops"])
+    ws.close()
+    return c
+
+
+def get(url: str, path: str, out: list[tuple[str, int, float]], kind: str) -> None:
+    started = time.monotonic()
+    try:
+        with urllib.request.urlopen(url + path, timeout=300) as resp:
+            resp.read()
+            status = resp.status
+    except urllib.error.HTTPError as exc:
+        status = exc.code
+    out.append((kind, status, time.monotonic() - started))
+
+
+def lurker(url: str, board: str, held: list[WsClient]) -> None:
+    """A joiner that asks for the whole history and never reads a byte of it."""
+    ws = WsClient.connect(url, f"/ws/{board}", timeout=30)
+    ws.send({"t": "hello", "v": 1, "name": "lurker", "since": 0})
+    held.append(ws)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
+    parser.add_argument("--heavy-requests", type=int, default=None)
+    a = parser.parse_args()
+    args = ["--bytes-per-s", "1000000000", "--bytes-burst", "1000000000"]
+    if a.heavy_requests is not None:
+        args += ["--heavy-requests", str(a.heavy_requests)]
+    with tempfile.TemporaryDirectory() as data:
+        proc, url = start(a.root, data, args)
+        try:
+            t = time.monotonic()
+            head = build(url, "big")
+            print(
+                f"built 'big': {head} ops, {PENS * VALUES:,} values in {time.monotonic() - t:.1f} s"
+            )
+            run(proc.pid, url, head)
+        finally:
+            proc.kill()
+            proc.wait()
+
+
+def run(pid: int, url: str, head: int) -> None:
+    other = hello(url, "other")
+    before = fetch(url)
+    answers: list[tuple[str, int, float]] = []
+    held: list[WsClient] = []
+    threads = [
+        threading.Thread(target=get, args=(url, "/api/boards/big/export.svg", answers, "svg"))
+        for _ in range(4)
+    ]
+    threads += [
+        threading.Thread(target=get, args=(url, f"/api/boards/big?at={head - i}", answers, "at"))
+        for i in range(4)
+    ]
+    threads += [threading.Thread(target=lurker, args=(url, "big", held)) for _ in range(20)]
+    for th in threads:
+        th.start()
+    peak = rss_mb(pid)
+    trips: list[float] = []
+    started = time.monotonic()
+    c = 0
+    # Ops on the other board until every heavy request has answered, and two seconds more.
+    while any(th.is_alive() for th in threads) or time.monotonic() - started < 2:
+        c += 1
+        t = time.monotonic()
+        e = {**PEN, "id": f"o{c}", "pts": [0, 0, c % 500, 1]}
+        other.send({"t": "ops", "ops": [{"c": c, "k": "add", "e": e}]})
+        while (m := other.recv()) is not None and m["t"] != "ops":
+            pass
+        assert m is not None, other.close_code
+        trips.append(time.monotonic() - t)
+        peak = max(peak, rss_mb(pid))
+    window = time.monotonic() - started
+    after = fetch(url)
+    for ws in held:
+        ws.sock.close()
+    other.close()
+    trips.sort()
+    p = lambda q: trips[min(len(trips) - 1, int(q * len(trips)))] * 1000  # noqa: E731
+    for kind in ("svg", "at"):
+        mine = [(s, d) for k, s, d in answers if k == kind]
+        ok = [d for s, d in mine if s == 200]
+        statuses = sorted(s for s, _ in mine)
+        slowest = f", slowest 200 in {max(ok):.2f} s" if ok else ""
+        print(f"{kind:>4}: statuses {statuses}{slowest}")
+    lag = lag_max_ms(before, after)
+    lag_text = "n/a" if lag is None else f"<= {lag:.0f} ms"
+    print(
+        f"other board: {len(trips)} ops in {window:.1f} s, round trip p50 {p(0.5):.1f} ms, "
+        f"p99 {p(0.99):.1f} ms, max {trips[-1] * 1000:.1f} ms "
+        f"(mean {statistics.fmean(trips) * 1000:.1f} ms)"
+    )
+    print(f"loop lag max {lag_text}; server RSS peak {peak:.0f} MB")
+
+
+if __name__ == "__main__":
+    main()
