@@ -31,6 +31,7 @@ from bench.memory_flood import PEN, hello, lag_max_ms, rss_mb, start
 from tests.server.wsclient import WsClient
 
 PENS, VALUES = 1_000, 10_000  # 10M pen values, about 50 MB of ops
+OP_EVERY_S = 0.01  # the other board's client: 100 ops/s at most
 
 
 def build(url: str, board: str) -> int:
@@ -56,15 +57,15 @@ def build(url: str, board: str) -> int:
     return c
 
 
-def get(url: str, path: str, out: list[tuple[str, int, float]], kind: str) -> None:
+def get(url: str, path: str, out: list[tuple[str, int, float, int]], kind: str) -> None:
     started = time.monotonic()
     try:
         with urllib.request.urlopen(url + path, timeout=300) as resp:
-            resp.read()
+            size = len(resp.read())
             status = resp.status
     except urllib.error.HTTPError as exc:
-        status = exc.code
-    out.append((kind, status, time.monotonic() - started))
+        status, size = exc.code, 0
+    out.append((kind, status, time.monotonic() - started, size))
 
 
 def lurker(url: str, board: str, held: list[WsClient]) -> None:
@@ -78,6 +79,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
     parser.add_argument("--heavy-requests", type=int, default=None)
+    parser.add_argument("--exports", type=int, default=4, help="export.svg requests at once")
+    parser.add_argument("--ats", type=int, default=4, help="JSON ?at= requests at once")
+    parser.add_argument("--lurkers", type=int, default=20, help="since: 0 joiners that never read")
     a = parser.parse_args()
     args = ["--bytes-per-s", "1000000000", "--bytes-burst", "1000000000"]
     if a.heavy_requests is not None:
@@ -90,43 +94,47 @@ def main() -> None:
             print(
                 f"built 'big': {head} ops, {PENS * VALUES:,} values in {time.monotonic() - t:.1f} s"
             )
-            run(proc.pid, url, head)
+            run(proc.pid, url, head, a)
         finally:
             proc.kill()
             proc.wait()
 
 
-def run(pid: int, url: str, head: int) -> None:
+def run(pid: int, url: str, head: int, a: argparse.Namespace) -> None:
     other = hello(url, "other")
     before = fetch(url)
-    answers: list[tuple[str, int, float]] = []
+    answers: list[tuple[str, int, float, int]] = []
     held: list[WsClient] = []
     threads = [
         threading.Thread(target=get, args=(url, "/api/boards/big/export.svg", answers, "svg"))
-        for _ in range(4)
+        for _ in range(a.exports)
     ]
     threads += [
         threading.Thread(target=get, args=(url, f"/api/boards/big?at={head - i}", answers, "at"))
-        for i in range(4)
+        for i in range(a.ats)
     ]
-    threads += [threading.Thread(target=lurker, args=(url, "big", held)) for _ in range(20)]
+    threads += [threading.Thread(target=lurker, args=(url, "big", held)) for _ in range(a.lurkers)]
     for th in threads:
         th.start()
     peak = rss_mb(pid)
     trips: list[float] = []
     started = time.monotonic()
     c = 0
-    # Ops on the other board until every heavy request has answered, and two seconds more.
+    # Ops on the other board until every heavy request has answered, and two seconds more:
+    # one every OP_EVERY_S at most (a person drawing), well within the server's ops rate.
     while any(th.is_alive() for th in threads) or time.monotonic() - started < 2:
         c += 1
         t = time.monotonic()
         e = {**PEN, "id": f"o{c}", "pts": [0, 0, c % 500, 1]}
         other.send({"t": "ops", "ops": [{"c": c, "k": "add", "e": e}]})
-        while (m := other.recv()) is not None and m["t"] != "ops":
+        while (m := other.recv()) is not None and m["t"] not in ("ops", "err"):
             pass
         assert m is not None, other.close_code
+        if m["t"] == "err":
+            raise RuntimeError(f"the other board's op was refused: {m}")
         trips.append(time.monotonic() - t)
         peak = max(peak, rss_mb(pid))
+        time.sleep(max(0.0, OP_EVERY_S - (time.monotonic() - t)))
     window = time.monotonic() - started
     after = fetch(url)
     for ws in held:
@@ -135,10 +143,11 @@ def run(pid: int, url: str, head: int) -> None:
     trips.sort()
     p = lambda q: trips[min(len(trips) - 1, int(q * len(trips)))] * 1000  # noqa: E731
     for kind in ("svg", "at"):
-        mine = [(s, d) for k, s, d in answers if k == kind]
-        ok = [d for s, d in mine if s == 200]
-        statuses = sorted(s for s, _ in mine)
-        slowest = f", slowest 200 in {max(ok):.2f} s" if ok else ""
+        mine = [(s, d, n) for k, s, d, n in answers if k == kind]
+        ok = [d for s, d, _ in mine if s == 200]
+        statuses = sorted(s for s, _, _ in mine)
+        size = max(n for _, _, n in mine) if mine else 0
+        slowest = f", slowest 200 in {max(ok):.2f} s, {size / 2**20:.0f} MiB" if ok else ""
         print(f"{kind:>4}: statuses {statuses}{slowest}")
     lag = lag_max_ms(before, after)
     lag_text = "n/a" if lag is None else f"<= {lag:.0f} ms"

@@ -45,6 +45,9 @@ class FakeTransport:
         self.writes += 1
         self.messages += unframe(frame)
 
+    def send_parts(self, parts: list[bytes]) -> None:
+        self.send(b"".join(parts))
+
     def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
 

@@ -31,15 +31,31 @@ class Packed(bytes):
     """
 
 
+class Pieces(tuple[bytes, ...]):
+    """One msgpack value given as pieces (their concatenation): like ``Packed``, for a value
+    too large to copy into a bytes subclass on the loop (a welcome's elements of a 50 MB
+    board, shared by every joiner and written to each by reference: ``pack_map_parts``)."""
+
+
 def pack_map(msg: dict[str, Any]) -> bytes:
-    """``pack(msg)``, except that ``Packed`` values are copied as they are."""
-    if not any(type(v) is Packed for v in msg.values()):
+    """``pack(msg)``, except that ``Packed`` and ``Pieces`` values are copied as they are."""
+    if not any(type(v) is Packed or type(v) is Pieces for v in msg.values()):
         return pack(msg)
+    return b"".join(pack_map_parts(msg))
+
+
+def pack_map_parts(msg: dict[str, Any]) -> list[bytes]:
+    """``pack_map(msg)`` as pieces whose concatenation it is, the ``Packed`` values among them
+    as they are: a transport that writes the pieces one after the other sends a large shared
+    part (a welcome's elements) to many clients without a copy each."""
     parts = [map_header(len(msg))]
     for key, value in msg.items():
         parts.append(pack(key))
-        parts.append(value if type(value) is Packed else pack(value))
-    return b"".join(parts)
+        if type(value) is Pieces:
+            parts.extend(value)
+        else:
+            parts.append(value if type(value) is Packed else pack(value))
+    return parts
 
 
 def packer() -> msgpack.Packer:
@@ -55,6 +71,38 @@ def array_header(n: int) -> bytes:
 def map_header(n: int) -> bytes:
     header: bytes = msgpack.Packer().pack_map_header(n)
     return header
+
+
+EMPTY_ARRAY = b"\x90"
+
+
+def stamp_row(row: LogRow, parts: list[bytes | memoryview]) -> int:
+    """Append to ``parts`` the row's ops as msgpack maps, each given the row's ``ts`` (what
+    ``row_ops(row, stamp=True)`` gives, packed), without decoding them: each op's map header
+    counts one key more, and ``"ts": row.ts`` follows its last key. Answers how many ops."""
+    data = row.ops
+    view = memoryview(data)
+    reader = msgpack.Unpacker(max_buffer_size=max(len(data), 1))
+    reader.feed(data)
+    n: int = reader.read_array_header()
+    ts = pack("ts") + pack(row.ts)
+    start = reader.tell()
+    for _ in range(n):
+        reader.skip()
+        end = reader.tell()
+        first = data[start]
+        if 0x80 <= first < 0x8F:  # fixmap of up to 14 keys
+            parts += [bytes((first + 1,)), view[start + 1 : end], ts]
+        else:  # a 15-key fixmap or a map 16/32: re-head it
+            keys = (
+                first - 0x80
+                if first <= 0x8F
+                else int.from_bytes(data[start + 1 : start + 3 if first == 0xDE else start + 5])
+            )
+            skip = 1 if first <= 0x8F else 3 if first == 0xDE else 5
+            parts += [map_header(keys + 1), view[start + skip : end], ts]
+        start = end
+    return n
 
 
 def row_ops(

@@ -213,7 +213,7 @@ class Document:
         size = size_of(e)
         if self.max_mem is not None and self.mem + size > self.max_mem:
             return _refuse(op, "board_full", _BOARD_FULL)
-        self._live[id] = _copy_element(e)
+        self._live[id] = copy_element(e)
         self.mem += size
         self._dirty.add(id)
         if "z" in e:
@@ -329,6 +329,10 @@ class Document:
         order = self.order()
         return {"seq": self.seq, "elements": self.elements(), "first": {i: first[i] for i in order}}
 
+    def changed(self) -> int:
+        """How many ids changed since the last ``take_changes``."""
+        return len(self._dirty)
+
     def take_changes(self) -> set[str]:
         dirty, self._dirty = self._dirty, set()
         return dirty
@@ -372,7 +376,7 @@ class Document:
                 raise ValueError(f"checkpoint element {id!r} has no first-add seq")
             if id in doc._live:
                 raise ValueError(f"checkpoint lists element {id!r} twice")
-            doc._live[id] = _copy_element(e)
+            doc._live[id] = copy_element(e)
             doc.mem += size_of(e)
         # Deleted ids in ``first`` (a checkpoint written before their seqs were kept apart) are
         # dirty too: the next checkpoint hands them to the store, which keeps them from then on.
@@ -382,7 +386,7 @@ class Document:
         return doc
 
 
-def _copy_element(e: dict[str, Any]) -> dict[str, Any]:
+def copy_element(e: dict[str, Any]) -> dict[str, Any]:
     """Copy an element deep enough that appends to either copy never reach the other.
 
     All values are immutable scalars except the pen's points and pressures, which the copy

@@ -35,6 +35,9 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
         def send_frame(self, frame: bytes) -> None:
             self.frames.append(frame)
 
+        def send_parts(self, parts: list[bytes]) -> None:
+            self.frames.append(b"".join(parts))
+
         def close(self, code: int, reason: str) -> None:
             pass
 

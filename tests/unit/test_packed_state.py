@@ -166,13 +166,46 @@ def test_a_welcome_spliced_from_cached_bytes_is_the_encoded_welcome(
     class Quiet:
         def send(self, message: bytes) -> None: ...
         def send_frame(self, frame: bytes) -> None: ...
+        def send_parts(self, parts: list[bytes]) -> None: ...
         def close(self, code: int, reason: str) -> None: ...
 
     session = Session(Quiet(), 3, "Ana", "#e03131", token="tok")
-    got = Welcomes("b", doc, ResumeBuffer(10, 1000), {"frame_bytes": 1}).encode(session, None, [])
+    welcomes = Welcomes("b", doc, ResumeBuffer(10, 1000), {"frame_bytes": 1})
+    got = b"".join(welcomes.encode(session, None, []))
     elements = doc.elements()
     assert got == encode_welcome(
         board="b", me=3, color="#e03131", seq=doc.seq, peers=[], elements=elements, ops=None,
         limits={"frame_bytes": 1}, readonly=False, token="tok",
         first=[doc.first_seq(e["id"]) or 0 for e in elements], gone=doc.gone(),
     )  # fmt: skip
+
+
+@pytest.mark.parametrize("parts_meanwhile", [False, True])
+def test_a_refresh_in_a_thread_leaves_the_cache_exact(parts_meanwhile: bool) -> None:
+    """``checkpoint.refresh`` packs a board's changes in a thread while the document goes on
+    changing (appends, deletes, adds, updates); a ``parts`` call before it ends (another
+    joiner's welcome) packs the pending ids itself. Either way the bytes stay exact."""
+    import asyncio
+
+    async def scenario() -> None:
+        doc = Document(Limits())
+        for i in range(checkpoint.REFRESH_FROM + 36):
+            add = {"k": "add", "c": i, "e": pen(f"p{i}", pts=list(range(400)))}
+            assert apply(doc, add)
+        refreshing = asyncio.ensure_future(checkpoint.refresh(doc))
+        await asyncio.sleep(0)  # it has taken the changes and handed the packing to a thread
+        assert checkpoint._cache(doc).pending
+        for op in (
+            {"k": "append", "id": "p1", "pts": [7, 7]},
+            {"k": "delete", "ids": ["p2"]},
+            {"k": "add", "e": rect("r")},
+            {"k": "update", "id": "p3", "set": {"stroke": "#ff0000"}},
+        ):
+            assert apply(doc, {**op, "c": 1000})
+        if parts_meanwhile:
+            assert packed_now(doc) == packed_before(doc)
+        await refreshing
+        assert not checkpoint._cache(doc).pending
+        assert packed_now(doc) == packed_before(doc)
+
+    asyncio.run(scenario())

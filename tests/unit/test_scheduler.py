@@ -16,6 +16,7 @@ import pytest
 import tornado.ioloop
 
 from tests.live import FakeTransport
+from whiteboard.codec import Pieces
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
 from whiteboard.live.replica import Solo
@@ -111,17 +112,17 @@ async def test_joiners_with_the_same_since_share_one_decode(
         b.submit(a, [rect(f"r{c}", c)])
         await b.ticker.flush(10)
     calls = []
-    real = ResumeBuffer.ops_since
+    real = ResumeBuffer.packed_since
 
-    def counted(self: ResumeBuffer, since: int, head: int) -> list[dict[str, Any]] | None:
+    def counted(self: ResumeBuffer, since: int, head: int) -> Pieces | None:
         calls.append(since)
         return real(self, since, head)
 
-    monkeypatch.setattr(ResumeBuffer, "ops_since", counted)
+    monkeypatch.setattr(ResumeBuffer, "packed_since", counted)
     welcomes = Welcomes(b.id, b.doc, b.recent, settings.limits())
     joiners = [Session(FakeTransport(), 10 + i, "x", "#000000") for i in range(20)]
-    frames = [msgpack.unpackb(welcomes.encode(s, 0, [])) for s in joiners]
-    frames.append(msgpack.unpackb(welcomes.encode(joiners[0], 2, [])))
+    frames = [msgpack.unpackb(b"".join(welcomes.encode(s, 0, []))) for s in joiners]
+    frames.append(msgpack.unpackb(b"".join(welcomes.encode(joiners[0], 2, []))))
     assert calls == [0, 2]  # one decode per since, however many joiners asked it
     for session, welcome in zip(joiners, frames, strict=False):
         assert welcome["t"] == "welcome" and welcome["seq"] == 3

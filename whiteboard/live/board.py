@@ -27,6 +27,7 @@ from whiteboard.codec import row_ops
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history import state as history
+from whiteboard.history.checkpoint import refresh as refresh_cache
 from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.keys import key_matches
 from whiteboard.live.broadcast import Outbox, send_rows
@@ -170,6 +171,8 @@ class Board:
                 else:
                     await self.replica.retire(*prev)
             client_id = await self.replica.client_id()
+            # What its welcome will list, packed in a thread now rather than on the loop then.
+            await refresh_cache(self.doc)
             session = Session(
                 transport,
                 client_id,
@@ -491,7 +494,7 @@ class Board:
             return
         welcomes = Welcomes(self.id, self.doc, self.recent, self.settings.limits())
         for session, since in joins:
-            session.send(welcomes.encode(session, since, self.presence.roster(self.peers)))
+            session.send_parts(welcomes.encode(session, since, self.presence.roster(self.peers)))
             self.presence.joined(session, self.peers)
             self.peers[session.client_id] = session
             session.admitted = True

@@ -9,9 +9,8 @@ byte or two here instead of a list slot, and resumes are rare enough to decode t
 from __future__ import annotations
 
 from collections import deque
-from typing import Any
 
-from whiteboard.codec import row_ops
+from whiteboard.codec import EMPTY_ARRAY, Pieces, array_header, pack, row_ops, stamp_row
 from whiteboard.store.base import LogRow
 
 
@@ -41,18 +40,30 @@ class ResumeBuffer:
             self._ops -= old.last_seq - old.first_seq + 1
             self._bytes -= len(old.ops)
 
-    def ops_since(self, since: int, head: int) -> list[dict[str, Any]] | None:
-        """The server ops after ``since`` up to ``head``, each with its row's ``ts``; None when
-        they are not all here (too old, or ``since`` is ahead of ``head``)."""
+    def packed_since(self, since: int, head: int) -> Pieces | None:
+        """The server ops after ``since`` up to ``head``, each with its row's ``ts``, as one
+        msgpack array; None when they are not all here (too old, or ``since`` is ahead).
+
+        Spliced from the rows' bytes rather than decoded and packed again: twenty ``since: 0``
+        joiners of a 50 MB board had the loop decode and repack the whole log (0.47 s); this
+        costs a copy of the bytes. Only a row cut by ``since`` is decoded.
+        """
         if since == head:
-            return []
+            return Pieces((EMPTY_ARRAY,))
         if since > head or not self.rows or self.rows[0].first_seq > since + 1:
             return None
-        out: list[dict[str, Any]] = []
+        count = 0
+        parts: list[bytes | memoryview] = []
         for row in self.rows:
-            if row.last_seq > since:
-                out += row_ops(row, since, stamp=True)
-        return out
+            if row.last_seq <= since:
+                continue
+            if row.first_seq <= since:  # cut: only what comes after since
+                sops = row_ops(row, since, stamp=True)
+                parts += [pack(sop) for sop in sops]
+                count += len(sops)
+            else:
+                count += stamp_row(row, parts)
+        return Pieces((b"".join([array_header(count), *parts]),))
 
     @property
     def ops(self) -> int:

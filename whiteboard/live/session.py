@@ -22,6 +22,10 @@ class Transport(Protocol):
     def send_frame(self, frame: bytes) -> None:
         """Queue a complete WebSocket frame (``wsframe.ws_frame``), shared by many clients."""
 
+    def send_parts(self, parts: list[bytes]) -> None:
+        """Queue one message given as pieces (their concatenation), keeping the large ones
+        by reference: twenty joiners of a 50 MB board that never read hold one copy of it."""
+
     def close(self, code: int, reason: str) -> None:
         """End the connection now (its board has already let go of it, or does on its own)."""
 
@@ -44,6 +48,7 @@ class Session:
         "readonly",
         "send",
         "send_frame",
+        "send_parts",
         "stored",
         "token",
         "vp",
@@ -64,6 +69,7 @@ class Session:
     ) -> None:
         self.send: Callable[[bytes], None] = transport.send
         self.send_frame: Callable[[bytes], None] = transport.send_frame
+        self.send_parts: Callable[[list[bytes]], None] = transport.send_parts
         self.close: Callable[[int, str], None] = transport.close
         self.client_id = client_id
         self.name = name

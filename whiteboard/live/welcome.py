@@ -6,9 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from whiteboard import protocol
-from whiteboard.codec import Packed, array_header, pack
+from whiteboard.codec import Packed, Pieces, pack
 from whiteboard.document import Document
-from whiteboard.history.checkpoint import packed_parts
+from whiteboard.history.checkpoint import packed_elements
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 
@@ -24,33 +24,34 @@ class Welcomes:
         self.recent = recent
         self.limits = limits
         # The board's state, packed once for every joiner of the tick that needs it.
-        self._elements: Packed | None = None
+        self._elements: Pieces | None = None
         self._first = Packed()
         self._gone = Packed()
         self._count = 0
         # The ops after each ``since`` asked in this tick, decoded and packed once for all who
         # asked it (twenty reconnects with since:0 would otherwise each decode the buffer).
-        self._since: dict[int, Packed | None] = {}
+        self._since: dict[int, Pieces | None] = {}
 
-    def _ops_since(self, since: int) -> Packed | None:
+    def _ops_since(self, since: int) -> Pieces | None:
         if since not in self._since:
-            ops = self.recent.ops_since(since, self.doc.seq)
-            self._since[since] = None if ops is None else Packed(pack(ops))
+            self._since[since] = self.recent.packed_since(since, self.doc.seq)
         return self._since[since]
 
-    def encode(self, session: Session, since: int | None, peers: list[dict[str, Any]]) -> bytes:
+    def encode(
+        self, session: Session, since: int | None, peers: list[dict[str, Any]]
+    ) -> list[bytes]:
+        """``session``'s welcome as pieces of one message (``Transport.send_parts``): the
+        elements or the ops after ``since`` are one piece, the same object for every joiner."""
         doc = self.doc
         ops = self._ops_since(since) if since is not None else None
         if ops is None and self._elements is None:
             # The elements' bytes come from the checkpoint's cache (repacking only what changed
             # since): a 7 MB board's welcome costs the loop a few ms instead of 360.
             # Its pieces: a header, one per element in stacking order, then the first-adds.
-            parts = packed_parts(doc)
-            self._count = n = len(doc.order())
-            self._elements = Packed(b"".join((array_header(n), *parts[1 : 1 + n])))
+            self._elements, self._count = packed_elements(doc)
             self._first = Packed(pack(doc.stacking()[1]))  # C-level loops: a few ms
             self._gone = Packed(pack(doc.gone()))
-        return protocol.encode_welcome(
+        return protocol.welcome_parts(
             board=self.board_id,
             me=session.client_id,
             color=session.color,

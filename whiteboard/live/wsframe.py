@@ -12,11 +12,13 @@ import struct
 
 def ws_frame(payload: bytes) -> bytes:
     """A complete, unmasked, final binary frame holding ``payload``."""
-    n = len(payload)
+    return frame_header(len(payload)) + payload
+
+
+def frame_header(n: int) -> bytes:
+    """The header of an unmasked, final binary frame of ``n`` payload bytes."""
     if n < 126:
-        header = struct.pack("!BB", 0x82, n)
-    elif n <= 0xFFFF:
-        header = struct.pack("!BBH", 0x82, 126, n)
-    else:
-        header = struct.pack("!BBQ", 0x82, 127, n)
-    return header + payload
+        return struct.pack("!BB", 0x82, n)
+    if n <= 0xFFFF:
+        return struct.pack("!BBH", 0x82, 126, n)
+    return struct.pack("!BBQ", 0x82, 127, n)

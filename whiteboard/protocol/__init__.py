@@ -27,6 +27,7 @@ from whiteboard.protocol.frames import (
     encode_summon,
     encode_welcome,
     server_op,
+    welcome_parts,
 )
 from whiteboard.protocol.messages import (
     CursorMessage,
@@ -158,4 +159,5 @@ __all__ = [
     "validate_element",
     "validate_field",
     "validate_op",
+    "welcome_parts",
 ]

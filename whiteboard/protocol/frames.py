@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Any, Final
 
-from whiteboard.codec import Packed, array_header, map_header, pack, pack_map
+from whiteboard.codec import (
+    Packed,
+    Pieces,
+    array_header,
+    map_header,
+    pack,
+    pack_map,
+    pack_map_parts,
+)
 from whiteboard.protocol.rules import PROTOCOL_VERSION
 
 
@@ -32,23 +40,29 @@ def server_op(op: dict[str, Any], s: int, by: int) -> dict[str, Any]:
     return op
 
 
-def encode_welcome(
+def encode_welcome(**fields: Any) -> bytes:
+    """``welcome_parts`` joined: the welcome as one message."""
+    return b"".join(welcome_parts(**fields))
+
+
+def welcome_parts(
     *,
     board: str,
     me: int,
     color: str,
     seq: int,
     peers: list[dict[str, Any]],
-    elements: list[dict[str, Any]] | Packed | None,
-    ops: list[dict[str, Any]] | Packed | None,
+    elements: list[dict[str, Any]] | Packed | Pieces | None,
+    ops: list[dict[str, Any]] | Packed | Pieces | None,
     limits: dict[str, int],
     readonly: bool,
     token: str,
     first: list[int] | Packed | None = None,
     gone: list[list[Any]] | Packed | None = None,
     count: int | None = None,
-) -> bytes:
-    """Encode the answer to ``hello``: PROTOCOL.md's keys, then docs/protocol.md's additions.
+) -> list[bytes]:
+    """Encode the answer to ``hello``: PROTOCOL.md's keys, then docs/protocol.md's additions;
+    as pieces of one message, the ``Packed`` ones shared (``Transport.send_parts``).
 
     Exactly one of ``elements`` (a fresh state) and ``ops`` (the ops after ``since``) is given.
     ``first`` goes with ``elements`` and only with them: the ``s`` of each element's first
@@ -57,14 +71,18 @@ def encode_welcome(
     boards"), ``token`` too (the secret a reconnect sends back in ``hello.prev``). Breaking
     these rules is a programming error (``ValueError``), not something a client can cause.
 
-    ``elements``, ``ops``, ``first`` and ``gone`` may come ``Packed`` (the same for all of a
-    tick's joiners, packed once); with packed elements and first, ``count`` is how many
-    elements they hold.
+    ``elements``, ``ops``, ``first`` and ``gone`` may come ``Packed`` or ``Pieces`` (the
+    same for all of a tick's joiners, packed once); with packed elements and first,
+    ``count`` is how many elements they hold.
     """
     if (elements is None) == (ops is None):
         raise ValueError("welcome needs exactly one of elements and ops")
     n_elements = (
-        count if isinstance(elements, Packed) else None if elements is None else len(elements)
+        count
+        if isinstance(elements, Packed | Pieces)
+        else None
+        if elements is None
+        else len(elements)
     )
     n_first = count if isinstance(first, Packed) else None if first is None else len(first)
     if (first is None) != (elements is None) or (first is not None and n_first != n_elements):
@@ -89,7 +107,7 @@ def encode_welcome(
         msg["first"] = first
     if gone is not None:
         msg["gone"] = gone
-    return pack_map(msg)
+    return pack_map_parts(msg)
 
 
 def encode_err(code: str, msg: str, c: int | None = None) -> bytes:

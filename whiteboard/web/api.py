@@ -123,7 +123,7 @@ class SvgHandler(ApiHandler):
             _, body = await self.export("svg", board, at, board)
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write(body)
+        self.write_body(body)
 
 
 class PdfHandler(ApiHandler):
@@ -136,4 +136,4 @@ class PdfHandler(ApiHandler):
             seq, data = await self.export("pdf", board, at, board)
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", f'inline; filename="{board}-{seq}.pdf"')
-        self.write(data)
+        self.write_body(data)

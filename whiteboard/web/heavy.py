@@ -57,10 +57,18 @@ def _pool(size: int) -> ProcessPoolExecutor:
         pool = _pools[size] = ProcessPoolExecutor(
             max_workers=size,
             mp_context=multiprocessing.get_context("spawn"),
-            initializer=workers.die_with_parent,
+            initializer=_worker_started,
             initargs=(os.getpid(),),
         )
     return pool
+
+
+def _worker_started(server: int) -> None:
+    """In each worker process: end with the server, and yield the CPU to it. Eight exports
+    at once on two cores left the loop a third of a core, so its share of the work (the
+    answers' bytes) froze it 10-20 times longer than on a free core."""
+    workers.die_with_parent(server)
+    os.nice(10)
 
 
 class HeavyWork:

@@ -32,7 +32,7 @@ from whiteboard.live.board import Board
 from whiteboard.live.lifecycle import DELETED
 from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.live.session import Session
-from whiteboard.live.wsframe import ws_frame
+from whiteboard.live.wsframe import frame_header, ws_frame
 from whiteboard.protocol import (
     BOARD_ID_PATTERN,
     CloseError,
@@ -69,6 +69,7 @@ dropped. With PRESENCE_FRAME_BYTES this bounds a connection's presence to 300 kB
 READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
+SHARED_FROM = 64 * 1024  # send_parts: smaller messages are joined (one write, no Futures)
 ADDRESS_STREAMS = 2
 """The connections of one address share a byte budget of this many times a connection's (rate
 and burst): 20 connections from one address may not cost the server 20
@@ -456,6 +457,34 @@ class BoardSocket(WebSocketHandler):
         metrics.sent(len(frame))  # one client's own message; broadcasts are counted by the board
         self.send_frame(frame)
 
+    def send_parts(self, parts: list[bytes]) -> None:
+        """One message from its pieces: a large one (a welcome) goes through Tornado's write
+        buffer, which holds pieces over 2 KiB by reference, so the board's elements shared by
+        a tick's joiners are held once, not once per joiner (twenty ``since: 0`` joiners of a
+        50 MB board that never read held a gigabyte); a small one is joined and sent."""
+        n = sum(map(len, parts))
+        if n < SHARED_FROM:
+            self.send(b"".join(parts))
+            return
+        stream = self._stream
+        if stream is None or stream.closed():
+            return
+        header = frame_header(n)
+        metrics.sent(len(header) + n)
+        # The backlog rule of send_frame, judged on the whole message at its first piece.
+        stream.max_write_buffer_size = self.cfg.backlog_bytes + len(header) + n
+        try:
+            for piece in (header, *parts):
+                stream.write(piece)
+                stream.max_write_buffer_size = None
+        except StreamBufferFullError:
+            stream.max_write_buffer_size = None
+            metrics.slow_client_dropped()
+            self.close(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
+        except (StreamClosedError, WebSocketClosedError):
+            pass
+        stream.max_write_buffer_size = None
+
     def send_frame(self, frame: bytes) -> None:
         """Write one complete WebSocket frame without a Task or awaiting anything.
 
@@ -477,14 +506,16 @@ class BoardSocket(WebSocketHandler):
                 return  # the read side notices the broken connection and closes it
             if sent == len(frame):
                 return
-            frame = frame[sent:]
+            rest: bytes | memoryview = memoryview(frame)[sent:]  # no copy of a large frame
+        else:
+            rest = frame
         # Tornado refuses a write that would take its buffer past max_write_buffer_size. The
         # limit is set for our frames alone, and so that it trips once what was queued before
         # this frame passes backlog_bytes: Tornado's own control frames (close, ping, pong)
         # must still go out behind a full backlog, or a slow client would never get its 1013.
-        stream.max_write_buffer_size = self.cfg.backlog_bytes + len(frame)
+        stream.max_write_buffer_size = self.cfg.backlog_bytes + len(rest)
         try:
-            stream.write(frame)
+            stream.write(rest)
         except StreamBufferFullError:
             stream.max_write_buffer_size = None
             metrics.slow_client_dropped()
