@@ -8,19 +8,23 @@ import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import msgpack
+
 from tests.hostile.test_budget import until
 from tests.hostile.test_faults import hello
 from tests.hostile.test_small import request
 from tests.server.conftest import pen, rect
 from tests.server.subprocess_server import ServerProcess
+from tests.server.wsclient import WsClient
 
 PENS, VALUES = 80, 10_000  # 800,000 pen values: an export.svg of most of a second
 
 
-def big_board(url: str, board: str) -> None:
+def big_board(url: str, board: str, base: int = 0) -> None:
+    """``PENS`` pens of ``VALUES`` values: 0.8 MB packed, 4 MB with ``base`` 100,000."""
     ws = hello(url, board)
     for i in range(PENS):
-        line = pen(f"p{i}", pts=[j % 97 for j in range(VALUES)])
+        line = pen(f"p{i}", pts=[base + j % 97 for j in range(VALUES)])
         ws.send({"t": "ops", "ops": [{"c": i + 1, "k": "add", "e": line}]})
         until(ws, "ops")
     ws.close()
@@ -104,3 +108,36 @@ def _state(pid: int) -> str | None:
     except OSError:
         return None
     return stat[stat.rindex(b")") + 2 :].split()[0].decode()
+
+
+def test_joiners_that_never_read_share_one_copy_of_the_board(server: ServerProcess) -> None:
+    """Twenty ``hello``s with ``since: 0`` that never read a byte (issue 12: +1.5 GB, each
+    welcome encoded and buffered separately): the welcome's shared part is written to each by
+    reference, so the server grows by about one board, not twenty."""
+    big_board(server.url, "big", base=100_000)
+    other = hello(server.url, "other")
+    assert server.proc is not None
+    base = _rss_mb(server.proc.pid)
+    lurkers = []
+    for _ in range(20):
+        ws = WsClient.connect(server.url, "/ws/big", timeout=10)
+        ws.send({"t": "hello", "v": 1, "name": "lurker", "since": 0})
+        lurkers.append(ws)
+    # A reader that joins after them is welcomed in their tick or a later one: by then every
+    # lurker's welcome sits in the server's buffers.
+    reader = hello(server.url, "big")
+    board_mb = len(msgpack.packb(reader.welcome["elements"])) / 2**20  # type: ignore[attr-defined]
+    grown = _rss_mb(server.proc.pid) - base
+    other.send({"t": "ops", "ops": [{"c": 1, "k": "add", "e": rect("after")}]})
+    until(other, "ops")  # and the other board is served
+    for ws in [*lurkers, reader, other]:
+        ws.sock.close()
+    print(f"board {board_mb:.1f} MB; the server grew {grown:.1f} MB for 20 joiners")
+    assert board_mb > 3
+    assert grown < 20 * board_mb / 3, (grown, board_mb)  # a copy each: about 20 times
+
+
+def _rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        kb = next(int(line.split()[1]) for line in f if line.startswith("VmRSS:"))
+    return kb / 1024
