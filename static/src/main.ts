@@ -23,6 +23,19 @@ function translateErrorPage(body: HTMLElement): void {
   if (message) message.textContent = t(`errorPage.${kind}`);
   if (back) back.textContent = t("errorPage.back");
   document.title = `${title} · ${t("app.name")}`;
+  const restore = body.querySelector<HTMLButtonElement>("[data-restore]");
+  const board = body.dataset["board"] ?? "";
+  if (restore && BOARD_PATTERN.test(board)) {
+    // Offered to the board's owner (or an admin): out of the trash, then the board itself.
+    restore.textContent = t("errorPage.restore");
+    restore.addEventListener("click", () => {
+      restore.disabled = true;
+      void fetch(`/api/boards/${board}/restore`, { method: "POST" }).then((r) => {
+        if (r.ok) location.reload();
+        else restore.disabled = false;
+      });
+    });
+  }
 }
 
 async function start(): Promise<void> {

@@ -177,7 +177,7 @@ def test_owner_shares_with_a_viewer_then_an_editor_and_replaces_the_link(
     for cookie in (ann_cookie, ""):
         assert get(site, f"/api/boards/{board}", cookie)[0] == 410, "deleted for everyone"
     ann.goto(f"{site.url}/b/{board}")
-    expect(ann.locator("body")).to_contain_text("deleted by an administrator")
+    expect(ann.locator("body")).to_contain_text("was deleted by its owner or an administrator")
     gone = joined(site, board, ann_cookie)
     assert gone.expect_close() == 1008
 
@@ -188,3 +188,21 @@ def test_owner_shares_with_a_viewer_then_an_editor_and_replaces_the_link(
     assert code == 200 and len(body["elements"]) == 1
     ann.goto(f"{site.url}/b/{board}")
     wait_connected(ann)
+
+    # Ann deletes it herself from the Share dialog (after a confirmation): 410 for everyone,
+    # and the deleted board's page offers her, and only her, to restore it.
+    ann.click(".share-button")
+    ann.get_by_role("button", name="Manage access…").click()
+    ann.once("dialog", lambda confirm: confirm.accept())
+    ann.get_by_test_id("access-dialog").get_by_test_id("delete-board").click()
+    restore = ann.get_by_test_id("restore-board")
+    expect(restore).to_have_text("Restore this board")
+    assert get(site, f"/api/boards/{board}", "")[0] == 410, "deleted for everyone"
+    other = sign_in(people(), site, "bob")
+    other.goto(f"{site.url}/b/{board}")
+    expect(other.locator("body")).to_contain_text("was deleted")
+    expect(other.get_by_test_id("restore-board")).to_have_count(0)
+    restore.click()
+    wait_connected(ann)
+    code, body = get(site, f"/api/boards/{board}", ann_cookie)
+    assert code == 200 and len(body["elements"]) == 1

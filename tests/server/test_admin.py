@@ -83,9 +83,12 @@ async def test_list_search_delete_restore_purge(url: str, board: str, store: Sto
     for path in (f"/api/boards/{board}", f"/api/boards/{board}/ops", f"/api/boards/{board}/title"):
         resp = await fetch(url, path)
         assert resp.code == 410, path
-        assert json.loads(resp.body)["error"] == "This board was deleted by an administrator."
+        assert json.loads(resp.body)["error"] == (
+            "This board was deleted by its owner or an administrator."
+        )
     page = await fetch(url, f"/b/{board}")
-    assert page.code == 410 and b"deleted by an administrator" in page.body
+    assert page.code == 410 and b"deleted by its owner or an administrator" in page.body
+    assert b"data-restore" not in page.body  # no owner here: nobody is offered to restore
     late = await connect(url, board, name=None)
     await late.send({"t": "hello", "v": 1, "name": "late"})
     assert await late.expect_close() == 1008

@@ -128,6 +128,27 @@ def test_sharing_refusals_and_roles(site: ServerProcess) -> None:
     assert status == 200 and body["key_gen"] == 2 and body["key"]
 
 
+def test_the_owner_deletes_and_restores_the_board(site: ServerProcess) -> None:
+    """An owner moves the board to the trash and takes it out again; a viewer or an anonymous
+    visitor may do neither, and while it is deleted only the restore route answers."""
+    bob, ann, anon = Browser(site).sign_in("bob"), Browser(site).sign_in("ann"), Browser(site)
+    board = bob.call("POST", "/api/boards", {})[1]["board"]
+    assert (
+        bob.call("PUT", f"/api/boards/{board}/access", {"shares": {"ann@example.com": "view"}})[0]
+        == 200
+    )
+    status, body = ann.call("POST", f"/api/boards/{board}/delete")
+    assert status == 403 and "owner" in body["error"]
+    assert anon.call("POST", f"/api/boards/{board}/delete")[0] == 401
+    assert bob.call("POST", f"/api/boards/{board}/delete") == (204, None)
+    for who in (bob, ann, anon):
+        status, body = who.call("GET", f"/api/boards/{board}")
+        assert status == 410 and "deleted" in body["error"]
+    assert ann.call("POST", f"/api/boards/{board}/restore")[0] == 403
+    assert bob.call("POST", f"/api/boards/{board}/restore") == (204, None)
+    assert ann.call("GET", f"/api/boards/{board}")[0] == 200
+
+
 def test_the_callback_refuses_what_it_did_not_start(site: ServerProcess) -> None:
     plain = Browser(site)
     with pytest.raises(urllib.error.HTTPError) as refused:

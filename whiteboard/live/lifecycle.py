@@ -24,7 +24,7 @@ from whiteboard.store.base import Store, StoreError
 
 log = logging.getLogger(__name__)
 
-DELETED = "This board was deleted by an administrator."
+DELETED = "This board was deleted by its owner or an administrator."
 DAY_MS = 86_400_000
 BOARD_ID = re.compile(BOARD_ID_PATTERN)
 

@@ -87,6 +87,8 @@ def make_app(
             (r"/api/admin/boards/([^/]*)/restore", admin.AdminRestoreHandler, deps),
             (r"/api/boards/([^/]*)/access", sharing.AccessHandler, deps),
             (r"/api/boards/([^/]*)/access/rotate", sharing.RotateHandler, deps),
+            (r"/api/boards/([^/]*)/delete", sharing.OwnerDeleteHandler, deps),
+            (r"/api/boards/([^/]*)/restore", sharing.OwnerRestoreHandler, deps),
             (r"/api/me", auth.MeHandler, deps),
             (r"/auth/login", auth.LoginHandler, auth_deps),
             (r"/auth/callback", auth.CallbackHandler, auth_deps),

@@ -21,6 +21,7 @@ from whiteboard.codec import pack
 from whiteboard.history import jobs
 from whiteboard.history.state import state_inputs
 from whiteboard.live.budget import SHORT_OF_MEMORY
+from whiteboard.live.lifecycle import DELETED
 from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.points import plain
 from whiteboard.protocol import BOARD_ID_PATTERN
@@ -89,7 +90,7 @@ class ApiError(tornado.web.HTTPError):
         self.retry_after = retry_after  # seconds, sent as Retry-After (429, 503)
 
 
-GONE = "This board was deleted by an administrator."
+GONE = DELETED  # the same sentence as the WebSocket close reason
 
 
 async def is_deleted(hub: Hub, store: Store, board: str) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tornado.web
 
+from whiteboard.web.auth.visitor import visitor
 from whiteboard.web.base import BOARD_ID, GONE, BaseHandler, is_deleted
 
 
@@ -18,10 +19,22 @@ class BoardPageHandler(BaseHandler):
             raise tornado.web.HTTPError(404)
         if await is_deleted(self.hub, self.store, board):
             self.set_status(410)
-            self.render("error.html", title="Board deleted", message=GONE)
+            self.render("deleted.html", board=board, message=GONE, owner=await self._owns(board))
             return
         title = await self.store.board_title(board)
         self.render("board.html", board=board, title=title)
+
+    async def _owns(self, board: str) -> bool:
+        """Whether the visitor may take the deleted board out of the trash (its owner, or an
+        admin): the page then offers it (``POST /api/boards/{board}/restore``)."""
+        settings = self.hub.settings
+        if not settings.sign_in:
+            return False
+        access = await self.store.get_access(board)
+        if access is None:
+            return False
+        who = await visitor(self, self.store, settings, None)
+        return who.role(access, None) == "owner"
 
 
 class AdminPageHandler(BaseHandler):

@@ -14,6 +14,7 @@ import secrets
 from typing import Any
 
 from whiteboard.keys import hash_key
+from whiteboard.live.lifecycle import Lifecycle
 from whiteboard.live.session import Session
 from whiteboard.store.access import LINK_ACCESS, ROLES, BoardAccess
 from whiteboard.web.auth.policy import refusal
@@ -116,6 +117,37 @@ class RotateHandler(AccessHandler):
             live.key_hash = hash_key(key)
         regrant(self, board, access)
         self.reply({"key": key, "key_gen": access.key_gen})
+
+
+class OwnerDeleteHandler(AccessHandler):
+    """``POST /api/boards/{board}/delete``: the owner moves the board to the trash (as an
+    admin's ``DELETE /api/admin/boards/{board}`` does: 410 everywhere, restorable for
+    ``--trash-days``). 204."""
+
+    async def post(self, board: str) -> None:
+        board = self.board_id(board)
+        self.check_same_site("Boards can only be deleted from this site's pages.")
+        await self._owner_only(board)
+        await self.lifecycle.delete(board)
+        self.set_status(204)
+
+    @property
+    def lifecycle(self) -> Lifecycle:
+        return Lifecycle(self.store, self.hub, self.hub.cluster)
+
+
+class OwnerRestoreHandler(OwnerDeleteHandler):
+    """``POST /api/boards/{board}/restore``: the owner takes the board out of the trash. 204.
+    The one route of a deleted board that does not answer 410."""
+
+    refuse_deleted = False
+
+    async def post(self, board: str) -> None:
+        board = self.board_id(board)
+        self.check_same_site("Boards can only be restored from this site's pages.")
+        await self._owner_only(board)
+        await self.lifecycle.restore(board)
+        self.set_status(204)
 
 
 def regrant(handler: ApiHandler, board: str, access: BoardAccess) -> None:

@@ -132,6 +132,13 @@ export class AccessDialog {
       text: t("access.rotate"),
     });
     rotate.addEventListener("click", () => void this.rotate());
+    const remove = h("button", {
+      type: "button",
+      class: "danger",
+      "data-testid": "delete-board",
+      text: t("access.delete"),
+    });
+    remove.addEventListener("click", () => void this.deleteBoard());
     this.note = h("p", { class: "access-note", role: "status" });
     const close = h("button", { type: "button", class: "close", text: t("access.close") });
     close.addEventListener("click", () => this.dialog.close());
@@ -145,6 +152,7 @@ export class AccessDialog {
       this.list,
       form,
       h("p", {}, rotate),
+      h("p", {}, remove),
       this.note,
       close,
     );
@@ -198,6 +206,17 @@ export class AccessDialog {
     this.note.textContent = t("access.saved");
     this.show((await r.json()) as Access);
     return true;
+  }
+
+  /** To the trash (410 for everyone); the board's page then offers its owner to restore it. */
+  private async deleteBoard(): Promise<void> {
+    if (!confirm(t("access.deleteConfirm"))) return;
+    const r = await send(this.url.replace(/\/access$/, "/delete"), "POST");
+    if (!r.ok) {
+      this.note.textContent = await errorOf(r);
+      return;
+    }
+    location.reload();
   }
 
   private async rotate(): Promise<void> {
