@@ -124,16 +124,16 @@ class OwnerDeleteHandler(AccessHandler):
     admin's ``DELETE /api/admin/boards/{board}`` does: 410 everywhere, restorable for
     ``--trash-days``). 204."""
 
+    restoring = False
+
     async def post(self, board: str) -> None:
         board = self.board_id(board)
-        self.check_same_site("Boards can only be deleted from this site's pages.")
+        verb = "restored" if self.restoring else "deleted"
+        self.check_same_site(f"Boards can only be {verb} from this site's pages.")
         await self._owner_only(board)
-        await self.lifecycle.delete(board)
+        lifecycle = Lifecycle(self.store, self.hub, self.hub.cluster)
+        await (lifecycle.restore if self.restoring else lifecycle.delete)(board)
         self.set_status(204)
-
-    @property
-    def lifecycle(self) -> Lifecycle:
-        return Lifecycle(self.store, self.hub, self.hub.cluster)
 
 
 class OwnerRestoreHandler(OwnerDeleteHandler):
@@ -141,13 +141,7 @@ class OwnerRestoreHandler(OwnerDeleteHandler):
     The one route of a deleted board that does not answer 410."""
 
     refuse_deleted = False
-
-    async def post(self, board: str) -> None:
-        board = self.board_id(board)
-        self.check_same_site("Boards can only be restored from this site's pages.")
-        await self._owner_only(board)
-        await self.lifecycle.restore(board)
-        self.set_status(204)
+    restoring = True
 
 
 def regrant(handler: ApiHandler, board: str, access: BoardAccess) -> None:

@@ -471,19 +471,7 @@ class BoardSocket(WebSocketHandler):
             return
         header = frame_header(n)
         metrics.sent(len(header) + n)
-        # The backlog rule of send_frame, judged on the whole message at its first piece.
-        stream.max_write_buffer_size = self.cfg.backlog_bytes + len(header) + n
-        try:
-            for piece in (header, *parts):
-                stream.write(piece)
-                stream.max_write_buffer_size = None
-        except StreamBufferFullError:
-            stream.max_write_buffer_size = None
-            metrics.slow_client_dropped()
-            self.close(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
-        except (StreamClosedError, WebSocketClosedError):
-            pass
-        stream.max_write_buffer_size = None
+        self._queue(stream, [header, *parts], len(header) + n)
 
     def send_frame(self, frame: bytes) -> None:
         """Write one complete WebSocket frame without a Task or awaiting anything.
@@ -509,13 +497,23 @@ class BoardSocket(WebSocketHandler):
             rest: bytes | memoryview = memoryview(frame)[sent:]  # no copy of a large frame
         else:
             rest = frame
-        # Tornado refuses a write that would take its buffer past max_write_buffer_size. The
-        # limit is set for our frames alone, and so that it trips once what was queued before
-        # this frame passes backlog_bytes: Tornado's own control frames (close, ping, pong)
-        # must still go out behind a full backlog, or a slow client would never get its 1013.
-        stream.max_write_buffer_size = self.cfg.backlog_bytes + len(rest)
+        self._queue(stream, [rest], len(rest))
+
+    def _queue(self, stream: IOStream, pieces: list[bytes | memoryview], total: int) -> None:
+        """Queue a frame's pieces in Tornado's write buffer (which keeps pieces over 2 KiB by
+        reference), or drop the client (1013) if what it already has queued passes
+        ``backlog_bytes``.
+
+        Tornado refuses a write that would take its buffer past max_write_buffer_size. The
+        limit is set for our frames alone, and so that it trips once what was queued before
+        this frame passes backlog_bytes: Tornado's own control frames (close, ping, pong) must
+        still go out behind a full backlog, or a slow client would never get its 1013. It is
+        judged at the first piece, for the whole frame."""
+        stream.max_write_buffer_size = self.cfg.backlog_bytes + total
         try:
-            stream.write(rest)
+            for piece in pieces:
+                stream.write(piece)
+                stream.max_write_buffer_size = None
         except StreamBufferFullError:
             stream.max_write_buffer_size = None
             metrics.slow_client_dropped()
