@@ -54,8 +54,15 @@ def start(root: Path, data: str, args: list[str]) -> tuple[subprocess.Popen[str]
     raise RuntimeError("the server did not start")
 
 
-def hello(url: str, board: str) -> WsClient:
-    ws = WsClient.connect(url, f"/ws/{board}", timeout=30)
+FLOOD_ADDRESS, OTHER_ADDRESS = "10.0.0.1", "10.0.0.2"
+"""Where the flood and the other board's client come from (X-Forwarded-For, the server told to
+trust 127.0.0.1 as a proxy): one address's connections share a byte budget, and the other
+client, from the same address, would be refused as part of the flood."""
+
+
+def hello(url: str, board: str, address: str = OTHER_ADDRESS) -> WsClient:
+    headers = {"X-Forwarded-For": address}
+    ws = WsClient.connect(url, f"/ws/{board}", timeout=30, headers=headers)
     ws.send({"t": "hello", "v": 1, "name": "flood"})
     welcome = ws.recv()
     assert welcome is not None and welcome["t"] == "welcome", ws.close_code
@@ -67,7 +74,7 @@ class Flooder:
     every answer (a reader that stops would be dropped for its backlog, not for its memory)."""
 
     def __init__(self, url: str, board: str, until: float) -> None:
-        self.ws = hello(url, board)
+        self.ws = hello(url, board, FLOOD_ADDRESS)
         self.until = until
         self.sent = self.accepted = 0
         self.refused: dict[str, int] = {}
@@ -117,7 +124,7 @@ def main() -> None:
     a = parser.parse_args()
     args: list[str] = []
     if (a.root / "whiteboard" / "live" / "budget.py").exists():
-        args += ["--memory-mb", str(a.memory_mb)]
+        args += ["--memory-mb", str(a.memory_mb), "--trusted-proxies", "127.0.0.1"]
     with tempfile.TemporaryDirectory() as data:
         proc, url = start(a.root, data, args)
         try:
@@ -145,8 +152,10 @@ def run(proc: subprocess.Popen[str], url: str, a: argparse.Namespace) -> None:
         c += 1  # the other board: a move a second ten times, timed to its broadcast
         t0 = time.monotonic()
         other.send({"t": "ops", "ops": [{"c": c, "k": "update", "id": "o", "set": {"x": c}}]})
-        while (m := other.recv()) is not None and m["t"] != "ops":
+        while (m := other.recv()) is not None and m["t"] not in ("ops", "err"):
             pass
+        if m is not None and m["t"] == "err":
+            raise RuntimeError(f"the other board's op was refused: {m}")
         trips.append(time.monotonic() - t0)
         peak = max(peak, rss_mb(proc.pid))
         time.sleep(0.1)
