@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
 import tornado.iostream
@@ -57,11 +57,12 @@ class _CreatingHandler(ApiHandler):
     store_failure = "The board could not be created; try again."
     owner: User | None = None
 
-    async def create(self, build: Callable[[], boardfile.ImportedBoard]) -> None:
-        """Build the new board's log in a thread, then store it under a fresh random id."""
+    async def create(self, build: Callable[[], Awaitable[boardfile.ImportedBoard]]) -> None:
+        """Build the new board's log (``build``: in a thread or a worker process), then store it
+        under a fresh random id."""
         self.check_storage()
         try:
-            built = await _in_thread(build)
+            built = await build()
         except boardfile.BoardFileError as exc:
             raise ApiError(400, exc.message) from None
         except MemoryError:
@@ -74,7 +75,7 @@ class _CreatingHandler(ApiHandler):
             ):
                 await give_owner(self.store, board, self.owner, "edit")
                 self.set_status(201)
-                self.reply({"board": board, "seq": built.doc.seq})
+                self.reply({"board": board, "seq": built.rows[-1].last_seq if built.rows else 0})
                 return
         raise StoreError("no free board id after several attempts")
 
@@ -111,7 +112,9 @@ class ForkHandler(_CreatingHandler):
         # The copy gets the pictures its elements show (PROTOCOL.md 1.1), no others.
         named = image_blobs(source.elements())
         blobs = await self.store.get_blobs(board, named) if named else {}
-        await self.create(lambda: _fork_log(source, name, now_ms(), every, blobs))
+        await self.create(
+            lambda: _in_thread(lambda: _fork_log(source, name, now_ms(), every, blobs))
+        )
 
 
 def _fork_log(
@@ -203,8 +206,12 @@ class ImportHandler(_CreatingHandler, SnapshotHandler):
         rules = boardfile.BlobRules(
             settings.blob_bytes, settings.image_pixels, settings.board_blob_bytes
         )
+        # In a worker process: validating and rebuilding a 60 MiB file is seconds of pure
+        # Python, which in a thread kept the loop waiting for the GIL (lag up to 100 ms).
         await self.run(
-            lambda: self.create(lambda: boardfile.read(data, limits, every, color_of, rules))
+            lambda: self.create(
+                lambda: self.compute(jobs.import_board, data, limits, every, color_of, rules)
+            )
         )
 
 
