@@ -14,7 +14,10 @@ the loop's GIL as long as building it did.
 from __future__ import annotations
 
 import json
+import os
+import tempfile
 from collections.abc import Callable, Mapping
+from typing import NamedTuple
 
 from whiteboard.codec import pack
 from whiteboard.document import Document
@@ -28,16 +31,39 @@ from whiteboard.store.base import Checkpoint, LogRow
 Pictures = Mapping[str, tuple[str, bytes]]
 """Blob name -> (media type, bytes): the pictures an export may embed."""
 
+SPOOL_FROM = 1 << 20
+"""Answers from this size are handed back in a temporary file rather than through the pipe."""
+
+
+class Answer(NamedTuple):
+    """A job's encoded answer: its bytes, or for a large one (``SPOOL_FROM``) the path of a
+    temporary file holding them, which whoever sends it deletes. Why a file: bytes coming back
+    through the pipe are copied and unpickled in the server process, holding its GIL (an 80 MB
+    export.svg: tens of milliseconds), and held in its memory while they are sent; a file is
+    sent in slices straight from the page cache."""
+
+    data: bytes
+    path: str | None
+
+
+def _answer(data: bytes) -> Answer:
+    if len(data) < SPOOL_FROM:
+        return Answer(data, None)
+    fd, path = tempfile.mkstemp(prefix="whiteboard-answer-")
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
+    return Answer(b"", path)
+
 
 def snapshot(
     board: str, cp: Checkpoint | None, rows: list[LogRow], at: int, limits: Limits, as_msgpack: bool
-) -> bytes:
+) -> Answer:
     """The ``GET /api/boards/{board}?at=`` answer, encoded."""
     body = {"board": board, "seq": at, "elements": replay_rows(cp, rows, at, limits).elements()}
     if as_msgpack:
-        packed: bytes = pack(body)
-        return packed
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain).encode()
+        return _answer(pack(body))
+    text = json.dumps(body, separators=(",", ":"), ensure_ascii=False, default=plain)
+    return _answer(text.encode())
 
 
 def export(
@@ -49,7 +75,7 @@ def export(
     held: frozenset[str],
     pictures: Pictures,
     title: str,
-) -> tuple[frozenset[str], bytes | None]:
+) -> tuple[frozenset[str], Answer | None]:
     """``export.svg`` (``kind`` "svg") or ``export.pdf`` of the state at ``at``.
 
     The pictures the state shows are known only once it is built here, so the caller first
@@ -62,9 +88,9 @@ def export(
     if missing:
         return missing, None
     if kind == "svg":
-        return frozenset(), svg.render(elements, pictures).encode()
+        return frozenset(), _answer(svg.render(elements, pictures).encode())
     images = {name: data for name, (_, data) in pictures.items()}
-    return frozenset(), pdf.render(elements, title=title, images=images)
+    return frozenset(), _answer(pdf.render(elements, title=title, images=images))
 
 
 def count(cp: Checkpoint | None, rows: list[LogRow], at: int, limits: Limits) -> int:

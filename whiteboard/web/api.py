@@ -94,8 +94,8 @@ class SnapshotHandler(ApiHandler):
             seq, cp, rows = await self.state_inputs_at(board, at)
             as_msgpack = self.wants_msgpack()
             limits = self.hub.limits
-            data = await self.compute(jobs.snapshot, board, cp, rows, seq, limits, as_msgpack)
-        self.reply_bytes(data, as_msgpack)
+            answer = await self.compute(jobs.snapshot, board, cp, rows, seq, limits, as_msgpack)
+        await self.reply_answer(answer, as_msgpack)
 
 
 class OpsHandler(ApiHandler):
@@ -123,7 +123,7 @@ class SvgHandler(ApiHandler):
             _, body = await self.export("svg", board, at, board)
         self.set_header("Content-Type", "image/svg+xml; charset=utf-8")
         self.set_header("Content-Security-Policy", SVG_CSP)
-        self.write_body(body)
+        await self.send_answer(body)
 
 
 class PdfHandler(ApiHandler):
@@ -136,4 +136,4 @@ class PdfHandler(ApiHandler):
             seq, data = await self.export("pdf", board, at, board)
         self.set_header("Content-Type", "application/pdf")
         self.set_header("Content-Disposition", f'inline; filename="{board}-{seq}.pdf"')
-        self.write_body(data)
+        await self.send_answer(data)

@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import os
 import re
 import secrets
 import string
 from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
+import tornado.iostream
 import tornado.web
 
 from whiteboard.codec import pack
@@ -52,6 +54,7 @@ def random_board_id() -> str:
 
 MSGPACK = "application/msgpack"
 LARGE_BODY = 1 << 20  # write_body: from here, no ETag and no copy
+SEND_SLICE = 1 << 20  # send_answer: bytes read from a worker's file per write
 
 # No inline script anywhere: user text can never become code, even if escaping failed somewhere.
 # img-src data: for the pictures export.svg embeds (PROTOCOL.md 1.1); nothing else loads.
@@ -247,7 +250,9 @@ class ApiHandler(BaseHandler):
         cp, rows = await state_inputs(self.store, board, at)
         return at, cp, rows
 
-    async def export(self, kind: str, board: str, at: int | None, title: str) -> tuple[int, bytes]:
+    async def export(
+        self, kind: str, board: str, at: int | None, title: str
+    ) -> tuple[int, jobs.Answer]:
         """``export.svg`` or ``.pdf`` at ``at``, built in a worker process with the pictures
         the state shows (``jobs.export`` says why it may take two rounds)."""
         seq, cp, rows = await self.state_inputs_at(board, at)
@@ -321,11 +326,36 @@ class ApiHandler(BaseHandler):
 
     def reply_bytes(self, data: bytes, as_msgpack: bool) -> None:
         """An answer already encoded, as JSON or msgpack."""
+        self._content_type(as_msgpack)
+        self.write_body(data)
+
+    async def reply_answer(self, answer: jobs.Answer, as_msgpack: bool) -> None:
+        """``reply_bytes`` of a worker's answer (``send_answer``)."""
+        self._content_type(as_msgpack)
+        await self.send_answer(answer)
+
+    def _content_type(self, as_msgpack: bool) -> None:
         if as_msgpack:
             self.set_header("Content-Type", MSGPACK)
         else:
             self.set_header("Content-Type", "application/json; charset=utf-8")
-        self.write_body(data)
+
+    async def send_answer(self, answer: jobs.Answer) -> None:
+        """A worker's answer as the body: its bytes, or its file sent in slices (each written
+        before the next is read: the client's pace) and then deleted, sent or not."""
+        if answer.path is None:
+            self.write_body(answer.data)
+            return
+        try:
+            with open(answer.path, "rb") as f:
+                self.set_header("Content-Length", str(os.fstat(f.fileno()).st_size))
+                while chunk := f.read(SEND_SLICE):
+                    self.write(chunk)
+                    await self.flush()
+        except tornado.iostream.StreamClosedError:
+            pass  # the client went away: nothing to answer
+        finally:
+            os.unlink(answer.path)
 
     def write_body(self, data: bytes) -> None:
         """The whole body, already built. A large one (an export, a snapshot) skips what
