@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import glob
 import os
+import tempfile
 import time
 import xml.etree.ElementTree as ET
 from concurrent.futures import ThreadPoolExecutor
@@ -16,6 +18,7 @@ from tests.hostile.test_small import request
 from tests.server.conftest import pen, rect
 from tests.server.subprocess_server import ServerProcess
 from tests.server.wsclient import WsClient
+from whiteboard.history import jobs
 
 PENS, VALUES = 80, 10_000  # 800,000 pen values: an export.svg of most of a second
 
@@ -56,6 +59,8 @@ def test_exports_do_not_freeze_other_boards_and_excess_is_503(server: ServerProc
             assert int(headers["retry-after"]) >= 1 and b"busy" in body
         else:
             ET.fromstring(body)
+            assert len(body) > jobs.SPOOL_FROM  # sent from a worker's file...
+    assert not _answer_files(), "...which is deleted once sent"
     # On the loop, each op would wait for whole exports (at least `alone` seconds); in threads
     # it still waited 0.3-0.65 s behind msgpack's decoder holding the GIL; in worker processes
     # about 2 % of `alone`.
@@ -99,6 +104,10 @@ def test_a_killed_server_leaves_no_worker_process_behind(tmp_path: Path) -> None
             break
         assert time.monotonic() < deadline, f"worker processes {alive} outlived their server"
         time.sleep(0.05)
+
+
+def _answer_files() -> list[str]:
+    return glob.glob(os.path.join(tempfile.gettempdir(), "whiteboard-answer-*"))
 
 
 def _state(pid: int) -> str | None:
