@@ -108,7 +108,13 @@ class HeavyWork:
 
 
 def shutdown() -> None:
-    """Stop every worker process (at server shutdown; idle ones exit at once)."""
+    """Stop every worker process, at server shutdown: queued jobs are dropped, idle workers
+    exit at once, a running job is waited for (its request is already closed).
+
+    Waited for, not left behind: with ``wait=False`` the pool's manager thread closes its
+    wake-up pipe while the interpreter's exit hook may be writing to it (a race in Python
+    3.11's ``concurrent.futures``), and the server's last log line was an EBADF traceback.
+    """
     for pool in _pools.values():
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown(wait=True, cancel_futures=True)
     _pools.clear()
