@@ -18,7 +18,6 @@ import contextlib
 import dataclasses
 import logging
 import os
-import queue
 import sqlite3
 import threading
 from collections.abc import Callable, Iterable, Mapping
@@ -39,14 +38,13 @@ from whiteboard.store.base import (
     StoreError,
     layout_of,
 )
+from whiteboard.store.sqlite_writer import GroupCommit, Job
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
 DB_NAME = "whiteboard.sqlite3"
-_Job = Callable[[sqlite3.Connection], Any]
-_STOP = object()
 
 
 def path_in(data_dir: str) -> str:
@@ -57,22 +55,18 @@ class SQLiteStore(Store):
     def __init__(self, data_dir: str) -> None:
         self.path = path_in(data_dir)
         self._data_dir = data_dir
-        self._queue: queue.SimpleQueue[Any] = queue.SimpleQueue()
-        self._writer: threading.Thread | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._readers = ThreadPoolExecutor(max_workers=2, thread_name_prefix="sqlite-read")
         self._local = threading.local()
         self._closed = False
-        self.commits = 0  # transactions committed (for tests and metrics)
         # The writer thread's: the head of each board it has written, as its transaction
         # leaves it (forgotten if that transaction fails: read again from the database).
         self._heads: dict[str, int] = {}
+        self._writes = GroupCommit(on_failure=self._heads.clear)
         # The IOLoop's: client ids handed out, past those stored (``next_client_id``).
         self._client_ids: dict[str, int] = {}
 
     async def start(self) -> None:
         os.makedirs(self._data_dir, exist_ok=True)
-        self._loop = asyncio.get_running_loop()
         try:
             conn = sql.connect(self.path)
             conn.executescript(sql.SCHEMA)
@@ -93,83 +87,26 @@ class SQLiteStore(Store):
                 f"restore the last copy made by python -m whiteboard.backup over it (removing "
                 f"{DB_NAME}-wal beside it), or move it away to start with no boards"
             )
-        self._writer = threading.Thread(
-            target=self._write_loop, args=(conn,), name="sqlite-writer", daemon=True
-        )
-        self._writer.start()
+        self._writes.start(conn, asyncio.get_running_loop())
 
     async def close(self) -> None:
         if self._closed:
             return
         self._closed = True
-        self._queue.put(_STOP)
-        if self._writer is not None:
-            await asyncio.get_running_loop().run_in_executor(None, self._writer.join)
+        await self._writes.stop()
         self._readers.shutdown(wait=True)
 
     # -- writes ------------------------------------------------------------------------------
 
-    def _submit(self, job: _Job) -> asyncio.Future[Any]:
-        if self._closed or self._loop is None:
+    def _submit(self, job: Job) -> asyncio.Future[Any]:
+        if self._closed:
             raise StoreError("the store is closed")
-        fut: asyncio.Future[Any] = self._loop.create_future()
-        self._queue.put((job, fut))
-        return fut
+        return self._writes.submit(job)
 
-    def _write_loop(self, conn: sqlite3.Connection) -> None:
-        """Commit everything queued in one transaction, then wake the waiters on the IOLoop."""
-        stopping = False
-        while not stopping:
-            batch = [self._queue.get()]
-            while True:
-                try:
-                    batch.append(self._queue.get_nowait())
-                except queue.Empty:
-                    break
-            jobs = []
-            for item in batch:
-                if item is _STOP:
-                    stopping = True
-                else:
-                    jobs.append(item)
-            if jobs:
-                self._commit(conn, jobs)
-        conn.close()
-
-    def _commit(
-        self, conn: sqlite3.Connection, jobs: list[tuple[_Job, asyncio.Future[Any]]]
-    ) -> None:
-        results: list[tuple[asyncio.Future[Any], Any, BaseException | None]] = []
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-            for i, (job, fut) in enumerate(jobs):
-                # A savepoint per job: one job's failure (a constraint, say) fails only its waiter.
-                conn.execute(f"SAVEPOINT j{i}")
-                try:
-                    results.append((fut, job(conn), None))
-                    conn.execute(f"RELEASE j{i}")
-                except StoreConflict as exc:  # raised before the job wrote anything
-                    conn.execute(f"RELEASE j{i}")
-                    results.append((fut, None, exc))
-                except sqlite3.Error as exc:
-                    if not conn.in_transaction:
-                        raise  # SQLite rolled the whole transaction back (disk full, I/O)
-                    conn.execute(f"ROLLBACK TO j{i}")
-                    conn.execute(f"RELEASE j{i}")
-                    results.append((fut, None, StoreError(str(exc))))
-            conn.execute("COMMIT")
-            self.commits += 1
-        except sqlite3.Error as exc:
-            # Operational, not a bug: the boards concerned go read-only until writes work again.
-            log.warning("commit failed: %s", exc)
-            if conn.in_transaction:
-                with contextlib.suppress(sqlite3.Error):
-                    conn.execute("ROLLBACK")
-            error = StoreError(f"the database could not be written: {exc}")
-            results = [(fut, None, error) for _, fut in jobs]
-            self._heads.clear()
-        assert self._loop is not None
-        self._loop.call_soon_threadsafe(_resolve_all, results)
+    @property
+    def commits(self) -> int:
+        """Transactions committed (for tests and metrics)."""
+        return self._writes.commits
 
     async def append(self, board: str, row: LogRow, checkpoint: Checkpoint | None = None) -> None:
         index = await layout_of(checkpoint) if checkpoint is not None else None
@@ -490,13 +427,3 @@ class SQLiteStore(Store):
 
     async def delete_login(self, sid: str) -> None:
         await self._submit(lambda conn: access_sql.delete_login(conn, sid))
-
-
-def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | None]]) -> None:
-    for fut, value, error in results:
-        if fut.done():
-            continue
-        if error is not None:
-            fut.set_exception(error)
-        else:
-            fut.set_result(value)
