@@ -39,7 +39,8 @@ from redis.exceptions import RedisError
 
 from whiteboard.cluster.base import Cluster, PresenceListener, RowListener
 from whiteboard.store.base import LogRow, StoreError
-from whiteboard.store.redis import RedisStore, call, key, published_row, rows_channel, stream_row
+from whiteboard.store.redis import RedisStore, call, key, rows_channel
+from whiteboard.store.redis_wire import published_row, stream_row
 
 log = logging.getLogger(__name__)
 

@@ -48,61 +48,9 @@ from whiteboard.store.base import (
     StoreError,
     layout_of,
 )
+from whiteboard.store.redis_wire import CLAIM, COMMIT, CREATE, RESERVE, stream_row
 
 log = logging.getLogger(__name__)
-
-_COMMIT = """
-local head = tonumber(redis.call('GET', KEYS[1]) or '0')
-if head ~= tonumber(ARGV[1]) then
-  if head == tonumber(ARGV[3]) then
-    local mine = redis.call('XRANGE', KEYS[2], ARGV[3] .. '-0', ARGV[3] .. '-0')
-    if #mine == 1 and mine[1][2][8] == ARGV[7] then
-      return -1
-    end
-  end
-  if redis.call('GET', KEYS[3]) == ARGV[6] then
-    redis.call('DEL', KEYS[3])
-  end
-  return head
-end
-redis.call('XADD', KEYS[2], ARGV[3] .. '-0', 'f', ARGV[2], 't', ARGV[4], 'o', ARGV[5],
-  'n', ARGV[7])
-redis.call('SET', KEYS[1], ARGV[3])
-redis.call('INCRBY', KEYS[5], string.len(ARGV[5]))
-if redis.call('GET', KEYS[3]) == ARGV[6] then
-  redis.call('DEL', KEYS[3])
-end
-redis.call('PUBLISH', KEYS[4], ARGV[2] .. ' ' .. ARGV[3] .. ' ' .. ARGV[4] .. ' ' .. ARGV[5])
-return -1
-"""
-
-_CREATE = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') > 0 then
-  return 0
-end
-if redis.call('HSETNX', KEYS[2], 'created', ARGV[1]) == 0 then
-  return 0
-end
-if ARGV[2] ~= '' then
-  redis.call('HSET', KEYS[2], 'key_hash', ARGV[2])
-end
-return 1
-"""
-
-_RESERVE = """
-if tonumber(redis.call('GET', KEYS[1]) or '0') < tonumber(ARGV[1]) then
-  redis.call('SET', KEYS[1], ARGV[1])
-end
-return 1
-"""
-
-_CLAIM = """
-if redis.call('EXISTS', KEYS[1], KEYS[2], KEYS[3]) > 0 then
-  return 0
-end
-redis.call('SET', KEYS[1], '0')
-return 1
-"""
 
 
 def key(board: str, what: str) -> str:
@@ -159,10 +107,10 @@ class RedisStore(Store):
         except (RedisError, OSError) as exc:
             raise StoreError(f"cannot reach Redis at {redacted(self.url)}: {exc}") from None
         scripts = (
-            ("commit", _COMMIT),
-            ("create", _CREATE),
-            ("claim", _CLAIM),
-            ("reserve", _RESERVE),
+            ("commit", COMMIT),
+            ("create", CREATE),
+            ("claim", CLAIM),
+            ("reserve", RESERVE),
             ("put_blob", redis_blobs.PUT),
         )
         for name, src in scripts:
@@ -483,21 +431,6 @@ class RedisStore(Store):
 
     async def delete_login(self, sid: str) -> None:
         await call(self.r.delete(redis_access.login_key(sid)))
-
-
-def stream_row(entry_id: bytes, fields: dict[bytes, bytes] | list[bytes]) -> LogRow:
-    """A stream entry as a LogRow: its id is ``<last seq>-0``. Lua answers give the fields as
-    a flat list, redis-py's XRANGE as a dict."""
-    if isinstance(fields, list):
-        fields = dict(zip(fields[::2], fields[1::2], strict=True))
-    last = int(entry_id.split(b"-", 1)[0])
-    return LogRow(int(fields[b"f"]), last, int(fields[b"t"]), bytes(fields[b"o"]))
-
-
-def published_row(data: bytes) -> LogRow:
-    """A row as the append script publishes it on the board's ``rows`` channel."""
-    first, last, ts, ops = data.split(b" ", 3)
-    return LogRow(int(first), int(last), int(ts), ops)
 
 
 def _queue_checkpoint(pipe: Any, board: str, checkpoint: Checkpoint, index: bytes | None) -> None:
