@@ -19,7 +19,7 @@ from tests.server.conftest import connect, fetch, pen, rect
 from tests.server.test_metrics import delta, scrape
 from tests.storeinspect import fill_disk, free_disk
 from whiteboard.config import Settings
-from whiteboard.web.socket import client_ip
+from whiteboard.web.addresses import client_ip
 
 pytestmark = pytest.mark.gen_test(timeout=60)
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ipaddress
 
+from tornado.httputil import HTTPServerRequest
+
 
 def in_networks(ip: str | None, networks: tuple[str, ...]) -> bool:
     """True when ``ip`` lies in one of ``networks`` (addresses or CIDR blocks)."""
@@ -23,3 +25,19 @@ def in_networks(ip: str | None, networks: tuple[str, ...]) -> bool:
         except ValueError:
             continue
     return False
+
+
+def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
+    """The peer address, or the client named by X-Forwarded-For when a trusted proxy sent it.
+
+    The header is read right to left, skipping trusted proxies, so a client cannot pick its
+    own address by sending the header itself.
+    """
+    ip = request.remote_ip or ""
+    if not trusted or not in_networks(ip, trusted):
+        return ip
+    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
+    for hop in reversed(hops):
+        if not in_networks(hop, trusted):
+            return hop
+    return hops[0] if hops else ip

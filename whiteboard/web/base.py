@@ -28,6 +28,7 @@ from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.points import plain
 from whiteboard.protocol import BOARD_ID_PATTERN
 from whiteboard.store.base import Checkpoint, LogRow, Store, StoreError
+from whiteboard.web.addresses import client_ip
 from whiteboard.web.auth.creating import CreateRefused, creator
 from whiteboard.web.auth.policy import refusal
 from whiteboard.web.auth.session import User
@@ -37,7 +38,6 @@ from whiteboard.web.guard import PAGE_CSP as PAGE_CSP
 from whiteboard.web.guard import set_headers
 from whiteboard.web.heavy import RETRY_AFTER_S, Busy, HeavyWork, WorkerLost
 from whiteboard.web.origin import same_site
-from whiteboard.web.socket import client_ip
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)

@@ -21,8 +21,7 @@ from collections.abc import Awaitable
 from enum import Enum
 from typing import Any
 
-from tornado.httputil import HTTPServerRequest
-from tornado.iostream import IOStream, StreamBufferFullError, StreamClosedError
+from tornado.iostream import IOStream, StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol
 
@@ -32,7 +31,6 @@ from whiteboard.live.board import Board
 from whiteboard.live.lifecycle import DELETED
 from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.live.session import Session
-from whiteboard.live.wsframe import frame_header, ws_frame
 from whiteboard.protocol import (
     BOARD_ID_PATTERN,
     CloseError,
@@ -43,13 +41,15 @@ from whiteboard.protocol import (
     ViewMessage,
 )
 from whiteboard.store.base import StoreError
-from whiteboard.web.addresses import in_networks
+from whiteboard.web.addresses import client_ip
 from whiteboard.web.auth.policy import refusal
 from whiteboard.web.auth.visitor import Visitor, visitor
+from whiteboard.web.buckets import TokenBucket
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
 from whiteboard.web.wsread import buffered
+from whiteboard.web.wswrite import FrameWriter
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +69,6 @@ dropped. With PRESENCE_FRAME_BYTES this bounds a connection's presence to 300 kB
 READ_ONLY_PRESENT = "This board is view-only: open it with its edit link to point or summon."
 NO_VIEW = "Send a 'view' before a 'summon': the others are brought to your last view."
 ABORT_AFTER_S = 5  # a client that does not read may never let the close handshake finish
-SHARED_FROM = 64 * 1024  # send_parts: smaller messages are joined (one write, no Futures)
 ADDRESS_STREAMS = 2
 """The connections of one address share a byte budget of this many times a connection's (rate
 and burst): 20 connections from one address may not cost the server 20
@@ -92,63 +91,7 @@ class State(Enum):
     CLOSED = "closed"
 
 
-def client_ip(request: HTTPServerRequest, trusted: tuple[str, ...]) -> str:
-    """The peer address, or the client named by X-Forwarded-For when a trusted proxy sent it.
-
-    The header is read right to left, skipping trusted proxies, so a client cannot pick its
-    own address by sending the header itself.
-    """
-    ip = request.remote_ip or ""
-    if not trusted or not in_networks(ip, trusted):
-        return ip
-    hops = [h.strip() for h in request.headers.get("X-Forwarded-For", "").split(",") if h.strip()]
-    for hop in reversed(hops):
-        if not in_networks(hop, trusted):
-            return hop
-    return hops[0] if hops else ip
-
-
-class TokenBucket:
-    """A rate with a burst: ``take()`` is true while tokens remain."""
-
-    __slots__ = ("burst", "last", "rate", "tokens")
-
-    def __init__(self, rate: float, burst: float) -> None:
-        self.rate = rate
-        self.burst = burst
-        self.tokens = burst
-        self.last = time.monotonic()
-
-    def _refill(self) -> None:
-        now = time.monotonic()
-        self.tokens = min(self.burst, self.tokens + (now - self.last) * self.rate)
-        self.last = now
-
-    def take(self, n: float = 1.0) -> bool:
-        self._refill()
-        if self.tokens >= n:
-            self.tokens -= n
-            return True
-        return False
-
-    def charge(self, n: float) -> bool:
-        """Take ``n`` whether or not they are there: true if they were. What was not there
-        becomes a debt (at most one burst) repaid before anything passes again, so that frames
-        refused for the budget cost their bytes too (bytes received are work done)."""
-        self._refill()
-        ok = self.tokens >= n
-        self.tokens = max(self.tokens - n, -self.burst)
-        return ok
-
-    def take_up_to(self, n: int) -> int:
-        """As many of ``n`` single tokens as are left: one clock read per frame, not per op."""
-        self._refill()
-        granted = min(n, int(self.tokens))
-        self.tokens -= granted
-        return granted
-
-
-class BoardSocket(WebSocketHandler):
+class BoardSocket(FrameWriter, WebSocketHandler):
     """One connection: ``state`` goes HELLO -> JOINING -> LIVE -> CLOSED (or straight to it)."""
 
     def initialize(self, hub: Hub, settings: Settings, connections: Connections) -> None:
@@ -449,78 +392,6 @@ class BoardSocket(WebSocketHandler):
             self._refusals = [t for t in self._refusals if now - t < 60]
             if len(self._refusals) > self.cfg.refusals_per_min:
                 self.close(protocol.CLOSE_POLICY, "too many refused messages")
-
-    # -- output (the board's Transport) --------------------------------------------------------
-
-    def send(self, message: bytes) -> None:
-        frame = ws_frame(message)
-        metrics.sent(len(frame))  # one client's own message; broadcasts are counted by the board
-        self.send_frame(frame)
-
-    def send_parts(self, parts: list[bytes]) -> None:
-        """One message from its pieces: a large one (a welcome) goes through Tornado's write
-        buffer, which holds pieces over 2 KiB by reference, so the board's elements shared by
-        a tick's joiners are held once, not once per joiner (twenty ``since: 0`` joiners of a
-        50 MB board that never read held a gigabyte); a small one is joined and sent."""
-        n = sum(map(len, parts))
-        if n < SHARED_FROM:
-            self.send(b"".join(parts))
-            return
-        stream = self._stream
-        if stream is None or stream.closed():
-            return
-        header = frame_header(n)
-        metrics.sent(len(header) + n)
-        self._queue(stream, [header, *parts], len(header) + n)
-
-    def send_frame(self, frame: bytes) -> None:
-        """Write one complete WebSocket frame without a Task or awaiting anything.
-
-        Past ``backlog_bytes`` of unsent data the client is dropped (1013) instead of buffering
-        without bound.
-        """
-        stream = self._stream
-        if stream is None or stream.closed():
-            return
-        if self._direct and not stream.writing():
-            # Nothing queued: hand the bytes to the kernel directly. IOStream.write would
-            # create a Future per call, which at thousands of clients is most of the cost of
-            # a fan-out (and most of the garbage). Only what the kernel did not take is queued.
-            try:
-                sent = stream.socket.send(frame)
-            except BlockingIOError:
-                sent = 0
-            except OSError:
-                return  # the read side notices the broken connection and closes it
-            if sent == len(frame):
-                return
-            rest: bytes | memoryview = memoryview(frame)[sent:]  # no copy of a large frame
-        else:
-            rest = frame
-        self._queue(stream, [rest], len(rest))
-
-    def _queue(self, stream: IOStream, pieces: list[bytes | memoryview], total: int) -> None:
-        """Queue a frame's pieces in Tornado's write buffer (which keeps pieces over 2 KiB by
-        reference), or drop the client (1013) if what it already has queued passes
-        ``backlog_bytes``.
-
-        Tornado refuses a write that would take its buffer past max_write_buffer_size. The
-        limit is set for our frames alone, and so that it trips once what was queued before
-        this frame passes backlog_bytes: Tornado's own control frames (close, ping, pong) must
-        still go out behind a full backlog, or a slow client would never get its 1013. It is
-        judged at the first piece, for the whole frame."""
-        stream.max_write_buffer_size = self.cfg.backlog_bytes + total
-        try:
-            for piece in pieces:
-                stream.write(piece)
-                stream.max_write_buffer_size = None
-        except StreamBufferFullError:
-            stream.max_write_buffer_size = None
-            metrics.slow_client_dropped()
-            self.close(protocol.CLOSE_TRY_AGAIN, "you read too slowly: reconnect to resume")
-        except (StreamClosedError, WebSocketClosedError):
-            pass
-        stream.max_write_buffer_size = None
 
     def close(self, code: int | None = None, reason: str | None = None) -> None:
         """Close now and leave the board at once, before TCP finishes closing.
