@@ -14,46 +14,40 @@ What other processes serving the board change (``--redis``) is the replica's bus
 from __future__ import annotations
 
 import asyncio
-import hmac
 import logging
-import secrets
 import time
 from collections.abc import Callable, Coroutine, Iterable
 from functools import partial
 from typing import Any
 
-from whiteboard import metrics, protocol
+from whiteboard import metrics
 from whiteboard.codec import row_ops
 from whiteboard.config import Settings
 from whiteboard.document import Document
-from whiteboard.history import state as history
-from whiteboard.history.checkpoint import refresh as refresh_cache
 from whiteboard.history.checkpoint import take as take_checkpoint
-from whiteboard.keys import key_matches
 from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.budget import board_cap
-from whiteboard.live.judge import DISK_FULL, Judged, Queue, build_document, judge, refuse
-from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.faults import Faults
+from whiteboard.live.judge import DISK_FULL, Judged, Queue, build_document, judge
+from whiteboard.live.members import CLOSE_REPLACED, Members
+from whiteboard.live.presence import Presence
 from whiteboard.live.quota import Quota
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
-from whiteboard.live.session import Session, Transport
+from whiteboard.live.session import Session
 from whiteboard.live.ticker import Append, Plan, Ticker
-from whiteboard.live.welcome import Welcomes
-from whiteboard.protocol import Hello, Limits
+from whiteboard.protocol import Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
 log = logging.getLogger(__name__)
 
-CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
-CLOSE_FAILED = (protocol.CLOSE_SERVER_ERROR, "the server could not store the board; reconnect")
 DRAIN_TICKS = 100  # at shutdown, at most this many more ticks for ops still arriving
 # A tick costs about one write per client, so a board ticks at most once per this many seconds
 # per client (capped at tick_ms): a board of four never waits, one of a thousand batches 5 ms.
 SPACING_PER_CLIENT_S = 5e-6
 
 
-class Board:
+class Board(Members, Faults):
     """One board in memory. All methods run on the IOLoop; only ``tick`` awaits (the store).
 
     Its owner hears of it through two callbacks: ``on_idle`` (its last client left: unload it
@@ -140,94 +134,6 @@ class Board:
         if session.admitted:
             self.presence.summon(session)
             self.wake()
-
-    async def join(
-        self,
-        transport: Transport,
-        hello: Hello,
-        *,
-        readonly: bool | None = None,
-        who: object = None,
-    ) -> Session:
-        """Give the client an id (the replica makes it durable), then admit it at the end of a
-        tick. Its name is stored with its first op (``_store_authors``), not now: most
-        connections only look, and each would leave a row for ever.
-
-        ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
-        is dropped now, with any ops it still has queued, so nothing it sends late can be
-        committed after this welcome (the client resends those ops itself).
-
-        ``readonly``, when given, is the web layer's decision (an owned board, ``web/auth/``)
-        and wins over the edit key; ``who`` is kept on the session for ``regrant``.
-        """
-        name, since, prev = hello.name, hello.since, hello.prev
-        # Counted until the joiner is queued, so an idle unload cannot drop the board under it
-        # (which would leave two Boards with one id).
-        self._joining += 1
-        try:
-            if prev is not None:
-                if prev[0] in self.peers:
-                    self._evict(*prev)
-                else:
-                    await self.replica.retire(*prev)
-            client_id = await self.replica.client_id()
-            # What its welcome will list, packed in a thread now rather than on the loop then.
-            await refresh_cache(self.doc)
-            session = Session(
-                transport,
-                client_id,
-                name,
-                color_of(client_id),
-                readonly=(
-                    readonly
-                    if readonly is not None
-                    else self.key_hash is not None and not key_matches(hello.key, self.key_hash)
-                ),
-                token=secrets.token_urlsafe(12),
-                compact=hello.compact,
-                who=who,
-            )
-        finally:
-            self._joining -= 1
-        if self.failed:
-            raise StoreError("the board was dropped while this client joined")
-        if since is not None and since > self.doc.seq:
-            self.replica.client_ahead()
-        self._joins.append((session, since))
-        self.wake()
-        return session
-
-    def regrant(self, judge: Callable[[Session], bool | None]) -> None:
-        """The board's access changed (a share, the link, a rotated edit key): ``judge`` says
-        of each client whether it is now read-only, or None if it may no longer watch. A client
-        whose access changed is closed, so that it joins again under the new rule (its app
-        reconnects and resumes); one refused is closed for good (1008, with the reason)."""
-        for session in list(self.peers.values()) + [s for s, _ in self._joins]:
-            now_readonly = judge(session)
-            if now_readonly is None:
-                self.leave(session)
-                session.close(protocol.CLOSE_POLICY, "access to this board was withdrawn")
-            elif now_readonly != session.readonly:
-                self.leave(session)
-                session.close(protocol.CLOSE_TRY_AGAIN, "your access changed: reconnecting")
-
-    def _evict(self, client_id: int, token: str) -> None:
-        old = self.peers.get(client_id)
-        if old is not None and hmac.compare_digest(old.token, token):
-            self.leave(old)
-            old.close(*CLOSE_REPLACED)
-
-    def leave(self, session: Session) -> None:
-        """Forget a client now; the others hear of it in the next tick, not when TCP closes."""
-        if self.peers.get(session.client_id) is session:
-            del self.peers[session.client_id]
-            self.presence.left(session.client_id)
-            self.wake()
-        else:
-            self._joins = [(s, since) for s, since in self._joins if s is not session]
-        self._queue = [(s, ops) for s, ops in self._queue if s is not session]
-        if not (self.peers or self._joins or self.ticker.closed) and self._on_idle is not None:
-            self._on_idle(self)
 
     # -- the tick ------------------------------------------------------------------------------
 
@@ -441,96 +347,7 @@ class Board:
         if outbox:
             send_rows(self.peers, outbox)
 
-    async def _conflict(
-        self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreConflict
-    ) -> None:
-        """Another process appended first (our lock had expired): judge the ops again.
-
-        Nothing of the tick was shown to anyone, so the document goes back to the last
-        committed state and the ops go back to the front of the queue, as their authors sent
-        them; the next tick catches up with the other process's rows and judges them anew.
-        """
-        log.warning("board %s: %s; judging the tick again", self.id, exc)
-        await self._rewind()
-        again: dict[int, list[dict[str, Any]]] = {}
-        for sop in sops:
-            op = {k: v for k, v in sop.items() if k not in ("s", "by")}
-            again.setdefault(sop["by"], []).append(op)
-        self._queue[:0] = [(authors[cid], ops) for cid, ops in again.items()]
-
-    async def _store_failed(
-        self, sops: list[dict[str, Any]], authors: dict[int, Session], exc: StoreError
-    ) -> None:
-        """The tick could not be stored (disk full): undo it, refuse it, go read-only a while.
-
-        The document is rebuilt from the store, which holds exactly what was acknowledged, so
-        nothing anyone has seen is lost and nothing unseen is kept. Edits are refused with
-        ``read_only`` until ``readonly_retry_s`` has passed; the next edit after that tries the
-        disk again, so the board recovers by itself once space returns.
-        """
-        self._read_only_for_now(exc)
-        await self._rewind()
-        for sop in sops:
-            session = authors.get(sop["by"])
-            if session is not None:
-                refuse(session, "read_only", DISK_FULL, sop["c"])
-
-    def _read_only_for_now(self, exc: StoreError) -> None:
-        log.warning("board %s is read-only for now: %s", self.id, exc)
-        self.readonly_until = asyncio.get_running_loop().time() + self.settings.readonly_retry_s
-
-    async def _rewind(self) -> None:
-        """Undo a tick that was not stored: the document as of the last committed op, read
-        from the store (which holds exactly what anyone was shown)."""
-        blobs, max_mem = self.doc.blobs, self.doc.max_mem
-        self.doc = await history.state_at(self.store, self.id, self.committed_seq, self.doc.limits)
-        self.doc.blobs, self.doc.max_mem = blobs, max_mem
-        if self.doc.seq != self.committed_seq:
-            raise StoreError(f"store holds seq {self.doc.seq}, expected {self.committed_seq}")
-
-    def _admit_joins(self) -> None:
-        joins, self._joins = self._joins, []
-        if not joins:
-            return
-        welcomes = Welcomes(self.id, self.doc, self.recent, self.settings.limits())
-        for session, since in joins:
-            session.send_parts(welcomes.encode(session, since, self.presence.roster(self.peers)))
-            self.presence.joined(session, self.peers)
-            self.peers[session.client_id] = session
-            session.admitted = True
-            if session.early:  # sent before the welcome: handled now, in order
-                self._queue += [(session, ops) for ops in session.early]
-                session.early = []
-
     # -- lifecycle -----------------------------------------------------------------------------
-
-    def _fail(self) -> None:
-        """A tick could not be stored: drop the board so nothing unstored is ever shown.
-
-        Clients are closed with 1011 and reconnect; the board then reloads from the store,
-        which holds exactly what was acknowledged.
-        """
-        self.failed = True
-        self.ticker.closed = True  # no more ticks: a reloaded Board takes over
-        if self._on_failed is not None:
-            self._on_failed(self)
-        joiners = [session for session, _ in self._joins]
-        self._joins, self._queue = [], []
-        for session in [*self.peers.values(), *joiners]:
-            session.close(*CLOSE_FAILED)
-        self.peers.clear()
-
-    async def shut(self, code: int, reason: str) -> None:
-        """Close every client now (the board was deleted), let the tick in flight finish, and
-        tick no more. Joiners still storing their id are refused as after a failure."""
-        self.failed = True
-        joiners = [session for session, _ in self._joins]
-        self._joins, self._queue = [], []
-        sessions = [*self.peers.values(), *joiners]
-        self.peers.clear()
-        for session in sessions:
-            session.close(code, reason)
-        await self.ticker.drain(1)
 
     def idle(self) -> bool:
         return (

@@ -1,0 +1,152 @@
+"""Who is on a board: a client joining (an id made durable, admitted at the end of a tick with
+its ``welcome``), replacing its older connection, leaving, or losing its access.
+
+Admission happens right after a tick's broadcast (``_admit_joins``), so a welcome holds exactly
+the state the others have just seen and no op can fall between the two.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from whiteboard import protocol
+from whiteboard.config import Settings
+from whiteboard.document import Document
+from whiteboard.history.checkpoint import refresh as refresh_cache
+from whiteboard.keys import key_matches
+from whiteboard.live.judge import Queue
+from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.replica import Replica
+from whiteboard.live.resume import ResumeBuffer
+from whiteboard.live.session import Session, Transport
+from whiteboard.live.ticker import Ticker
+from whiteboard.live.welcome import Welcomes
+from whiteboard.protocol import Hello
+from whiteboard.store.base import StoreError
+
+CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
+
+
+class Members:
+    """``Board``'s half for its clients (a mixin: it shares the board's state)."""
+
+    id: str
+    doc: Document
+    settings: Settings
+    replica: Replica
+    key_hash: str | None
+    failed: bool
+    peers: dict[int, Session]
+    presence: Presence
+    recent: ResumeBuffer
+    ticker: Ticker
+    wake: Callable[[], None]
+    _queue: Queue
+    _joins: list[tuple[Session, int | None]]
+    _joining: int
+    _on_idle: Callable[[Any], None] | None  # given the Board
+
+    async def join(
+        self,
+        transport: Transport,
+        hello: Hello,
+        *,
+        readonly: bool | None = None,
+        who: object = None,
+    ) -> Session:
+        """Give the client an id (the replica makes it durable), then admit it at the end of a
+        tick. Its name is stored with its first op (``_store_authors``), not now: most
+        connections only look, and each would leave a row for ever.
+
+        ``hello.prev`` is the (client id, token) of the connection this one replaces: that one
+        is dropped now, with any ops it still has queued, so nothing it sends late can be
+        committed after this welcome (the client resends those ops itself).
+
+        ``readonly``, when given, is the web layer's decision (an owned board, ``web/auth/``)
+        and wins over the edit key; ``who`` is kept on the session for ``regrant``.
+        """
+        name, since, prev = hello.name, hello.since, hello.prev
+        # Counted until the joiner is queued, so an idle unload cannot drop the board under it
+        # (which would leave two Boards with one id).
+        self._joining += 1
+        try:
+            if prev is not None:
+                if prev[0] in self.peers:
+                    self._evict(*prev)
+                else:
+                    await self.replica.retire(*prev)
+            client_id = await self.replica.client_id()
+            # What its welcome will list, packed in a thread now rather than on the loop then.
+            await refresh_cache(self.doc)
+            session = Session(
+                transport,
+                client_id,
+                name,
+                color_of(client_id),
+                readonly=(
+                    readonly
+                    if readonly is not None
+                    else self.key_hash is not None and not key_matches(hello.key, self.key_hash)
+                ),
+                token=secrets.token_urlsafe(12),
+                compact=hello.compact,
+                who=who,
+            )
+        finally:
+            self._joining -= 1
+        if self.failed:
+            raise StoreError("the board was dropped while this client joined")
+        if since is not None and since > self.doc.seq:
+            self.replica.client_ahead()
+        self._joins.append((session, since))
+        self.wake()
+        return session
+
+    def regrant(self, judge: Callable[[Session], bool | None]) -> None:
+        """The board's access changed (a share, the link, a rotated edit key): ``judge`` says
+        of each client whether it is now read-only, or None if it may no longer watch. A client
+        whose access changed is closed, so that it joins again under the new rule (its app
+        reconnects and resumes); one refused is closed for good (1008, with the reason)."""
+        for session in list(self.peers.values()) + [s for s, _ in self._joins]:
+            now_readonly = judge(session)
+            if now_readonly is None:
+                self.leave(session)
+                session.close(protocol.CLOSE_POLICY, "access to this board was withdrawn")
+            elif now_readonly != session.readonly:
+                self.leave(session)
+                session.close(protocol.CLOSE_TRY_AGAIN, "your access changed: reconnecting")
+
+    def _evict(self, client_id: int, token: str) -> None:
+        old = self.peers.get(client_id)
+        if old is not None and hmac.compare_digest(old.token, token):
+            self.leave(old)
+            old.close(*CLOSE_REPLACED)
+
+    def leave(self, session: Session) -> None:
+        """Forget a client now; the others hear of it in the next tick, not when TCP closes."""
+        if self.peers.get(session.client_id) is session:
+            del self.peers[session.client_id]
+            self.presence.left(session.client_id)
+            self.wake()
+        else:
+            self._joins = [(s, since) for s, since in self._joins if s is not session]
+        self._queue = [(s, ops) for s, ops in self._queue if s is not session]
+        if not (self.peers or self._joins or self.ticker.closed) and self._on_idle is not None:
+            self._on_idle(self)
+
+    def _admit_joins(self) -> None:
+        joins, self._joins = self._joins, []
+        if not joins:
+            return
+        welcomes = Welcomes(self.id, self.doc, self.recent, self.settings.limits())
+        for session, since in joins:
+            session.send_parts(welcomes.encode(session, since, self.presence.roster(self.peers)))
+            self.presence.joined(session, self.peers)
+            self.peers[session.client_id] = session
+            session.admitted = True
+            if session.early:  # sent before the welcome: handled now, in order
+                self._queue += [(session, ops) for ops in session.early]
+                session.early = []
