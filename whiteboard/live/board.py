@@ -138,8 +138,10 @@ class Board(Members, Faults):
     # -- the tick ------------------------------------------------------------------------------
 
     def _spacing(self) -> float:
-        """Asked at every wake (every op): a board of N clients waits N x 5 us at most."""
-        return min(self.ticker.relaxed, len(self.peers) * SPACING_PER_CLIENT_S)
+        """Asked at every wake (every op): a board of N clients waits N x 5 us at most on an
+        idle loop, up to five times that on a busy one (``loopload.py``), never past tick_ms."""
+        stretch = self.ticker.scheduler.load.stretch()
+        return min(self.ticker.relaxed, len(self.peers) * SPACING_PER_CLIENT_S * stretch)
 
     def _begin_tick(self) -> Plan:
         """The tick's first half, in the scheduler's round (``ticker.py``).

@@ -26,6 +26,7 @@ from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from whiteboard import metrics
+from whiteboard.live.loopload import LoopLoad
 
 if TYPE_CHECKING:
     from whiteboard.store.base import LogRow, Store
@@ -182,6 +183,7 @@ class Scheduler:
         self._committing = 0  # rounds whose group commit is in flight
         self._tasks: set[asyncio.Future[None]] = set()
         self.rounds = 0  # rounds run (tests, benchmarks)
+        self.load = LoopLoad(loop.time)  # how busy this loop is: boards batch more when it is
 
     def ready(self, ticker: Ticker) -> None:
         ticker.queued = True
