@@ -12,14 +12,14 @@ import socket
 import msgpack
 import pytest
 import tornado
-from tornado.iostream import IOStream, StreamBufferFullError
+from tornado.iostream import StreamBufferFullError
 
 from tests.server.conftest import connect, rect
 from whiteboard import protocol
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.web.connections import Connections
 from whiteboard.web.socket import BoardSocket
-from whiteboard.web.wsread import BufferedReads
+from whiteboard.web.wsread import PushedReads, PushedStream
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 
@@ -35,7 +35,8 @@ async def test_stream_api_used_by_the_fan_out(
     (sock,) = connections.open
     assert isinstance(sock, BoardSocket) and sock.ws_connection is not None
     stream = sock.ws_connection.stream
-    assert type(stream) is IOStream  # the direct-send fast path is taken only for plain streams
+    # The direct-send fast path is taken only for plain streams (wsread swaps in its subclass).
+    assert type(stream) is PushedStream and sock._direct
     assert isinstance(stream.socket, socket.socket)
     assert stream.max_write_buffer_size is None  # no limit but while we write (socket.py)
     assert not stream.writing()
@@ -66,7 +67,7 @@ def _client_frame(payload: bytes, opcode: int = 0x2, fin: bool = True) -> bytes:
 async def test_frames_buffered_together_are_read_in_order(
     url: str, board: str, connections: Connections
 ) -> None:
-    """web/wsread.py takes buffered bytes from the stream's private buffer: many frames in one
+    """web/wsread.py cuts frames out of the stream's private buffer itself: many frames in one
     TCP segment (small, 16-bit length, fragmented, a ping between fragments) must come out
     whole and in order, as Tornado's own reads give them."""
     watcher = await connect(url, board, "watcher")
@@ -81,7 +82,8 @@ async def test_frames_buffered_together_are_read_in_order(
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
     assert head.startswith(b"HTTP/1.1 101")
     socks = [c for c in connections.open if isinstance(c, BoardSocket)]
-    assert socks and all(type(c.ws_connection) is BufferedReads for c in socks)
+    assert socks and all(type(c.ws_connection) is PushedReads for c in socks)
+    assert all(c._stream is c.ws_connection.stream for c in socks)  # one stream, swapped class
     hello = msgpack.packb({"t": "hello", "v": 1, "name": "burst"})
     labelled = {**rect("long"), "text": "y" * 100}
     ops = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 1, "e": labelled}]})
@@ -105,3 +107,65 @@ async def test_frames_buffered_together_are_read_in_order(
     assert cur["cur"][0][1] == 19.0  # the last cursor of the burst: the tick keeps the latest
     writer.close()
     await writer.wait_closed()
+
+
+async def _raw_socket(url: str, board: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    host, port = url.removeprefix("http://").rsplit(":", 1)
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    key = base64.b64encode(os.urandom(16)).decode()
+    writer.write(
+        f"GET /ws/{board} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
+        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
+        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+    assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer
+
+
+async def test_frames_that_arrive_a_byte_at_a_time_are_read_whole(url: str, board: str) -> None:
+    """The other end of web/wsread.py's buffer: a frame whose header, length, mask and payload
+    come in separate segments waits for its last byte, then is handled once."""
+    watcher = await connect(url, board, "watcher")
+    _, writer = await _raw_socket(url, board)
+    ops = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 1, "e": rect("slow")}]})
+    data = _client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "slow"})) + _client_frame(ops)
+    for i in range(len(data)):
+        writer.write(data[i : i + 1])
+        await writer.drain()
+    got = await watcher.expect(lambda m: m.get("t") == "ops" and len(m["ops"]) > 0)
+    assert [op["e"]["id"] for op in got["ops"]] == ["slow"]
+    writer.close()
+    await writer.wait_closed()
+
+
+async def test_a_close_frame_ends_the_connection_and_the_others_see_the_leave(
+    url: str, board: str, connections: Connections
+) -> None:
+    watcher = await connect(url, board, "watcher")
+    reader, writer = await _raw_socket(url, board)
+    writer.write(_client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "leaving"})))
+    joined = await watcher.expect(lambda m: m.get("t") == "presence" and "join" in m)
+    who = joined["join"][0]["id"]
+    writer.write(_client_frame((1000).to_bytes(2, "big"), opcode=0x8))
+    await writer.drain()
+    left = await watcher.expect(lambda m: m.get("t") == "presence" and "leave" in m)
+    assert who in left["leave"]
+    rest = await asyncio.wait_for(reader.read(), 10)  # the server answers the close and hangs up
+    assert rest.endswith(bytes([0x88, 2]) + (1000).to_bytes(2, "big"))  # after its welcome
+    assert len([c for c in connections.open if isinstance(c, BoardSocket)]) == 1
+    writer.close()
+
+
+async def test_a_frame_past_the_size_limit_is_closed_with_1009(url: str, board: str) -> None:
+    reader, writer = await _raw_socket(url, board)
+    writer.write(_client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "big"})))
+    # Only the header of a 2 MiB frame: the server refuses it before the payload comes.
+    writer.write(bytes([0x82, 0x80 | 127]) + (2 * 1024 * 1024).to_bytes(8, "big"))
+    await writer.drain()
+    rest = await asyncio.wait_for(reader.read(), 10)
+    close_at = rest.rfind(bytes([0x88]))
+    assert close_at >= 0
+    assert rest[close_at + 2 : close_at + 4] == (1009).to_bytes(2, "big")
+    writer.close()

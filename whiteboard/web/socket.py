@@ -48,7 +48,7 @@ from whiteboard.web.buckets import TokenBucket
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
-from whiteboard.web.wsread import buffered
+from whiteboard.web.wsread import pushed
 from whiteboard.web.wswrite import FrameWriter
 
 log = logging.getLogger(__name__)
@@ -130,7 +130,7 @@ class BoardSocket(FrameWriter, WebSocketHandler):
 
     def get_websocket_protocol(self) -> WebSocketProtocol | None:
         protocol = super().get_websocket_protocol()
-        buffered(protocol)  # frames read from the buffer: web/wsread.py
+        pushed(protocol)  # frames handled as their bytes arrive: web/wsread.py
         return protocol
 
     def get_compression_options(self) -> None:
@@ -143,7 +143,8 @@ class BoardSocket(FrameWriter, WebSocketHandler):
         stream = self.ws_connection.stream if self.ws_connection else None
         if stream is not None and not stream.closed():
             self._stream = stream
-            self._direct = type(stream) is IOStream  # not TLS: its socket takes our bytes as is
+            # Not TLS: its socket takes our bytes as is (open runs before wsread's class swap).
+            self._direct = type(stream) is IOStream
         self.ip = client_ip(self.request, self.cfg.trusted_proxies)
         if not self.connections.count_ip(self.ip, self.cfg.connections_per_ip):
             self._refuse(ProtocolError("rate_limited", "Too many connections from your address."))

@@ -1,41 +1,193 @@
-"""Reading WebSocket frames without a Future per header field.
+"""Reading WebSocket frames as bytes arrive, without a Future or a coroutine step per frame.
 
-Tornado reads each frame as two to four ``IOStream.read_bytes`` calls (header, length, mask,
-payload), and every call builds a Future and runs an ABC ``isinstance`` check on its
-argument, even when the bytes are already in the stream's buffer. For a board where everyone's
-pointer moves, that was most of the server's time: 200 people sending cursors 30 times a second
-are 6,000 frames a second of about 20 bytes each (py-spy: ``read_bytes`` and the ABC checks
-over a third of the samples; docs/scaling.md, "Presence at scale").
+Why: Tornado reads each frame with two to four awaited ``IOStream.read_bytes`` calls (header,
+length, mask, payload). When a frame has arrived whole, the first read leaves the rest in the
+stream's buffer, so the stream stops listening for the socket and listens again at the next
+frame's header (an epoll unregister and register per frame), and every frame costs a Future,
+a callback round and a resumption of three nested coroutines. A board's inbound traffic is
+mostly such small frames (views at 10 Hz and cursors at 30 Hz from everyone, one op per
+animation frame from each drawer), and that machinery was about half of what the server spent
+on each: 2,000 views a second at N=200 took 20 points of a core (docs/scaling.md, "Viewports").
 
-``BufferedReads`` takes bytes already buffered straight from the stream and falls back to
-Tornado's own read when they are not there yet. It relies on two private members of Tornado's
-``BaseIOStream`` (``_read_buffer_size``, ``_consume``); Tornado is pinned and
-``tests/server/test_tornado_internals.py`` fails if they change.
+Here the stream tells the protocol when bytes come in (``PushedStream``), and the protocol cuts
+every whole frame out of the buffer and handles it at once (``PushedReads.pump``), using
+Tornado's own ``_handle_message`` for what a frame means (close, ping, pong, text, binary).
+When ``on_message`` answers an awaitable (an ops frame, a pause for a client over its budget),
+nothing more is read from that connection until it is done, as Tornado does.
+
+It relies on private members of Tornado's ``IOStream`` (``_read_buffer``,
+``_read_buffer_size``, ``_consume``, ``_read_to_buffer``, ``_add_io_state``, ``_handle_read``)
+and of ``WebSocketProtocol13`` (``_handle_message``, ``_wire_bytes_in``, the fragment fields).
+Tornado is pinned, and ``tests/server/test_tornado_internals.py`` fails if they change.
 """
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any, cast
+
+from tornado.ioloop import IOLoop
+from tornado.iostream import IOStream
+from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketProtocol13
 
+_FIN, _RSV, _OPCODE, _MASKED, _LENGTH = 0x80, 0x70, 0x0F, 0x80, 0x7F
 
-class BufferedReads(WebSocketProtocol13):
-    """Tornado's protocol, reading from the buffer when the bytes are already there."""
 
-    async def _read_bytes(self, n: int) -> bytes:
+class PushedStream(IOStream):
+    """Tornado's stream that hands what it reads to ``_reader`` instead of a pending read.
+
+    Set on a plain ``IOStream`` by swapping its class (``PushedReads`` does it); it adds one
+    attribute and no other state, so the swap is all it takes.
+    """
+
+    _reader: PushedReads | None = None
+
+    def reading(self) -> bool:
+        """While a reader wants bytes, the socket stays registered for reading (Tornado asks
+        this after every event to decide what to listen for)."""
+        reader = self._reader
+        if reader is None:
+            return super().reading()
+        return not reader.paused
+
+    def _handle_read(self) -> None:
+        reader = self._reader
+        if reader is None:
+            super()._handle_read()
+            return
+        # One read of at most read_chunk_size per event: a flooding client gets no more of the
+        # loop than the others (epoll reports the socket again if more is waiting).
+        try:
+            got = self._read_to_buffer()
+        except Exception:  # the stream closed itself; its close callback runs
+            return
+        if got:
+            reader.pump()
+
+
+class PushedReads(WebSocketProtocol13):
+    """Tornado's protocol, handling each frame as soon as the stream holds it whole."""
+
+    paused = False  # an awaitable from on_message is pending: read nothing meanwhile
+    _ended: asyncio.Future[None] | None = None
+
+    async def _receive_frame_loop(self) -> None:
         stream = self.stream
-        # Only the frame loop reads this stream, one read at a time, so no read is pending
-        # here and taking from the buffer keeps the order of the bytes.
-        if stream._read_buffer_size >= n:
-            self._wire_bytes_in += n
-            return stream._consume(n)
-        return await super()._read_bytes(n)
+        if type(stream) is not IOStream or self._decompressor is not None:
+            await super()._receive_frame_loop()  # TLS or compression: Tornado's own reads
+            return
+        self._ended = asyncio.get_running_loop().create_future()
+        stream.__class__ = PushedStream
+        assert isinstance(stream, PushedStream)
+        stream._reader = self
+        stream.set_close_callback(self._stream_closed)
+        try:
+            self.pump()  # the client may have sent frames with its handshake
+            if not stream.closed() and not self.paused:
+                stream._add_io_state(IOLoop.READ)
+            await self._ended
+        finally:
+            stream._reader = None
+            self.handler.on_ws_connection_close(self.close_code, self.close_reason)
+
+    def _stream_closed(self) -> None:
+        self._abort()
+        self._end()
+
+    def _end(self) -> None:
+        if self._ended is not None and not self._ended.done():
+            self._ended.set_result(None)
+
+    def pump(self) -> None:
+        """Handle every whole frame in the stream's buffer, in order, until one's handling
+        must be awaited or the client closed."""
+        stream = self.stream
+        buf = stream._read_buffer
+        while not self.paused and not self.client_terminated:
+            size = stream._read_buffer_size
+            if size < 2:
+                break
+            head, second = buf[0], buf[1]
+            length, start = second & _LENGTH, 2
+            if length == 126:
+                if size < 4:
+                    break
+                length, start = int.from_bytes(buf[2:4], "big"), 4
+            elif length == 127:
+                if size < 10:
+                    break
+                length, start = int.from_bytes(buf[2:10], "big"), 10
+            opcode, final = head & _OPCODE, head & _FIN
+            if head & _RSV or (opcode & 0x8 and (length >= 126 or not final)):
+                self._abort()  # an extension we did not agree to; a long or split control frame
+                break
+            held = self._fragmented_message_buffer
+            if length + (len(held) if held is not None else 0) > self.params.max_message_size:
+                self.close(1009, "message too big")
+                self._abort()
+                break
+            masked = second & _MASKED
+            whole = start + (4 if masked else 0) + length
+            if size < whole:
+                break  # the rest of the frame is still on its way
+            frame = stream._consume(whole)
+            self._wire_bytes_in += whole
+            if masked:
+                data = _websocket_mask(frame[start : start + 4], frame[start + 4 :])
+            else:
+                data = frame[start:]
+            if not self._frame(opcode, bool(final), data):
+                break
+        if self.client_terminated or stream.closed():
+            self._end()
+
+    def _frame(self, opcode: int, final: bool, data: bytes) -> bool:
+        """One frame: a control frame or a whole message handled, a fragment kept (Tornado's
+        rules). False when nothing more should be read now."""
+        if opcode == 0x0:  # a continuation
+            held = self._fragmented_message_buffer
+            if held is None:
+                self._abort()  # nothing to continue
+                return False
+            held.extend(data)
+            if not final:
+                return True
+            opcode, data = cast(int, self._fragmented_message_opcode), bytes(held)
+            self._fragmented_message_buffer = None
+        elif not opcode & 0x8:  # the start of a message
+            if self._fragmented_message_buffer is not None:
+                self._abort()  # a new message before the last one ended
+                return False
+            if not final:
+                # Tornado annotates the field as None (its initial value); it holds the opcode.
+                self._fragmented_message_opcode = opcode  # type: ignore[assignment]
+                self._fragmented_message_buffer = bytearray(data)
+                return True
+        handled = self._handle_message(opcode, data)
+        if handled is not None:
+            self.paused = True
+            handled.add_done_callback(self._resume)
+            return False
+        return True
+
+    def _resume(self, _: Any) -> None:
+        self.paused = False
+        stream = self.stream
+        if stream.closed():
+            self._end()
+            return
+        self.pump()
+        if not self.paused and not stream.closed():
+            stream._add_io_state(IOLoop.READ)
 
 
-def buffered(protocol: object) -> None:
+def pushed(protocol: object) -> None:
     """Make a protocol built by ``WebSocketHandler.get_websocket_protocol`` read this way.
 
     The class is swapped rather than the protocol built here, because Tornado builds it from
-    private parameters; ``BufferedReads`` adds no state, so the swap is all it takes.
+    private parameters; ``PushedReads`` adds no state that needs setting up, so the swap is all
+    it takes.
     """
     if type(protocol) is WebSocketProtocol13:
-        protocol.__class__ = BufferedReads
+        protocol.__class__ = PushedReads
