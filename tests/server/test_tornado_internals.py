@@ -19,7 +19,7 @@ from whiteboard import protocol
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.web.connections import Connections
 from whiteboard.web.socket import BoardSocket
-from whiteboard.web.wsread import PushedReads, PushedStream
+from whiteboard.web.wsread import TURN, PushedReads, PushedStream
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 
@@ -169,3 +169,12 @@ async def test_a_frame_past_the_size_limit_is_closed_with_1009(url: str, board: 
     assert close_at >= 0
     assert rest[close_at + 2 : close_at + 4] == (1009).to_bytes(2, "big")
     writer.close()
+
+
+async def test_turn_awaited_is_one_round_of_the_loop() -> None:
+    """On TLS Tornado reads as before and awaits what on_message answers: TURN must then let
+    what is already scheduled run first, as asyncio.sleep(0) does."""
+    ran: list[str] = []
+    asyncio.get_running_loop().call_soon(ran.append, "other")
+    await TURN
+    assert ran == ["other"]

@@ -48,7 +48,7 @@ from whiteboard.web.buckets import TokenBucket
 from whiteboard.web.connections import Connections
 from whiteboard.web.guard import set_headers
 from whiteboard.web.origin import same_site
-from whiteboard.web.wsread import pushed
+from whiteboard.web.wsread import TURN, pushed
 from whiteboard.web.wswrite import FrameWriter
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,6 @@ MEMORY_PAUSE_S = 0.1
 """Pause in reading a connection after the memory budget refused some of its ops."""
 PAUSE_MAX_S = 1.0
 """Longest pause in reading a connection whose byte budget is in debt (``_over_budget``)."""
-
-
-async def _turn() -> None:
-    """One trip round the IOLoop: what ``on_message`` answers to let the others read first."""
-    await asyncio.sleep(0)
 
 
 class State(Enum):
@@ -176,7 +171,9 @@ class BoardSocket(FrameWriter, WebSocketHandler):
         """Not a coroutine: Tornado wraps an awaitable answer in a Task (and converts it through
         a singledispatch and ABC checks) before reading the next frame. Presence, the bulk of
         what a busy board receives (cursors at 30 Hz from everyone, views at 10 Hz), is handled
-        here and answers ``None``: no Task. The hello and ops answer an awaitable."""
+        here and answers ``None``: no Task. An ops frame answers ``TURN`` (one round of the
+        loop before this connection is read again, without a Task: web/wsread.py); the hello
+        and the pauses of a client over its budget answer an awaitable."""
         if self.state is State.CLOSED:
             return None
         if isinstance(message, str):
@@ -209,7 +206,7 @@ class BoardSocket(FrameWriter, WebSocketHandler):
             for item in parsed.items:
                 c = item.c if isinstance(item, ProtocolError) else item["c"]
                 self._refuse(ProtocolError("rate_limited", SLOW_DOWN, c))
-            return _turn()
+            return TURN
         ops = self._admit_ops(parsed.items, session.readonly)
         wanted = len(ops)
         if ops:
@@ -220,7 +217,7 @@ class BoardSocket(FrameWriter, WebSocketHandler):
             return asyncio.sleep(MEMORY_PAUSE_S)
         # Give every other connection a turn before reading more from this one: Tornado would
         # otherwise read up to 256 KB of a flooding client's frames first.
-        return _turn()
+        return TURN
 
     def _afford(self, nbytes: int) -> bool:
         """Charge the connection's byte budget, then, if it had the bytes, its address's."""
