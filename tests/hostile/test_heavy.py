@@ -143,7 +143,10 @@ def test_joiners_that_never_read_share_one_copy_of_the_board(server: ServerProce
         ws.sock.close()
     print(f"board {board_mb:.1f} MB; the server grew {grown:.1f} MB for 20 joiners")
     assert board_mb > 3
-    assert grown < 20 * board_mb / 3, (grown, board_mb)  # a copy each: about 20 times
+    # A copy each would be about 20 times the board (76 MB); one shared copy plus the server's
+    # own working memory measured 17-27 MB (the upper end with the rest of the suite running
+    # beside it), so the line is drawn at half of twenty copies.
+    assert grown < 20 * board_mb / 2, (grown, board_mb)
 
 
 def _rss_mb(pid: int) -> float:

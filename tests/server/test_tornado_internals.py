@@ -83,7 +83,8 @@ async def test_frames_buffered_together_are_read_in_order(
     assert head.startswith(b"HTTP/1.1 101")
     socks = [c for c in connections.open if isinstance(c, BoardSocket)]
     assert socks and all(type(c.ws_connection) is PushedReads for c in socks)
-    assert all(c._stream is c.ws_connection.stream for c in socks)  # one stream, swapped class
+    # One stream, its class swapped: the writer holds the reader's stream.
+    assert all(c.ws_connection and c._stream is c.ws_connection.stream for c in socks)
     hello = msgpack.packb({"t": "hello", "v": 1, "name": "burst"})
     labelled = {**rect("long"), "text": "y" * 100}
     ops = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 1, "e": labelled}]})
