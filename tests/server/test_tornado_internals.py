@@ -64,15 +64,14 @@ def _client_frame(payload: bytes, opcode: int = 0x2, fin: bool = True) -> bytes:
     return head + mask + bytes(b ^ mask[i % 4] for i, b in enumerate(payload))
 
 
-async def test_frames_buffered_together_are_read_in_order(
-    url: str, board: str, connections: Connections
-) -> None:
-    """web/wsread.py cuts frames out of the stream's private buffer itself: many frames in one
-    TCP segment (small, 16-bit length, fragmented, a ping between fragments) must come out
-    whole and in order, as Tornado's own reads give them."""
-    watcher = await connect(url, board, "watcher")
+async def _raw_socket(
+    url: str, board: str, nodelay: bool = True
+) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """A WebSocket opened by hand, to send frames exactly as the test builds them."""
     host, port = url.removeprefix("http://").rsplit(":", 1)
     reader, writer = await asyncio.open_connection(host, int(port))
+    if nodelay:  # each write its own segment
+        writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     key = base64.b64encode(os.urandom(16)).decode()
     writer.write(
         f"GET /ws/{board} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
@@ -81,6 +80,17 @@ async def test_frames_buffered_together_are_read_in_order(
     )
     head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
     assert head.startswith(b"HTTP/1.1 101")
+    return reader, writer
+
+
+async def test_frames_buffered_together_are_read_in_order(
+    url: str, board: str, connections: Connections
+) -> None:
+    """web/wsread.py cuts frames out of the stream's private buffer itself: many frames in one
+    TCP segment (small, 16-bit length, fragmented, a ping between fragments) must come out
+    whole and in order, as Tornado's own reads give them."""
+    watcher = await connect(url, board, "watcher")
+    _, writer = await _raw_socket(url, board, nodelay=False)
     socks = [c for c in connections.open if isinstance(c, BoardSocket)]
     assert socks and all(type(c.ws_connection) is PushedReads for c in socks)
     # One stream, its class swapped: the writer holds the reader's stream.
@@ -108,21 +118,6 @@ async def test_frames_buffered_together_are_read_in_order(
     assert cur["cur"][0][1] == 19.0  # the last cursor of the burst: the tick keeps the latest
     writer.close()
     await writer.wait_closed()
-
-
-async def _raw_socket(url: str, board: str) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-    host, port = url.removeprefix("http://").rsplit(":", 1)
-    reader, writer = await asyncio.open_connection(host, int(port))
-    writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    key = base64.b64encode(os.urandom(16)).decode()
-    writer.write(
-        f"GET /ws/{board} HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-        f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-        "Sec-WebSocket-Version: 13\r\n\r\n".encode()
-    )
-    head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
-    assert head.startswith(b"HTTP/1.1 101")
-    return reader, writer
 
 
 async def test_frames_that_arrive_a_byte_at_a_time_are_read_whole(url: str, board: str) -> None:
