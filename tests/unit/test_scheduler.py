@@ -47,9 +47,11 @@ async def board(store: SQLiteStore, settings: Settings, name: str) -> Board:
     return Board(name, await store.load(name), store, settings, Solo())
 
 
-async def join(b: Board, name: str, since: int | None = None) -> tuple[Session, FakeTransport]:
+async def join(
+    b: Board, name: str, since: int | None = None, compact: bool = False
+) -> tuple[Session, FakeTransport]:
     transport = FakeTransport()
-    session = await b.join(transport, Hello(name, since))
+    session = await b.join(transport, Hello(name, since, compact=compact))
     await b.ticker.flush(10)
     assert transport.take()[0]["t"] == "welcome"
     return session, transport
@@ -129,4 +131,32 @@ async def test_joiners_with_the_same_since_share_one_decode(
         assert welcome["me"] == session.client_id and welcome["elements"] is None
         assert [op["e"]["id"] for op in welcome["ops"]] == ["r1", "r2", "r3"]
     assert [op["e"]["id"] for op in frames[-1]["ops"]] == ["r3"]
+    await b.drain()
+
+
+async def test_a_tick_with_ops_and_cursors_is_one_write_to_each_compact_client(
+    store: SQLiteStore, settings: Settings
+) -> None:
+    """Board._end_tick holds what a tick sends the app (compact clients) and writes it once: the
+    ops frame, then the presence frame, in that order. A PROTOCOL.md client still gets both."""
+    b = await board(store, settings, "w")
+    a, ta = await join(b, "a", compact=True)
+    c, tc = await join(b, "c", compact=True)
+    p, tp = await join(b, "p")
+    b.submit(a, [rect("first", 1)])  # an author's first op is a tick of its own (client row)
+    await b.ticker.flush(10)
+    for t in (ta, tc, tp):
+        t.take()
+    b.cursor(c, 1.0, 2.0)
+    b.submit(a, [rect("second", 2)])
+    await b.ticker.flush(10)
+    for t in (ta, tc):
+        assert t.writes == 1
+        first, second = t.messages
+        assert isinstance(first, list)  # the compact ops frame
+        assert second["t"] == "presence" and second["cur"] == [[c.client_id, 1.0, 2.0]]
+        assert [op["e"]["id"] for op in t.ops()] == ["second"]
+    assert [m["t"] for m in tp.messages] == ["ops", "presence"]
+    for session in (a, c, p):
+        assert session.send_frame == session._transport.send_frame  # released
     await b.drain()

@@ -230,9 +230,20 @@ class Board(Members, Faults):
             metrics.tick_took(time.perf_counter() - started)
 
     def _end_tick(self) -> None:
-        self._flush_out()  # before the joins: their welcome already holds these rows
-        self._admit_joins()
-        self.presence.flush(self.peers)
+        # With ops and presence both going out, each compact client (the app) gets them in one
+        # write. Not PROTOCOL.md clients: one of their cursor frames is a ``send`` of its own.
+        held = None
+        if self._outbox and self.presence.pending():
+            held = [s for s in self.peers.values() if s.compact]
+            for session in held:
+                session.hold()
+        try:
+            self._flush_out()  # before the joins: their welcome already holds these rows
+            self._admit_joins()
+            self.presence.flush(self.peers)
+        finally:
+            for session in held or ():
+                session.release()
 
     async def _advance(self) -> None:
         """Catch up with other processes, then judge, store and queue this tick's ops."""

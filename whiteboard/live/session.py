@@ -38,6 +38,8 @@ class Session:
     """
 
     __slots__ = (
+        "_held",
+        "_transport",
         "admitted",
         "client_id",
         "close",
@@ -67,6 +69,8 @@ class Session:
         compact: bool = False,
         who: object = None,
     ) -> None:
+        self._transport = transport
+        self._held: list[bytes] | None = None  # frames kept to be written as one (``hold``)
         self.send: Callable[[bytes], None] = transport.send
         self.send_frame: Callable[[bytes], None] = transport.send_frame
         self.send_parts: Callable[[list[bytes]], None] = transport.send_parts
@@ -85,6 +89,24 @@ class Session:
         self.vp: list[float] | None = None  # the last ``view`` it sent: for peers and summons
         # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.
         self.early: list[list[dict[str, Any]]] = []
+
+    def hold(self) -> None:
+        """Keep the frames sent from now on (``send_frame``) and write them as one at
+        ``release``: a tick that has both ops and presence for this client then costs it one
+        write, not two (a write is 10-20 us here, most of it the kernel's). Only for what a tick
+        sends with ``send_frame``: ``send`` would overtake what is held."""
+        held: list[bytes] = []
+        self._held = held
+        self.send_frame = held.append
+
+    def release(self) -> None:
+        held = self._held
+        if held is None:
+            return
+        self._held = None
+        self.send_frame = self._transport.send_frame
+        if held:
+            self.send_frame(held[0] if len(held) == 1 else b"".join(held))
 
     def info(self) -> dict[str, Any]:
         """The client as ``welcome.peers`` and ``presence.join`` describe it (``vp`` once it
