@@ -31,6 +31,7 @@ import bisect
 from itertools import compress, count
 from typing import Any
 
+from whiteboard import gil
 from whiteboard.points import Points, Pressures
 from whiteboard.protocol import Limits, ProtocolError, validate_field
 
@@ -378,6 +379,7 @@ class Document:
                 raise ValueError(f"checkpoint lists element {id!r} twice")
             doc._live[id] = copy_element(e)
             doc.mem += size_of(e)
+            gil.offer()  # loading in a thread: a pen's points are copied in C holding the GIL
         # Deleted ids in ``first`` (a checkpoint written before their seqs were kept apart) are
         # dirty too: the next checkpoint hands them to the store, which keeps them from then on.
         doc._dirty = set(doc._first)

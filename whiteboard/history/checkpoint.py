@@ -22,6 +22,7 @@ from typing import Any
 
 import msgpack
 
+from whiteboard import gil
 from whiteboard.codec import Pieces, array_header, map_header, pack
 from whiteboard.document import Document, copy_element
 from whiteboard.history import layout
@@ -250,6 +251,7 @@ def load(packed: bytes, limits: Limits) -> Document:
                 start = tell()
                 elements.append(unpack())
                 slices.append(packed[start : tell()])
+                gil.offer()  # a board loading in a thread: the loop gets its turns
             state[key] = elements
         else:
             state[key] = unpack()
@@ -259,6 +261,10 @@ def load(packed: bytes, limits: Limits) -> Document:
     doc.take_changes()  # everything is in the cache below
     cache = _caches[doc] = PackedState()
     cache.elements = {e["id"]: b for e, b in zip(state["elements"], slices, strict=True)}
-    cache.firsts = {id: pack(id) + pack(doc.first_seq(id)) for id in cache.elements}
+    firsts = cache.firsts = {}
+    for n, id in enumerate(cache.elements, 1):
+        firsts[id] = pack(id) + pack(doc.first_seq(id))
+        if not n % 64:
+            gil.offer()
     cache.gone = {id: first for id, first in doc.gone()}
     return doc

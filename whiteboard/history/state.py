@@ -10,6 +10,7 @@ import asyncio
 import dataclasses
 from typing import Any
 
+from whiteboard import gil
 from whiteboard.codec import row_ops
 from whiteboard.document import Document
 from whiteboard.history import checkpoint
@@ -64,6 +65,8 @@ def replay(cp: Checkpoint | None, sops: list[dict[str, Any]], limits: Limits) ->
     if cp is not None:
         doc = checkpoint.load(cp.state, limits)
         doc.know_firsts(dict(cp.firsts))
-    for sop in sops:
+    for n, sop in enumerate(sops, 1):
         doc.apply_sop(sop)
+        if not n % 16:
+            gil.offer()  # a board loading in a thread: the loop gets its turns
     return doc

@@ -14,6 +14,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
+from whiteboard import gil
 from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
@@ -42,8 +43,9 @@ def _decode(loaded: LoadedBoard, limits: Limits) -> Document:
     """The board's document, and its elements' bytes cached for the first welcome and the next
     checkpoint (``history.checkpoint.packed_parts``): both run in a worker thread, before
     anything else can see the document."""
-    doc = build_document(loaded, limits)
-    packed_parts(doc)
+    with gil.offering():  # the loop serves the other boards meanwhile: whiteboard/gil.py
+        doc = build_document(loaded, limits)
+        packed_parts(doc)
     return doc
 
 

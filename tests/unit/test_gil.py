@@ -1,0 +1,72 @@
+"""Long passes in worker threads offer the GIL back (``whiteboard/gil.py``).
+
+The effect is measured by ``bench/bigopen.py`` (the loop's lag while a 1,000,000-op board loads
+beside 200 drawing clients); here, the rule it rests on: a board's decode offers the GIL after
+every element and every few ops when it runs inside ``offering()``, and never outside it (on
+the loop, or in a worker process, there is nobody to hand it to)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+
+from whiteboard import gil
+from whiteboard.document import Document
+from whiteboard.history import checkpoint
+from whiteboard.history.state import replay
+from whiteboard.protocol import Limits
+from whiteboard.store.base import Checkpoint
+
+
+def board(n: int) -> Checkpoint:
+    doc = Document(Limits())
+    for i in range(n):
+        pen = {"id": f"p{i}", "type": "pen", "pts": [i, i, i + 1, i + 1], "stroke": "#112233",
+               "width": 2}  # fmt: skip
+        doc.apply_sop({"k": "add", "e": pen, "s": i + 1, "by": 1, "c": i + 1})
+    return checkpoint.build(doc)
+
+
+def counted_sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
+    calls: list[float] = []
+    real = time.sleep
+
+    def sleep(s: float) -> None:
+        calls.append(s)
+        real(s)
+
+    monkeypatch.setattr(gil.time, "sleep", sleep)
+    return calls
+
+
+def test_a_decode_offers_the_gil_per_element_only_when_offering(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    cp = board(200)
+    sleeps = counted_sleeps(monkeypatch)
+    ops: list[dict[str, Any]] = [
+        {"k": "update", "id": "p0", "set": {"width": w}, "s": 201 + w, "by": 1, "c": 500 + w}
+        for w in range(1, 33)
+    ]
+    doc = replay(cp, ops, Limits())
+    assert sleeps == []  # on the loop: never
+    with gil.offering():
+        again = replay(cp, ops, Limits())
+    assert len(sleeps) >= 2 * 200 + 32 // 16  # each element decoded and copied; every 16 ops
+    assert set(sleeps) == {0}
+    assert again.to_state() == doc.to_state()
+    before = len(sleeps)
+    gil.offer()  # after the block: off again
+    assert len(sleeps) == before
+
+
+def test_offering_is_per_thread() -> None:
+    seen: list[bool] = []
+    with gil.offering():
+        t = threading.Thread(target=lambda: seen.append(getattr(gil._here, "offering", False)))
+        t.start()
+        t.join()
+    assert seen == [False]
