@@ -8,6 +8,7 @@ import asyncio
 import base64
 import os
 import socket
+from collections.abc import Callable
 
 import msgpack
 import pytest
@@ -16,6 +17,7 @@ from tornado.iostream import StreamBufferFullError
 
 from tests.server.conftest import connect, rect
 from whiteboard import protocol
+from whiteboard.live.registry import Hub
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.web.connections import Connections
 from whiteboard.web.socket import BoardSocket
@@ -99,7 +101,8 @@ async def test_frames_buffered_together_are_read_in_order(
     labelled = {**rect("long"), "text": "y" * 100}
     ops = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 1, "e": labelled}]})
     assert len(ops) >= 126  # a 16-bit length
-    cursors = [msgpack.packb({"t": "cursor", "x": float(i), "y": 0.0}) for i in range(20)]
+    # More cursors than FRAMES_PER_TURN: the rest wait a turn, none is lost or reordered.
+    cursors = [msgpack.packb({"t": "cursor", "x": float(i), "y": 0.0}) for i in range(150)]
     writer.write(_client_frame(hello))
     await watcher.expect(lambda m: m.get("t") == "presence" and "join" in m)  # it is admitted
     burst = b"".join(_client_frame(c) for c in cursors)
@@ -115,7 +118,8 @@ async def test_frames_buffered_together_are_read_in_order(
         ids += [op["e"]["id"] for op in second["ops"]]
     assert ids == ["second", "long"]
     cur = await watcher.expect(lambda m: m.get("t") == "presence" and "cur" in m)
-    assert cur["cur"][0][1] == 19.0  # the last cursor of the burst: the tick keeps the latest
+    while cur["cur"][0][1] != 149.0:  # the last cursor of the burst: a tick keeps the latest
+        cur = await watcher.expect(lambda m: m.get("t") == "presence" and "cur" in m)
     writer.close()
     await writer.wait_closed()
 
@@ -174,3 +178,54 @@ async def test_turn_awaited_is_one_round_of_the_loop() -> None:
     asyncio.get_running_loop().call_soon(ran.append, "other")
     await TURN
     assert ran == ["other"]
+
+
+async def _until(condition: Callable[[], bool], seconds: float = 10) -> None:
+    """Wait for a state of the server that no message announces."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not condition():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_hello_then_a_hang_up_leaves_no_board_behind(
+    url: str, board: str, hub: Hub
+) -> None:
+    """The FIN arrives while the hello is being handled (the board loads): the connection ends
+    only once the hello is done, so the board sees the join and then the leave, and unloads
+    (idle_unload_s is 0.2 here). Ended at once, the socket skipped the join and the empty board
+    stayed in memory."""
+    _, writer = await _raw_socket(url, board)
+    writer.write(_client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "gone"})))
+    writer.write_eof()
+    await writer.drain()
+    await _until(lambda: hub.loaded(board) is not None)
+    await _until(lambda: hub.loaded(board) is None)
+    writer.close()
+
+
+async def test_a_bad_close_after_an_ops_frame_ends_the_connection(
+    url: str, board: str, connections: Connections
+) -> None:
+    """A close frame whose reason is not UTF-8, buffered behind an ops frame (read after the
+    ops frame's turn): the connection is failed at once, quietly (no error logged)."""
+    watcher = await connect(url, board, "watcher")
+    reader, writer = await _raw_socket(url, board)
+    writer.write(_client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "bad"})))
+    await watcher.expect(lambda m: m.get("t") == "presence" and "join" in m)
+    ops = msgpack.packb({"t": "ops", "ops": [{"k": "add", "c": 1, "e": rect("before")}]})
+    writer.write(_client_frame(ops) + _client_frame(b"\x03\xe8\xff\xfe", opcode=0x8))
+    await watcher.expect(lambda m: m.get("t") == "presence" and "leave" in m)
+    await asyncio.wait_for(reader.read(), 10)  # and the server hangs up
+    writer.close()
+
+
+async def test_a_control_frame_with_a_long_length_field_is_refused(url: str, board: str) -> None:
+    """A ping's length must fit the 7-bit field (RFC 6455 5.5), even when it is small."""
+    reader, writer = await _raw_socket(url, board)
+    mask = os.urandom(4)
+    writer.write(bytes([0x89, 0x80 | 126]) + (5).to_bytes(2, "big") + mask + b"hello")
+    await writer.drain()
+    rest = await asyncio.wait_for(reader.read(), 10)
+    assert bytes([0x8A]) not in rest[:1]  # no pong: the connection is dropped
+    writer.close()
