@@ -16,7 +16,6 @@ changed and knows nothing of encodings.
 from __future__ import annotations
 
 import asyncio
-import time
 import weakref
 from typing import Any
 
@@ -178,13 +177,13 @@ async def _refresh(doc: Document, cache: PackedState) -> None:
 
 
 def _pack_each(copies: list[tuple[str, dict[str, Any]]]) -> list[tuple[str, bytes]]:
-    # The GIL is offered back after every element (``sleep(0)``): otherwise each time the
-    # loop let go of it for a syscall, this thread kept it for a whole switch interval (5 ms),
-    # and a round trip of a few syscalls on another board took 100-450 ms instead of 1.
+    # The GIL is offered back after every element (whiteboard/gil.py): otherwise a round trip
+    # of a few syscalls on another board took 100-450 ms instead of 1.
     out = []
-    for id, el in copies:
-        out.append((id, pack(el)))
-        time.sleep(0)
+    with gil.offering():
+        for id, el in copies:
+            out.append((id, pack(el)))
+            gil.offer()
     return out
 
 
