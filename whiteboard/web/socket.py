@@ -21,7 +21,7 @@ from collections.abc import Awaitable
 from enum import Enum
 from typing import Any
 
-from tornado.iostream import IOStream, StreamClosedError
+from tornado.iostream import IOStream, SSLIOStream, StreamClosedError
 from tornado.web import HTTPError
 from tornado.websocket import WebSocketClosedError, WebSocketHandler, WebSocketProtocol
 
@@ -138,8 +138,8 @@ class BoardSocket(FrameWriter, WebSocketHandler):
         stream = self.ws_connection.stream if self.ws_connection else None
         if stream is not None and not stream.closed():
             self._stream = stream
-            # Not TLS: its socket takes our bytes as is (open runs before wsread's class swap).
-            self._direct = type(stream) is IOStream
+            # Not TLS: its socket takes our bytes as is (wsread's PushedStream is a plain one).
+            self._direct = not isinstance(stream, SSLIOStream)
         self.ip = client_ip(self.request, self.cfg.trusted_proxies)
         if not self.connections.count_ip(self.ip, self.cfg.connections_per_ip):
             self._refuse(ProtocolError("rate_limited", "Too many connections from your address."))
