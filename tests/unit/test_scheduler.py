@@ -137,8 +137,8 @@ async def test_joiners_with_the_same_since_share_one_decode(
 async def test_a_tick_with_ops_and_cursors_is_one_write_to_each_compact_client(
     store: SQLiteStore, settings: Settings
 ) -> None:
-    """Board._end_tick holds what a tick sends the app (compact clients) and writes it once: the
-    ops frame, then the presence frame, in that order. A PROTOCOL.md client still gets both."""
+    """Board._end_tick holds what a tick sends each client and writes it once: the ops frame,
+    then the presence frame, in that order, PROTOCOL.md clients included."""
     b = await board(store, settings, "w")
     a, ta = await join(b, "a", compact=True)
     c, tc = await join(b, "c", compact=True)
@@ -157,6 +157,31 @@ async def test_a_tick_with_ops_and_cursors_is_one_write_to_each_compact_client(
         assert second["t"] == "presence" and second["cur"] == [[c.client_id, 1.0, 2.0]]
         assert [op["e"]["id"] for op in t.ops()] == ["second"]
     assert [m["t"] for m in tp.messages] == ["ops", "presence"]
+    assert tp.writes == 1
     for session in (a, c, p):
         assert session.send_frame == session._transport.send_frame  # released
+        assert session.send == session._transport.send
+    await b.drain()
+
+
+async def test_a_protocol_clients_own_cursor_frame_is_held_in_its_place(
+    store: SQLiteStore, settings: Settings
+) -> None:
+    """A PROTOCOL.md client that moved gets the cursors without its own, a ``send`` of its own
+    rather than the shared frame: held too, it still comes after the ops, in the same write."""
+    b = await board(store, settings, "h")
+    a, ta = await join(b, "a", compact=True)
+    p, tp = await join(b, "p")
+    b.submit(a, [rect("first", 1)])
+    await b.ticker.flush(10)
+    ta.take()
+    tp.take()
+    b.cursor(a, 1.0, 2.0)
+    b.cursor(p, 3.0, 4.0)
+    b.submit(a, [rect("second", 2)])
+    await b.ticker.flush(10)
+    assert tp.writes == 1
+    assert [m["t"] for m in tp.messages] == ["ops", "presence"]
+    assert tp.messages[1]["cur"] == [[a.client_id, 1.0, 2.0]]
+    assert p.send == p._transport.send
     await b.drain()

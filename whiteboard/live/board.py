@@ -230,11 +230,10 @@ class Board(Members, Faults):
             metrics.tick_took(time.perf_counter() - started)
 
     def _end_tick(self) -> None:
-        # With ops and presence both going out, each compact client (the app) gets them in one
-        # write. Not PROTOCOL.md clients: one of their cursor frames is a ``send`` of its own.
+        # With ops and presence both going out, each client gets them in one write.
         held = None
         if self._outbox and self.presence.pending():
-            held = [s for s in self.peers.values() if s.compact]
+            held = list(self.peers.values())
             for session in held:
                 session.hold()
         try:

@@ -12,6 +12,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from whiteboard import metrics
+from whiteboard.live.wsframe import ws_frame
+
 
 class Transport(Protocol):
     """One connection, as a board writes to it. None of these may block or raise."""
@@ -91,13 +94,17 @@ class Session:
         self.early: list[list[dict[str, Any]]] = []
 
     def hold(self) -> None:
-        """Keep the frames sent from now on (``send_frame``) and write them as one at
-        ``release``: a tick that has both ops and presence for this client then costs it one
-        write, not two (a write is 10-20 us here, most of it the kernel's). Only for what a tick
-        sends with ``send_frame``: ``send`` would overtake what is held."""
-        held: list[bytes] = []
-        self._held = held
-        self.send_frame = held.append
+        """Keep what is sent from now on (``send_frame`` and ``send``, in order) and write it
+        as one at ``release``: a tick that has both ops and presence for this client then
+        costs it one write, not two (a write is 10-20 us here, most of it the kernel's)."""
+        self._held = []
+        self.send_frame = self._held.append
+        self.send = self._send_held
+
+    def _send_held(self, message: bytes) -> None:
+        frame = ws_frame(message)
+        metrics.sent(len(frame))  # as the transport's own ``send`` counts it
+        self.send_frame(frame)
 
     def release(self) -> None:
         held = self._held
@@ -105,6 +112,7 @@ class Session:
             return
         self._held = None
         self.send_frame = self._transport.send_frame
+        self.send = self._transport.send
         if held:
             self.send_frame(held[0] if len(held) == 1 else b"".join(held))
 
