@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Generator
+from collections.abc import Awaitable, Generator
 from typing import Any, cast
 
 from tornado.ioloop import IOLoop
@@ -211,11 +211,7 @@ class PushedReads(WebSocketProtocol13):
         except UnicodeDecodeError:  # a close frame's reason that is not UTF-8 (RFC 6455 8.1)
             self._abort()
             return False
-        if handled is not None:
-            self.paused = True
-            handled.add_done_callback(self._resume)
-            return False
-        return True
+        return self._answer(handled)
 
     def _message(self, data: bytes) -> bool:
         """A binary message to the handler, as Tornado's ``_handle_message`` and
@@ -227,6 +223,10 @@ class PushedReads(WebSocketProtocol13):
             self.handler.log_exception(*sys.exc_info())
             self._abort()
             return False
+        return self._answer(answer)
+
+    def _answer(self, answer: Awaitable[Any] | None) -> bool:
+        """Read on now (no answer), after a turn (``TURN``), or once the answer is done."""
         if answer is None:
             return True
         if answer is TURN:
