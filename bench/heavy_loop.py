@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.lag_metrics import fetch
-from bench.memory_flood import PEN, hello, lag_max_ms, rss_mb, start
+from bench.lag_metrics import fetch, max_ms
+from bench.memory_flood import PEN, hello, rss_mb, start
 from tests.server.wsclient import WsClient
 
 PENS, VALUES = 1_000, 10_000  # 10M pen values, about 50 MB of ops
@@ -149,7 +149,7 @@ def run(pid: int, url: str, head: int, a: argparse.Namespace) -> None:
         size = max(n for _, _, n in mine) if mine else 0
         slowest = f", slowest 200 in {max(ok):.2f} s, {size / 2**20:.0f} MiB" if ok else ""
         print(f"{kind:>4}: statuses {statuses}{slowest}")
-    lag = lag_max_ms(before, after)
+    lag = max_ms(before, after)
     lag_text = "n/a" if lag is None else f"<= {lag:.0f} ms"
     print(
         f"other board: {len(trips)} ops in {window:.1f} s, round trip p50 {p(0.5):.1f} ms, "

@@ -16,8 +16,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.lag_metrics import fetch
-from bench.memory_flood import lag_max_ms, rss_mb, start
+from bench.lag_metrics import fetch, max_ms
+from bench.memory_flood import rss_mb, start
 from whiteboard.history import boardfile
 
 VALUES = 10_000
@@ -79,7 +79,7 @@ def main() -> None:
     for line in out:
         print(f"  {line}")
     print(f"rss MB: start {base:.0f}, peak {peak:.0f}")
-    print(f"loop lag max ms (histogram bound): {lag_max_ms(before, after)}")
+    print(f"loop lag max ms (histogram bound): {max_ms(before, after)}")
 
 
 if __name__ == "__main__":

@@ -13,7 +13,6 @@ change). Not a timed test: it prints figures (the seconds-long shape is asserted
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import re
 import statistics
@@ -26,7 +25,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from bench.lag_metrics import buckets, fetch
+from bench.lag_metrics import fetch, max_ms
 from tests.server.wsclient import WsClient
 
 VALUES = 10_000
@@ -101,19 +100,6 @@ class Flooder:
         self.closed = self.ws.close_code
 
 
-def lag_max_ms(before: str | None, after: str | None) -> float | None:
-    """The largest loop lag in the window: the lowest bucket bound holding every sample."""
-    b0, b1 = buckets(before), buckets(after)
-    if b1 is None:
-        return None
-    b0 = b0 or {}
-    total = b1.get(math.inf, 0) - b0.get(math.inf, 0)
-    for bound in sorted(b1):
-        if b1[bound] - b0.get(bound, 0) >= total:
-            return bound * 1000
-    return None
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--root", type=Path, default=Path(__file__).resolve().parents[1])
@@ -185,7 +171,7 @@ def run(proc: subprocess.Popen[str], url: str, a: argparse.Namespace) -> None:
         f"other board op round trip ms: p50 {statistics.median(trips) * 1000:.1f}, "
         f"p99 {p99:.1f}, max {trips[-1] * 1000:.1f} ({len(trips)} ops)"
     )
-    lag = lag_max_ms(metrics_before, metrics_after)
+    lag = max_ms(metrics_before, metrics_after)
     print(f"loop lag max ms (histogram bound): {lag}")
 
 
