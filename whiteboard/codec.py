@@ -73,38 +73,6 @@ def map_header(n: int) -> bytes:
     return header
 
 
-EMPTY_ARRAY = b"\x90"
-
-
-def stamp_row(row: LogRow, parts: list[bytes | memoryview]) -> int:
-    """Append to ``parts`` the row's ops as msgpack maps, each given the row's ``ts`` (what
-    ``row_ops(row, stamp=True)`` gives, packed), without decoding them: each op's map header
-    counts one key more, and ``"ts": row.ts`` follows its last key. Answers how many ops."""
-    data = row.ops
-    view = memoryview(data)
-    reader = msgpack.Unpacker(max_buffer_size=max(len(data), 1))
-    reader.feed(data)
-    n: int = reader.read_array_header()
-    ts = pack("ts") + pack(row.ts)
-    start = reader.tell()
-    for _ in range(n):
-        reader.skip()
-        end = reader.tell()
-        first = data[start]
-        if 0x80 <= first < 0x8F:  # fixmap of up to 14 keys
-            parts += [bytes((first + 1,)), view[start + 1 : end], ts]
-        else:  # a 15-key fixmap or a map 16/32: re-head it
-            keys = (
-                first - 0x80
-                if first <= 0x8F
-                else int.from_bytes(data[start + 1 : start + 3 if first == 0xDE else start + 5])
-            )
-            skip = 1 if first <= 0x8F else 3 if first == 0xDE else 5
-            parts += [map_header(keys + 1), view[start + skip : end], ts]
-        start = end
-    return n
-
-
 def row_ops(
     row: LogRow, after: int = 0, upto: int | None = None, *, stamp: bool = False
 ) -> list[dict[str, Any]]:

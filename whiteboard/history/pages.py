@@ -144,7 +144,8 @@ def splice(rows: list[LogRow], after: int, limit: int) -> Spliced:
             else:
                 sop = unpackb(data[pos:end])
                 sop["ts"] = row.ts
-                decoded_authors.add(sop["by"])
+                if "by" in sop:  # a row written some other way may hold ops without it
+                    decoded_authors.add(sop["by"])
                 parts.append(packb(sop, use_bin_type=True))
                 decoded += 1
             pos = end

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from whiteboard.codec import EMPTY_ARRAY, Pieces, array_header, pack, row_ops, stamp_row
+from whiteboard.codec import Pieces, array_header
+from whiteboard.history.pages import splice
 from whiteboard.store.base import LogRow
 
 
@@ -44,26 +45,17 @@ class ResumeBuffer:
         """The server ops after ``since`` up to ``head``, each with its row's ``ts``, as one
         msgpack array; None when they are not all here (too old, or ``since`` is ahead).
 
-        Spliced from the rows' bytes rather than decoded and packed again: twenty ``since: 0``
-        joiners of a 50 MB board had the loop decode and repack the whole log (0.47 s); this
-        costs a copy of the bytes. Only a row cut by ``since`` is decoded.
+        Spliced from the rows' bytes (``history.pages.splice``, as the history's ops pages are)
+        rather than decoded and packed again: twenty ``since: 0`` joiners of a 50 MB board had
+        the loop decode and repack the whole log (0.47 s); this costs a copy of the bytes.
         """
         if since == head:
-            return Pieces((EMPTY_ARRAY,))
+            return Pieces((array_header(0),))
         if since > head or not self.rows or self.rows[0].first_seq > since + 1:
             return None
-        count = 0
-        parts: list[bytes | memoryview] = []
-        for row in self.rows:
-            if row.last_seq <= since:
-                continue
-            if row.first_seq <= since:  # cut: only what comes after since
-                sops = row_ops(row, since, stamp=True)
-                parts += [pack(sop) for sop in sops]
-                count += len(sops)
-            else:
-                count += stamp_row(row, parts)
-        return Pieces((b"".join([array_header(count), *parts]),))
+        rows = [row for row in self.rows if row.last_seq > since]
+        spliced = splice(rows, since, head - since)
+        return Pieces((array_header(spliced.count), spliced.ops))
 
     @property
     def ops(self) -> int:
