@@ -138,7 +138,6 @@ class ImportedBoard:
     """A validated file, ready to store: the log as this server would have written it."""
 
     source: str
-    doc: Document
     clients: list[Client] = field(default_factory=list)
     rows: list[LogRow] = field(default_factory=list)
     checkpoints: list[Checkpoint] = field(default_factory=list)
@@ -211,7 +210,6 @@ def read(
         raise BoardFileError("'elements' is not the state that the file's ops produce.")
     return ImportedBoard(
         source=seen["board"],
-        doc=doc,
         clients=[Client(i, n, color(i)) for i, n in sorted(names.items())],
         rows=builder.rows,
         checkpoints=builder.checkpoints,

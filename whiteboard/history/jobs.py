@@ -16,11 +16,10 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from whiteboard.codec import pack
-from whiteboard.document import Document
 from whiteboard.export import pdf, svg
 from whiteboard.history import boardfile
 from whiteboard.history.state import replay_rows
@@ -103,18 +102,3 @@ def board_file_head(
 ) -> bytes:
     """``export.wbd``'s first part: everything before its ops (``boardfile.head``)."""
     return boardfile.head(board, at, replay_rows(cp, rows, at, limits).elements(), blobs)
-
-
-def import_board(
-    data: bytes,
-    limits: Limits,
-    checkpoint_every: int,
-    color: Callable[[int], str],
-    rules: boardfile.BlobRules,
-) -> boardfile.ImportedBoard:
-    """``POST /api/boards/import``'s validation and rebuild (``boardfile.read``; ``color`` a
-    module-level function, which crosses by name). The document it built stays here: what
-    crosses back is what the store keeps (rows, checkpoints, clients, pictures), in bytes."""
-    built = boardfile.read(data, limits, checkpoint_every, color, rules)
-    built.doc = Document(limits)
-    return built

@@ -7,7 +7,6 @@ and POSTs from other sites' pages are refused.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
@@ -43,12 +42,6 @@ IMPORT_MEMORY = 5
 file of pen points took the process 170 MB higher)."""
 SERVER_AUTHOR = 1
 """The client id of the server author that writes a fork's ops (the fork's only client)."""
-
-
-async def _in_thread(fn: Callable[[], T]) -> T:
-    """CPU-heavy work (validating a file, replaying a big board) away from the IOLoop, so live
-    boards keep ticking while it runs."""
-    return await asyncio.get_running_loop().run_in_executor(None, fn)
 
 
 class _CreatingHandler(ApiHandler):
@@ -113,7 +106,7 @@ class ForkHandler(_CreatingHandler):
         named = image_blobs(source.elements())
         blobs = await self.store.get_blobs(board, named) if named else {}
         await self.create(
-            lambda: _in_thread(lambda: _fork_log(source, name, now_ms(), every, blobs))
+            lambda: self.off_loop(lambda: _fork_log(source, name, now_ms(), every, blobs))
         )
 
 
@@ -130,7 +123,6 @@ def _fork_log(
         raise ValueError("the fork's ops do not rebuild the source state")  # a bug, not input
     return boardfile.ImportedBoard(
         source=name,
-        doc=doc,
         clients=[Client(SERVER_AUTHOR, name, color_of(SERVER_AUTHOR))],
         rows=builder.rows,
         checkpoints=builder.checkpoints,
@@ -210,7 +202,7 @@ class ImportHandler(_CreatingHandler, SnapshotHandler):
         # Python, which in a thread kept the loop waiting for the GIL (lag up to 100 ms).
         await self.run(
             lambda: self.create(
-                lambda: self.compute(jobs.import_board, data, limits, every, color_of, rules)
+                lambda: self.compute(boardfile.read, data, limits, every, color_of, rules)
             )
         )
 
