@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.test_document import copy_doc, ops_st, pen, rect
+from whiteboard.codec import Pieces
 from whiteboard.document import Document
 from whiteboard.history import checkpoint, layout
 from whiteboard.live.resume import ResumeBuffer
@@ -207,5 +208,41 @@ def test_a_refresh_in_a_thread_leaves_the_cache_exact(parts_meanwhile: bool) -> 
         await refreshing
         assert not checkpoint._cache(doc).pending
         assert packed_now(doc) == packed_before(doc)
+
+    asyncio.run(scenario())
+
+
+def test_the_welcome_array_is_joined_for_joiners_that_get_it_and_kept_per_seq(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A big board's welcome array is joined in ``refresh`` only when asked for (a joiner that
+    resumes from the recent ops gets no elements), and ``packed_elements`` reuses it while the
+    seq stays the same; it is always the array the elements pack to."""
+    import asyncio
+
+    monkeypatch.setattr(checkpoint, "JOIN_OFF_LOOP_FROM", 1)  # every board counts as big
+
+    async def scenario() -> None:
+        doc = Document(Limits())
+        for i in range(5):
+            assert apply(doc, {"k": "add", "c": i, "e": pen(f"p{i}", pts=list(range(40)))})
+        cache = checkpoint._cache(doc)
+        await checkpoint.refresh(doc, whole=False)
+        assert cache.joined is None
+        await checkpoint.refresh(doc)
+        assert cache.joined is not None and cache.joined[0] == doc.seq
+        joined = cache.joined[1]
+        elements, n = checkpoint.packed_elements(doc)
+        assert n == 5 and elements == Pieces((joined,))
+        assert b"".join(elements) == msgpack.packb(doc.to_state()["elements"])
+        calls: list[int] = []
+        real = checkpoint.packed_parts
+        monkeypatch.setattr(checkpoint, "packed_parts", lambda d: calls.append(1) or real(d))
+        assert checkpoint.packed_elements(doc)[0] == elements  # same seq: nothing packed again
+        assert calls == []
+        assert apply(doc, {"k": "delete", "c": 9, "ids": ["p0"]})
+        elements, n = checkpoint.packed_elements(doc)
+        assert calls == [1] and n == 4
+        assert b"".join(elements) == msgpack.packb(doc.to_state()["elements"])
 
     asyncio.run(scenario())

@@ -128,10 +128,12 @@ JOIN_OFF_LOOP_FROM = 4 << 20
 elements in a thread."""
 
 
-async def refresh(doc: Document) -> None:
+async def refresh(doc: Document, whole: bool = True) -> None:
     """Pack the elements changed since the cache last looked, in a thread: what the next
     welcome listing the elements, or the next checkpoint, would otherwise pack on the loop (a
-    board of 1,000 new 10,000-point pens: 0.47 s, every board of the process frozen).
+    board of 1,000 new 10,000-point pens: 0.47 s, every board of the process frozen). With
+    ``whole``, a big board's welcome array is joined there too (``packed_elements``); a joiner
+    that resumes from the recent ops gets no elements and does not ask for it.
 
     The loop copies the changed elements (``copy_element``: a memcpy of each pen's points),
     so the document goes on changing while the thread packs; what changes meanwhile is marked
@@ -142,18 +144,19 @@ async def refresh(doc: Document) -> None:
     if cache.refreshing is not None:
         await asyncio.shield(cache.refreshing)
         return
+    join = whole and doc.mem >= JOIN_OFF_LOOP_FROM
     stale = cache.joined is None or cache.joined[0] != doc.seq
-    if doc.changed() < REFRESH_FROM and not (stale and doc.mem >= JOIN_OFF_LOOP_FROM):
+    if doc.changed() < REFRESH_FROM and not (stale and join):
         return
     cache.refreshing = asyncio.get_running_loop().create_future()
     try:
-        await _refresh(doc, cache)
+        await _refresh(doc, cache, join)
     finally:
         cache.refreshing.set_result(None)
         cache.refreshing = None
 
 
-async def _refresh(doc: Document, cache: PackedState) -> None:
+async def _refresh(doc: Document, cache: PackedState, join: bool) -> None:
     loop = asyncio.get_running_loop()
     changes = doc.take_changes()
     if changes:
@@ -166,7 +169,7 @@ async def _refresh(doc: Document, cache: PackedState) -> None:
             return
         cache.elements.update(packed)
         cache.pending = set()
-    if doc.changed() or doc.mem < JOIN_OFF_LOOP_FROM:
+    if doc.changed() or not join:
         return
     # Nothing changed meanwhile: the welcome's array, joined where a copy of megabytes does
     # not hold the loop (bytes.join lets go of the GIL).
@@ -193,9 +196,8 @@ def packed_elements(doc: Document) -> tuple[Pieces, int]:
     joiners of later ticks share it until the board changes (twenty joiners of a 50 MB board
     over five ticks copied 500 MB on the loop)."""
     cache = _cache(doc)
-    parts = packed_parts(doc)
     if cache.joined is None or cache.joined[0] != doc.seq:
-        cache.joined = doc.seq, *_elements_array(parts)
+        cache.joined = doc.seq, *_elements_array(packed_parts(doc))
     return Pieces((cache.joined[1],)), cache.joined[2]
 
 

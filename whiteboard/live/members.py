@@ -79,8 +79,10 @@ class Members:
                 else:
                     await self.replica.retire(*prev)
             client_id = await self.replica.client_id()
-            # What its welcome will list, packed in a thread now rather than on the loop then.
-            await refresh_cache(self.doc)
+            # What its welcome will list, packed in a thread now rather than on the loop then
+            # (the elements' array only if it will get them rather than the recent ops).
+            resumes = since is not None and self.recent.holds(since, self.doc.seq)
+            await refresh_cache(self.doc, whole=not resumes)
             session = Session(
                 transport,
                 client_id,

@@ -41,6 +41,12 @@ class ResumeBuffer:
             self._ops -= old.last_seq - old.first_seq + 1
             self._bytes -= len(old.ops)
 
+    def holds(self, since: int, head: int) -> bool:
+        """Whether every op after ``since`` up to ``head`` is here."""
+        return since == head or (
+            since < head and bool(self.rows) and self.rows[0].first_seq <= since + 1
+        )
+
     def packed_since(self, since: int, head: int) -> Pieces | None:
         """The server ops after ``since`` up to ``head``, each with its row's ``ts``, as one
         msgpack array; None when they are not all here (too old, or ``since`` is ahead).
@@ -51,7 +57,7 @@ class ResumeBuffer:
         """
         if since == head:
             return Pieces((array_header(0),))
-        if since > head or not self.rows or self.rows[0].first_seq > since + 1:
+        if not self.holds(since, head):
             return None
         rows = [row for row in self.rows if row.last_seq > since]
         spliced = splice(rows, since, head - since)
