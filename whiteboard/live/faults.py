@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from whiteboard import protocol
 from whiteboard.config import Settings
@@ -22,9 +22,6 @@ from whiteboard.live.judge import DISK_FULL, Queue, refuse
 from whiteboard.live.session import Session
 from whiteboard.live.ticker import Ticker
 from whiteboard.store.base import Store, StoreConflict, StoreError
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -104,20 +101,20 @@ class Faults:
         self.ticker.closed = True  # no more ticks: a reloaded Board takes over
         if self._on_failed is not None:
             self._on_failed(self)
-        joiners = [session for session, _ in self._joins]
-        self._joins, self._queue = [], []
-        for session in [*self.peers.values(), *joiners]:
-            session.close(*CLOSE_FAILED)
-        self.peers.clear()
+        self._close_all(*CLOSE_FAILED)
 
     async def shut(self, code: int, reason: str) -> None:
         """Close every client now (the board was deleted), let the tick in flight finish, and
         tick no more. Joiners still storing their id are refused as after a failure."""
+        self._close_all(code, reason)
+        await self.ticker.drain(1)
+
+    def _close_all(self, code: int, reason: str) -> None:
+        """The board takes no more: every client and joiner is closed and forgotten, with any
+        ops still queued."""
         self.failed = True
-        joiners = [session for session, _ in self._joins]
+        sessions = [*self.peers.values(), *(session for session, _ in self._joins)]
         self._joins, self._queue = [], []
-        sessions = [*self.peers.values(), *joiners]
         self.peers.clear()
         for session in sessions:
             session.close(code, reason)
-        await self.ticker.drain(1)
