@@ -58,6 +58,9 @@ class Sink:
     def close(self, code: int, reason: str) -> None:
         return None
 
+    def unsent(self) -> int:
+        return 0
+
 
 class Run:
     def __init__(self, boards: int) -> None:

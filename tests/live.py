@@ -51,6 +51,9 @@ class FakeTransport:
     def close(self, code: int, reason: str) -> None:
         self.closed = (code, reason)
 
+    def unsent(self) -> int:
+        return 0
+
     def take(self) -> list[Any]:
         """The messages received since the last ``take``."""
         out, self.messages = self.messages, []

@@ -41,6 +41,9 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
         def close(self, code: int, reason: str) -> None:
             pass
 
+        def unsent(self) -> int:
+            return 0
+
     board = await hub.get("cp")
     peer = await board.join(Fake(), Hello("x", None))
     while peer.client_id not in board.peers:

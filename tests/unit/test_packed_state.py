@@ -36,10 +36,12 @@ def packed_before(doc: Document) -> bytes:
 
 def packed_now(doc: Document) -> bytes:
     """The pieces joined; checks on the way that the layout index the writer derives from the
-    document is the one the store would compute by parsing the bytes."""
+    document is the one the store would compute by parsing the bytes, and that the bytes the
+    memory budget is told the cache holds are what it holds."""
     parts = checkpoint.packed_parts(doc)
     packed = b"".join(parts)
     assert layout.from_parts(parts, *doc.stacking()) == layout.compute(packed)
+    assert checkpoint.held_bytes(doc) == sum(map(len, parts[1:])) - len(parts[len(parts) // 2])
     return packed
 
 
@@ -169,6 +171,8 @@ def test_a_welcome_spliced_from_cached_bytes_is_the_encoded_welcome(
         def send_frame(self, frame: bytes) -> None: ...
         def send_parts(self, parts: list[bytes]) -> None: ...
         def close(self, code: int, reason: str) -> None: ...
+        def unsent(self) -> int:
+            return 0
 
     session = Session(Quiet(), 3, "Ana", "#e03131", token="tok")
     welcomes = Welcomes("b", doc, ResumeBuffer(10, 1000), {"frame_bytes": 1})

@@ -38,10 +38,22 @@ class PackedState:
     checkpoint to the next by repacking only what the document says changed; and the first-add
     seqs of the ids deleted since the last checkpoint, which it hands to the store once."""
 
-    __slots__ = ("elements", "firsts", "generation", "gone", "joined", "pending", "refreshing")
+    __slots__ = (
+        "bytes",
+        "elements",
+        "firsts",
+        "generation",
+        "gone",
+        "joined",
+        "pending",
+        "refreshing",
+    )
 
     def __init__(self) -> None:
         self.elements: dict[str, bytes] = {}
+        self.bytes = 0
+        """What ``elements`` and ``firsts`` hold: about the board's size on the wire, as much
+        again as its Document, which the memory budget counts (``held_bytes``)."""
         self.firsts: dict[str, bytes] = {}
         """Each live id's packed ``id: first-add seq`` pair of the ``first`` map."""
         self.gone: dict[str, int] = {}
@@ -72,7 +84,7 @@ class PackedState:
             self.pending = set()
             self.generation += 1
         for id in self._note(doc, changes):
-            elements[id] = pack(doc.get(id))
+            self._put(id, pack(doc.get(id)))
         gone, self.gone = self.gone, {}
         order = doc.order()
         header = b"".join((_STATE_HEAD, pack(doc.seq), _ELEMENTS_KEY, array_header(len(order))))
@@ -91,14 +103,18 @@ class PackedState:
             first = doc.first_seq(id)
             assert first is not None
             if doc.get(id) is None:
-                elements.pop(id, None)
-                firsts.pop(id, None)
+                self.bytes -= len(elements.pop(id, b"")) + len(firsts.pop(id, b""))
                 gone[id] = first
             else:
                 live.append(id)
                 if id not in firsts:
-                    firsts[id] = pack(id) + pack(first)
+                    pair = firsts[id] = pack(id) + pack(first)
+                    self.bytes += len(pair)
         return live
+
+    def _put(self, id: str, packed: bytes) -> None:
+        self.bytes += len(packed) - len(self.elements.get(id, b""))
+        self.elements[id] = packed
 
 
 _caches: weakref.WeakKeyDictionary[Document, PackedState] = weakref.WeakKeyDictionary()
@@ -109,6 +125,15 @@ def _cache(doc: Document) -> PackedState:
     if cache is None:
         cache = _caches[doc] = PackedState()
     return cache
+
+
+def held_bytes(doc: Document) -> int:
+    """The bytes the document's packed cache holds (its elements, their first-add pairs and
+    the welcome's joined array): memory the budget counts beside ``Document.mem``."""
+    cache = _caches.get(doc)
+    if cache is None:
+        return 0
+    return cache.bytes + (len(cache.joined[1]) if cache.joined is not None else 0)
 
 
 def packed_parts(doc: Document) -> list[bytes]:
@@ -167,7 +192,8 @@ async def _refresh(doc: Document, cache: PackedState, join: bool) -> None:
         packed = await loop.run_in_executor(None, _pack_each, copies)
         if cache.generation != generation:
             return
-        cache.elements.update(packed)
+        for id, element in packed:
+            cache._put(id, element)
         cache.pending = set()
     if doc.changed() or not join:
         return
@@ -263,9 +289,12 @@ def load(packed: bytes, limits: Limits) -> Document:
     cache = _caches[doc] = PackedState()
     cache.elements = {e["id"]: b for e, b in zip(state["elements"], slices, strict=True)}
     firsts = cache.firsts = {}
+    held = sum(map(len, slices))
     for n, id in enumerate(cache.elements, 1):
-        firsts[id] = pack(id) + pack(doc.first_seq(id))
+        pair = firsts[id] = pack(id) + pack(doc.first_seq(id))
+        held += len(pair)
         if not n % 64:
             gil.offer()
+    cache.bytes = held
     cache.gone = {id: first for id, first in doc.gone()}
     return doc

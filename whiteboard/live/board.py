@@ -26,7 +26,7 @@ from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.live.broadcast import Outbox, send_rows
-from whiteboard.live.budget import board_cap
+from whiteboard.live.budget import OP_BYTES, board_cap
 from whiteboard.live.faults import Faults
 from whiteboard.live.judge import DISK_FULL, Judged, Queue, build_document, judge
 from whiteboard.live.members import CLOSE_REPLACED, Members
@@ -36,6 +36,7 @@ from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 from whiteboard.live.ticker import Append, Plan, Ticker
+from whiteboard.points import compact_op
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
@@ -92,6 +93,7 @@ class Board(Members, Faults):
         for row in loaded.rows:
             self.recent.remember(row)
         self._queue: Queue = []
+        self._queued_bytes = 0  # their points' values (``queued``)
         self._joins: list[tuple[Session, int | None]] = []
         self._joining = 0
         self.failed = False
@@ -109,6 +111,8 @@ class Board(Members, Faults):
 
     def submit(self, session: Session, ops: list[dict[str, Any]]) -> None:
         """Queue a client's ops for the next tick; ops sent before its welcome wait for it."""
+        for op in ops:
+            self._queued_bytes += compact_op(op)
         if session.admitted:
             self._queue.append((session, ops))
             self.wake()
@@ -155,6 +159,7 @@ class Board(Members, Faults):
             return self._run_tick(self.tick())
         started = time.perf_counter() if self._queue else 0.0
         queued, self._queue = self._queue, []
+        self._queued_bytes = 0
         readonly = asyncio.get_running_loop().time() < self.readonly_until
         judged = self._judge(queued, readonly)
         if judged is None:
@@ -210,9 +215,17 @@ class Board(Members, Faults):
             log.error("tick failed on board %s", self.id, exc_info=exc)
         self._fail()
 
-    def queued_ops(self) -> int:
-        """Ops waiting for the next tick (the memory budget counts them)."""
-        return sum(len(ops) for _, ops in self._queue)
+    def queued(self) -> int:
+        """Roughly the memory of the ops waiting for the next tick (the budget counts it): a
+        few hundred bytes each, and their points' values (``compact_op``) since the last tick.
+        (Ops held for a joiner's welcome count until the next tick drains the queue.)"""
+        return sum(len(ops) for _, ops in self._queue) * OP_BYTES + self._queued_bytes
+
+    def unsent(self) -> int:
+        """The most bytes any of its clients has waiting to be written (the memory budget
+        counts them). The largest, not the sum: what waits is mostly the board's broadcasts,
+        one frame held by reference for every client that has not read it yet."""
+        return max((peer.unsent() for peer in self.peers.values()), default=0)
 
     def _pending(self) -> bool:
         return bool(self._queue or self._joins or self.presence.pending() or self.replica.pending())
@@ -247,6 +260,7 @@ class Board(Members, Faults):
     async def _advance(self) -> None:
         """Catch up with other processes, then judge, store and queue this tick's ops."""
         queued, self._queue = self._queue, []
+        self._queued_bytes = 0
         loop = asyncio.get_running_loop()
         readonly = loop.time() < self.readonly_until
         try:

@@ -163,6 +163,14 @@ class Hub:
             return
         if board.idle():
             self._forget(board)
+            if self.budget.shedding():
+                # Short of memory: packing the whole board for a checkpoint would take more
+                # of it (the resident size climbed 10 MB past the budget while a flood's
+                # boards were saved). The log holds every op; the next load replays at most
+                # checkpoint_every of them.
+                self.budget.freed()
+                return
+            self.budget.leaving.add(board)
             self.track(self._save(board))
         elif not board.peers:
             # Busy without clients (a tick, or rows from other processes, in flight): nobody
@@ -171,9 +179,12 @@ class Hub:
             self._unloads[board] = asyncio.get_running_loop().call_later(retry, self._unload, board)
 
     async def _save(self, board: Board) -> None:
-        async with self._saving:
-            await board.save_checkpoint()
-        self.budget.freed()
+        try:
+            async with self._saving:
+                await board.save_checkpoint()
+        finally:
+            self.budget.leaving.discard(board)
+            self.budget.freed()
 
     def _forget(self, board: Board) -> None:
         """The board leaves memory (unloaded, or dropped after a store failure)."""

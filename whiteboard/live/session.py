@@ -32,6 +32,10 @@ class Transport(Protocol):
     def close(self, code: int, reason: str) -> None:
         """End the connection now (its board has already let go of it, or does on its own)."""
 
+    def unsent(self) -> int:
+        """Bytes queued for this client and not yet taken by the kernel: memory the budget
+        counts (``live/budget.py``), up to ``backlog_bytes`` per client."""
+
 
 class Session:
     """One client on one board: who it is, and how to reach it.
@@ -115,6 +119,9 @@ class Session:
         self.send = self._transport.send
         if held:
             self.send_frame(held[0] if len(held) == 1 else b"".join(held))
+
+    def unsent(self) -> int:
+        return self._transport.unsent()
 
     def info(self) -> dict[str, Any]:
         """The client as ``welcome.peers`` and ``presence.join`` describe it (``vp`` once it

@@ -53,6 +53,13 @@ class FrameWriter:
         metrics.sent(len(header) + n)
         self._queue(stream, [header, *parts], len(header) + n)
 
+    def unsent(self) -> int:
+        stream = self._stream
+        if stream is None:
+            return 0
+        # Tornado keeps the count but has no public name for it (bytes written minus sent).
+        return stream._total_write_index - stream._total_write_done_index
+
     def send_frame(self, frame: bytes) -> None:
         """Write one complete WebSocket frame without a Task or awaiting anything.
 
