@@ -8,6 +8,7 @@ import asyncio
 import base64
 import os
 import socket
+import struct
 from collections.abc import Callable
 
 import msgpack
@@ -229,3 +230,20 @@ async def test_a_control_frame_with_a_long_length_field_is_refused(url: str, boa
     rest = await asyncio.wait_for(reader.read(), 10)
     assert bytes([0x8A]) not in rest[:1]  # no pong: the connection is dropped
     writer.close()
+
+
+async def test_a_connection_reset_ends_it_and_the_others_see_the_leave(
+    url: str, board: str, connections: Connections
+) -> None:
+    """web/wsread.py's own read (``PushedStream._handle_events``) meets the reset that
+    Tornado's would: the connection ends quietly, the board lets its client go."""
+    watcher = await connect(url, board, "watcher")
+    _, writer = await _raw_socket(url, board)
+    writer.write(_client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "reset"})))
+    joined = await watcher.expect(lambda m: m.get("t") == "presence" and "join" in m)
+    sock = writer.get_extra_info("socket")
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    writer.transport.abort()  # linger 0: an RST, not a FIN
+    left = await watcher.expect(lambda m: m.get("t") == "presence" and "leave" in m)
+    assert joined["join"][0]["id"] in left["leave"]
+    await _until(lambda: len([c for c in connections.open if isinstance(c, BoardSocket)]) == 1)

@@ -11,7 +11,14 @@ import pytest
 
 from tests.live import FakeTransport
 from whiteboard import protocol
-from whiteboard.live.presence import InOrder, Presence, color_of
+from whiteboard.live.presence import (
+    VIEW_EVERY_MAX_S,
+    VIEW_EVERY_S,
+    InOrder,
+    Presence,
+    color_of,
+    view_interval,
+)
 from whiteboard.live.replica import Solo
 from whiteboard.live.session import Session
 
@@ -162,3 +169,12 @@ async def test_presence_is_published_in_the_order_it_happened() -> None:
     first_may_end.set()
     await asyncio.wait(tasks)
     assert done == ["join", "leave", "cursor"]
+
+
+def test_views_go_out_less_often_as_the_crowd_grows() -> None:
+    """Every view goes to everyone: held longer past 50 people, so that what each receiver
+    gets per second stops growing with the crowd (each sender's latest view, coalesced)."""
+    assert view_interval(2) == view_interval(50) == VIEW_EVERY_S
+    assert view_interval(100) == pytest.approx(2 * VIEW_EVERY_S)
+    assert view_interval(200) == pytest.approx(4 * VIEW_EVERY_S)
+    assert view_interval(10_000) == VIEW_EVERY_MAX_S

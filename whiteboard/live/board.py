@@ -131,7 +131,7 @@ class Board(Members, Faults):
 
     def view(self, session: Session, vp: list[float]) -> None:
         """Kept even before the welcome: the roster then shows it from the first tick.
-        Presence wakes the board when views are due (``VIEW_EVERY_S``)."""
+        Presence wakes the board when views are due (``view_interval``)."""
         self.presence.view(session, vp)
 
     def summon(self, session: Session) -> None:

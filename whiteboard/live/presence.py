@@ -57,6 +57,19 @@ LASER_PER_TICK = 1024
 # a view in every 5 ms tick would cost every client a write per tick (docs/scaling.md).
 # Followers glide between views, so 20 a second is as smooth as more.
 VIEW_EVERY_S = 0.05
+VIEW_PEERS = 50
+"""Past this many people the interval grows with them (``view_interval``), up to
+``VIEW_EVERY_MAX_S``: every view goes to everyone, so at a fixed rate their bytes grow with the
+square of the people (200 people sending 10 a second: 17 MB/s of views to write)."""
+VIEW_EVERY_MAX_S = 0.25
+
+
+def view_interval(people: int) -> float:
+    """How long a board's views are held between two sends: a receiver then gets the views of
+    a crowd at a bounded rate, each sender's latest one (views are coalesced, latest wins)."""
+    return min(VIEW_EVERY_MAX_S, VIEW_EVERY_S * max(1.0, people / VIEW_PEERS))
+
+
 RemotePeers = dict[int, tuple[dict[str, Any], str]]  # client id -> (info, process)
 
 
@@ -113,14 +126,14 @@ class Presence:
         self._views_timer = None
         self._wake()
 
-    def _views_out(self) -> bool:
+    def _views_out(self, people: int) -> bool:
         """Whether the held views go out in this tick (and if so, when the next may)."""
         if not self._views:
             return False
         now = asyncio.get_running_loop().time()
         if now < self._views_due:
             return False
-        self._views_due = now + VIEW_EVERY_S
+        self._views_due = now + view_interval(people)
         return True
 
     def summon(self, session: Session) -> None:
@@ -212,7 +225,7 @@ class Presence:
         view: list[list[Any]] = []
         laser: list[list[Any]] = []
         summons: list[list[Any]] = []
-        if self._views_out():
+        if self._views_out(len(peers) + len(self.remote)):
             view = [[cid, *vp] for cid, vp in self._views.items() if cid in peers]
             self._views = {}
         if self._lasers:
