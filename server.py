@@ -13,7 +13,7 @@ import sys
 import tornado.httpserver
 import tornado.netutil
 
-from whiteboard import metrics, protocol, workers
+from whiteboard import gil, metrics, protocol, workers
 from whiteboard.config import Settings, load_settings, redacted
 from whiteboard.live.lifecycle import Lifecycle, keep_retention
 from whiteboard.live.lifecycle import command as admin_command
@@ -33,6 +33,7 @@ log = logging.getLogger("whiteboard")
 async def serve(
     settings: Settings, sockets: list[socket.socket], lock: DataLock | None = None
 ) -> None:
+    gil.watch(asyncio.get_running_loop())
     store = make_store(settings)
     await store.start()
     cluster = make_cluster(settings, store)

@@ -7,6 +7,8 @@ the loop, or in a worker process, there is nobody to hand it to)."""
 
 from __future__ import annotations
 
+import asyncio
+import sys
 import threading
 import time
 from typing import Any
@@ -70,3 +72,33 @@ def test_offering_is_per_thread() -> None:
         t.start()
         t.join()
     assert seen == [False]
+
+
+def test_nothing_is_offered_while_the_loop_waits_in_its_select(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An offer costs a sleep(0) (58 us here): while the watched loop blocks in its select,
+    nobody waits for the GIL, and a 100,000-element load offered 200,000 times for nothing.
+    The switch interval is short while a pass offers, and comes back after."""
+    sleeps = counted_sleeps(monkeypatch)
+    before = sys.getswitchinterval()
+
+    def work() -> float:
+        deadline = time.monotonic() + 10
+        while not gil._loop_idle:  # the loop reaches its select
+            assert time.monotonic() < deadline
+        with gil.offering():
+            for _ in range(100):
+                gil.offer()
+            return sys.getswitchinterval()
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        gil.watch(loop)
+        return await loop.run_in_executor(None, work)
+
+    interval = asyncio.run(main())
+    assert sleeps == []
+    assert interval == min(before, gil.OFFERING_SWITCH_S)
+    assert sys.getswitchinterval() == before
+    assert not gil._loop_idle
