@@ -9,9 +9,11 @@ loop in within one item's work instead.
 
 An offer is a ``sleep(0)``, which here costs 58 us (the kernel's timer slack): offered after
 each of a 100,000-element board's elements, twice, it made the board's first welcome 15 s
-instead of 1. So nothing is offered while the loop is idle in its ``select`` (``watch``): nobody
-is waiting for the GIL then. The loop's first wake-up after idling waits at most the switch
-interval, which is 1 ms while a pass is offering (instead of 5).
+instead of 1. So while the loop is idle in its ``select`` (``watch``), offers are rationed to
+one every ``IDLE_OFFER_EVERY_S``: the loop wants no GIL then, but the store's threads (the
+group commit, a board's read) want it after every blocking call, and skipping offers made
+each of those wait a whole switch interval (200 short calls: 30 -> 250 ms). The loop's first
+wake-up after idling waits at most the switch interval, 1 ms while a pass is offering.
 
 ``offer()`` does nothing outside ``offering()``: the same code (``checkpoint.load``,
 ``Document.from_state``) also runs on the loop and in worker processes, where there is nobody
@@ -36,10 +38,20 @@ _interval = 0.0
 OFFERING_SWITCH_S = 0.001
 
 
+IDLE_OFFER_EVERY_S = 0.0005
+
+
 def offer() -> None:
     """Let another thread that waits for the GIL have it now (if this thread is offering)."""
-    if not _loop_idle and getattr(_here, "offering", False):
-        time.sleep(0)  # releases the GIL; a waiting thread takes it before this one returns
+    here = _here
+    if not getattr(here, "offering", 0):
+        return
+    if _loop_idle:
+        now = time.perf_counter()
+        if now < here.next_idle_offer:
+            return
+        here.next_idle_offer = now + IDLE_OFFER_EVERY_S
+    time.sleep(0)  # releases the GIL; a waiting thread takes it before this one returns
 
 
 @contextmanager
@@ -51,11 +63,13 @@ def offering() -> Iterator[None]:
             _interval = sys.getswitchinterval()
             sys.setswitchinterval(min(_interval, OFFERING_SWITCH_S))
         _offering += 1
-    _here.offering = True
+    depth = getattr(_here, "offering", 0)
+    _here.offering = depth + 1
+    _here.next_idle_offer = 0.0
     try:
         yield
     finally:
-        _here.offering = False
+        _here.offering = depth
         with _lock:
             _offering -= 1
             if _offering == 0:

@@ -64,21 +64,33 @@ COMPACT_FROM = 32
 values are small ints, which Python shares."""
 
 
-def compact_op(op: dict[str, Any]) -> int:
-    """Turn a validated op's point and pressure lists into compact arrays, in place, and answer
-    their values' bytes. Done when an op is queued for its tick: a frame of 10,000 large point
-    values decodes into 400 KB of int objects, and a flood's queued ops held tens of megabytes
-    of them (pymalloc then kept the emptied arenas: test_memory.py, issue 12)."""
+def compact_op(op: dict[str, Any]) -> None:
+    """Turn a validated op's point and pressure lists into compact arrays, in place. Done when
+    an op is queued for its tick: a frame of 10,000 large point values decodes into 400 KB of
+    int objects, and a flood's queued ops held tens of megabytes of them (pymalloc then kept
+    the emptied arenas: test_memory.py, issue 12)."""
     holder = op.get("e", op) if op["k"] == "add" else op
     pts = holder.get("pts")
     if type(pts) is not list or len(pts) < COMPACT_FROM:
-        return 0
+        return
     holder["pts"] = Points(pts)
     pr = holder.get("pr")
     if type(pr) is list:
         holder["pr"] = Pressures(pr)
-        return len(pts) * 4 + len(pr)
-    return len(pts) * 4
+
+
+def op_values_bytes(op: dict[str, Any]) -> int:
+    """About what an op's points and pressures take in memory: 4 and 1 bytes a value once
+    compact, 8 (a list slot) plus up to 28 (an int object) while still a list."""
+    holder = op.get("e", op) if op["k"] == "add" else op
+    total = 0
+    for key in ("pts", "pr"):
+        values = holder.get(key)
+        if isinstance(values, array):
+            total += len(values) * values.itemsize
+        elif type(values) is list:
+            total += len(values) * 36
+    return total
 
 
 def plain(obj: Any) -> Any:

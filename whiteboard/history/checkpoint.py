@@ -127,13 +127,14 @@ def _cache(doc: Document) -> PackedState:
     return cache
 
 
-def held_bytes(doc: Document) -> int:
-    """The bytes the document's packed cache holds (its elements, their first-add pairs and
-    the welcome's joined array): memory the budget counts beside ``Document.mem``."""
+def held_bytes(doc: Document) -> tuple[int, int]:
+    """The bytes the document's packed cache holds: its elements and their first-add pairs,
+    and the welcome's joined array (apart: a slow joiner's unsent welcome is those same bytes,
+    held by reference). Memory the budget counts beside ``Document.mem``."""
     cache = _caches.get(doc)
     if cache is None:
-        return 0
-    return cache.bytes + (len(cache.joined[1]) if cache.joined is not None else 0)
+        return 0, 0
+    return cache.bytes, len(cache.joined[1]) if cache.joined is not None else 0
 
 
 def packed_parts(doc: Document) -> list[bytes]:

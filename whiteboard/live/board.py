@@ -36,7 +36,7 @@ from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 from whiteboard.live.ticker import Append, Plan, Ticker
-from whiteboard.points import compact_op
+from whiteboard.points import compact_op, op_values_bytes
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
@@ -93,7 +93,6 @@ class Board(Members, Faults):
         for row in loaded.rows:
             self.recent.remember(row)
         self._queue: Queue = []
-        self._queued_bytes = 0  # their points' values (``queued``)
         self._joins: list[tuple[Session, int | None]] = []
         self._joining = 0
         self.failed = False
@@ -112,7 +111,7 @@ class Board(Members, Faults):
     def submit(self, session: Session, ops: list[dict[str, Any]]) -> None:
         """Queue a client's ops for the next tick; ops sent before its welcome wait for it."""
         for op in ops:
-            self._queued_bytes += compact_op(op)
+            compact_op(op)
         if session.admitted:
             self._queue.append((session, ops))
             self.wake()
@@ -159,7 +158,6 @@ class Board(Members, Faults):
             return self._run_tick(self.tick())
         started = time.perf_counter() if self._queue else 0.0
         queued, self._queue = self._queue, []
-        self._queued_bytes = 0
         readonly = asyncio.get_running_loop().time() < self.readonly_until
         judged = self._judge(queued, readonly)
         if judged is None:
@@ -217,9 +215,9 @@ class Board(Members, Faults):
 
     def queued(self) -> int:
         """Roughly the memory of the ops waiting for the next tick (the budget counts it): a
-        few hundred bytes each, and their points' values (``compact_op``) since the last tick.
-        (Ops held for a joiner's welcome count until the next tick drains the queue.)"""
-        return sum(len(ops) for _, ops in self._queue) * OP_BYTES + self._queued_bytes
+        few hundred bytes each, and their points' values (``compact_op``). Summed from the
+        queue, which every tick empties, so it is exact whatever put ops in or took them out."""
+        return sum(OP_BYTES + op_values_bytes(op) for _, ops in self._queue for op in ops)
 
     def unsent(self) -> int:
         """The most bytes any of its clients has waiting to be written (the memory budget
@@ -260,7 +258,6 @@ class Board(Members, Faults):
     async def _advance(self) -> None:
         """Catch up with other processes, then judge, store and queue this tick's ops."""
         queued, self._queue = self._queue, []
-        self._queued_bytes = 0
         loop = asyncio.get_running_loop()
         readonly = loop.time() < self.readonly_until
         try:

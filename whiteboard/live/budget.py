@@ -148,6 +148,8 @@ class MemoryBudget:
         self._timer: asyncio.TimerHandle | None = None
         self._trim_due = False
         self._slack_trimmed = 0.0
+        self._rss_at_trim = 1 << 62  # the first trim is not judged
+        self._trim_every = SLACK_TRIM_EVERY_S
         self._quiet: dict[str, tuple[int, float]] = {}
         """Board id -> (seq, when that seq was first seen by a sweep)."""
         self._sweeper: asyncio.TimerHandle | None = None
@@ -162,18 +164,22 @@ class MemoryBudget:
         total = self.baseline + self.inflight
         for board in itertools.chain(self._boards.values(), self.leaving):
             total += board.doc.mem + board.recent.bytes + board.queued()
-            total += board.unsent() + checkpoint.held_bytes(board.doc)
+            cached, joined = checkpoint.held_bytes(board.doc)
+            total += cached + max(joined, board.unsent())
         self._estimate = total
         self._rss = rss_bytes()
         if (
             self._rss > self.limit * DROP_AT
             and total < self.limit * SHED_AT
-            and now - self._slack_trimmed > SLACK_TRIM_EVERY_S
+            and now - self._slack_trimmed > self._trim_every
         ):
             # Resident past its line while little is held: most of it is likely the heap's
             # free space (a flood's decoded frames, unload checkpoints: 23 MB of 46 seen in
-            # test_memory.py), which glibc keeps until asked. Asked before anyone is refused.
-            self._slack_trimmed = now
+            # test_memory.py), which glibc keeps until asked. Asked before anyone is refused;
+            # less and less often while trimming gives nothing back (it locks the heap).
+            gave = self._rss < self._rss_at_trim * 0.98
+            self._trim_every = SLACK_TRIM_EVERY_S if gave else min(60.0, 2 * self._trim_every)
+            self._slack_trimmed, self._rss_at_trim = now, self._rss
             asyncio.get_running_loop().run_in_executor(None, _malloc_trim)
 
     def used(self) -> int:

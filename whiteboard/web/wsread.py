@@ -31,6 +31,7 @@ from typing import Any, cast
 
 from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamBufferFullError
+from tornado.log import gen_log
 from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketProtocol13
 
@@ -105,7 +106,12 @@ class PushedStream(IOStream):
         if self._read_buffer_size > self.max_buffer_size:  # pump cuts frames first: not seen
             self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
             return
-        reader.pump()
+        try:
+            reader.pump()
+        except Exception as exc:  # as Tornado's: logged, and the connection closed
+            gen_log.error("Uncaught exception, closing connection.", exc_info=True)
+            self.close(exc_info=exc)
+            return
         if self._closed:
             return
         # What Tornado decides after every event: read while the reader wants bytes (or, idle,

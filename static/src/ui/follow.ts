@@ -12,6 +12,9 @@ import { PRESENTING_TEXT } from "./presenting-text";
 
 /** How long the view takes to glide to a new target (views arrive up to 10 times a second). */
 const GLIDE_MS = 120;
+/** On a crowded board the server sends views less often (to 4 a second past 250 people): a glide
+ * then lasts as long as the gap between two views, up to this, so the view keeps moving. */
+const MAX_GLIDE_MS = 300;
 
 interface Pose {
   x: number;
@@ -32,6 +35,7 @@ export class Follow {
   private from: Pose | null = null;
   private to: Pose | null = null;
   private start = 0;
+  private duration = GLIDE_MS;
   private frame = 0;
 
   constructor(
@@ -98,7 +102,10 @@ export class Follow {
     };
     this.from = { x: v.x, y: v.y, zoom: v.zoom };
     this.to = to;
-    this.start = performance.now();
+    const now = performance.now();
+    const gap = now - this.start;
+    this.duration = gap > GLIDE_MS && gap <= MAX_GLIDE_MS ? gap : GLIDE_MS;
+    this.start = now;
     if (document.hidden)
       this.apply(to); // no animation frames in a hidden tab
     else if (!this.frame) this.frame = requestAnimationFrame(() => this.step());
@@ -108,7 +115,7 @@ export class Follow {
     this.frame = 0;
     const { from, to } = this;
     if (!from || !to) return;
-    const t = Math.min(1, (performance.now() - this.start) / GLIDE_MS);
+    const t = Math.min(1, (performance.now() - this.start) / this.duration);
     const e = 1 - (1 - t) * (1 - t);
     // Zoom moves in log space so that zooming in and out feel alike.
     const zoom = from.zoom * Math.pow(to.zoom / from.zoom, e);
