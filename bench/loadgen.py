@@ -442,6 +442,7 @@ class Options:
     also_pids: tuple[int, ...] = ()
     redis_pid: int | None = None
     views: float = 0.0  # view messages per second per client (0: none)
+    views_phases: float = 0.0  # views on and off in turns of this many seconds (0: always on)
     cursors: float = 0.0  # cursor messages per second per client (0: none)
 
 
@@ -454,6 +455,7 @@ class Viewers:
         self.period = 1.0 / rate
         self.sent = 0
         self.n = 0
+        self.on = True  # off: the ticks go on, sending nothing (``--views-phases``)
 
     def start(self, loop: asyncio.AbstractEventLoop) -> None:
         clients = self.run.clients
@@ -470,8 +472,9 @@ class Viewers:
     def _tick(self, loop: asyncio.AbstractEventLoop, client: Client, due: float) -> None:
         if not self.run.sending or client.transport is None or client.close_code:
             return
-        client.transport.send(BINARY, self.message(client))
-        self.sent += 1
+        if self.on:
+            client.transport.send(BINARY, self.message(client))
+            self.sent += 1
         due += self.period
         loop.call_at(max(due, loop.time()), self._tick, loop, client, due)
 
@@ -598,6 +601,29 @@ class Run:
         await asyncio.gather(*(one(i) for i in range(opts.n)))
         self.clients.sort(key=lambda c: c.index)
 
+    async def _view_phases(
+        self, viewers: Viewers, pid: int, seconds: float
+    ) -> dict[str, list[float]]:
+        """Views on, then off, in turns of ``seconds`` for the measured window: the server's CPU
+        (% of a core) in each turn. The first second of each turn is not counted (the turn's
+        views are still being handled, or still arriving)."""
+        out: dict[str, list[float]] = {"on": [], "off": []}
+        loop = asyncio.get_running_loop()
+        end = loop.time() + self.opts.seconds
+        while loop.time() + seconds <= end + 0.01:
+            on = viewers.on
+            await asyncio.sleep(1.0)
+            t0, c0 = loop.time(), proc_cpu_seconds(pid)
+            await asyncio.sleep(seconds - 1.0)
+            t1, c1 = loop.time(), proc_cpu_seconds(pid)
+            out["on" if on else "off"].append(round(100 * (c1 - c0) / (t1 - t0), 2))
+            viewers.on = not on
+        viewers.on = True
+        rest = end - loop.time()
+        if rest > 0:
+            await asyncio.sleep(rest)
+        return out
+
     async def _loop_lag(self) -> None:
         """The generator's own event-loop lag: a late timer here is a late receive time."""
         while self.sending:
@@ -647,7 +673,11 @@ class Run:
         before = CpuSnapshot.take(opts.server_pid, opts.also_pids, opts.redis_pid)
         spy = start_profiler(opts.server_pid, opts.seconds, opts.profile)
         lag_mark, ping_mark, send_mark = len(self.loop_lag), len(self.pings), len(self.send_lag)
-        await asyncio.sleep(opts.seconds)
+        if viewers is not None and opts.views_phases > 0 and opts.server_pid:
+            phases = await self._view_phases(viewers, opts.server_pid, opts.views_phases)
+        else:
+            phases = None
+            await asyncio.sleep(opts.seconds)
         after = CpuSnapshot.take(opts.server_pid, opts.also_pids, opts.redis_pid)
         self.sending = False
         server_status = self._server_status()
@@ -672,6 +702,8 @@ class Run:
             result["server"]["profile"] = profile
         result["views_per_s"] = opts.views
         result["views_sent"] = viewers.sent if viewers is not None else 0
+        if phases is not None:
+            result["views_phases"] = phases
         result["cursors_per_s"] = opts.cursors
         result["cursor_latency_ms"] = self.cursor_latency(before.t, after.t)
         srv = result["server"]
@@ -1155,6 +1187,7 @@ def options_from(args: argparse.Namespace) -> Options:
         compact=args.compact,
         unload_wait=args.unload_wait,
         views=args.views,
+        views_phases=args.views_phases,
         cursors=args.cursors,
     )
 
@@ -1200,6 +1233,10 @@ def build_parser() -> argparse.ArgumentParser:
                     " server's RSS (start it with a short --idle-unload-s)")  # fmt: skip
     ap.add_argument("--views", type=float, default=0.0,
                     help="every client also sends its viewport R times a second (1.1)")  # fmt: skip
+    ap.add_argument("--views-phases", type=float, default=0.0,
+                    help="views on and off in turns of S seconds while measuring; the server's"
+                    " CPU in each turn is reported (one server, one run: less noise than two"
+                    " runs)")  # fmt: skip
     ap.add_argument("--cursors", type=float, default=0.0,
                     help="every client also moves its pointer: R cursors a second")  # fmt: skip
     ap.add_argument("--profile", type=Path, help="py-spy the server while measuring, to FILE")

@@ -54,7 +54,7 @@ QUICK: dict[str, list[str]] = {
     "memory_flood": ["--connections", "5", "--seconds", "10", "--after", "20"],
     "points_memory": ["--values", "200000"],
     "import_flood": ["--mib", "5"],
-    "presence": ["-N", "50", "-K", "5", "--seconds", "4", "--pairs", "1"],
+    "presence": ["-N", "50", "-K", "5", "--seconds", "4", "--runs", "1"],
     "bigopen": ["--ops", "100000", "-N", "50", "-K", "5", "--boards", "5"],
 }
 
