@@ -55,6 +55,9 @@ class Sink:
         if self.run is not None:
             self.run.back(self.board)
 
+    def send_parts(self, parts: list[bytes]) -> None:
+        return None
+
     def close(self, code: int, reason: str) -> None:
         return None
 

@@ -7,6 +7,7 @@ from a row: its ops after some seq, up to another, sometimes stamped with the ro
 
 from __future__ import annotations
 
+import threading
 from typing import TYPE_CHECKING, Any
 
 import msgpack
@@ -17,9 +18,24 @@ if TYPE_CHECKING:
     from whiteboard.store.base import LogRow
 
 
+_here = threading.local()
+KEEP_BUFFER_UP_TO = 1 << 20
+"""A thread's Packer is dropped after packing more than this: its buffer keeps the size of the
+largest value it packed, and a checkpoint's state is megabytes."""
+
+
 def pack(obj: Any) -> bytes:
-    """msgpack with bin types, as everything we write (the wire, the log, checkpoints)."""
-    packed: bytes = msgpack.packb(obj, use_bin_type=True, default=plain)
+    """msgpack with bin types, as everything we write (the wire, the log, checkpoints).
+
+    With a Packer kept per thread: ``msgpack.packb`` builds one per call, 1.35 us against
+    0.15 for a small value, and a big board's load packs two small values per element.
+    """
+    p = getattr(_here, "packer", None)
+    if p is None:
+        p = _here.packer = packer()
+    packed: bytes = p.pack(obj)  # an error resets its buffer (msgpack >= 1.0)
+    if len(packed) > KEEP_BUFFER_UP_TO:
+        _here.packer = None
     return packed
 
 
@@ -64,13 +80,20 @@ def packer() -> msgpack.Packer:
 
 
 def array_header(n: int) -> bytes:
-    header: bytes = msgpack.Packer().pack_array_header(n)
+    header: bytes = _header_packer().pack_array_header(n)
     return header
 
 
 def map_header(n: int) -> bytes:
-    header: bytes = msgpack.Packer().pack_map_header(n)
+    header: bytes = _header_packer().pack_map_header(n)
     return header
+
+
+def _header_packer() -> msgpack.Packer:
+    p = getattr(_here, "headers", None)
+    if p is None:
+        p = _here.headers = msgpack.Packer()
+    return p
 
 
 def row_ops(
