@@ -16,8 +16,7 @@ When ``on_message`` answers an awaitable (an ops frame, a pause for a client ove
 nothing more is read from that connection until it is done, as Tornado does.
 
 It relies on private members of Tornado's ``IOStream`` (``_read_buffer``,
-``_read_buffer_size``, ``_consume``, ``_read_to_buffer``, ``_add_io_state``, ``_handle_read``,
-``_handle_events``, ``_state``, ``_closed``, ``_connecting``)
+``_read_buffer_size``, ``_consume``, ``_read_to_buffer``, ``_add_io_state``, ``_handle_read``)
 and of ``WebSocketProtocol13`` (``_handle_message``, ``_wire_bytes_in``, the fragment fields).
 Tornado is pinned, and ``tests/server/test_tornado_internals.py`` fails if they change.
 """
@@ -30,8 +29,7 @@ from collections.abc import Awaitable, Generator
 from typing import Any, cast
 
 from tornado.ioloop import IOLoop
-from tornado.iostream import IOStream, StreamBufferFullError
-from tornado.log import gen_log
+from tornado.iostream import IOStream
 from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketProtocol13
 
@@ -76,56 +74,6 @@ class PushedStream(IOStream):
         if reader is None:
             return super().reading()
         return not reader.paused
-
-    def _handle_events(self, fd: Any, events: int) -> None:
-        """Tornado's, cut to the event a pushed stream mostly gets (its socket readable): one
-        ``recv`` into the buffer, the frames handled, the events listened for updated.
-
-        Tornado's general path allocates and zeroes a 64 KiB bytearray for every read and copies
-        out of it, and asks ``_handle_read`` through three checks of ``closed()``: with 200
-        people sending views, a third of what the server spent on each (docs/scaling.md,
-        "Viewports"). Anything else (a write event, a stream closed or connecting) goes to
-        Tornado's.
-        """
-        reader = self._reader
-        if reader is None or events != IOLoop.READ or self._closed or self._connecting:
-            super()._handle_events(fd, events)
-            return
-        try:
-            chunk = self.socket.recv(self.read_chunk_size)
-        except BlockingIOError:
-            return
-        except OSError as exc:  # a reset, as Tornado ends it; the close callback follows
-            self.close(exc_info=exc)
-            return
-        if not chunk:
-            self.close()
-            return
-        self._read_buffer += chunk
-        self._read_buffer_size += len(chunk)
-        if self._read_buffer_size > self.max_buffer_size:  # pump cuts frames first: not seen
-            self.close(exc_info=StreamBufferFullError("Reached maximum read buffer size"))
-            return
-        try:
-            reader.pump()
-        except Exception as exc:  # as Tornado's: logged, and the connection closed
-            gen_log.error("Uncaught exception, closing connection.", exc_info=True)
-            self.close(exc_info=exc)
-            return
-        if self._closed:
-            return
-        # What Tornado decides after every event: read while the reader wants bytes (or, idle,
-        # to see the connection close), write while something is queued.
-        state = IOLoop.ERROR
-        if not reader.paused:
-            state |= IOLoop.READ
-        if self._write_buffer:
-            state |= IOLoop.WRITE
-        if state == IOLoop.ERROR and self._read_buffer_size == 0:
-            state |= IOLoop.READ
-        if state != self._state:
-            self._state = state
-            self.io_loop.update_handler(self.fileno(), state)
 
     def _handle_read(self) -> None:
         reader = self._reader
