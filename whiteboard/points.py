@@ -79,20 +79,6 @@ def compact_op(op: dict[str, Any]) -> None:
         holder["pr"] = Pressures(pr)
 
 
-def op_values_bytes(op: dict[str, Any]) -> int:
-    """About what an op's points and pressures take in memory: 4 and 1 bytes a value once
-    compact, 8 (a list slot) plus up to 28 (an int object) while still a list."""
-    holder = op.get("e", op) if op["k"] == "add" else op
-    total = 0
-    for key in ("pts", "pr"):
-        values = holder.get(key)
-        if isinstance(values, array):
-            total += len(values) * values.itemsize
-        elif type(values) is list:
-            total += len(values) * 36
-    return total
-
-
 def plain(obj: Any) -> Any:
     """``default`` for msgpack and json: a compact array is encoded as the list it stands for."""
     if isinstance(obj, array):

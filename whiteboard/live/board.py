@@ -23,10 +23,10 @@ from typing import Any
 from whiteboard import metrics
 from whiteboard.codec import row_ops
 from whiteboard.config import Settings
-from whiteboard.document import Document
+from whiteboard.document import Document, size_of
 from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.live.broadcast import Outbox, send_rows
-from whiteboard.live.budget import OP_BYTES, board_cap
+from whiteboard.live.budget import board_cap
 from whiteboard.live.faults import Faults
 from whiteboard.live.judge import DISK_FULL, Judged, Queue, build_document, judge
 from whiteboard.live.members import CLOSE_REPLACED, Members
@@ -36,7 +36,7 @@ from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 from whiteboard.live.ticker import Append, Plan, Ticker
-from whiteboard.points import compact_op, op_values_bytes
+from whiteboard.points import compact_op
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
@@ -214,10 +214,11 @@ class Board(Members, Faults):
         self._fail()
 
     def queued(self) -> int:
-        """Roughly the memory of the ops waiting for the next tick (the budget counts it): a
-        few hundred bytes each, and their points' values (``compact_op``). Summed from the
-        queue, which every tick empties, so it is exact whatever put ops in or took them out."""
-        return sum(OP_BYTES + op_values_bytes(op) for _, ops in self._queue for op in ops)
+        """Roughly the memory of the ops waiting for the next tick (the budget counts it), by the
+        rule that estimates an element's (``size_of``: a fixed cost and its points' values, an
+        add's element or an append's points). Summed from the queue, which every tick empties,
+        so it is exact whatever put ops in or took them out."""
+        return sum(size_of(op.get("e", op)) for _, ops in self._queue for op in ops)
 
     def unsent(self) -> int:
         """The most bytes any of its clients has waiting to be written (the memory budget

@@ -66,9 +66,6 @@ UNLOAD_AT = 0.2
 ``idle_unload_s``: keeping it warm for a quick return is worth less than its memory."""
 CHECK_EVERY_S = 0.25
 SLACK_TRIM_EVERY_S = 1.0
-OP_BYTES = 400
-"""A queued op, decoded (a map of a few keys): its estimated memory until its tick, besides its
-points (``Board.queued``)."""
 WIRE_TO_MEMORY = 4
 """What a growing op's frame byte becomes in a Document at most: a point value of 1 byte on the
 wire is 4 bytes in ``array('i')``; an element's ~60 wire bytes are ~``ELEMENT_BYTES`` (512)."""
