@@ -30,15 +30,16 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
+OFFERING_SWITCH_S = 0.001
+IDLE_OFFER_EVERY_S = 0.0005
+
 _here = threading.local()
 _loop_idle = False
 """True while the watched loop blocks in its ``select`` (it holds no GIL and wants none)."""
+_lock = threading.Lock()
 _offering = 0
+"""Passes offering now, in all threads: the switch interval is short while there is one."""
 _interval = 0.0
-OFFERING_SWITCH_S = 0.001
-
-
-IDLE_OFFER_EVERY_S = 0.0005
 
 
 def offer() -> None:
@@ -74,9 +75,6 @@ def offering() -> Iterator[None]:
             _offering -= 1
             if _offering == 0:
                 sys.setswitchinterval(_interval)
-
-
-_lock = threading.Lock()
 
 
 def watch(loop: asyncio.AbstractEventLoop) -> None:
