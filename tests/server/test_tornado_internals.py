@@ -40,6 +40,9 @@ async def test_stream_api_used_by_the_fan_out(
     stream = sock.ws_connection.stream
     # The direct-send fast path is taken only for plain streams (wsread swaps in its subclass).
     assert type(stream) is PushedStream and sock._direct
+    # The loop calls wsread's handler, not the one Tornado registered during the handshake.
+    _, handler = stream.io_loop.handlers[stream.socket.fileno()]  # type: ignore[attr-defined]
+    assert handler.__func__ is PushedStream._handle_events
     assert isinstance(stream.socket, socket.socket)
     assert stream.max_write_buffer_size is None  # no limit but while we write (socket.py)
     assert not stream.writing()
