@@ -366,20 +366,28 @@ class Document:
         return ids, list(map(self._first.__getitem__, ids)), z
 
     @classmethod
-    def from_state(cls, state: dict[str, Any], limits: Limits) -> Document:
-        """Rebuild a document from ``to_state()`` output (possibly after a msgpack round trip)."""
+    def from_state(cls, state: dict[str, Any], limits: Limits, fresh: bool = False) -> Document:
+        """Rebuild a document from ``to_state()`` output (possibly after a msgpack round trip).
+
+        ``fresh``: the state was just decoded and nothing else holds its elements, so the
+        document takes them as they are (their point lists made compact in place) instead of
+        copying each: a tenth of a big board's load."""
+        own = compact_element if fresh else copy_element
         doc = cls(limits)
         doc.seq = int(state["seq"])
         doc._first = {str(k): int(v) for k, v in state["first"].items()}
-        for e in state["elements"]:
+        for n, e in enumerate(state["elements"], 1):
             id = e["id"]
             if id not in doc._first:
                 raise ValueError(f"checkpoint element {id!r} has no first-add seq")
             if id in doc._live:
                 raise ValueError(f"checkpoint lists element {id!r} twice")
-            doc._live[id] = copy_element(e)
+            doc._live[id] = own(e)
             doc.mem += size_of(e)
-            gil.offer()  # loading in a thread: a pen's points are copied in C holding the GIL
+            if not n % 4:
+                # Loading in a thread: the loop gets its turns every 20 us or so of work (each
+                # offer costs 58 us, so not after every element: docs/scaling.md, "Loading").
+                gil.offer()
         # Deleted ids in ``first`` (a checkpoint written before their seqs were kept apart) are
         # dirty too: the next checkpoint hands them to the store, which keeps them from then on.
         doc._dirty = set(doc._first)
@@ -394,14 +402,19 @@ def copy_element(e: dict[str, Any]) -> dict[str, Any]:
     All values are immutable scalars except the pen's points and pressures, which the copy
     holds as compact arrays (``points.py``: 4 bytes a value instead of up to 36).
     """
-    el = dict(e)
-    pts = el.get("pts")
+    return compact_element(dict(e))
+
+
+def compact_element(e: dict[str, Any]) -> dict[str, Any]:
+    """``e`` itself, its pen points and pressures made compact arrays (``copy_element`` for an
+    element nobody else holds)."""
+    pts = e.get("pts")
     if pts is not None:
-        el["pts"] = Points(pts)
-        pr = el.get("pr")
+        e["pts"] = Points(pts)
+        pr = e.get("pr")
         if pr is not None:
-            el["pr"] = Pressures(pr)
-    return el
+            e["pr"] = Pressures(pr)
+    return e
 
 
 def size_of(e: dict[str, Any]) -> int:

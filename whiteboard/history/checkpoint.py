@@ -279,13 +279,14 @@ def load(packed: bytes, limits: Limits) -> Document:
                 start = tell()
                 elements.append(unpack())
                 slices.append(packed[start : tell()])
-                gil.offer()  # a board loading in a thread: the loop gets its turns
+                if not len(slices) % 8:
+                    gil.offer()  # a board loading in a thread: the loop gets its turns
             state[key] = elements
         else:
             state[key] = unpack()
     if unpacker.tell() != len(packed):
         raise ValueError("checkpoint has bytes after the state")
-    doc = Document.from_state(state, limits)
+    doc = Document.from_state(state, limits, fresh=True)
     doc.take_changes()  # everything is in the cache below
     cache = _caches[doc] = PackedState()
     cache.elements = {e["id"]: b for e, b in zip(state["elements"], slices, strict=True)}
