@@ -14,7 +14,7 @@ import logging
 from collections.abc import Coroutine
 from typing import Any
 
-from whiteboard import gcpause, gil
+from whiteboard import gil
 from whiteboard.cluster.base import Cluster
 from whiteboard.cluster.solo import SoloCluster
 from whiteboard.config import Settings
@@ -43,9 +43,8 @@ def _decode(loaded: LoadedBoard, limits: Limits) -> Document:
     """The board's document, and its elements' bytes cached for the first welcome and the next
     checkpoint (``history.checkpoint.packed_parts``): both run in a worker thread, before
     anything else can see the document."""
-    # The loop serves the other boards meanwhile (whiteboard/gil.py); the collector waits
-    # (whiteboard/gcpause.py).
-    with gil.offering(), gcpause.paused():
+    # The loop serves the other boards meanwhile, and the collector waits: whiteboard/gil.py.
+    with gil.offering(), gil.collector_paused():
         doc = build_document(loaded, limits)
         packed_parts(doc)
     return doc

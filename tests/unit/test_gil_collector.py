@@ -1,4 +1,4 @@
-"""A big board's decode holds the garbage collector off (``whiteboard/gcpause.py``); the gain
+"""A big board's decode holds the garbage collector off (``gil.collector_paused``); the gain
 is measured on the 100,000-element board (docs/scaling.md, "Loading"). Here, the rule: held
 while any pass holds it, in any thread, and given back as it was found."""
 
@@ -9,7 +9,7 @@ import threading
 
 import pytest
 
-from whiteboard import gcpause
+from whiteboard import gil
 from whiteboard.document import Document
 from whiteboard.history import checkpoint
 from whiteboard.live.registry import _decode
@@ -22,12 +22,12 @@ def test_held_off_while_any_pass_holds_it_and_given_back_after_the_last() -> Non
     entered, leave = threading.Event(), threading.Event()
 
     def other_pass() -> None:
-        with gcpause.paused():
+        with gil.collector_paused():
             entered.set()
             leave.wait(10)
 
     t = threading.Thread(target=other_pass)
-    with gcpause.paused():
+    with gil.collector_paused():
         assert not gc.isenabled()
         t.start()
         assert entered.wait(10)
@@ -40,7 +40,7 @@ def test_held_off_while_any_pass_holds_it_and_given_back_after_the_last() -> Non
 def test_a_collector_disabled_before_stays_disabled() -> None:
     gc.disable()
     try:
-        with gcpause.paused():
+        with gil.collector_paused():
             pass
         assert not gc.isenabled()
     finally:
@@ -49,7 +49,7 @@ def test_a_collector_disabled_before_stays_disabled() -> None:
 
 def test_given_back_when_the_pass_fails() -> None:
     try:
-        with gcpause.paused():
+        with gil.collector_paused():
             raise ValueError("a damaged checkpoint")
     except ValueError:
         pass
