@@ -4,8 +4,8 @@ Why: a thread that runs Python without pause keeps the GIL until the interpreter
 interval (5 ms) makes it let go. The event loop gives the GIL up at every syscall (each send to
 a client, each select), and each time it must then wait for that thread's interval to end to
 take it back: a fan-out of 200 writes took a second while a big board was decoded beside it
-(a convoy; docs/scaling.md, "Loading"). A pass that calls ``offer()`` after each item lets the
-loop in within one item's work instead.
+(a convoy; docs/scaling.md, "Loading"). A pass that calls ``offer()`` every few items lets the
+loop in within a few items' work instead (tens of microseconds).
 
 An offer is a ``sleep(0)``, which here costs 58 us (the kernel's timer slack): offered after
 each of a 100,000-element board's elements, twice, it made the board's first welcome 15 s
