@@ -262,6 +262,8 @@ def build_parser() -> argparse.ArgumentParser:
     for f in dataclasses.fields(Settings):
         default = f.default
         shown = ",".join(default) if isinstance(default, tuple) else default
+        # argparse formats help texts with %: a setting's sentence may say "70 %".
+        said = str(f.metadata["help"]).replace("%", "%%")
         if isinstance(default, bool):  # a switch: present means yes
             parser.add_argument(
                 _flag(f.name),
@@ -269,7 +271,7 @@ def build_parser() -> argparse.ArgumentParser:
                 action="store_const",
                 const="1",
                 default=None,
-                help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}=1)",
+                help=f"{said} (env {ENV_PREFIX}{f.name.upper()}=1)",
             )
             continue
         parser.add_argument(
@@ -277,7 +279,7 @@ def build_parser() -> argparse.ArgumentParser:
             dest=f.name,
             metavar=f.name.upper(),
             default=None,
-            help=f"{f.metadata['help']} (env {ENV_PREFIX}{f.name.upper()}; default: {shown})",
+            help=f"{said} (env {ENV_PREFIX}{f.name.upper()}; default: {shown})",
         )
     return parser
 

@@ -40,6 +40,19 @@ def test_bad_value_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert "WHITEBOARD_PORT" in capsys.readouterr().err
 
 
+def test_help_lists_every_setting_with_its_sentence(capsys: pytest.CaptureFixture[str]) -> None:
+    """``server.py --help`` (argparse formats help texts with %: "70 %" once broke it)."""
+    import dataclasses
+
+    with pytest.raises(SystemExit) as done:
+        load_settings(["--help"], {})
+    assert done.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    for f in dataclasses.fields(Settings):
+        assert "--" + f.name.replace("_", "-") in out
+        assert " ".join(str(f.metadata["help"]).split()) in out, f.name
+
+
 def test_readme_documents_every_setting() -> None:
     import dataclasses
     from pathlib import Path

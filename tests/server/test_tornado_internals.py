@@ -250,3 +250,42 @@ async def test_a_connection_reset_ends_it_and_the_others_see_the_leave(
     left = await watcher.expect(lambda m: m.get("t") == "presence" and "leave" in m)
     assert joined["join"][0]["id"] in left["leave"]
     await _until(lambda: len([c for c in connections.open if isinstance(c, BoardSocket)]) == 1)
+
+
+async def test_short_of_memory_while_cutting_frames_ends_that_connection_only(
+    url: str,
+    board: str,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A MemoryError in web/wsread.py's own read (while a frame is unmasked, say) ends that
+    connection with 1013 and one line in the log, and the others go on. Before: an exception
+    in asyncio's log, and the connection left open with its stream out of step."""
+    import whiteboard.web.wsread as wsread
+
+    watcher = await connect(url, board, "watcher")
+    reader, writer = await _raw_socket(url, board)
+    writer.write(_client_frame(msgpack.packb({"t": "hello", "v": 1, "name": "doomed"})))
+    joined = await watcher.expect(lambda m: m.get("t") == "presence" and "join" in m)
+    real = wsread._websocket_mask
+
+    def failing(mask: bytes, data: bytes) -> bytes:
+        unmasked = real(mask, data)
+        if unmasked == b"\xc1":  # msgpack's never-used byte marks the frame to fail
+            raise MemoryError
+        return unmasked
+
+    monkeypatch.setattr(wsread, "_websocket_mask", failing)
+    writer.write(_client_frame(b"\xc1"))
+    await writer.drain()
+    left = await watcher.expect(lambda m: m.get("t") == "presence" and "leave" in m)
+    assert joined["join"][0]["id"] in left["leave"]
+    rest = await asyncio.wait_for(reader.read(), 10)  # the server said why and hung up
+    close_at = rest.rfind(bytes([0x88]))
+    assert close_at >= 0 and rest[close_at + 2 : close_at + 4] == (1013).to_bytes(2, "big")
+    (c,) = await watcher.ops({"k": "add", "e": rect("after")})
+    await watcher.acked(c)
+    lines = [r.getMessage() for r in caplog.records if r.name == "whiteboard.web.wsread"]
+    assert lines == ["short of memory reading a client's frames: connection closed"]
+    assert not [r for r in caplog.records if r.exc_info]
+    writer.close()

@@ -28,6 +28,7 @@ Tornado is pinned, and ``tests/server/test_tornado_internals.py`` fails if they 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 from collections.abc import Awaitable, Generator
 from typing import Any, cast
@@ -36,6 +37,10 @@ from tornado.ioloop import IOLoop
 from tornado.iostream import IOStream, StreamBufferFullError
 from tornado.util import _websocket_mask
 from tornado.websocket import WebSocketProtocol13
+
+from whiteboard import protocol
+
+log = logging.getLogger(__name__)
 
 _FIN, _RSV, _OPCODE, _MASKED, _LENGTH = 0x80, 0x70, 0x0F, 0x80, 0x7F
 FRAMES_PER_TURN = 64
@@ -93,7 +98,20 @@ class PushedStream(IOStream):
             return
         if reader.turn:
             return  # ``_resume`` runs first in the loop's next round, and reads on
-        self._handle_read()  # while an answer is pending, this only buffers what came
+        try:
+            self._handle_read()  # while an answer is pending, this only buffers what came
+        except Exception as exc:
+            # The connection ends, as with Tornado's own handler: a frame half handled leaves
+            # the rest of its stream out of step. Short of memory is the server's fault, said
+            # in one line and to the client as such (as protocol.decode_frame says it).
+            if isinstance(exc, MemoryError):
+                log.warning("short of memory reading a client's frames: connection closed")
+                reader.close(protocol.CLOSE_TRY_AGAIN, "The server is short of memory: try later.")
+            else:
+                reader.handler.log_exception(*sys.exc_info())
+            reader._abort()
+            reader._end()
+            return
         if reader.paused and not reader.turn and not self.closed():
             # Stop listening until the answer is done (Tornado's rules: not while nothing is
             # buffered, or a hang-up would go unseen; the read just made keeps it buffered).
@@ -192,7 +210,8 @@ class PushedReads(WebSocketProtocol13):
                 stream._read_buffer_size -= used
         else:
             used = self._cut(data, len(data))
-            if used < len(data) and not stream.closed():
+            # Kept even if the stream closed meanwhile: ``_resume`` hands them over first.
+            if used < len(data):
                 stream._read_buffer += data[used:]
                 stream._read_buffer_size += len(data) - used
         if stream.closed():
