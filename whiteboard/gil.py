@@ -15,14 +15,6 @@ group commit, a board's read) want it after every blocking call, and skipping of
 each of those wait a whole switch interval (200 short calls: 30 -> 250 ms). The loop's first
 wake-up after idling waits at most the switch interval, 1 ms while a pass is offering.
 
-Such a pass that builds a big board's objects also holds the cyclic garbage collector off
-(``collector_paused``): a 100,000-element board's decode creates hundreds of thousands of dicts
-and lists, none of them garbage, yet each 700 of them started a collection that walked the
-young ones, and the older generations were walked again as they grew: a third of the decode
-(2.0 -> 1.3 s on ``bench/big_boards.py``'s board). The collector runs as usual afterwards;
-nothing meanwhile depends on it (objects are freed by reference counting, and the memory
-budget's ``gc.collect()`` works while it is held off).
-
 ``offer()`` does nothing outside ``offering()``: the same code (``checkpoint.load``,
 ``Document.from_state``) also runs on the loop and in worker processes, where there is nobody
 to hand the GIL to.
@@ -31,7 +23,6 @@ to hand the GIL to.
 from __future__ import annotations
 
 import asyncio
-import gc
 import sys
 import threading
 import time
@@ -45,52 +36,10 @@ IDLE_OFFER_EVERY_S = 0.0005
 _here = threading.local()
 _loop_idle = False
 """True while the watched loop blocks in its ``select`` (it holds no GIL and wants none)."""
-
-
-class _Shared:
-    """A process-wide setting changed while any pass holds it, in any thread, and put back as
-    it was found when the last one lets go."""
-
-    def __init__(self, change: Callable[[], Callable[[], None]]) -> None:
-        self._change = change  # makes the change; answers what puts it back
-        self._lock = threading.Lock()
-        self._holders = 0
-        self._restore: Callable[[], None] = _nothing
-
-    def take(self) -> None:
-        with self._lock:
-            if self._holders == 0:
-                self._restore = self._change()
-            self._holders += 1
-
-    def let_go(self) -> None:
-        with self._lock:
-            self._holders -= 1
-            if self._holders == 0:
-                self._restore()
-                self._restore = _nothing
-
-
-def _nothing() -> None:
-    return None
-
-
-def _short_switch_interval() -> Callable[[], None]:
-    interval = sys.getswitchinterval()
-    sys.setswitchinterval(min(interval, OFFERING_SWITCH_S))
-    return lambda: sys.setswitchinterval(interval)
-
-
-def _collector_off() -> Callable[[], None]:
-    if not gc.isenabled():
-        return _nothing
-    gc.disable()
-    return gc.enable
-
-
-_SWITCH = _Shared(_short_switch_interval)
-"""While any pass offers, the switch interval is short (the loop's wait after idling)."""
-_COLLECTOR = _Shared(_collector_off)
+_lock = threading.Lock()
+_offering = 0
+"""Passes offering now, in all threads: the switch interval is short while there is one."""
+_interval = 0.0
 
 
 def offer() -> None:
@@ -109,7 +58,12 @@ def offer() -> None:
 @contextmanager
 def offering() -> Iterator[None]:
     """Make ``offer()`` hand over the GIL in this thread, for the block's duration."""
-    _SWITCH.take()
+    global _offering, _interval
+    with _lock:
+        if _offering == 0:
+            _interval = sys.getswitchinterval()
+            sys.setswitchinterval(min(_interval, OFFERING_SWITCH_S))
+        _offering += 1
     depth = getattr(_here, "offering", 0)
     _here.offering = depth + 1
     _here.next_idle_offer = 0.0
@@ -117,17 +71,10 @@ def offering() -> Iterator[None]:
         yield
     finally:
         _here.offering = depth
-        _SWITCH.let_go()
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No automatic garbage collection for the block's duration (in any thread)."""
-    _COLLECTOR.take()
-    try:
-        yield
-    finally:
-        _COLLECTOR.let_go()
+        with _lock:
+            _offering -= 1
+            if _offering == 0:
+                sys.setswitchinterval(_interval)
 
 
 def watch(loop: asyncio.AbstractEventLoop) -> None:

@@ -43,8 +43,7 @@ def _decode(loaded: LoadedBoard, limits: Limits) -> Document:
     """The board's document, and its elements' bytes cached for the first welcome and the next
     checkpoint (``history.checkpoint.packed_parts``): both run in a worker thread, before
     anything else can see the document."""
-    # The loop serves the other boards meanwhile, and the collector waits: whiteboard/gil.py.
-    with gil.offering(), gil.collector_paused():
+    with gil.offering():  # the loop serves the other boards meanwhile: whiteboard/gil.py
         doc = build_document(loaded, limits)
         packed_parts(doc)
     return doc
