@@ -1,8 +1,12 @@
-/** Turned elements (PROTOCOL.md 1.1 `angle`): where they are and where they can be clicked. */
+/**
+ * Turned elements (PROTOCOL.md 1.1 `angle`): where they are and where they can be clicked.
+ * And a pen's box, worked out from its deltas without decoding its points.
+ */
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { ImageElement, ShapeElement } from "../model/types";
-import { bounds, centreOf, hitTest, rotatePoint } from "./geometry";
+import { decodePoints } from "../model/points";
+import type { ImageElement, PenElement, ShapeElement } from "../model/types";
+import { bounds, centreOf, hitTest, penSize, rotatePoint } from "./geometry";
 
 const BLOB = "ab".repeat(32);
 const image = (angle?: number): ImageElement => ({
@@ -50,4 +54,35 @@ test("turning is clockwise on screen, about the centre, negative sizes included"
   const b = bounds(r);
   // Half a turn covers the same box (plus the stroke's padding).
   assert.ok(close(b.minX, 58) && close(b.maxX, 102) && close(b.minY, 78) && close(b.maxY, 102));
+});
+
+test("a pen's box is its decoded points' extremes padded by its ink, exactly", () => {
+  let seed = 7;
+  const next = (n: number): number => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return (seed % (2 * n + 1)) - n;
+  };
+  for (let k = 0; k < 200; k++) {
+    const pts = Array.from({ length: 2 * (1 + (k % 40)) }, () => next(50));
+    const pen: PenElement = {
+      id: `p${k}`,
+      type: "pen",
+      x: next(1000) / 7,
+      y: next(1000) / 3,
+      stroke: "#000000",
+      width: 1 + (k % 9),
+      pts,
+      ...(k % 3 ? { ps: 1 + (k % 64) } : {}),
+    };
+    const decoded = decodePoints(pen);
+    const xs = decoded.filter((_, i) => i % 2 === 0);
+    const ys = decoded.filter((_, i) => i % 2 === 1);
+    const pad = penSize(pen.width) / 2 + 1;
+    assert.deepEqual(bounds(pen), {
+      minX: Math.min(...xs) - pad,
+      minY: Math.min(...ys) - pad,
+      maxX: Math.max(...xs) + pad,
+      maxY: Math.max(...ys) + pad,
+    });
+  }
 });
