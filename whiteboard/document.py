@@ -10,7 +10,7 @@ Refusals are returned, not raised, because refusing an op is a normal outcome of
 (another user deleted the element a moment ago) and every refusal leaves the document exactly
 as it was: each op is checked in full before anything changes.
 
-Ownership: an ``add`` copies its element (its points as compact arrays, ``points.py``), so ops
+Ownership: an ``add`` copies its element (its points as compact arrays, ``elements.py``), so ops
 kept in the log or in an encoded frame are never changed by later appends or updates. Element
 maps handed out by ``elements()`` and ``get()`` are the live ones, for speed; treat them as
 read-only views valid until the next ``apply``, and use ``to_state()`` or ``copy()`` for
@@ -32,16 +32,19 @@ from itertools import compress, count
 from typing import Any
 
 from whiteboard import gil
-from whiteboard.points import Points, Pressures
+from whiteboard.elements import (
+    compact_element,
+    copy_element,
+    plain_element,
+    size_of,
+    text_change,
+)
+from whiteboard.points import Points
 from whiteboard.protocol import Limits, ProtocolError, validate_field
 
 _NO_BLOB = "This board holds no image with that blob: upload the picture to the board first."
 _SMALL_DELETE = 16
 """Up to this many ids, a delete patches the cached stacking order instead of dropping it."""
-ELEMENT_BYTES = 512
-"""Memory of one element beside its points and text: its map, id, numbers, its place in the
-stacking order and its first-add entry (measured with tracemalloc: 460 for a rect, 550 for a
-one-point pen)."""
 _BOARD_FULL = (
     "The board holds as much as this server keeps in memory for one board: "
     "delete something, or start a new board."
@@ -249,7 +252,7 @@ class Document:
         blobs = self.blobs
         if blobs is not None and "blob" in changes and changes["blob"] not in blobs:
             return _refuse(op, "not_found", _NO_BLOB)
-        grow = _text_change(el, changes)
+        grow = text_change(el, changes)
         if grow > 0 and self.max_mem is not None and self.mem + grow > self.max_mem:
             return _refuse(op, "board_full", _BOARD_FULL)
         self.mem += grow
@@ -318,7 +321,7 @@ class Document:
         live, first = self._live, self._first
         return {
             "seq": self.seq,
-            "elements": [_plain_element(live[id]) for id in order],
+            "elements": [plain_element(live[id]) for id in order],
             "first": {id: first[id] for id in order},
         }
 
@@ -394,62 +397,6 @@ class Document:
         doc._with_z = {id for id, e in doc._live.items() if "z" in e}
         # The stacking order is recomputed on first use rather than trusted from the list.
         return doc
-
-
-def copy_element(e: dict[str, Any]) -> dict[str, Any]:
-    """Copy an element deep enough that appends to either copy never reach the other.
-
-    All values are immutable scalars except the pen's points and pressures, which the copy
-    holds as compact arrays (``points.py``: 4 bytes a value instead of up to 36).
-    """
-    return compact_element(dict(e))
-
-
-def compact_element(e: dict[str, Any]) -> dict[str, Any]:
-    """``e`` itself, its pen points and pressures made compact arrays (``copy_element`` for an
-    element nobody else holds)."""
-    pts = e.get("pts")
-    if pts is not None:
-        e["pts"] = Points(pts)
-        pr = e.get("pr")
-        if pr is not None:
-            e["pr"] = Pressures(pr)
-    return e
-
-
-def size_of(e: dict[str, Any]) -> int:
-    """An element's estimated memory in a Document: constant time (lengths, not contents)."""
-    size = ELEMENT_BYTES
-    pts = e.get("pts")
-    if pts is not None:
-        size += 4 * len(pts) + len(e.get("pr", ()))
-    for key in ("text", "name"):
-        text = e.get(key)
-        if text is not None:
-            size += len(text)
-    return size
-
-
-def _text_change(el: dict[str, Any], changes: dict[str, Any]) -> int:
-    """How many bytes an update's texts add (negative: free) to ``size_of(el)``."""
-    grow = 0
-    for key in ("text", "name"):
-        if key in changes:
-            new, old = changes[key], el.get(key)
-            grow += (len(new) if isinstance(new, str) else 0) - (len(old) if old else 0)
-    return grow
-
-
-def _plain_element(e: dict[str, Any]) -> dict[str, Any]:
-    """A copy with the points as lists: what msgpack and json take without help."""
-    el = dict(e)
-    pts = el.get("pts")
-    if pts is not None:
-        el["pts"] = pts.tolist()
-        pr = el.get("pr")
-        if pr is not None:
-            el["pr"] = pr.tolist()
-    return el
 
 
 def _unlocks(changes: dict[str, Any]) -> bool:

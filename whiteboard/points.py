@@ -59,26 +59,6 @@ class Pressures(_Compact):
     TYPECODE = "B"
 
 
-COMPACT_FROM = 32
-"""Point lists shorter than this stay lists in a queued op: they cost little, and most of their
-values are small ints, which Python shares."""
-
-
-def compact_op(op: dict[str, Any]) -> None:
-    """Turn a validated op's point and pressure lists into compact arrays, in place. Done when
-    an op is queued for its tick: a frame of 10,000 large point values decodes into 400 KB of
-    int objects, and a flood's queued ops held tens of megabytes of them (pymalloc then kept
-    the emptied arenas: test_memory.py, issue 12)."""
-    holder = op.get("e", op) if op["k"] == "add" else op
-    pts = holder.get("pts")
-    if type(pts) is not list or len(pts) < COMPACT_FROM:
-        return
-    holder["pts"] = Points(pts)
-    pr = holder.get("pr")
-    if type(pr) is list:
-        holder["pr"] = Pressures(pr)
-
-
 def plain(obj: Any) -> Any:
     """``default`` for msgpack and json: a compact array is encoded as the list it stands for."""
     if isinstance(obj, array):

@@ -10,7 +10,8 @@ import msgpack
 import pytest
 
 from whiteboard.codec import pack
-from whiteboard.document import ELEMENT_BYTES, Document
+from whiteboard.document import Document
+from whiteboard.elements import ELEMENT_BYTES
 from whiteboard.history import boardfile
 from whiteboard.points import Points
 from whiteboard.protocol import CLOSE_TRY_AGAIN, CloseError, Limits, ProtocolError, decode_frame

@@ -23,7 +23,8 @@ import msgpack
 
 from whiteboard import gil
 from whiteboard.codec import Pieces, array_header, map_header, pack
-from whiteboard.document import Document, copy_element
+from whiteboard.document import Document
+from whiteboard.elements import copy_element
 from whiteboard.history import layout
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Checkpoint

@@ -23,7 +23,8 @@ from typing import Any
 from whiteboard import metrics
 from whiteboard.codec import row_ops
 from whiteboard.config import Settings
-from whiteboard.document import Document, size_of
+from whiteboard.document import Document
+from whiteboard.elements import compact_op, size_of
 from whiteboard.history.checkpoint import take as take_checkpoint
 from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.budget import board_cap
@@ -36,7 +37,6 @@ from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
 from whiteboard.live.ticker import Append, Plan, Ticker
-from whiteboard.points import compact_op
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError
 
