@@ -101,16 +101,7 @@ class PushedStream(IOStream):
         try:
             self._handle_read()  # while an answer is pending, this only buffers what came
         except Exception as exc:
-            # The connection ends, as with Tornado's own handler: a frame half handled leaves
-            # the rest of its stream out of step. Short of memory is the server's fault, said
-            # in one line and to the client as such (as protocol.decode_frame says it).
-            if isinstance(exc, MemoryError):
-                log.warning("short of memory reading a client's frames: connection closed")
-                reader.close(protocol.CLOSE_TRY_AGAIN, "The server is short of memory: try later.")
-            else:
-                reader.handler.log_exception(*sys.exc_info())
-            reader._abort()
-            reader._end()
+            reader.fail(exc)
             return
         if reader.paused and not reader.turn and not self.closed():
             # Stop listening until the answer is done (Tornado's rules: not while nothing is
@@ -338,19 +329,30 @@ class PushedReads(WebSocketProtocol13):
             self._abort()
         self._resume(None)
 
+    def fail(self, exc: Exception) -> None:
+        """Reading or handling the buffered frames raised (in a callback of the loop, where an
+        error would only be logged by asyncio and leave the connection hanging): the connection
+        ends, as with Tornado's own reads, since a frame half handled leaves the rest of its
+        stream out of step. Short of memory is the server's fault, said in one line and to the
+        client as such (as ``protocol.decode_frame`` says it); anything else is a bug, logged
+        with its traceback."""
+        if isinstance(exc, MemoryError):
+            log.warning("short of memory reading a client's frames: connection closed")
+            self.close(protocol.CLOSE_TRY_AGAIN, "The server is short of memory: try later.")
+        else:
+            self.handler.log_exception(type(exc), exc, exc.__traceback__)
+        self._abort()
+        self._end()
+
     def _resume(self, _: Any) -> None:
         """The pending answer is done: handle what is buffered, then read again (or end, if
-        the stream closed meanwhile). A callback of the loop: an error here would only be
-        logged by asyncio and leave the connection hanging, so it ends it as Tornado's read
-        loop does when ``_handle_message`` raises."""
+        the stream closed meanwhile; or ``fail``)."""
         self.paused = self.turn = False
         stream = self.stream
         try:
             self.pump()
-        except Exception:
-            self.handler.log_exception(*sys.exc_info())
-            self._abort()
-            self._end()
+        except Exception as exc:
+            self.fail(exc)
             return
         if not self.paused and not stream.closed() and not self.client_terminated:
             stream._add_io_state(IOLoop.READ)
