@@ -28,15 +28,20 @@ def pack(obj: Any) -> bytes:
     """msgpack with bin types, as everything we write (the wire, the log, checkpoints).
 
     With a Packer kept per thread: ``msgpack.packb`` builds one per call, 1.35 us against
-    0.15 for a small value, and a big board's load packs two small values per element.
+    0.15 for a small value, and a checkpoint packs every element that changed since the last.
     """
-    p = getattr(_here, "packer", None)
-    if p is None:
-        p = _here.packer = packer()
-    packed: bytes = p.pack(obj)  # an error resets its buffer (msgpack >= 1.0)
+    packed: bytes = _packer_here().pack(obj)  # an error resets its buffer (msgpack >= 1.0)
     if len(packed) > KEEP_BUFFER_UP_TO:
         _here.packer = None
     return packed
+
+
+def _packer_here() -> msgpack.Packer:
+    """This thread's Packer (``pack``'s, and the headers': writing one needs no other)."""
+    p = getattr(_here, "packer", None)
+    if p is None:
+        p = _here.packer = packer()
+    return p
 
 
 class Packed(bytes):
@@ -80,20 +85,13 @@ def packer() -> msgpack.Packer:
 
 
 def array_header(n: int) -> bytes:
-    header: bytes = _header_packer().pack_array_header(n)
+    header: bytes = _packer_here().pack_array_header(n)
     return header
 
 
 def map_header(n: int) -> bytes:
-    header: bytes = _header_packer().pack_map_header(n)
+    header: bytes = _packer_here().pack_map_header(n)
     return header
-
-
-def _header_packer() -> msgpack.Packer:
-    p = getattr(_here, "headers", None)
-    if p is None:
-        p = _here.headers = msgpack.Packer()
-    return p
 
 
 def row_ops(
