@@ -29,14 +29,14 @@ export function penPoints(el: PenElement): Float64Array {
 }
 
 /**
- * The box of a pen's points, from its integer deltas: no points decoded or kept. Opening a
- * board indexes every element's box, and decoding 60,000 pens' points for it was a quarter
- * of the index's build; they are decoded when a pen is first drawn or hit instead. The same
- * numbers as the decoded points' extremes: each is `x + sum / ps` for the extreme sum.
+ * The box of a pen's points, from its integer deltas, widened by `pad`: no points decoded or
+ * kept. Opening a board indexes every element's box, and decoding 60,000 pens' points for it
+ * was a quarter of the index's build; they are decoded when a pen is first drawn or hit
+ * instead. The same numbers as the decoded points' extremes: each is `x + sum / ps` for the
+ * extreme sum.
  */
-function penExtent(el: PenElement): Box {
+function penBox(el: PenElement, pad: number): Box {
   const pts = el.pts;
-  if (pts.length < 2) return { minX: Infinity, minY: Infinity, maxX: -Infinity, maxY: -Infinity };
   let gx = 0;
   let gy = 0;
   let minGx = Infinity;
@@ -53,10 +53,10 @@ function penExtent(el: PenElement): Box {
   }
   const ps = el.ps ?? 1;
   return {
-    minX: el.x + minGx / ps,
-    minY: el.y + minGy / ps,
-    maxX: el.x + maxGx / ps,
-    maxY: el.y + maxGy / ps,
+    minX: el.x + minGx / ps - pad,
+    minY: el.y + minGy / ps - pad,
+    maxX: el.x + maxGx / ps + pad,
+    maxY: el.y + maxGy / ps + pad,
   };
 }
 
@@ -159,16 +159,8 @@ export function bounds(el: Element): Box {
 
 function unturnedBounds(el: Element): Box {
   switch (el.type) {
-    case "pen": {
-      const pad = penSize(el.width) / 2 + 1;
-      const box = penExtent(el);
-      return {
-        minX: box.minX - pad,
-        minY: box.minY - pad,
-        maxX: box.maxX + pad,
-        maxY: box.maxY + pad,
-      };
-    }
+    case "pen":
+      return penBox(el, penSize(el.width) / 2 + 1);
     case "line":
     case "arrow": {
       const pad = el.width / 2 + (el.type === "arrow" ? arrowHead(el.width) : 0) + 1;
