@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from tests.live import FakeTransport
 from tests.server.conftest import Client, connect, fetch, pen, rect
 from tests.server.subprocess_server import ServerProcess
 from whiteboard.config import Settings
@@ -26,26 +27,8 @@ async def test_board_reloads_from_checkpoint_plus_log(settings: Settings, tmp_pa
     await store.start()
     hub = Hub(store, settings)
 
-    class Fake:
-        frames: list[bytes] = []
-
-        def send(self, frame: bytes) -> None:
-            self.frames.append(frame)
-
-        def send_frame(self, frame: bytes) -> None:
-            self.frames.append(frame)
-
-        def send_parts(self, parts: list[bytes]) -> None:
-            self.frames.append(b"".join(parts))
-
-        def close(self, code: int, reason: str) -> None:
-            pass
-
-        def unsent(self) -> int:
-            return 0
-
     board = await hub.get("cp")
-    peer = await board.join(Fake(), Hello("x", None))
+    peer = await board.join(FakeTransport(), Hello("x", None))
     while peer.client_id not in board.peers:
         await asyncio.sleep(0.001)
     for i in range(30):
