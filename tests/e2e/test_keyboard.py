@@ -63,10 +63,11 @@ def test_keyboard_alone_adds_labels_moves_and_recolours_a_rectangle(server, boar
     )
     assert len(page.evaluate("window.__wb.elements()")) == 1
 
-    # The list beside the canvas names it, its label, and who made it.
+    # The list beside the canvas names it, its label, and who made it. (It updates a line a
+    # moment after the change: wait for the label, not only for the line.)
     page.wait_for_function(
         f"() => {{ const t = ({ITEMS_JS})(); return t.length === 1"
-        " && t.every(s => s.includes('by you')); }"
+        " && t.every(s => s.includes('by you') && s.includes('Plan')); }"
     )
     [item] = page.evaluate(ITEMS_JS)
     assert item.startswith("Rectangle") and "“Plan”" in item, item
