@@ -4,7 +4,10 @@ Why not Tornado's ``HTTPServer`` as is: its accept loop lets ``EMFILE`` (no file
 left) escape to the IOLoop, which logs a traceback and, the listening socket still readable,
 tries again at once: a busy loop writing megabytes of log a second while nobody can connect.
 Here accepting stops for a moment instead (doubling up to a second while the shortage lasts),
-with one log line when it starts and one when it ends.
+with one log line when it starts and one when it ends. It ends when the queue of waiting
+connections has been emptied, not at the first accept that succeeds: a descriptor freed now and
+then (a connection refused by the cap, a client leaving) lets one accept through in the middle
+of a shortage, and logging that as the end made a pair of lines per freed descriptor.
 
 And a cap on the HTTP connections one address holds open (requests not yet answered, or kept
 alive between them): partial requests held open for ever are the classic way to use up every
@@ -93,6 +96,9 @@ class _Acceptor:
             try:
                 connection, address = self.sock.accept()
             except BlockingIOError:
+                if self.pause:  # caught up with every waiting connection: the shortage is over
+                    log.warning("accepting connections again")
+                    self.pause = 0.0
                 return
             except ConnectionAbortedError:
                 continue
@@ -101,9 +107,6 @@ class _Acceptor:
                     raise
                 self._back_off(exc)
                 return
-            if self.pause:
-                log.warning("accepting connections again")
-                self.pause = 0.0
             self.callback(connection, address)
 
     def _back_off(self, exc: OSError) -> None:
