@@ -8,7 +8,6 @@ the state the others have just seen and no op can fall between the two.
 from __future__ import annotations
 
 import hmac
-import secrets
 from collections.abc import Callable
 from typing import Any
 
@@ -16,9 +15,9 @@ from whiteboard import protocol
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history.checkpoint import refresh as refresh_cache
-from whiteboard.keys import key_matches
 from whiteboard.live.judge import Queue
-from whiteboard.live.presence import Presence, color_of
+from whiteboard.live.opening import new_session
+from whiteboard.live.presence import Presence
 from whiteboard.live.replica import Replica
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session, Transport
@@ -68,7 +67,7 @@ class Members:
         ``readonly``, when given, is the web layer's decision (an owned board, ``web/auth/``)
         and wins over the edit key; ``who`` is kept on the session for ``regrant``.
         """
-        name, since, prev = hello.name, hello.since, hello.prev
+        since, prev = hello.since, hello.prev
         # Counted until the joiner is queued, so an idle unload cannot drop the board under it
         # (which would leave two Boards with one id).
         self._joining += 1
@@ -83,20 +82,7 @@ class Members:
             # (the elements' array only if it will get them rather than the recent ops).
             resumes = since is not None and self.recent.holds(since, self.doc.seq)
             await refresh_cache(self.doc, whole=not resumes)
-            session = Session(
-                transport,
-                client_id,
-                name,
-                color_of(client_id),
-                readonly=(
-                    readonly
-                    if readonly is not None
-                    else self.key_hash is not None and not key_matches(hello.key, self.key_hash)
-                ),
-                token=secrets.token_urlsafe(12),
-                compact=hello.compact,
-                who=who,
-            )
+            session = new_session(transport, client_id, hello, self.key_hash, readonly, who)
         finally:
             self._joining -= 1
         if self.failed:
@@ -106,6 +92,15 @@ class Members:
         self._joins.append((session, since))
         self.wake()
         return session
+
+    def adopt(self, session: Session) -> None:
+        """Take in a client welcomed while the board was opening (``live/opening.py``): it is
+        admitted at the end of a tick like any joiner, but gets the rows committed after
+        ``session.welcomed_at`` where the others get a welcome."""
+        if self.failed:
+            raise StoreError("the board was dropped while this client joined")
+        self._joins.append((session, session.welcomed_at))
+        self.wake()
 
     def regrant(self, judge: Callable[[Session], bool | None]) -> None:
         """The board's access changed (a share, the link, a rotated edit key): ``judge`` says
@@ -145,10 +140,29 @@ class Members:
             return
         welcomes = Welcomes(self.id, self.doc, self.recent, self.settings.limits())
         for session, since in joins:
-            session.send_parts(welcomes.encode(session, since, self.presence.roster(self.peers)))
+            roster = self.presence.roster(self.peers)
+            if session.welcomed_at is None:
+                session.send_parts(welcomes.encode(session, since, roster))
+            elif not self._catch_up(session, session.welcomed_at, roster):
+                continue
             self.presence.joined(session, self.peers)
             self.peers[session.client_id] = session
             session.admitted = True
             if session.early:  # sent before the welcome: handled now, in order
                 self._queue += [(session, ops) for ops in session.early]
                 session.early = []
+
+    def _catch_up(self, session: Session, at: int, roster: list[dict[str, Any]]) -> bool:
+        """What an adopted client missed since its early welcome: the rows after ``at`` as the
+        others got them, and who is here (its welcome listed nobody). False, and the client is
+        closed to come back with ``since``, if the recent rows no longer hold them all."""
+        head = self.doc.seq
+        rows = [row for row in self.recent.rows if row.last_seq > at]
+        if at != head and not (rows and rows[0].first_seq == at + 1):
+            session.close(protocol.CLOSE_TRY_AGAIN, "the board moved on while it opened")
+            return False
+        for row in rows:
+            session.send(protocol.encode_ops_frame(row.ts, row.ops))
+        if roster:
+            session.send(protocol.encode_presence(join=roster))
+        return True

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Coroutine
+from functools import partial
 from typing import Any
 
 from whiteboard import gil
@@ -23,6 +24,7 @@ from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.board import Board
 from whiteboard.live.budget import MemoryBudget
 from whiteboard.live.judge import build_document
+from whiteboard.live.opening import Opening, prepare
 from whiteboard.live.quota import Quota
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
@@ -65,6 +67,7 @@ class Hub:
         self.budget = MemoryBudget(settings, self.boards)
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
+        self._openings: dict[str, asyncio.Future[Opening | None]] = {}  # live/opening.py
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
         self.cluster = cluster if cluster is not None else SoloCluster()
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
@@ -82,15 +85,36 @@ class Hub:
         board = self.boards.get(board_id)
         if board is not None:
             return board
+        return await asyncio.shield(self._start(board_id))
+
+    async def opening(self, board_id: str) -> Opening | None:
+        """The board as stored, for a joiner to be welcomed from while it decodes
+        (``live/opening.py``); None when it is loaded already, or too small to be worth it, or
+        served by several processes: then ``get`` it."""
+        if board_id in self.boards or self.cluster.shared:
+            return None
+        self._start(board_id)
+        early = self._openings.get(board_id)
+        return None if early is None else await asyncio.shield(early)
+
+    def _start(self, board_id: str) -> asyncio.Future[Board]:
+        """The board's load, begun by its first joiner and shared by the others."""
         pending = self._loading.get(board_id)
         if pending is None:
-            pending = asyncio.ensure_future(self._load(board_id))
-            self._loading[board_id] = pending
-            try:
-                return await pending
-            finally:
-                self._loading.pop(board_id, None)
-        return await asyncio.shield(pending)
+            if not self.cluster.shared:
+                self._openings[board_id] = asyncio.get_running_loop().create_future()
+            pending = self._loading[board_id] = asyncio.ensure_future(self._load(board_id))
+            pending.add_done_callback(partial(self._loaded, board_id))
+        return pending
+
+    def _loaded(self, board_id: str, load: asyncio.Future[Board]) -> None:
+        if self._loading.get(board_id) is load:
+            del self._loading[board_id]
+        early = self._openings.pop(board_id, None)
+        if early is not None and not early.done():
+            early.set_result(None)
+        if not load.cancelled():
+            load.exception()  # every caller of get() has it; nobody else need be told
 
     def _replica(self, board_id: str) -> Replica:
         if not self.cluster.shared:
@@ -106,6 +130,12 @@ class Hub:
         try:
             remote = await replica.subscribe()
             loaded = await self.store.load(board_id)
+            opening = self._openings.get(board_id)
+            if opening is not None and isinstance(replica, Solo):
+                # Joiners from now on are welcomed from the stored bytes, not after the decode.
+                opening.set_result(
+                    await prepare(board_id, loaded, self.store, replica, self.settings)
+                )
             # Decoding a big board's checkpoint and replaying the log after it takes hundreds
             # of ms (a 7 MB state): in a thread, the loop keeps serving the other boards
             # meanwhile, losing the GIL for one switch interval at a time.

@@ -136,7 +136,8 @@ class Solo(Replica):
         self.next_client_id = 1
 
     def bind(self, host: Host, loaded: LoadedBoard) -> None:
-        self.next_client_id = loaded.next_client_id
+        # Never back: an opening board (``live/opening.py``) may have given ids already.
+        self.next_client_id = max(self.next_client_id, loaded.next_client_id)
 
     async def client_id(self) -> int:
         """Counted here; reserved in the store before the welcome shows it (PROTOCOL.md: the

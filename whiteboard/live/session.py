@@ -61,6 +61,7 @@ class Session:
         "stored",
         "token",
         "vp",
+        "welcomed_at",
         "who",
     )
 
@@ -96,6 +97,9 @@ class Session:
         self.vp: list[float] | None = None  # the last ``view`` it sent: for peers and summons
         # Ops sent between hello and the welcome: PROTOCOL.md handles them after the welcome.
         self.early: list[list[dict[str, Any]]] = []
+        # Welcomed from the stored bytes while its board was opening (``live/opening.py``):
+        # the seq its welcome and the rows after it brought it to. Admitted without a welcome.
+        self.welcomed_at: int | None = None
 
     def hold(self) -> None:
         """Keep what is sent from now on (``send_frame`` and ``send``, in order) and write it

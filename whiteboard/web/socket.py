@@ -29,6 +29,7 @@ from whiteboard import metrics, protocol
 from whiteboard.config import Settings
 from whiteboard.live.board import Board
 from whiteboard.live.lifecycle import DELETED
+from whiteboard.live.opening import Opening
 from whiteboard.live.registry import BoardDeleted, Hub
 from whiteboard.live.session import Session
 from whiteboard.protocol import (
@@ -337,12 +338,22 @@ class BoardSocket(FrameWriter, WebSocketHandler):
             self.close(protocol.CLOSE_TRY_AGAIN, "the server is short of memory; try again later")
             return
         try:
-            board = await self.hub.get(self.board_id)
-            self.board = board
-            readonly, who, hello = await self._grant(board, hello)
-            if self._closed():
-                return  # refused (1008), or the client left while its access was read
-            session = await board.join(self, hello, readonly=readonly, who=who)
+            opening = None if hello.since is not None else await self.hub.opening(self.board_id)
+            if opening is not None:
+                # A big board still decoding: welcomed from its stored bytes now, taken in by
+                # the board once it is ready; this connection is not read until then.
+                readonly, who, hello = await self._grant(opening, hello)
+                if self._closed():
+                    return
+                session = await opening.join(self, hello, readonly=readonly, who=who)
+                board = self.board = await self.hub.get(self.board_id)
+                board.adopt(session)
+            else:
+                board = self.board = await self.hub.get(self.board_id)
+                readonly, who, hello = await self._grant(board, hello)
+                if self._closed():
+                    return  # refused (1008), or the client left while its access was read
+                session = await board.join(self, hello, readonly=readonly, who=who)
         except BoardDeleted:
             self.close(protocol.CLOSE_POLICY, DELETED)
             return
@@ -356,7 +367,9 @@ class BoardSocket(FrameWriter, WebSocketHandler):
         self.session = session
         self.state = State.LIVE
 
-    async def _grant(self, board: Board, hello: Hello) -> tuple[bool | None, Visitor | None, Hello]:
+    async def _grant(
+        self, board: Board | Opening, hello: Hello
+    ) -> tuple[bool | None, Visitor | None, Hello]:
         """With sign-in: the signed-in name replaces the one in ``hello`` (presence and
         history show who people are), and an owned board's access data decides read-only,
         or refuses (1008 with the sentence a page would show). Without: nothing changes."""
