@@ -33,6 +33,7 @@ from whiteboard.keys import key_matches
 from whiteboard.live.presence import color_of
 from whiteboard.live.replica import Solo
 from whiteboard.live.session import Session, Transport
+from whiteboard.live.wsframe import ws_frame
 from whiteboard.protocol import Hello
 from whiteboard.store.base import LoadedBoard, Store
 
@@ -58,7 +59,12 @@ class Opening:
         self.replica = replica
         self.limits = settings.limits()
         self._elements, self._first, self._gone, self._count, self.seq = pieces
-        self._tail = [protocol.encode_ops_frame(row.ts, row.ops) for row in loaded.rows]
+        # The rows after the checkpoint, one ``ops`` message each (each has its ``ts``), as
+        # WebSocket frames joined once for every early joiner and written in one go: a
+        # thousand writes of their own held the loop for tens of milliseconds.
+        self._tail = b"".join(
+            ws_frame(protocol.encode_ops_frame(row.ts, row.ops)) for row in loaded.rows
+        )
         self.head = loaded.rows[-1].last_seq if loaded.rows else self.seq
         """The seq a joiner is at once it has its welcome and the tail: what it is adopted at."""
 
@@ -92,8 +98,8 @@ class Opening:
                 count=self._count,
             )
         )
-        for frame in self._tail:
-            session.send(frame)
+        if self._tail:
+            session.send_frame(self._tail)
         session.welcomed_at = self.head
         return session
 
