@@ -189,3 +189,31 @@ async def test_the_edit_key_and_since_are_honoured_while_the_board_opens(
     assert [op["s"] for op in resumed.welcome["ops"]] == list(
         range(head + 1, resumed.welcome["seq"] + 1)
     )
+
+
+@pytest.mark.parametrize("resumes", [False, True])
+async def test_a_reconnect_while_the_board_opens_replaces_the_early_connection(
+    url: str, board: str, hub: Hub, held: Hold, resumes: bool
+) -> None:
+    head = await built(url, board, hub, held)
+    old = await connect(url, board, "Ben")
+    (c,) = await old.ops({"k": "add", "e": rect("sent-on-the-old-socket")})
+    prev = {"id": old.welcome["me"], "token": old.welcome["token"]}
+    since = head if resumes else None
+    new = asyncio.ensure_future(connect(url, board, "Ben", prev=prev, since=since))
+    if not resumes:  # welcomed early too: the old connection goes at once
+        assert await old.expect_close() == 1000
+        await new
+    held.set()
+    welcome = (await new).welcome
+    if resumes:  # it waited for the board, then replaced the old one
+        assert await old.expect_close() == 1000
+    await until(lambda: hub.loaded(board) is not None)
+    loaded = hub.loaded(board)
+    assert loaded is not None
+    await until(lambda: not loaded.ticking)
+    # PROTOCOL.md's rule for a reconnect: each op of the old socket is in the new welcome's
+    # ops, by the old id with its c, or never committed (the client resends it).
+    if loaded.doc.get("sent-on-the-old-socket") is not None:
+        assert resumes
+        assert {"by": prev["id"], "c": c} in [{"by": o["by"], "c": o["c"]} for o in welcome["ops"]]

@@ -30,12 +30,12 @@ from whiteboard.live.broadcast import Outbox, send_rows
 from whiteboard.live.budget import board_cap
 from whiteboard.live.faults import Faults
 from whiteboard.live.judge import DISK_FULL, Judged, Queue, build_document, judge
-from whiteboard.live.members import CLOSE_REPLACED, Members
+from whiteboard.live.members import Members
 from whiteboard.live.presence import Presence
 from whiteboard.live.quota import Quota
 from whiteboard.live.replica import NOTHING, Replica
 from whiteboard.live.resume import ResumeBuffer
-from whiteboard.live.session import Session
+from whiteboard.live.session import CLOSE_REPLACED, Session
 from whiteboard.live.ticker import Append, Plan, Ticker
 from whiteboard.protocol import Limits
 from whiteboard.store.base import Client, LoadedBoard, LogRow, Store, StoreConflict, StoreError

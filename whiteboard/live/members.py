@@ -20,13 +20,11 @@ from whiteboard.live.opening import new_session
 from whiteboard.live.presence import Presence
 from whiteboard.live.replica import Replica
 from whiteboard.live.resume import ResumeBuffer
-from whiteboard.live.session import Session, Transport
+from whiteboard.live.session import CLOSE_REPLACED, Session, Transport
 from whiteboard.live.ticker import Ticker
 from whiteboard.live.welcome import Welcomes
 from whiteboard.protocol import Hello
 from whiteboard.store.base import StoreError
-
-CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
 
 
 class Members:
@@ -72,11 +70,8 @@ class Members:
         # (which would leave two Boards with one id).
         self._joining += 1
         try:
-            if prev is not None:
-                if prev[0] in self.peers:
-                    self._evict(*prev)
-                else:
-                    await self.replica.retire(*prev)
+            if prev is not None and not self._evict(*prev):
+                await self.replica.retire(*prev)
             client_id = await self.replica.client_id()
             # What its welcome will list, packed in a thread now rather than on the loop then
             # (the elements' array only if it will get them rather than the recent ops).
@@ -116,11 +111,19 @@ class Members:
                 self.leave(session)
                 session.close(protocol.CLOSE_TRY_AGAIN, "your access changed: reconnecting")
 
-    def _evict(self, client_id: int, token: str) -> None:
+    def _evict(self, client_id: int, token: str) -> bool:
+        """Drop the connection a reconnect replaces, if it is here: a peer, or one still
+        waiting for its admission (a client welcomed while the board opened waits seconds).
+        False when that client is not on this board in this process."""
         old = self.peers.get(client_id)
-        if old is not None and hmac.compare_digest(old.token, token):
+        if old is None:
+            old = next((s for s, _ in self._joins if s.client_id == client_id), None)
+            if old is None:
+                return False
+        if hmac.compare_digest(old.token, token):
             self.leave(old)
             old.close(*CLOSE_REPLACED)
+        return True
 
     def leave(self, session: Session) -> None:
         """Forget a client now; the others hear of it in the next tick, not when TCP closes."""

@@ -20,6 +20,7 @@ recent rows answer it), and for a checkpoint whose ``first`` map lists its live 
 
 from __future__ import annotations
 
+import hmac
 import secrets
 from typing import Any
 
@@ -32,7 +33,7 @@ from whiteboard.history import layout
 from whiteboard.keys import key_matches
 from whiteboard.live.presence import color_of
 from whiteboard.live.replica import Solo
-from whiteboard.live.session import Session, Transport
+from whiteboard.live.session import CLOSE_REPLACED, Session, Transport
 from whiteboard.live.wsframe import ws_frame
 from whiteboard.protocol import Hello
 from whiteboard.store.base import LoadedBoard, Store
@@ -65,6 +66,7 @@ class Opening:
         self._tail = b"".join(
             ws_frame(protocol.encode_ops_frame(row.ts, row.ops)) for row in loaded.rows
         )
+        self._sessions: dict[int, Session] = {}  # the early joiners, for a reconnect's ``prev``
         self.head = loaded.rows[-1].last_seq if loaded.rows else self.seq
         """The seq a joiner is at once it has its welcome and the tail: what it is adopted at."""
 
@@ -79,8 +81,14 @@ class Opening:
         """A session with its durable id, sent the board as stored. It is no board's peer yet:
         its connection is read again only once the board has adopted it, so whatever it sends
         meanwhile waits in the socket, in order."""
+        if hello.prev is not None:  # a reconnect of an early joiner: that connection goes
+            old = self._sessions.get(hello.prev[0])
+            if old is not None and hmac.compare_digest(old.token, hello.prev[1]):
+                old.close(*CLOSE_REPLACED)
         client_id = await self.replica.client_id()
-        session = new_session(transport, client_id, hello, self.key_hash, readonly, who)
+        session = self._sessions[client_id] = new_session(
+            transport, client_id, hello, self.key_hash, readonly, who
+        )
         session.send_parts(
             protocol.welcome_parts(
                 board=self.id,

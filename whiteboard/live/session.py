@@ -12,8 +12,10 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from whiteboard import metrics
+from whiteboard import metrics, protocol
 from whiteboard.live.wsframe import ws_frame
+
+CLOSE_REPLACED = (protocol.CLOSE_NORMAL, "replaced by a newer connection of this client")
 
 
 class Transport(Protocol):
