@@ -12,8 +12,10 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from types import SimpleNamespace
 from typing import Any
 
+import msgpack
 import pytest
 
 from tests.server.conftest import Client, connect, fetch, rect
@@ -22,7 +24,12 @@ from whiteboard.document import Document
 from whiteboard.live import opening, registry
 from whiteboard.live.registry import Hub
 from whiteboard.protocol import Limits, encode_ops_array, server_op
+from whiteboard.store.access import BoardAccess
 from whiteboard.store.base import LogRow
+from whiteboard.web import sharing
+from whiteboard.web import socket as web_socket
+from whiteboard.web.auth.session import User
+from whiteboard.web.auth.visitor import Visitor
 
 pytestmark = pytest.mark.gen_test(timeout=30)
 
@@ -93,19 +100,13 @@ async def until(cond: Any, timeout: float = 10) -> None:
         await asyncio.sleep(0.01)  # the server's own loop: nothing else to wait on
 
 
-async def caught_up(client: Client, head: int) -> Document:
-    """The client's board from its welcome and the ops frames after it, up to ``head``."""
+def welcomed(client: Client) -> Document:
+    """The board as the client's welcome gives it (elements, first adds, deleted ids)."""
     w = client.welcome
     ids = [e["id"] for e in w["elements"]]
     first = dict(zip(ids, w["first"], strict=True)) | {id: s for id, s in w.get("gone", [])}
     state = {"seq": w["seq"], "elements": w["elements"], "first": first}
-    doc = Document.from_state(state, Limits())
-    while doc.seq < head:
-        frame = await client.expect_type("ops")
-        for sop in frame["ops"]:
-            assert sop["s"] == doc.seq + 1
-            doc.apply_sop(sop)
-    return doc
+    return Document.from_state(state, Limits())
 
 
 async def test_a_joiner_sees_the_stored_board_before_the_decode_and_the_same_board(
@@ -113,9 +114,9 @@ async def test_a_joiner_sees_the_stored_board_before_the_decode_and_the_same_boa
 ) -> None:
     head = await built(url, board, hub, held)
     early = await connect(url, board, "Ben")
-    assert early.welcome["seq"] < head  # the checkpoint's: the rows after it follow as ops
     assert hub.loaded(board) is None  # still decoding
-    seen = await caught_up(early, head)
+    assert early.welcome["seq"] == head  # the checkpoint and the rows after it, spliced
+    seen = welcomed(early)
     held.set()
     await until(lambda: hub.loaded(board) is not None)
     late = await connect(url, board, "Cy")  # the loaded board's own welcome
@@ -132,8 +133,7 @@ async def test_what_an_early_joiner_sends_while_the_board_opens_is_kept_in_order
     head = await built(url, board, hub, held)
     ben = await connect(url, board, "Ben")
     dee = await connect(url, board, "Dee")
-    await caught_up(ben, head)
-    await caught_up(dee, head)
+    assert ben.welcome["seq"] == dee.welcome["seq"] == head
     await ben.send({"t": "cursor", "x": 1, "y": 2})
     cs = await ben.ops({"k": "add", "e": rect("b1")}, {"k": "update", "id": "b1", "set": {"x": 5}})
     held.set()
@@ -176,7 +176,7 @@ async def test_the_edit_key_and_since_are_honoured_while_the_board_opens(
     viewer = await connect(url, board, "viewer")
     editor = await connect(url, board, "editor", key=key)
     assert viewer.welcome["readonly"] is True and editor.welcome["readonly"] is False
-    assert viewer.welcome["seq"] < head and editor.welcome["seq"] < head  # both early
+    assert hub.loaded(board) is None  # both welcomed while it decodes
     back = asyncio.ensure_future(connect(url, board, "back", key=key, since=head))
     (c,) = await viewer.ops({"k": "delete", "ids": ["r0"]})
     (e,) = await editor.ops({"k": "delete", "ids": ["r1"]})
@@ -217,3 +217,44 @@ async def test_a_reconnect_while_the_board_opens_replaces_the_early_connection(
     if loaded.doc.get("sent-on-the-old-socket") is not None:
         assert resumes
         assert {"by": prev["id"], "c": c} in [{"by": o["by"], "c": o["c"]} for o in welcome["ops"]]
+
+
+async def test_a_share_withdrawn_while_the_board_opens_reaches_its_early_joiner(
+    url: str, board: str, hub: Hub, held: Hold, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Sign-in on, Ann signed in (what the session cookie would say), her share then withdrawn.
+    monkeypatch.setattr(Settings, "sign_in", property(lambda self: True))
+    ann = User("ann@example.com", "Ann")
+
+    async def as_ann(handler: Any, store: Any, settings: Any, key: str | None) -> Visitor:
+        return Visitor(ann, False, key)
+
+    monkeypatch.setattr(web_socket, "visitor", as_ann)
+    store = hub.store
+    await store.put_access(board, BoardAccess("bob@example.com", "none", {ann.email: "edit"}))
+    await built(url, board, hub, held)
+    early = await connect(url, board, "x")
+    assert early.welcome["readonly"] is False and hub.loaded(board) is None
+    withdrawn = BoardAccess("bob@example.com", "none", {})
+    await store.put_access(board, withdrawn)
+    handler: Any = SimpleNamespace(hub=hub)
+    sharing.regrant(handler, board, withdrawn)  # what PUT .../access does
+    held.set()
+    assert await early.expect_close() == 1008
+
+
+async def test_a_damaged_layout_index_makes_joiners_wait_for_the_decode_not_fail(
+    url: str, board: str, hub: Hub, held: Hold, caplog: pytest.LogCaptureFixture
+) -> None:
+    head = await built(url, board, hub, held)
+    store: Any = hub.store
+    await store._submit(
+        lambda conn: conn.execute(
+            "UPDATE checkpoint_layouts SET layout = ? WHERE board = ?", (msgpack.packb(1), board)
+        )
+    )
+    joining = asyncio.ensure_future(connect(url, board, "x"))
+    await until(lambda: "no early welcome" in caplog.text)
+    assert not joining.done()  # waits for the board
+    held.set()
+    assert (await joining).welcome["seq"] == head

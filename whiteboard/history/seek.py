@@ -71,9 +71,38 @@ def _build(
 def _splice(
     board: str, at: int, cp: Checkpoint, lay: Layout, sops: list[dict[str, Any]], limits: Limits
 ) -> bytes:
+    spliced = splice(cp, lay, sops, limits)
+    return b"".join([_pack_header(board, at, spliced.count), *spliced.parts])
+
+
+class Spliced:
+    """A state's elements, spliced from a checkpoint's bytes and the ops after it: their bytes
+    in stacking order (``parts``, joined they are the body of the ``elements`` array), how many,
+    and for a ``welcome`` (``with_firsts``) each one's first-add seq in the same order and the
+    ``[id, first-add seq]`` of every id added before and not live now (``Document.gone``)."""
+
+    __slots__ = ("count", "firsts", "gone", "parts")
+
+    def __init__(self, parts: list[bytes | memoryview], count: int) -> None:
+        self.parts = parts
+        self.count = count
+        self.firsts: list[int] = []
+        self.gone: list[list[Any]] = []
+
+
+def splice(
+    cp: Checkpoint,
+    lay: Layout,
+    sops: list[dict[str, Any]],
+    limits: Limits,
+    with_firsts: bool = False,
+) -> Spliced:
+    """The elements after ``sops`` (the ops that follow ``cp``), from ``cp``'s bytes: ``?at=``
+    answers with them, and a big board's first welcome is made of them while it decodes
+    (``live/opening.py``)."""
     state = memoryview(cp.state)
     offsets = lay.offsets
-    position = {id: i for i, id in enumerate(lay.ids)} if sops else {}
+    position = {id: i for i, id in enumerate(lay.ids)} if sops or with_firsts else {}
     touched = sorted({i for id in _ids_of(sops) if (i := position.get(id)) is not None})
     # The touched elements as they were, and every id's first add (re-adds keep their place):
     # the live ones' from the checkpoint, the deleted ones' recorded beside it.
@@ -82,7 +111,7 @@ def _splice(
         {
             "seq": cp.seq,
             "elements": [msgpack.unpackb(state[offsets[i] : offsets[i + 1]]) for i in touched],
-            "first": msgpack.unpackb(state[start:end]) if sops else {},
+            "first": msgpack.unpackb(state[start:end]) if position else {},
         },
         limits,
     )
@@ -95,27 +124,44 @@ def _splice(
     for e in part.elements():
         first = part.first_seq(e["id"])
         assert first is not None
-        inserts.append((bisect.bisect_left(keys, (e.get("z", first), first)), _pack(e)))
+        where = bisect.bisect_left(keys, (e.get("z", first), first))
+        inserts.append((where, _pack(e), first))
     # Then copy the untouched elements between the cuts (a touched one's old place, a new
     # place) as runs of contiguous bytes, and the touched ones' new bytes at their places.
     cuts = sorted(
-        [(where, 0, n, packed) for n, (where, packed) in enumerate(inserts)]
-        + [(i, 1, 0, b"") for i in touched]
+        [(where, 0, n, packed, first) for n, (where, packed, first) in enumerate(inserts)]
+        + [(i, 1, 0, b"", 0) for i in touched]
     )
     total = len(lay.ids)
-    parts: list[bytes | memoryview] = [_pack_header(board, at, total - len(touched) + len(inserts))]
+    out = Spliced([], total - len(touched) + len(inserts))
+    parts, firsts = out.parts, out.firsts
     run = 0
-    for where, kind, _, packed in cuts:
+    for where, kind, _, packed, first in cuts:
         if run < where:
             parts.append(state[offsets[run] : offsets[where]])
+            if with_firsts:
+                firsts += lay.firsts[run:where]
             run = where
         if kind == 0:
             parts.append(packed)
+            if with_firsts:
+                firsts.append(first)
         else:
             run = where + 1
     if run < total:
         parts.append(state[offsets[run] : offsets[total]])
-    return b"".join(parts)
+        if with_firsts:
+            firsts += lay.firsts[run:total]
+    if with_firsts:
+        out.gone = _gone(part, set(touched), position)
+    return out
+
+
+def _gone(part: Document, touched: set[int], position: dict[str, int]) -> list[list[Any]]:
+    """``Document.gone`` of the spliced state: ids whose first add is known (from the
+    checkpoint's ``first`` map, the store's record beside it, the ops) and that are live neither
+    among the touched elements nor among the untouched ones."""
+    return [[id, s] for id, s in part.gone() if (i := position.get(id)) is None or i in touched]
 
 
 class _Keys:

@@ -2,73 +2,91 @@
 
 Why: decoding a big checkpoint into a ``Document`` takes seconds of a worker thread (a
 1,000,000-op board with 7 MB of state: 1-2 s on a loaded machine), and until it is done a
-joiner saw nothing. But the checkpoint already is the welcome's main part: its elements are
-stored in stacking order, and its layout index (``history/layout.py``) says where they lie and
-what each one's first-add seq is. So the joiner gets the board as of the checkpoint at once,
-then the stored rows after it as ``ops`` frames, exactly as if it had been on the board when
-they were committed; nothing else can commit on the board while it loads (one process serves
-it), so that is the board's whole state. When the ``Document`` is ready the session is
-*adopted* by the ``Board`` (``Members.adopt``): it becomes one of its peers, and gets whatever
-was committed after what it was sent.
+joiner saw nothing. But the checkpoint's bytes already are most of the welcome: its elements
+are stored in stacking order, and its layout index (``history/layout.py``) says where each lies
+and what its first-add seq is. So the state at the head is spliced as ``?at=`` splices it
+(``history/seek.py``: the untouched elements' bytes copied, the few that the ops after the
+checkpoint touch decoded and replayed), once for every early joiner, in a thread. Nothing else
+can commit on the board while it loads (one process serves it), so that is the board as a
+joiner of the loaded board would get it. When the ``Document`` is ready the session is *adopted*
+by the ``Board`` (``Members.adopt``): it becomes one of its peers, and gets whatever was
+committed after its welcome.
 
 Only for boards whose decode is worth skipping (``EARLY_FROM`` bytes of state), with one
 process (``--redis`` boards are loaded by whichever process catches up first, and their joins
-go through the cluster), for a fresh join (a ``since`` resume waits for the board, whose
-recent rows answer it), and for a checkpoint whose ``first`` map lists its live elements only
-(older ones also list deleted ids there, which the index does not cover).
+go through the cluster), and for a fresh join (a ``since`` resume waits for the board, whose
+recent rows answer it). The splice runs only when such a joiner comes: a load for anything
+else (a resume, an upload, a title) costs nothing more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hmac
+import logging
 import secrets
-from typing import Any
 
-import msgpack
-
-from whiteboard import protocol
-from whiteboard.codec import Packed, Pieces, array_header, pack
+from whiteboard import gil, protocol
+from whiteboard.codec import Packed, Pieces, array_header, pack, row_ops
 from whiteboard.config import Settings
 from whiteboard.history import layout
+from whiteboard.history.seek import splice
 from whiteboard.keys import key_matches
 from whiteboard.live.presence import color_of
 from whiteboard.live.replica import Solo
 from whiteboard.live.session import CLOSE_REPLACED, Session, Transport
-from whiteboard.live.wsframe import ws_frame
-from whiteboard.protocol import Hello
-from whiteboard.store.base import LoadedBoard, Store
+from whiteboard.protocol import Hello, Limits
+from whiteboard.store.base import Checkpoint, LoadedBoard, LogRow, Store
+
+log = logging.getLogger(__name__)
 
 EARLY_FROM = 1 << 20
 """Bytes of checkpoint from which a joiner is welcomed before the decode ends: a smaller board
 decodes in tens of milliseconds, and its joiners take the ordinary path."""
 
+Pieces4 = tuple[Pieces, Packed, Packed, int]  # elements, first, gone, count
+
 
 class Opening:
-    """A board being decoded, as its early joiners see it: the welcome's pieces, cut once from
-    the checkpoint's bytes and shared by every joiner, and the rows stored after it."""
+    """A board being decoded, as its early joiners see it: the welcome's pieces, spliced once
+    from the checkpoint's bytes and the rows after it and shared by every joiner."""
 
     def __init__(
-        self,
-        board_id: str,
-        loaded: LoadedBoard,
-        replica: Solo,
-        settings: Settings,
-        pieces: tuple[Pieces, Packed, Packed, int, int],
+        self, board_id: str, loaded: LoadedBoard, store: Store, replica: Solo, settings: Settings
     ) -> None:
         self.id = board_id
         self.key_hash = loaded.key_hash
         self.replica = replica
         self.limits = settings.limits()
-        self._elements, self._first, self._gone, self._count, self.seq = pieces
-        # The rows after the checkpoint, one ``ops`` message each (each has its ``ts``), as
-        # WebSocket frames joined once for every early joiner and written in one go: a
-        # thousand writes of their own held the loop for tens of milliseconds.
-        self._tail = b"".join(
-            ws_frame(protocol.encode_ops_frame(row.ts, row.ops)) for row in loaded.rows
-        )
+        self._loaded = loaded
+        self._store = store
+        self._limits = Limits.from_object(settings)
+        self._pieces: asyncio.Future[Pieces4 | None] | None = None
         self._sessions: dict[int, Session] = {}  # the early joiners, for a reconnect's ``prev``
-        self.head = loaded.rows[-1].last_seq if loaded.rows else self.seq
-        """The seq a joiner is at once it has its welcome and the tail: what it is adopted at."""
+        cp = loaded.checkpoint
+        assert cp is not None  # ``prepare`` makes no Opening without one
+        self.head = loaded.rows[-1].last_seq if loaded.rows else cp.seq
+        """The welcome's seq: the board's head, as the load read it."""
+
+    async def ready(self) -> bool:
+        """Whether joiners can be welcomed now (the first caller splices the state; later ones
+        share it). False when the stored bytes cannot be spliced: they wait for the decode."""
+        if self._pieces is None:
+            self._pieces = asyncio.ensure_future(self._splice())
+        return await asyncio.shield(self._pieces) is not None
+
+    async def _splice(self) -> Pieces4 | None:
+        cp = self._loaded.checkpoint
+        assert cp is not None
+        try:
+            index = await self._store.checkpoint_layout(self.id, cp.seq)
+            if index is None:
+                return None
+            rows, limits = self._loaded.rows, self._limits
+            return await asyncio.to_thread(_welcome_pieces, cp, index, rows, limits)
+        except Exception as exc:  # a damaged index: the decode says what is wrong, if anything
+            log.warning("board %s: no early welcome (%s); joiners wait for the load", self.id, exc)
+            return None
 
     async def join(
         self,
@@ -78,9 +96,13 @@ class Opening:
         readonly: bool | None = None,
         who: object = None,
     ) -> Session:
-        """A session with its durable id, sent the board as stored. It is no board's peer yet:
-        its connection is read again only once the board has adopted it, so whatever it sends
-        meanwhile waits in the socket, in order."""
+        """A session with its durable id, sent the board (``ready`` said it can be). It is no
+        board's peer yet: its connection is read again only once the board has adopted it, so
+        whatever it sends meanwhile waits in the socket, in order."""
+        assert self._pieces is not None and self._pieces.done()
+        pieces = self._pieces.result()
+        assert pieces is not None
+        elements, first, gone, count = pieces
         if hello.prev is not None:  # a reconnect of an early joiner: that connection goes
             old = self._sessions.get(hello.prev[0])
             if old is not None and hmac.compare_digest(old.token, hello.prev[1]):
@@ -94,20 +116,18 @@ class Opening:
                 board=self.id,
                 me=session.client_id,
                 color=session.color,
-                seq=self.seq,
+                seq=self.head,
                 peers=[],  # the others, and those who join with it, come as presence joins
-                elements=self._elements,
+                elements=elements,
                 ops=None,
                 limits=self.limits,
                 readonly=session.readonly,
                 token=session.token,
-                first=self._first,
-                gone=self._gone,
-                count=self._count,
+                first=first,
+                gone=gone,
+                count=count,
             )
         )
-        if self._tail:
-            session.send_frame(self._tail)
         session.welcomed_at = self.head
         return session
 
@@ -138,48 +158,33 @@ def new_session(
     )
 
 
-async def prepare(
+def prepare(
     board_id: str, loaded: LoadedBoard, store: Store, replica: Solo, settings: Settings
 ) -> Opening | None:
     """The board's ``Opening``, or None when its joiners should wait for the decode."""
-    checkpoint = loaded.checkpoint
-    if checkpoint is None or len(checkpoint.state) < EARLY_FROM or loaded.deleted is not None:
+    cp = loaded.checkpoint
+    if cp is None or len(cp.state) < EARLY_FROM or loaded.deleted is not None:
         return None
-    if any(row.first_seq <= checkpoint.seq for row in loaded.rows):
+    if any(row.first_seq <= cp.seq for row in loaded.rows):
         return None  # not a tail that starts after the checkpoint: leave it to the decode
-    packed = checkpoint.layout or await store.checkpoint_layout(board_id, checkpoint.seq)
-    try:
-        index = layout.load(packed) if packed is not None else None
-        state, seq = checkpoint.state, checkpoint.seq
-        pieces = index and welcome_pieces(state, seq, index, checkpoint.firsts)
-    except (ValueError, KeyError, TypeError, msgpack.UnpackException):
-        pieces = None  # an index this version cannot read: the decode will tell what is wrong
-    if not pieces:
-        return None
     replica.next_client_id = loaded.next_client_id  # ids are given from now (``Solo.bind``)
-    return Opening(board_id, loaded, replica, settings, pieces)
+    return Opening(board_id, loaded, store, replica, settings)
 
 
-def welcome_pieces(
-    state: bytes,
-    seq: int,
-    index: layout.Layout,
-    deleted: tuple[tuple[str, int], ...],
-) -> tuple[Pieces, Packed, Packed, int, int] | None:
-    """The welcome's ``elements`` (the checkpoint's own bytes), ``first``, ``gone``, the
-    element count and the checkpoint's seq; None for a checkpoint whose ``first`` map also
-    lists deleted ids (only the index's live ones are known here)."""
-    n = len(index.ids)
-    start, _ = index.first_span
-    unpacker = msgpack.Unpacker()
-    unpacker.feed(state[start : start + 5])
-    try:
-        listed = unpacker.read_map_header()
-    except (ValueError, msgpack.OutOfData):
+def _welcome_pieces(
+    cp: Checkpoint, index: bytes, rows: list[LogRow], limits: Limits
+) -> Pieces4 | None:
+    """In a thread: the state at the head, as the welcome's pieces."""
+    found = layout.load(index)
+    if found is None:
         return None
-    if listed != n or len(index.offsets) != n + 1:
-        return None
-    elements = array_header(n) + state[index.offsets[0] : index.offsets[-1]]
-    live = set(index.ids)
-    gone: list[list[Any]] = [[id, s] for id, s in deleted if id not in live and s <= seq]
-    return Pieces((elements,)), Packed(pack(index.firsts)), Packed(pack(gone)), n, seq
+    with gil.offering():
+        sops = [sop for row in rows for sop in row_ops(row, cp.seq)]
+        spliced = splice(cp, found, sops, limits, with_firsts=True)
+        elements = b"".join([array_header(spliced.count), *spliced.parts])
+    return (
+        Pieces((elements,)),
+        Packed(pack(spliced.firsts)),
+        Packed(pack(spliced.gone)),
+        spliced.count,
+    )

@@ -95,7 +95,8 @@ class Hub:
             return None
         self._start(board_id)
         early = self._openings.get(board_id)
-        return None if early is None else await asyncio.shield(early)
+        opening = None if early is None else await asyncio.shield(early)
+        return opening if opening is not None and await opening.ready() else None
 
     def _start(self, board_id: str) -> asyncio.Future[Board]:
         """The board's load, begun by its first joiner and shared by the others."""
@@ -133,9 +134,7 @@ class Hub:
             opening = self._openings.get(board_id)
             if opening is not None and isinstance(replica, Solo):
                 # Joiners from now on are welcomed from the stored bytes, not after the decode.
-                opening.set_result(
-                    await prepare(board_id, loaded, self.store, replica, self.settings)
-                )
+                opening.set_result(prepare(board_id, loaded, self.store, replica, self.settings))
             # Decoding a big board's checkpoint and replaying the log after it takes hundreds
             # of ms (a 7 MB state): in a thread, the loop keeps serving the other boards
             # meanwhile, losing the GIL for one switch interval at a time.

@@ -348,6 +348,7 @@ class BoardSocket(FrameWriter, WebSocketHandler):
                 session = await opening.join(self, hello, readonly=readonly, who=who)
                 board = self.board = await self.hub.get(self.board_id)
                 board.adopt(session)
+                await self._regrant(board, hello, readonly)  # may close: left below
             else:
                 board = self.board = await self.hub.get(self.board_id)
                 readonly, who, hello = await self._grant(board, hello)
@@ -360,6 +361,10 @@ class BoardSocket(FrameWriter, WebSocketHandler):
         except StoreError as exc:
             log.warning("could not join board %s: %s", self.board_id, exc)
             self.close(protocol.CLOSE_TRY_AGAIN, "the board cannot be opened now; try again")
+            return
+        except Exception as exc:  # a board whose stored bytes do not load (a damaged row)
+            log.warning("board %s cannot be loaded: %r", self.board_id, exc)
+            self.close(protocol.CLOSE_SERVER_ERROR, "the board cannot be opened")
             return
         if self.state is State.CLOSED:  # closed while joining
             board.leave(session)
@@ -389,6 +394,16 @@ class BoardSocket(FrameWriter, WebSocketHandler):
             self.close(protocol.CLOSE_POLICY, refusal(who.user)[1])
             return None, who, hello
         return role == "view", who, hello
+
+    async def _regrant(self, board: Board, hello: Hello, readonly: bool | None) -> None:
+        """With sign-in, access read before a board's early welcome (``live/opening.py``) is
+        read again once it has loaded: a share changed or withdrawn meanwhile found no board to
+        judge its clients (``Board.regrant``). A client whose access changed reconnects."""
+        if not self.cfg.sign_in:
+            return
+        now, _, _ = await self._grant(board, hello)  # refused now: closed with 1008
+        if not self._closed() and now != readonly:
+            self.close(protocol.CLOSE_TRY_AGAIN, "your access changed: reconnecting")
 
     def _closed(self) -> bool:
         """Read after an await: ``close`` may have run meanwhile (mypy narrows ``state``)."""
