@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import os
 import resource
 import sqlite3
+import subprocess
+import time
+import urllib.request
 from pathlib import Path
 
 import msgpack
+import pytest
 
 from tests.hostile.conftest import one_line, run_server
 from tests.server.conftest import rect
@@ -96,3 +101,80 @@ def test_memory_error_is_not_called_invalid_msgpack(server: ServerProcess) -> No
     assert "memory" in ws.close_reason
     resource.prlimit(pid, resource.RLIMIT_AS, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
     draw(server.url, "memory-after", 2)  # the server lives on
+
+
+@pytest.fixture(scope="session")
+def erofs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """``erofs.c`` built: preloaded, it makes the data directory read-only on cue."""
+    lib = tmp_path_factory.mktemp("erofs") / "erofs.so"
+    source = Path(__file__).with_name("erofs.c")
+    subprocess.run(["cc", "-shared", "-fPIC", "-O2", "-o", str(lib), str(source), "-ldl"],
+                   check=True, capture_output=True)  # fmt: skip
+    return lib
+
+
+def test_the_data_directory_turning_read_only_refuses_edits_clearly_and_loses_nothing(
+    tmp_path: Path, erofs: Path
+) -> None:
+    data, trigger = Path(os.path.realpath(tmp_path)) / "data", tmp_path / "read-only-now"
+    srv = ServerProcess(str(data), "--readonly-retry-s", "0.3")
+    srv.env = {"LD_PRELOAD": str(erofs), "WB_EROFS_TRIGGER": str(trigger),
+               "WB_EROFS_DIR": str(data)}  # fmt: skip
+    srv.start()
+    try:
+        draw(srv.url, "b", 5, "acked")
+        ws = hello(srv.url, "b")
+        trigger.touch()  # from now on every write under data/ fails with EROFS
+        late = WsClient.connect(srv.url, "/ws/b", timeout=10)
+        late.send({"t": "hello", "v": 1, "name": "late"})  # its id cannot be made durable
+        assert late.expect_close(10) == 1013 and "try again" in late.close_reason
+        late.close()
+        ws.send({"t": "ops", "ops": [{"c": 1, "k": "add", "e": rect("refused")}]})
+        answer = ws.recv()
+        assert answer is not None and answer["t"] == "err" and answer["code"] == "read_only"
+        assert answer["c"] == 1 and "read-only" in answer["msg"]
+        ws.close()
+        trigger.unlink()  # writable again: edits go through after the retry interval
+        deadline, attempt = time.monotonic() + 10, 0
+        while not edits(srv.url, "b", 3, f"later{attempt}-"):  # refused for a moment
+            assert time.monotonic() < deadline, "".join(srv.log)
+            attempt += 1
+            time.sleep(0.1)  # polling another process's retry: nothing to wait on
+    finally:
+        srv.terminate()
+        code = srv.wait()
+    assert code == 0
+    log = "".join(srv.log)
+    assert "Traceback" not in log, log
+    said = [line for line in srv.log if "read-only for now" in line]
+    assert said and all("Read-only file system" in line for line in said), log
+    again = ServerProcess(str(data)).start()  # without the library: what was acknowledged?
+    try:
+        with urllib.request.urlopen(again.url + "/api/boards/b", timeout=10) as resp:
+            state = json.loads(resp.read())
+    finally:
+        again.kill()
+    ids = {e["id"] for e in state["elements"]}
+    assert {f"acked{i}" for i in range(5)} | {f"later{attempt}-{i}" for i in range(3)} <= ids
+    assert "refused" not in ids
+
+
+def edits(url: str, board: str, n: int, prefix: str) -> bool:
+    """``draw``, answering False (the socket closed) where the server refuses."""
+    ws = WsClient.connect(url, f"/ws/{board}", timeout=10)
+    try:
+        ws.send({"t": "hello", "v": 1, "name": "h"})
+        welcome = ws.recv()
+        if welcome is None or welcome["t"] != "welcome":
+            return False
+        for i in range(n):
+            ws.send({"t": "ops", "ops": [{"c": i + 1, "k": "add", "e": rect(f"{prefix}{i}", i)}]})
+        seen = 0
+        while seen < n:
+            msg = ws.recv()
+            if msg is None or msg["t"] == "err":
+                return False
+            seen += len(msg.get("ops", [])) if msg["t"] == "ops" else 0
+        return True
+    finally:
+        ws.close()

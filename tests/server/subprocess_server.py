@@ -23,9 +23,10 @@ class ServerProcess:
         self._ready = threading.Event()
         self._done = threading.Event()
         self.proc: subprocess.Popen[str] | None = None
+        self.env: dict[str, str] = {}  # more environment for the server (a preloaded library)
 
     def start(self, timeout: float = 20) -> ServerProcess:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
         self.proc = subprocess.Popen(
             [sys.executable, str(ROOT / "server.py"), "--port", "0", "--data", self.data,
              *self.args],

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 import queue
 import sqlite3
 import threading
@@ -103,11 +104,11 @@ class GroupCommit:
             self.commits += 1
         except sqlite3.Error as exc:
             # Operational, not a bug: the boards concerned go read-only until writes work again.
-            log.warning("commit failed: %s", exc)
             if conn.in_transaction:
                 with contextlib.suppress(sqlite3.Error):
                     conn.execute("ROLLBACK")
-            error = StoreError(f"the database could not be written: {exc}")
+            error = StoreError(f"the database could not be written: {exc}{_cause(conn)}")
+            log.warning("commit failed: %s", error)
             results = [(fut, None, error) for _, fut in jobs]
             self._on_failure()
         assert self._loop is not None
@@ -122,3 +123,28 @@ def _resolve_all(results: list[tuple[asyncio.Future[Any], Any, BaseException | N
             fut.set_exception(error)
         else:
             fut.set_result(value)
+
+
+def _cause(conn: sqlite3.Connection) -> str:
+    """What the operating system says of writing to the data directory: SQLite reports a full
+    disk and a directory remounted read-only alike as "disk I/O error", which tells an operator
+    nothing. Asked only after a commit failed."""
+    try:
+        path = conn.execute("PRAGMA database_list").fetchone()[2]
+    except sqlite3.Error:
+        return ""
+    if not path:
+        return ""  # an in-memory database (tests): no directory
+    probe = os.path.join(os.path.dirname(path), ".write-probe")
+    try:
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            os.write(fd, b"x")
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+            with contextlib.suppress(OSError):
+                os.unlink(probe)
+    except OSError as exc:
+        return f" (writing to {os.path.dirname(path)}: {exc.strerror})"
+    return ""
