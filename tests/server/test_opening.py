@@ -22,6 +22,7 @@ from tests.server.conftest import Client, connect, fetch, rect
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.live import opening, registry
+from whiteboard.live.lifecycle import DELETED
 from whiteboard.live.registry import Hub
 from whiteboard.protocol import Limits, encode_ops_array, server_op
 from whiteboard.store.access import BoardAccess
@@ -258,3 +259,14 @@ async def test_a_damaged_layout_index_makes_joiners_wait_for_the_decode_not_fail
     assert not joining.done()  # waits for the board
     held.set()
     assert (await joining).welcome["seq"] == head
+
+
+async def test_a_board_deleted_while_it_opens_is_not_served(
+    url: str, board: str, hub: Hub, held: Hold
+) -> None:
+    await built(url, board, hub, held)
+    early = await connect(url, board, "x")
+    await hub.evict(board, DELETED)  # what deleting it does to this process's boards
+    held.set()
+    assert await early.expect_close() == 1008
+    assert hub.loaded(board) is None

@@ -68,6 +68,7 @@ class Hub:
         self._unloads: dict[Board, asyncio.TimerHandle] = {}
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self._openings: dict[str, asyncio.Future[Opening | None]] = {}  # live/opening.py
+        self._evicted: set[str] = set()  # deleted while loading (``evict``): not served
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
         self.cluster = cluster if cluster is not None else SoloCluster()
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
@@ -111,6 +112,7 @@ class Hub:
     def _loaded(self, board_id: str, load: asyncio.Future[Board]) -> None:
         if self._loading.get(board_id) is load:
             del self._loading[board_id]
+            self._evicted.discard(board_id)
         early = self._openings.pop(board_id, None)
         if early is not None and not early.done():
             early.set_result(None)
@@ -145,7 +147,7 @@ class Hub:
         finally:
             early = self._early.pop(board_id)
             presence = self._early_presence.pop(board_id)
-        if loaded.deleted is not None:
+        if loaded.deleted is not None or board_id in self._evicted:
             self.track(replica.unsubscribe())
             raise BoardDeleted(board_id)
         board = Board(
@@ -226,6 +228,8 @@ class Hub:
         """Drop the board from memory and close its clients with 1008 and ``reason``."""
         board = self.boards.get(board_id)
         if board is None:
+            if board_id in self._loading:  # its load read it before the deletion: refused after
+                self._evicted.add(board_id)
             return
         self._forget(board)
         await board.shut(CLOSE_POLICY, reason)
