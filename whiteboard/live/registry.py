@@ -69,6 +69,7 @@ class Hub:
         self._loading: dict[str, asyncio.Future[Board]] = {}
         self._openings: dict[str, asyncio.Future[Opening | None]] = {}  # live/opening.py
         self._evicted: set[str] = set()  # deleted while loading (``evict``): not served
+        self._welcome_early: set[str] = set()  # loading boards a joiner asked ``opening`` of
         self._tasks: set[asyncio.Future[None]] = set()  # background jobs shutdown waits for
         self.cluster = cluster if cluster is not None else SoloCluster()
         self._early: dict[str, list[LogRow]] = {}  # rows heard while their board loads
@@ -95,6 +96,7 @@ class Hub:
         if board_id in self.boards or self.cluster.shared:
             return None
         self._start(board_id)
+        self._welcome_early.add(board_id)
         early = self._openings.get(board_id)
         opening = None if early is None else await asyncio.shield(early)
         return opening if opening is not None and await opening.ready() else None
@@ -113,6 +115,7 @@ class Hub:
         if self._loading.get(board_id) is load:
             del self._loading[board_id]
             self._evicted.discard(board_id)
+            self._welcome_early.discard(board_id)
         early = self._openings.pop(board_id, None)
         if early is not None and not early.done():
             early.set_result(None)
@@ -136,7 +139,13 @@ class Hub:
             opening = self._openings.get(board_id)
             if opening is not None and isinstance(replica, Solo):
                 # Joiners from now on are welcomed from the stored bytes, not after the decode.
-                opening.set_result(prepare(board_id, loaded, self.store, replica, self.settings))
+                early_welcome = prepare(board_id, loaded, self.store, replica, self.settings)
+                opening.set_result(early_welcome)
+                if early_welcome is not None and board_id in self._welcome_early:
+                    # Spliced before the decode starts, not beside it: the joiners' welcome
+                    # does not wait for GIL turns shared with the decode, which goes on 56 ms
+                    # later (the 1,000,000-op board) and is not needed by them.
+                    await early_welcome.ready()
             # Decoding a big board's checkpoint and replaying the log after it takes hundreds
             # of ms (a 7 MB state): in a thread, the loop keeps serving the other boards
             # meanwhile, losing the GIL for one switch interval at a time.
