@@ -31,15 +31,7 @@ def hello(url: str, board: str) -> WsClient:
 
 
 def draw(url: str, board: str, n: int = 5, prefix: str = "r") -> None:
-    ws = hello(url, board)
-    for i in range(n):
-        ws.send({"t": "ops", "ops": [{"c": i + 1, "k": "add", "e": rect(f"{prefix}{i}", i)}]})
-    seen = 0
-    while seen < n:
-        msg = ws.recv()
-        assert msg is not None and msg["t"] != "err", msg
-        seen += len(msg.get("ops", [])) if msg["t"] == "ops" else 0
-    ws.close()
+    assert edits(url, board, n, prefix), f"adds on {board} refused, or the socket closed"
 
 
 def test_a_second_server_on_the_same_data_exits_naming_the_first(
@@ -160,7 +152,8 @@ def test_the_data_directory_turning_read_only_refuses_edits_clearly_and_loses_no
 
 
 def edits(url: str, board: str, n: int, prefix: str) -> bool:
-    """``draw``, answering False (the socket closed) where the server refuses."""
+    """Whether a new client could open ``board`` and have ``n`` rectangles acknowledged
+    (False: refused, or the socket closed)."""
     ws = WsClient.connect(url, f"/ws/{board}", timeout=10)
     try:
         ws.send({"t": "hello", "v": 1, "name": "h"})

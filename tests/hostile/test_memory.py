@@ -10,6 +10,7 @@ import threading
 import time
 from pathlib import Path
 
+from tests.hostile.test_faults import edits
 from tests.hostile.test_small import request
 from tests.server.conftest import pen, rect
 from tests.server.subprocess_server import ServerProcess
@@ -71,22 +72,6 @@ def flood(
         ws.close()
     except Exception as exc:  # reported through the assertion
         refusals.append(f"flood failed: {exc!r}")
-
-
-def drew_on(url: str, board: str) -> bool:
-    """Whether a new client could open ``board`` and add to it (not shed)."""
-    ws = WsClient.connect(url, f"/ws/{board}", timeout=10)
-    try:
-        ws.send({"t": "hello", "v": 1, "name": "late"})
-        got = ws.recv()
-        if got is None or got["t"] != "welcome":
-            return False
-        ws.send({"t": "ops", "ops": [{"c": 1, "k": "add", "e": rect("r")}]})
-        while (got := ws.recv()) is not None and got["t"] not in ("ops", "err"):
-            pass
-        return got is not None and got["t"] == "ops"
-    finally:
-        ws.sock.close()
 
 
 def round_trips(ws: WsClient, n: int, prefix: str) -> list[float]:
@@ -164,7 +149,7 @@ def test_past_the_budget_new_work_is_shed_until_boards_unload(tmp_path: Path) ->
         ws.sock.close()
         # The flooded boards have no client left, so they unload at once; then work resumes.
         deadline = time.monotonic() + 30
-        while not drew_on(srv.url, "fresh"):
+        while not edits(srv.url, "fresh", 1, "r"):
             assert time.monotonic() < deadline, "memory never came back"
             time.sleep(0.2)
     finally:
