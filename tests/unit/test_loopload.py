@@ -10,7 +10,7 @@ from __future__ import annotations
 import threading
 import time
 
-from whiteboard.live.loopload import MAX_STRETCH, SAMPLE_S, LoopLoad
+from whiteboard.live.loopload import BUSY, IDLE, MAX_STRETCH, SAMPLE_S, LoopLoad
 
 
 class Clocks:
@@ -33,21 +33,21 @@ def loaded(busy: float, samples: int = 10) -> tuple[LoopLoad, Clocks]:
 
 
 def test_an_idle_loop_does_not_stretch_the_spacing() -> None:
-    for busy in (0.0, 0.1, 0.3):
+    for busy in (0.0, IDLE / 2, IDLE):
         load, _ = loaded(busy)
         assert load.stretch() == 1.0
 
 
 def test_a_busy_loop_stretches_it_up_to_the_most() -> None:
-    half, _ = loaded(0.55)
+    half, _ = loaded((IDLE + BUSY) / 2)
     full, _ = loaded(1.0)
     assert 1.0 < half.stretch() < MAX_STRETCH
-    assert full.stretch() == MAX_STRETCH
-    assert loaded(0.45)[0].stretch() < half.stretch()  # more work, more batching
+    assert full.stretch() == loaded((BUSY + 1) / 2)[0].stretch() == MAX_STRETCH
+    assert loaded((IDLE + BUSY) / 3)[0].stretch() < half.stretch()  # more work, more batching
 
 
 def test_one_busy_sample_does_not_swing_it_all_the_way() -> None:
-    load, clocks = loaded(0.1)
+    load, clocks = loaded(IDLE / 2)
     clocks.run(SAMPLE_S, 1.0)
     assert load.stretch() < MAX_STRETCH
     for _ in range(10):  # and the loop going quiet again brings it back

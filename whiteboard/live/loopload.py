@@ -21,8 +21,12 @@ import time
 from collections.abc import Callable
 
 SAMPLE_S = 0.1  # how often the loop's CPU time is read (asked at every wake, read this often)
-IDLE = 0.35  # busy fraction up to which the spacing is not stretched
-BUSY = 0.75  # busy fraction from which it is stretched the most
+# A board of 100 with 10 drawing keeps its loop under 15 % busy: its ops go out at once (p50
+# 0.65 ms). 200 with 20 drawing at 30 ops/s keep it about half busy: there the same ops in ticks
+# three to five times longer cost a quarter less CPU (48 -> 37 % of a core, 120,000 deliveries
+# a second; with everyone's cursor moving 53 -> 43 %) for 1-2 ms more latency (p99 4.1 -> 5.5).
+IDLE = 0.15  # busy fraction up to which the spacing is not stretched
+BUSY = 0.5  # busy fraction from which it is stretched the most
 MAX_STRETCH = 5.0
 
 
