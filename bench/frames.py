@@ -201,6 +201,9 @@ def prepare(data: Path, elements: int, replay_ops: int) -> tuple[int, int]:
     if marker.exists():
         heads: dict[str, int] = json.loads(marker.read_text())
         return heads["mixed"], heads["replay"]
+    other = next(data.glob("frames-*.json"), None)
+    if other is not None:  # its boards are in the database: building beside them would clash
+        sys.exit(f"{data} holds the boards of another run ({other.name}): give another --data")
     t0 = time.monotonic()
     mixed = build_mixed(data, MIXED, elements) if elements else 0
     t1 = time.monotonic()
