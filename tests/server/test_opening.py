@@ -270,3 +270,57 @@ async def test_a_board_deleted_while_it_opens_is_not_served(
     held.set()
     assert await early.expect_close() == 1008
     assert hub.loaded(board) is None
+
+
+async def hello_raw(url: str, board: str, **hello: Any) -> Client:
+    """A client that says ``hello`` with more fields (``compact``) and waits for its welcome."""
+    client = await connect(url, board, None)
+    await client.send({"t": "hello", "v": 1, "name": "raw", **hello})
+    client.welcome = await client.expect_type("welcome")
+    return client
+
+
+async def test_a_compact_early_joiner_catches_up_in_compact_frames(
+    url: str, board: str, hub: Hub, held: Hold, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Rows committed between an early welcome and its adoption reach a compact client (the
+    app) as the others got them: one compact array, not PROTOCOL.md ``ops`` maps."""
+    head = await built(url, board, hub, held)
+    splicing = threading.Event()
+    pieces = opening._welcome_pieces
+
+    def slow(*args: Any) -> Any:
+        assert splicing.wait(20)
+        return pieces(*args)
+
+    monkeypatch.setattr(opening, "_welcome_pieces", slow)
+    resumer = asyncio.ensure_future(connect(url, board, "Res", since=head))  # loads the board
+    await until(lambda: registry_loading(hub, board))
+    early = asyncio.ensure_future(hello_raw(url, board, compact=1))
+    await until(lambda: board in hub._welcome_early)
+    held.set()  # the board loads while the early joiner's welcome is still being spliced
+    res = await resumer
+    (c,) = await res.ops({"k": "add", "e": rect("meanwhile")})
+    await res.acked(c)
+    splicing.set()
+    client = await early
+    assert client.welcome["seq"] == head
+    caught = await client.expect(lambda m: not isinstance(m, dict) or m.get("t") == "ops")
+    assert isinstance(caught, list) and caught[0] == head + 1  # [first seq, op, ...]
+
+
+def registry_loading(hub: Hub, board: str) -> bool:
+    return board in hub._loading
+
+
+async def test_the_bytes_of_an_early_welcome_count_in_the_memory_budget_until_it_loads(
+    url: str, board: str, hub: Hub, held: Hold
+) -> None:
+    await built(url, board, hub, held)
+    before = hub.budget.inflight
+    early = await connect(url, board, "x")
+    assert hub.loaded(board) is None
+    spliced = len(msgpack.packb(early.welcome["elements"]))
+    assert hub.budget.inflight - before >= spliced
+    held.set()
+    await until(lambda: hub.loaded(board) is not None and hub.budget.inflight == before)

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from whiteboard import protocol
+from whiteboard.codec import row_ops
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history.checkpoint import refresh as refresh_cache
@@ -164,8 +165,11 @@ class Members:
         if at != head and not (rows and rows[0].first_seq == at + 1):
             session.close(protocol.CLOSE_TRY_AGAIN, "the board moved on while it opened")
             return False
-        for row in rows:
-            session.send(protocol.encode_ops_frame(row.ts, row.ops))
+        if not session.compact:
+            for row in rows:
+                session.send(protocol.encode_ops_frame(row.ts, row.ops))
+        elif rows:  # one compact frame, as the others got them (their seqs follow on)
+            session.send(protocol.encode_compact_ops([sop for r in rows for sop in row_ops(r)]))
         if roster:
             session.send(protocol.encode_presence(join=roster))
         return True

@@ -22,6 +22,7 @@ else (a resume, an upload, a title) costs nothing more.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import secrets
@@ -32,6 +33,7 @@ from whiteboard.config import Settings
 from whiteboard.history import layout
 from whiteboard.history.seek import splice
 from whiteboard.keys import key_matches
+from whiteboard.live.budget import MemoryBudget
 from whiteboard.live.presence import color_of
 from whiteboard.live.replica import Solo
 from whiteboard.live.session import CLOSE_REPLACED, Session, Transport
@@ -52,7 +54,13 @@ class Opening:
     from the checkpoint's bytes and the rows after it and shared by every joiner."""
 
     def __init__(
-        self, board_id: str, loaded: LoadedBoard, store: Store, replica: Solo, settings: Settings
+        self,
+        board_id: str,
+        loaded: LoadedBoard,
+        store: Store,
+        replica: Solo,
+        settings: Settings,
+        budget: MemoryBudget | None = None,
     ) -> None:
         self.id = board_id
         self.key_hash = loaded.key_hash
@@ -62,6 +70,8 @@ class Opening:
         self._store = store
         self._limits = Limits.from_object(settings)
         self._pieces: asyncio.Future[Pieces4 | None] | None = None
+        self._budget = budget
+        self._held = contextlib.ExitStack()  # the spliced bytes, counted until ``release``
         self._sessions: dict[int, Session] = {}  # the early joiners, for a reconnect's ``prev``
         cp = loaded.checkpoint
         assert cp is not None  # ``prepare`` makes no Opening without one
@@ -78,15 +88,24 @@ class Opening:
     async def _splice(self) -> Pieces4 | None:
         cp = self._loaded.checkpoint
         assert cp is not None
+        if self._budget is not None and not self._budget.fits(2 * len(cp.state)):
+            return None  # short of memory: one copy of the board is enough (the decode's)
         try:
             index = await self._store.checkpoint_layout(self.id, cp.seq)
             if index is None:
                 return None
             rows, limits = self._loaded.rows, self._limits
-            return await asyncio.to_thread(_welcome_pieces, cp, index, rows, limits)
+            pieces = await asyncio.to_thread(_welcome_pieces, cp, index, rows, limits)
         except Exception as exc:  # a damaged index: the decode says what is wrong, if anything
             log.warning("board %s: no early welcome (%s); joiners wait for the load", self.id, exc)
             return None
+        if pieces is not None and self._budget is not None:
+            self._held.enter_context(self._budget.reserve(len(pieces[0][0])))
+        return pieces
+
+    def release(self) -> None:
+        """The board has loaded: its welcome's bytes are no longer this Opening's to count."""
+        self._held.close()
 
     async def join(
         self,
@@ -159,7 +178,12 @@ def new_session(
 
 
 def prepare(
-    board_id: str, loaded: LoadedBoard, store: Store, replica: Solo, settings: Settings
+    board_id: str,
+    loaded: LoadedBoard,
+    store: Store,
+    replica: Solo,
+    settings: Settings,
+    budget: MemoryBudget | None = None,
 ) -> Opening | None:
     """The board's ``Opening``, or None when its joiners should wait for the decode."""
     cp = loaded.checkpoint
@@ -168,7 +192,7 @@ def prepare(
     if any(row.first_seq <= cp.seq for row in loaded.rows):
         return None  # not a tail that starts after the checkpoint: leave it to the decode
     replica.next_client_id = loaded.next_client_id  # ids are given from now (``Solo.bind``)
-    return Opening(board_id, loaded, store, replica, settings)
+    return Opening(board_id, loaded, store, replica, settings, budget)
 
 
 def _welcome_pieces(

@@ -119,6 +119,10 @@ class Hub:
         early = self._openings.pop(board_id, None)
         if early is not None and not early.done():
             early.set_result(None)
+        elif early is not None and not early.cancelled():
+            opened = early.result()
+            if opened is not None:
+                opened.release()
         if not load.cancelled():
             load.exception()  # every caller of get() has it; nobody else need be told
 
@@ -139,7 +143,9 @@ class Hub:
             opening = self._openings.get(board_id)
             if opening is not None and isinstance(replica, Solo):
                 # Joiners from now on are welcomed from the stored bytes, not after the decode.
-                early_welcome = prepare(board_id, loaded, self.store, replica, self.settings)
+                early_welcome = prepare(
+                    board_id, loaded, self.store, replica, self.settings, self.budget
+                )
                 opening.set_result(early_welcome)
                 if early_welcome is not None and board_id in self._welcome_early:
                     # Spliced before the decode starts, not beside it: the joiners' welcome

@@ -137,7 +137,7 @@ def _cause(conn: sqlite3.Connection) -> str:
         return ""  # an in-memory database (tests): no directory
     probe = os.path.join(os.path.dirname(path), ".write-probe")
     try:
-        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
         try:
             os.write(fd, b"x")
             os.fsync(fd)
@@ -146,5 +146,5 @@ def _cause(conn: sqlite3.Connection) -> str:
             with contextlib.suppress(OSError):
                 os.unlink(probe)
     except OSError as exc:
-        return f" (writing to {os.path.dirname(path)}: {exc.strerror})"
+        return f" (writing to {os.path.dirname(path)}: {exc.strerror or exc})"
     return ""
