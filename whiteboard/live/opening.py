@@ -65,6 +65,7 @@ class Opening:
         self.id = board_id
         self.key_hash = loaded.key_hash
         self.replica = replica
+        replica.next_client_id = loaded.next_client_id  # ids are given from now (``Solo.bind``)
         self.limits = settings.limits()
         self._loaded = loaded
         self._store = store
@@ -74,7 +75,7 @@ class Opening:
         self._held = contextlib.ExitStack()  # the spliced bytes, counted until ``release``
         self._sessions: dict[int, Session] = {}  # the early joiners, for a reconnect's ``prev``
         cp = loaded.checkpoint
-        assert cp is not None  # ``prepare`` makes no Opening without one
+        assert cp is not None  # ``worth_opening`` said so
         self.head = loaded.rows[-1].last_seq if loaded.rows else cp.seq
         """The welcome's seq: the board's head, as the load read it."""
 
@@ -177,22 +178,13 @@ def new_session(
     )
 
 
-def prepare(
-    board_id: str,
-    loaded: LoadedBoard,
-    store: Store,
-    replica: Solo,
-    settings: Settings,
-    budget: MemoryBudget | None = None,
-) -> Opening | None:
-    """The board's ``Opening``, or None when its joiners should wait for the decode."""
+def worth_opening(loaded: LoadedBoard) -> bool:
+    """Whether joiners of this loading board are welcomed early, or wait for the decode."""
     cp = loaded.checkpoint
     if cp is None or len(cp.state) < EARLY_FROM or loaded.deleted is not None:
-        return None
-    if any(row.first_seq <= cp.seq for row in loaded.rows):
-        return None  # not a tail that starts after the checkpoint: leave it to the decode
-    replica.next_client_id = loaded.next_client_id  # ids are given from now (``Solo.bind``)
-    return Opening(board_id, loaded, store, replica, settings, budget)
+        return False
+    # A tail that starts after the checkpoint (as ticks write it), or leave it to the decode.
+    return all(row.first_seq > cp.seq for row in loaded.rows)
 
 
 def _welcome_pieces(

@@ -24,7 +24,7 @@ from whiteboard.history.checkpoint import packed_parts
 from whiteboard.live.board import Board
 from whiteboard.live.budget import MemoryBudget
 from whiteboard.live.judge import build_document
-from whiteboard.live.opening import Opening, prepare
+from whiteboard.live.opening import Opening, worth_opening
 from whiteboard.live.quota import Quota
 from whiteboard.live.replica import Replica, Shared, Solo
 from whiteboard.protocol import CLOSE_POLICY, Limits
@@ -143,8 +143,10 @@ class Hub:
             opening = self._openings.get(board_id)
             if opening is not None and isinstance(replica, Solo):
                 # Joiners from now on are welcomed from the stored bytes, not after the decode.
-                early_welcome = prepare(
-                    board_id, loaded, self.store, replica, self.settings, self.budget
+                early_welcome = (
+                    Opening(board_id, loaded, self.store, replica, self.settings, self.budget)
+                    if worth_opening(loaded)
+                    else None
                 )
                 opening.set_result(early_welcome)
                 if early_welcome is not None and board_id in self._welcome_early:
