@@ -16,6 +16,7 @@ from whiteboard.codec import row_ops
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.history.checkpoint import refresh as refresh_cache
+from whiteboard.live.broadcast import send_rows
 from whiteboard.live.judge import Queue
 from whiteboard.live.opening import new_session
 from whiteboard.live.presence import Presence
@@ -165,11 +166,8 @@ class Members:
         if at != head and not (rows and rows[0].first_seq == at + 1):
             session.close(protocol.CLOSE_TRY_AGAIN, "the board moved on while it opened")
             return False
-        if not session.compact:
-            for row in rows:
-                session.send(protocol.encode_ops_frame(row.ts, row.ops))
-        elif rows:  # one compact frame, as the others got them (their seqs follow on)
-            session.send(protocol.encode_compact_ops([sop for r in rows for sop in row_ops(r)]))
+        if rows:  # in the form the others got them (compact or PROTOCOL.md frames)
+            send_rows({session.client_id: session}, [(r.ts, r.ops, row_ops(r)) for r in rows])
         if roster:
             session.send(protocol.encode_presence(join=roster))
         return True
