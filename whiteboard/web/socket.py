@@ -338,23 +338,21 @@ class BoardSocket(FrameWriter, WebSocketHandler):
             self.close(protocol.CLOSE_TRY_AGAIN, "the server is short of memory; try again later")
             return
         try:
+            # A big board still decoding (``live/opening.py``) welcomes from its stored bytes
+            # now and takes the client in once it is ready; this connection is not read until
+            # then. Any other joins the loaded board.
             opening = None if hello.since is not None else await self.hub.opening(self.board_id)
-            if opening is not None:
-                # A big board still decoding: welcomed from its stored bytes now, taken in by
-                # the board once it is ready; this connection is not read until then.
-                readonly, who, hello = await self._grant(opening, hello)
-                if self._closed():
-                    return
-                session = await opening.join(self, hello, readonly=readonly, who=who)
+            joining = opening if opening is not None else await self.hub.get(self.board_id)
+            readonly, who, hello = await self._grant(joining, hello)
+            if self._closed():
+                return  # refused (1008), or the client left while its access was read
+            session = await joining.join(self, hello, readonly=readonly, who=who)
+            if isinstance(joining, Board):
+                board = self.board = joining
+            else:
                 board = self.board = await self.hub.get(self.board_id)
                 board.adopt(session)
                 await self._regrant(board, hello, readonly)  # may close: left below
-            else:
-                board = self.board = await self.hub.get(self.board_id)
-                readonly, who, hello = await self._grant(board, hello)
-                if self._closed():
-                    return  # refused (1008), or the client left while its access was read
-                session = await board.join(self, hello, readonly=readonly, who=who)
         except BoardDeleted:
             self.close(protocol.CLOSE_POLICY, DELETED)
             return
