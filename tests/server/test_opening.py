@@ -19,6 +19,7 @@ import msgpack
 import pytest
 
 from tests.server.conftest import Client, connect, fetch, rect
+from tests.server.test_compact import connect_compact
 from whiteboard.config import Settings
 from whiteboard.document import Document
 from whiteboard.live import opening, registry
@@ -272,14 +273,6 @@ async def test_a_board_deleted_while_it_opens_is_not_served(
     assert hub.loaded(board) is None
 
 
-async def hello_raw(url: str, board: str, **hello: Any) -> Client:
-    """A client that says ``hello`` with more fields (``compact``) and waits for its welcome."""
-    client = await connect(url, board, None)
-    await client.send({"t": "hello", "v": 1, "name": "raw", **hello})
-    client.welcome = await client.expect_type("welcome")
-    return client
-
-
 async def test_a_compact_early_joiner_catches_up_in_compact_frames(
     url: str, board: str, hub: Hub, held: Hold, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -295,8 +288,8 @@ async def test_a_compact_early_joiner_catches_up_in_compact_frames(
 
     monkeypatch.setattr(opening, "_welcome_pieces", slow)
     resumer = asyncio.ensure_future(connect(url, board, "Res", since=head))  # loads the board
-    await until(lambda: registry_loading(hub, board))
-    early = asyncio.ensure_future(hello_raw(url, board, compact=1))
+    await until(lambda: board in hub._loading)
+    early = asyncio.ensure_future(connect_compact(url, board, "Early"))
     await until(lambda: board in hub._welcome_early)
     held.set()  # the board loads while the early joiner's welcome is still being spliced
     res = await resumer
@@ -307,10 +300,6 @@ async def test_a_compact_early_joiner_catches_up_in_compact_frames(
     assert client.welcome["seq"] == head
     caught = await client.expect(lambda m: not isinstance(m, dict) or m.get("t") == "ops")
     assert isinstance(caught, list) and caught[0] == head + 1  # [first seq, op, ...]
-
-
-def registry_loading(hub: Hub, board: str) -> bool:
-    return board in hub._loading
 
 
 async def test_the_bytes_of_an_early_welcome_count_in_the_memory_budget_until_it_loads(
