@@ -5,6 +5,7 @@ stays under its budget, another board is served, memory comes back once the boar
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -51,6 +52,7 @@ def flood(
     the assertions then show, rather than dying silently in its thread. With ``together``,
     the connection stays open until every flood of the group has had its answers, so no
     board unloads (giving its address's share back) while the others still send."""
+    ws = None
     try:
         ws = join(url, board, address, timeout=60)
         for i in range(frames):
@@ -59,19 +61,22 @@ def flood(
         answered = 0
         while answered < frames:
             msg = ws.recv()
-            if msg is None:
+            if msg is None:  # dropped as one of the greediest: still waits for its group
                 refusals.append(f"closed {ws.close_code}")
-                return
+                break
             if msg["t"] == "err":
                 refusals.append(f"{msg['code']}: {msg['msg']}")
                 answered += 1
             elif msg["t"] == "ops":
                 answered += len(msg["ops"])
-        if together is not None:
-            together.wait(60)
-        ws.close()
     except Exception as exc:  # reported through the assertion
         refusals.append(f"flood failed: {exc!r}")
+    finally:  # a flood that ended early waits too, or the others would wait a minute for it
+        if together is not None:
+            with contextlib.suppress(threading.BrokenBarrierError):
+                together.wait(60)
+        if ws is not None:
+            ws.close()
 
 
 def round_trips(ws: WsClient, n: int, prefix: str) -> list[float]:
@@ -127,8 +132,11 @@ def test_past_the_budget_new_work_is_shed_until_boards_unload(tmp_path: Path) ->
     ).start()
     try:
         refusals: list[str] = []
+        together = threading.Barrier(8)  # every flooded board stays loaded until all are done
         floods = [  # from many addresses: no one's share is passed, the total is
-            threading.Thread(target=flood, args=(srv.url, f"f{i}", f"10.0.1.{i}", 40, refusals))
+            threading.Thread(
+                target=flood, args=(srv.url, f"f{i}", f"10.0.1.{i}", 40, refusals, together)
+            )
             for i in range(8)
         ]
         for t in floods:
