@@ -46,6 +46,10 @@ class LoopLoad:
 
     def stretch(self) -> float:
         """1 on an idle loop, rising to ``MAX_STRETCH`` as it gets busy."""
+        return 1.0 + (MAX_STRETCH - 1.0) * self.share()
+
+    def share(self) -> float:
+        """0 on an idle loop (up to ``IDLE`` busy), rising to 1 at ``BUSY``."""
         now = self._wall()
         elapsed = now - self._at
         if elapsed >= SAMPLE_S:
@@ -55,5 +59,5 @@ class LoopLoad:
             self._at, self._cpu = now, cpu
         busy = self.busy
         if busy <= IDLE:
-            return 1.0
-        return 1.0 + (MAX_STRETCH - 1.0) * min(1.0, (busy - IDLE) / (BUSY - IDLE))
+            return 0.0
+        return min(1.0, (busy - IDLE) / (BUSY - IDLE))
