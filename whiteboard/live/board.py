@@ -158,7 +158,7 @@ class Board(Members, Faults):
             return self._run_tick(self.tick())
         started = time.perf_counter() if self._queue else 0.0
         queued, self._queue = self._queue, []
-        readonly = asyncio.get_running_loop().time() < self.readonly_until
+        readonly = self.ticker.scheduler.loop.time() < self.readonly_until
         judged = self._judge(queued, readonly)
         if judged is None:
             self._end_tick()

@@ -147,13 +147,16 @@ class PushedReads(WebSocketProtocol13):
     paused = False  # an awaitable from on_message is pending: read nothing meanwhile
     turn = False  # the pause is one round of the loop (``TURN``), not an awaitable
     _ended: asyncio.Future[None] | None = None
+    _loop: asyncio.AbstractEventLoop
+    _more = False  # the frame being handled is not the last one buffered
 
     async def _receive_frame_loop(self) -> None:
+        self._loop = asyncio.get_running_loop()
         stream = self.stream
         if type(stream) is not IOStream or self._decompressor is not None:
             await super()._receive_frame_loop()  # TLS or compression: Tornado's own reads
             return
-        self._ended = asyncio.get_running_loop().create_future()
+        self._ended = self._loop.create_future()
         stream.__class__ = PushedStream
         assert isinstance(stream, PushedStream)
         stream._reader = self
@@ -256,6 +259,7 @@ class PushedReads(WebSocketProtocol13):
             else:
                 payload = bytes(buf[body:end])
             pos = end
+            self._more = end < size
             if not self._frame(opcode, bool(final), payload):
                 break
         return pos
@@ -308,6 +312,8 @@ class PushedReads(WebSocketProtocol13):
         if answer is None:
             return True
         if answer is TURN:
+            if not self._more:
+                return True  # nothing more buffered: no one waits behind this connection
             self._pause_for_a_turn()
         else:
             self.paused = True
@@ -317,7 +323,8 @@ class PushedReads(WebSocketProtocol13):
     def _pause_for_a_turn(self) -> None:
         """Read on in the loop's next round: every other connection reads first."""
         self.paused = self.turn = True
-        asyncio.get_running_loop().call_soon(self._resume, None)
+        # The loop found once: on Python 3.11 each get_running_loop() is a getpid() syscall.
+        self._loop.call_soon(self._resume, None)
 
     def _answered(self, done: asyncio.Future[Any]) -> None:
         """An awaitable answer is done; if it failed, as Tornado's ``_run_callback``: logged,
