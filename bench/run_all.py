@@ -37,7 +37,7 @@ HERE = Path(__file__).resolve().parent
 
 # Not benchmarks: the load generator is driven by fanout, the relay is fanout's baseline server,
 # lag_metrics is the load generator's helper.
-NOT_BENCHES = {"run_all", "loadgen", "baseline_relay", "lag_metrics"}
+NOT_BENCHES = {"run_all", "loadgen", "baseline_relay", "floor_relay", "lag_metrics"}
 
 QUICK: dict[str, list[str]] = {
     "fanout": ["--quick"],

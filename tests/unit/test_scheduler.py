@@ -22,7 +22,7 @@ from whiteboard.live.board import Board
 from whiteboard.live.replica import Solo
 from whiteboard.live.resume import ResumeBuffer
 from whiteboard.live.session import Session
-from whiteboard.live.ticker import scheduler
+from whiteboard.live.ticker import ROUND_GAP_S, scheduler
 from whiteboard.live.welcome import Welcomes
 from whiteboard.protocol import Hello
 from whiteboard.store.sqlite import SQLiteStore
@@ -101,6 +101,42 @@ async def test_an_op_on_a_quiet_board_goes_out_before_tick_ms(
         await b.ticker.flush(10)
         assert [op["c"] for op in ta.ops()] == [c]
         assert loop.time() - start < 0.04
+    await b.drain()
+
+
+class BusyLoop:
+    """A loop load that reads as fully busy (``LoopLoad.share`` 1)."""
+
+    def share(self) -> float:
+        return 1.0
+
+    def stretch(self) -> float:
+        return 1.0  # the boards' own spacing is not what is tested here
+
+
+async def test_on_a_busy_loop_rounds_wait_the_gap_for_each_other(
+    store: SQLiteStore, settings: Settings, io_loop: tornado.ioloop.IOLoop
+) -> None:
+    """Ops of many small boards share a round once the loop is busy: a round comes at most
+    every ``ROUND_GAP_S``; an idle loop's comes at once (the test above)."""
+    b = await board(store, settings, "g")
+    a, ta = await join(b, "a")
+    b.submit(a, [rect("first", 1)])  # the author's client row: a tick of its own
+    await b.ticker.flush(10)
+    sched = scheduler()
+    loop = io_loop.asyncio_loop  # type: ignore[attr-defined]
+    idle, sched.load = sched.load, BusyLoop()  # type: ignore[assignment]
+    try:
+        rounds, start = sched.rounds, loop.time()
+        for c in range(2, 6):
+            b.submit(a, [rect(f"r{c}", c)])
+            await b.ticker.flush(10)
+        took = loop.time() - start
+    finally:
+        sched.load = idle
+    assert [op["c"] for op in ta.ops()] == [1, 2, 3, 4, 5]
+    assert sched.rounds - rounds == 4
+    assert took >= 3 * ROUND_GAP_S, took  # four rounds, each at least the gap after the last
     await b.drain()
 
 
