@@ -39,21 +39,11 @@ import time
 from typing import Any, cast
 
 import msgpack
+from baseline_relay import LIMITS  # the same limits announced: the load generator reads them
 
 log = logging.getLogger("floor_relay")
 
 GUID = b"258EAFA5-E914-47DA-95CA-C5AB0DC85B11"
-LIMITS = {
-    "frame_bytes": 1 << 20,
-    "ops_per_frame": 256,
-    "values_per_op": 10_000,
-    "values_per_element": 100_000,
-    "elements_per_board": 100_000,
-    "text_chars": 10_000,
-    "ops_per_s": 1_000_000,
-    "ops_burst": 1_000_000,
-    "backlog_bytes": 1 << 62,
-}
 
 
 def frame(payload: bytes, opcode: int = 2) -> bytes:
