@@ -79,8 +79,13 @@ async def serve(
 
     # Long-lived start-up objects leave the collector's view, and young collections run less
     # often: collections of Futures and frames were the largest source of latency spikes.
+    # Not too seldom either: a young collection walks every container allocated since the last
+    # one and still alive, holding the GIL whichever thread runs it. At 50,000 a board's load
+    # (its elements' dicts and arrays all survive) stalled the loop 15-25 ms in one collection;
+    # at 20,000, 2-10 ms (bench/bigopen.py, docs/scaling.md), for no CPU the benchmarks show.
+    # The older generations are collected as often as before (every 1M and 100M allocations).
     gc.freeze()
-    gc.set_threshold(50_000, 20, 100)
+    gc.set_threshold(20_000, 50, 100)
 
     lag = metrics.LoopLag()
     lag.start()
