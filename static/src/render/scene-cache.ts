@@ -9,7 +9,10 @@
  * - an edit (ours, another user's, a replayed op) paints again only the device pixels of the
  *   element's old and new boxes: each piece is cleared and every element meeting it is painted
  *   again in stacking order, clipped to it, so the pixels come out as a full repaint's would;
- * - a zoom, a resize, a theme change or a new source paints everything, as before.
+ * - a zoom, a resize, a theme change or a new source paints everything, as before; except a
+ *   zoom of a board whose last full paint was slow (`quickZoom`): the picture is scaled to the
+ *   new zoom at once, and painted again once the zoom has settled (the renderer's timer), so a
+ *   zoom of 100,000 elements is not a second per frame.
  * The grid is not cached: it is painted under the copy every frame (a few dozen lines).
  */
 import {
@@ -36,6 +39,8 @@ export class SceneCache {
   private damage: Box[] = [];
   /** Pieces painted by the last update (0: none, -1: everything); the tests read it. */
   lastPieces = 0;
+  /** The picture was scaled rather than painted at its zoom: it must be painted again. */
+  stale = false;
 
   constructor() {
     this.front = document.createElement("canvas");
@@ -64,9 +69,17 @@ export class SceneCache {
     this.damage = [];
   }
 
-  /** Brings the picture up to date for placement `to`, painting with `paint`. */
-  update(to: Placement, paint: PaintBox): void {
+  /** Brings the picture up to date for placement `to`, painting with `paint`; with
+   * `quickZoom`, a change of zoom scales the picture instead of painting it (`stale`). */
+  update(to: Placement, paint: PaintBox, quickZoom = false): void {
     const { width, height } = this.front;
+    if (quickZoom && this.at && this.at.scale !== to.scale) {
+      this.scale(this.at, to);
+      this.at = { ...to };
+      this.stale = true;
+      this.lastPieces = 0;
+      return;
+    }
     let pieces: PixelRect[] | null = null;
     const shift = this.at ? wholeShift(this.at, to) : null;
     if (shift && Math.abs(shift.dx) < width && Math.abs(shift.dy) < height) {
@@ -84,6 +97,7 @@ export class SceneCache {
     const ctx = context(this.front);
     if (pieces === null) {
       this.lastPieces = -1;
+      this.stale = false;
       ctx.setTransform(1, 0, 0, 1, 0, 0);
       ctx.clearRect(0, 0, width, height);
       board(ctx, to);
@@ -102,6 +116,25 @@ export class SceneCache {
       paint(ctx, toBoard(r, to), true);
       ctx.restore();
     }
+  }
+
+  /** Redraws the picture placed at `from` as placement `to` shows it (what it did not cover
+   * is left clear until the next full paint). */
+  private scale(from: Placement, to: Placement): void {
+    const k = to.scale / from.scale;
+    const { width, height } = this.front;
+    const ctx = context(this.back);
+    ctx.setTransform(1, 0, 0, 1, 0, 0);
+    ctx.globalCompositeOperation = "copy";
+    ctx.drawImage(
+      this.front,
+      (from.originX - to.originX) * to.scale,
+      (from.originY - to.originY) * to.scale,
+      width * k,
+      height * k,
+    );
+    ctx.globalCompositeOperation = "source-over";
+    [this.front, this.back] = [this.back, this.front];
   }
 
   /** Moves the picture by whole device pixels: copied into the back canvas, which becomes
