@@ -92,7 +92,7 @@ class Opening:
         if self._budget is not None and not self._budget.fits(2 * len(cp.state)):
             return None  # short of memory: one copy of the board is enough (the decode's)
         try:
-            index = await self._store.checkpoint_layout(self.id, cp.seq)
+            index = cp.layout or await self._store.checkpoint_layout(self.id, cp.seq)
             if index is None:
                 return None
             rows, limits = self._loaded.rows, self._limits

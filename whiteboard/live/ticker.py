@@ -195,9 +195,7 @@ class Scheduler:
     def ready(self, ticker: Ticker) -> None:
         ticker.queued = True
         self._ready.append(ticker)
-        if not self._round_due and self._committing < IN_FLIGHT:
-            self._round_due = True
-            self._schedule()
+        self._next()
 
     def _schedule(self) -> None:
         """The next round: in the loop's next turn, or once the busy loop's gap has passed."""
@@ -263,6 +261,7 @@ class Scheduler:
         self._next()
 
     def _next(self) -> None:
+        """Schedule a round if boards wait and none is due (at most ``IN_FLIGHT`` commit)."""
         if self._ready and not self._round_due and self._committing < IN_FLIGHT:
             self._round_due = True
             self._schedule()
