@@ -265,6 +265,10 @@ export class Renderer {
       const t0 = performance.now();
       withInk(this.darkBoard ? darkInk : trueInk, () => this.paintScene());
       this.stats.lastPaintMs = performance.now() - t0;
+      if (this.cache.lastPieces < 0) {
+        this.slowPaint =
+          this.index.size >= QUICK_ZOOM_FROM && this.stats.lastPaintMs > SLOW_PAINT_MS;
+      }
       this.stats.frames++;
       this.sceneDirty = false;
     }
@@ -292,13 +296,9 @@ export class Renderer {
     this.damageImages();
     this.stats.drawn = 0;
     const at = { originX: vp.x, originY: vp.y, scale: vp.zoom * this.dpr };
-    const t0 = performance.now();
     this.cache.update(at, (c, box, piece) => this.paintElements(c, box, piece), this.slowPaint);
     this.stats.pieces = this.cache.lastPieces;
-    if (this.cache.lastPieces < 0) {
-      this.stats.fullRepaints++;
-      this.slowPaint = this.index.size >= QUICK_ZOOM_FROM && performance.now() - t0 > SLOW_PAINT_MS;
-    }
+    if (this.cache.lastPieces < 0) this.stats.fullRepaints++;
     if (this.cache.stale) this.settleLater();
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.clearRect(0, 0, this.scene.width, this.scene.height);

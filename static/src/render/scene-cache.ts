@@ -74,7 +74,12 @@ export class SceneCache {
   update(to: Placement, paint: PaintBox, quickZoom = false): void {
     const { width, height } = this.front;
     if (quickZoom && this.at && this.at.scale !== to.scale) {
-      this.scale(this.at, to);
+      const k = to.scale / this.at.scale;
+      this.place(
+        (this.at.originX - to.originX) * to.scale,
+        (this.at.originY - to.originY) * to.scale,
+        k,
+      );
       this.at = { ...to };
       this.stale = true;
       this.lastPieces = 0;
@@ -83,7 +88,7 @@ export class SceneCache {
     let pieces: PixelRect[] | null = null;
     const shift = this.at ? wholeShift(this.at, to) : null;
     if (shift && Math.abs(shift.dx) < width && Math.abs(shift.dy) < height) {
-      if (shift.dx !== 0 || shift.dy !== 0) this.shift(shift.dx, shift.dy);
+      if (shift.dx !== 0 || shift.dy !== 0) this.place(shift.dx, shift.dy);
       pieces = exposed(shift.dx, shift.dy, width, height);
       for (const b of this.damage) {
         const r = toPixels(b, to, width, height);
@@ -118,32 +123,16 @@ export class SceneCache {
     }
   }
 
-  /** Redraws the picture placed at `from` as placement `to` shows it (what it did not cover
-   * is left clear until the next full paint). */
-  private scale(from: Placement, to: Placement): void {
-    const k = to.scale / from.scale;
+  /** Moves the picture by `dx`, `dy` device pixels, scaled by `k` (a pan moves it by whole
+   * pixels; a quick zoom also scales it, leaving clear what it no longer covers): copied into
+   * the back canvas, which becomes the front (a canvas drawn onto itself would be copied by
+   * the browser anyway). */
+  private place(dx: number, dy: number, k = 1): void {
     const { width, height } = this.front;
     const ctx = context(this.back);
     ctx.setTransform(1, 0, 0, 1, 0, 0);
     ctx.globalCompositeOperation = "copy";
-    ctx.drawImage(
-      this.front,
-      (from.originX - to.originX) * to.scale,
-      (from.originY - to.originY) * to.scale,
-      width * k,
-      height * k,
-    );
-    ctx.globalCompositeOperation = "source-over";
-    [this.front, this.back] = [this.back, this.front];
-  }
-
-  /** Moves the picture by whole device pixels: copied into the back canvas, which becomes
-   * the front (a canvas drawn onto itself would be copied by the browser anyway). */
-  private shift(dx: number, dy: number): void {
-    const ctx = context(this.back);
-    ctx.setTransform(1, 0, 0, 1, 0, 0);
-    ctx.globalCompositeOperation = "copy";
-    ctx.drawImage(this.front, dx, dy);
+    ctx.drawImage(this.front, dx, dy, width * k, height * k);
     ctx.globalCompositeOperation = "source-over";
     [this.front, this.back] = [this.back, this.front];
   }
